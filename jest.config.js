@@ -1,0 +1,12 @@
+/** Jest runs TypeScript through swc (fast, no type-checking: `npm run typecheck` does that). */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec', '<rootDir>/marbles'],
+  testMatch: ['**/*.spec.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],
+  },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testTimeout: 20000,
+};

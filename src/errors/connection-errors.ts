@@ -1,0 +1,39 @@
+import { OpenEnvError, type ErrorContext } from './openenv-error.js';
+
+export type TimeoutPhase = 'connect' | 'reply' | 'request' | 'health' | 'start' | 'step' | 'episode' | 'policy' | 'stop';
+
+/** Something did not answer in time. `phase` says what was awaited, `timeoutMs` for how long. */
+export class TimeoutError extends OpenEnvError {
+  constructor(
+    readonly phase: TimeoutPhase,
+    readonly timeoutMs: number,
+    context: ErrorContext = {},
+    message?: string,
+  ) {
+    super(message ?? `Timed out after ${timeoutMs} ms waiting for ${phase}`, 'ERR_TIMEOUT', context);
+  }
+}
+
+/** Could not reach the server (refused, reset, DNS, TLS). `cause` holds the system error. */
+export class ConnectionError extends OpenEnvError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, 'ERR_CONNECTION', context, options);
+  }
+  /** The system error code (`ECONNREFUSED`, `ECONNRESET`, ...) when there is one. */
+  get systemCode(): string | undefined {
+    const cause = this.cause as { code?: unknown } | undefined;
+    return typeof cause?.code === 'string' ? cause.code : undefined;
+  }
+}
+
+/** The connection closed while a request was pending, or a request was made on a closed session. */
+export class ConnectionClosedError extends OpenEnvError {
+  constructor(
+    message: string,
+    readonly closeCode: number | undefined,
+    readonly reason: string | undefined,
+    context: ErrorContext = {},
+  ) {
+    super(message, 'ERR_CONNECTION_CLOSED', context);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './openenv-error.js';
+export * from './protocol-errors.js';
+export * from './connection-errors.js';
+export * from './runtime-errors.js';
+export * from './usage-errors.js';

@@ -1,0 +1,43 @@
+import { OpenEnvError, type ErrorContext } from './openenv-error.js';
+
+/** No Docker engine could be reached. `tried` lists what was attempted. */
+export class DockerUnavailableError extends OpenEnvError {
+  constructor(
+    readonly tried: string[],
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Docker engine unreachable (tried ${tried.join(', ')}). Start dockerd, or set DOCKER_HOST ` +
+        `(e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375), or pass { docker: new Docker(...) }.`,
+      'ERR_DOCKER_UNAVAILABLE',
+      context,
+      options,
+    );
+  }
+}
+
+/** The env server (container or process) exited. Carries the exit code and the last log lines. */
+export class ServerExitedError extends OpenEnvError {
+  constructor(
+    readonly kind: 'container' | 'process',
+    readonly exitCode: number | null,
+    readonly logTail: string[],
+    context: ErrorContext = {},
+    readonly signal?: string | null,
+  ) {
+    const tail = logTail.length ? `\n--- last ${logTail.length} log lines ---\n${logTail.join('\n')}` : '';
+    super(
+      `The env ${kind} exited with ${exitCode === null ? `signal ${signal ?? '?'}` : `code ${exitCode}`}${tail}`,
+      kind === 'container' ? 'ERR_CONTAINER_EXITED' : 'ERR_PROCESS_EXITED',
+      context,
+    );
+  }
+}
+
+/** Docker refused an operation (create, start, pull, ...). */
+export class DockerError extends OpenEnvError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, 'ERR_DOCKER', context, options);
+  }
+}

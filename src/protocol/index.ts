@@ -1,0 +1,3 @@
+export * from './http-messages.js';
+export * from './ws-messages.js';
+export * from './reward.js';

@@ -1,0 +1,87 @@
+import type { Observable } from 'rxjs';
+import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protocol/http-messages.js';
+import type { TransportKind, TransportOptions } from '../transport/transport.js';
+
+/**
+ * One answer from the env. `reward` is normalised to `number | null` (booleans become 1/0).
+ * OpenEnv has no truncation flag: `truncated` is set on the client side by `maxSteps`.
+ */
+export interface StepResult<O> {
+  observation: O;
+  reward: number | null;
+  done: boolean;
+  truncated: boolean;
+}
+
+/** Options of `reset`. Extra keys reach the env only if its reset accepts them. */
+export interface ResetOptions {
+  seed?: number;
+  episodeId?: string;
+  /** Extra wire fields merged into the reset body (`{seed, episode_id, ...extra}`). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * What an agent decides from. Return the action, a Promise of it, or an Observable whose first
+ * value is taken. `last` is the previous result in the episode (the reset result on the first call).
+ */
+export type Policy<A, O> = (observation: O, last: EpisodeStep<A, O>) => A | Promise<A> | Observable<A>;
+
+/** A step of an episode: the StepResult plus where it sits and what caused it. */
+export interface EpisodeStep<A, O> extends StepResult<O> {
+  /** `reset` for the first emission of every episode, `step` afterwards. */
+  kind: 'reset' | 'step';
+  /** 0 for the reset result, then 1, 2, ... */
+  index: number;
+  /** The action that produced this result (absent on the reset result). */
+  action?: A;
+  episodeId: string;
+  /** Index of the episode within `episodes()` (0 for a lone `episode()`). */
+  episodeIndex: number;
+  seed?: number;
+  /** Wall-clock ms the request took (policy time excluded). */
+  latencyMs: number;
+  /** `Date.now()` when the result arrived. */
+  timestamp: number;
+}
+
+export interface EpisodeOptions {
+  seed?: number;
+  /** Sent as `episode_id`; generated (uuid) when absent so every trajectory is traceable. */
+  episodeId?: string;
+  /** Stop after this many steps with `truncated: true` on the last result. */
+  maxSteps?: number;
+  resetOptions?: Omit<ResetOptions, 'seed' | 'episodeId'>;
+}
+
+export interface EpisodesOptions extends Omit<EpisodeOptions, 'episodeId'> {
+  /** How many episodes; default: unbounded (take what you need). */
+  count?: number;
+  /** Episode i is reset with `seed + i` (documented convention); unseeded when absent. */
+  seed?: number;
+}
+
+/** A live connection to one env. All methods are cold: nothing is sent until subscribed. */
+export interface EnvSession<A = Record<string, unknown>, O = Record<string, unknown>, S = Record<string, unknown>> {
+  readonly name: string;
+  readonly url: string;
+  readonly transport: TransportKind;
+  reset(options?: ResetOptions): Observable<StepResult<O>>;
+  /** Validates `action` against the env's action schema before sending (error names the field). */
+  step(action: A): Observable<StepResult<O>>;
+  state(): Observable<S>;
+  /** Feeds actions through `concatMap`: results in order; completes after `action$` completes and the last step answered. */
+  steps(action$: Observable<A>): Observable<StepResult<O>>;
+  health(): Observable<HealthResponse>;
+  schema(): Observable<SchemaResponse>;
+  metadata(): Observable<MetadataResponse>;
+  /** Reset, then policy → step until `done` (or `maxSteps`, then `truncated`). Emits the reset result first. */
+  episode(policy: Policy<A, O>, options?: EpisodeOptions): Observable<EpisodeStep<A, O>>;
+  /** A stream of episode streams, one after another on this session. */
+  episodes(policy: Policy<A, O>, options?: EpisodesOptions): Observable<Observable<EpisodeStep<A, O>>>;
+}
+
+export interface ConnectOptions extends TransportOptions {
+  /** Validate server replies against the observation/state schemas. Default true. */
+  validateResponses?: boolean;
+}

@@ -1,0 +1,65 @@
+import type { Observable } from 'rxjs';
+import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
+
+export type TransportKind = 'ws' | 'http';
+
+/** A reset or step answer as the wire carries it, reward already normalised to `number | null`. */
+export interface WireStepResult {
+  observation: Record<string, unknown>;
+  reward: number | null;
+  done: boolean;
+}
+
+/** Wire-form reset data: `{seed?, episode_id?, ...extra}`. */
+export type WireResetData = Record<string, unknown>;
+
+export interface WireStepOptions {
+  /** HTTP only: forwarded as `timeout_s` to the env (WS envelopes cannot carry it). */
+  timeoutS?: number;
+  /** HTTP only: forwarded as `request_id`. A fresh one is generated when absent. */
+  requestId?: string;
+}
+
+/**
+ * One connection to one env server. Every method returns a cold Observable of exactly one value:
+ * subscribing sends the request, unsubscribing abandons it (over WS the late reply is read and
+ * dropped, so the socket stays in sync). At most one request is on the wire at a time; others queue.
+ *
+ * Errors are `OpenEnvError`s with `context.url`, `context.transport` and `context.request` set.
+ */
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Base HTTP URL of the server (`http://127.0.0.1:8000`). */
+  readonly url: string;
+  reset(data?: WireResetData): Observable<WireStepResult>;
+  step(action: Record<string, unknown>, options?: WireStepOptions): Observable<WireStepResult>;
+  state(): Observable<StateResponse>;
+  health(): Observable<HealthResponse>;
+  /** Generation B+ only; generation A answers 404 (an `HttpStatusError`). */
+  schema(): Observable<SchemaResponse>;
+  metadata(): Observable<MetadataResponse>;
+  /**
+   * Errors when the connection dies on its own (server closed the socket, capacity refusal,
+   * socket discarded after a reply timeout); never emits a value, never completes.
+   * Sessions merge it so that a dead connection fails the whole session.
+   */
+  readonly failure$: Observable<never>;
+  /** Idempotent. Sends `{"type":"close"}` over WS, releases the keep-alive agent over HTTP. */
+  close(): void;
+}
+
+/** Options shared by both transports. Every field has a default that suits a local server. */
+export interface TransportOptions {
+  /** `auto` (default) probes `GET /schema`: 200 → ws (generation B+), otherwise http (generation A). */
+  transport?: 'auto' | TransportKind;
+  /** Sent with every HTTP request and the WS upgrade (auth, tracing). */
+  headers?: Record<string, string>;
+  /** WS handshake / first HTTP byte. Default 10 000 ms (the Python client's). */
+  connectTimeoutMs?: number;
+  /** Time for one reply. Default 60 000 ms (the Python client's). A WS reply timeout discards the socket. */
+  replyTimeoutMs?: number;
+  /** Largest accepted WS message. Default 100 MiB (the Python client's). */
+  maxMessageBytes?: number;
+  /** permessage-deflate; off by default: it halves throughput on small JSON frames. */
+  perMessageDeflate?: boolean;
+}
