@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { runConformance } from '../../conformance/run-conformance.js';
+import { renderTable } from '../format/table.js';
+import { parseJsonObject, parseHeaders, type Io } from '../io.js';
+
+/** `openenv-rx validate --url URL`: conformance checks, pass/fail each, exit 1 on any failure. */
+export function registerValidate(program: Command, io: Io): void {
+  program
+    .command('validate')
+    .description('check that a server speaks the OpenEnv protocol (health, metadata, schema, reset/step/state, a WS session, error frames)')
+    .requiredOption('--url <url>', 'base URL of the server, e.g. http://127.0.0.1:8000')
+    .option('--action <json>', 'an action to step with (default: sampled from GET /schema)', parseJsonObject)
+    .option('--token <token>', 'bearer token (or OPENENV_TOKEN)')
+    .option('-H, --header <k:v...>', 'extra request header, repeatable')
+    .option('--timeout <ms>', 'per-check timeout in ms', (v) => Number.parseInt(v, 10), 5000)
+    .option('--json', 'print the results as JSON')
+    .action(async (opts: { url: string; action?: Record<string, unknown>; token?: string; header?: string[]; timeout: number; json?: boolean }) => {
+      const headers = parseHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
+      const results = await runConformance(opts.url, {
+        headers,
+        timeoutMs: opts.timeout,
+        ...(opts.action ? { action: opts.action } : {}),
+        onResult: opts.json ? undefined : (r) => io.err.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.id}${r.error ? `: ${r.error}` : ''}\n`),
+      });
+      const failed = results.filter((r) => !r.ok);
+      if (opts.json) io.out.write(`${JSON.stringify({ url: opts.url, ok: failed.length === 0, results }, null, 2)}\n`);
+      else {
+        io.out.write(`\n${renderTable(['check', 'result', 'ms'], results.map((r) => [r.id, r.ok ? 'pass' : 'FAIL', Math.round(r.ms)]))}\n`);
+        io.out.write(`\n${results.length - failed.length} passed, ${failed.length} failed\n`);
+      }
+      if (failed.length) io.setExitCode(1);
+    });
+}

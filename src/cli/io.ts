@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from 'commander';
+import type { Writable } from 'node:stream';
+
+/** Where commands write and how they fail: injected so tests run the CLI in-process. */
+export interface Io {
+  out: Writable & { isTTY?: boolean };
+  err: Writable & { isTTY?: boolean };
+  setExitCode(code: number): void;
+}
+
+export const processIo: Io = {
+  out: process.stdout,
+  err: process.stderr,
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+export function parseJsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`not valid JSON: ${value}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+export function parseIntArg(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** `-H 'k: v'` pairs plus an optional bearer token. The token is never printed. */
+export function parseHeaders(pairs: string[] | undefined, token: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const i = pair.indexOf(':');
+    if (i <= 0) throw new InvalidArgumentError(`header must look like "name: value", got "${pair}"`);
+    headers[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  return headers;
+}

@@ -1,0 +1,144 @@
+import got, { type Got } from 'got';
+import WebSocket from 'ws';
+
+/** A raw HTTP answer: status, content type and body (parsed JSON when it is JSON). */
+export interface ProbeResponse {
+  status: number;
+  contentType: string;
+  body: unknown;
+  text: string;
+}
+
+/**
+ * Bare wire access for conformance checks. Deliberately bypasses openenv-rx's transports:
+ * `validate` must see exactly what the server sends, not what our client makes of it.
+ */
+export class WireProbe {
+  private readonly http: Got;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+    readonly timeoutMs = 5_000,
+  ) {
+    this.http = got.extend({
+      prefixUrl: baseUrl.replace(/\/+$/, ''),
+      headers,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: { request: timeoutMs },
+    });
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ProbeResponse> {
+    const res = await this.http(path.replace(/^\//, ''), {
+      method,
+      ...(body === undefined ? {} : typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { json: body }),
+    });
+    const contentType = String(res.headers['content-type'] ?? '');
+    let parsed: unknown = res.body;
+    if (contentType.includes('json')) {
+      try {
+        parsed = JSON.parse(res.body);
+      } catch {
+        parsed = res.body;
+      }
+    }
+    return { status: res.statusCode, contentType, body: parsed, text: res.body };
+  }
+
+  /** Opens `/ws`; resolves once open, rejects with the handshake failure. */
+  openSocket(): Promise<WireSocket> {
+    const url = `${this.baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: this.headers, handshakeTimeout: this.timeoutMs, perMessageDeflate: false });
+      const socket = new WireSocket(ws, this.timeoutMs);
+      ws.once('open', () => resolve(socket));
+      ws.once('unexpected-response', (_req, res) => {
+        reject(new Error(`WebSocket upgrade refused with HTTP ${res.statusCode}`));
+        ws.terminate();
+      });
+      ws.once('error', reject);
+    });
+  }
+}
+
+/** A WebSocket with "send one frame, await one frame" and "await close". */
+export class WireSocket {
+  private readonly frames: string[] = [];
+  private waiter: ((frame: string) => void) | undefined;
+  private closeInfo: { code: number; reason: string } | undefined;
+  private closeWaiter: ((info: { code: number; reason: string }) => void) | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly timeoutMs: number,
+  ) {
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w(text);
+      } else this.frames.push(text);
+    });
+    ws.on('close', (code, reason) => {
+      this.closeInfo = { code, reason: reason.toString() };
+      this.closeWaiter?.(this.closeInfo);
+    });
+    ws.on('error', () => undefined); // surfaced through close
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends `frame` (an object is JSON-encoded, a string is sent verbatim) and awaits the next frame. */
+  async exchange(frame: unknown): Promise<unknown> {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    const text = await this.next();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`server sent a non-JSON frame: ${text.slice(0, 120)}`);
+    }
+  }
+
+  next(): Promise<string> {
+    const queued = this.frames.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.closeInfo) return Promise.reject(new Error(`socket closed (${this.closeInfo.code}) before a reply`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`no reply within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiter = (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      };
+      this.closeWaiter = (info) => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+        reject(new Error(`socket closed (${info.code}) before a reply`));
+      };
+    });
+  }
+
+  /** Sends `frame` and resolves with the close code the server answers with. */
+  awaitClose(frame?: unknown): Promise<{ code: number; reason: string }> {
+    if (frame !== undefined) this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    if (this.closeInfo) return Promise.resolve(this.closeInfo);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not close within ${this.timeoutMs} ms`)), this.timeoutMs);
+      this.closeWaiter = (info) => {
+        clearTimeout(timer);
+        resolve(info);
+      };
+    });
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
