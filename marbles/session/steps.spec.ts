@@ -1,0 +1,181 @@
+import { concat, tap, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { z } from 'zod';
+import { ActionValidationError, ServerError } from '../../src/errors/index.js';
+import { createSession } from '../../src/session/create-session.js';
+import type { StepResult } from '../../src/session/types.js';
+import { fakeTransport } from '../../src/testing/fake-transport.js';
+import type { WireStepResult } from '../../src/transport/transport.js';
+
+const Move = z.object({ action: z.enum(['UP', 'DOWN', 'LEFT', 'RIGHT']) });
+type Move = z.infer<typeof Move>;
+const spec = {
+  name: 'grid_world',
+  action: Move,
+  observation: z.object({ x: z.number(), y: z.number(), message: z.string() }),
+};
+
+const wire = (x: number, done = false): WireStepResult => ({ observation: { x, y: 0, message: 'm' }, reward: -0.1, done });
+const result = (x: number, done = false): StepResult<{ x: number; y: number; message: string }> => ({
+  ...wire(x, done),
+  observation: { x, y: 0, message: 'm' },
+  truncated: false,
+});
+
+const UP: Move = { action: 'UP' };
+const DOWN: Move = { action: 'DOWN' };
+const LEFT: Move = { action: 'LEFT' };
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+/** A fake whose answer to each move is the Observable given for it. */
+function movesTransport(answers: Partial<Record<Move['action'], Observable<WireStepResult>>>, reset?: Observable<WireStepResult>) {
+  return fakeTransport({
+    step: (action) => answers[action['action'] as Move['action']]!,
+    ...(reset ? { reset: () => reset } : {}),
+  });
+}
+
+describe('EnvSession.steps', () => {
+  it('keeps results in order and sends a step only after the previous one answered (slow then fast)', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const action$ = cold('  a-b-c|        ', { a: UP, b: DOWN, c: LEFT });
+      const up = cold('       ----(r|)      ', { r: wire(1) });
+      const down = cold('         -(r|)     ', { r: wire(2) });
+      const left = cold('          --(r|)   ', { r: wire(3) });
+      const expected = '      ----AB-(C|)   ';
+      const upSubs = '        ^---!         ';
+      const downSubs = '      ----^!        ';
+      const leftSubs = '      -----^-!      ';
+
+      const transport = movesTransport({ UP: up, DOWN: down, LEFT: left });
+      const session = createSession(transport, spec);
+      expectObservable(session.steps(action$)).toBe(expected, { A: result(1), B: result(2), C: result(3) });
+      expectSubscriptions(up.subscriptions).toBe(upSubs);
+      expectSubscriptions(down.subscriptions).toBe(downSubs);
+      expectSubscriptions(left.subscriptions).toBe(leftSubs);
+      flush();
+      expect(transport.maxInFlight).toBe(1);
+      expect(transport.requests.map((r) => [r.at, r.body])).toEqual([
+        [0, UP],
+        [4, DOWN],
+        [5, LEFT],
+      ]);
+    });
+  });
+
+  it('passes fast replies straight through and completes with action$', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const action$ = cold('a-b|', { a: UP, b: DOWN });
+      const expected = '    A-B|';
+      const session = createSession(movesTransport({ UP: cold('(r|)', { r: wire(1) }), DOWN: cold('(r|)', { r: wire(2) }) }), spec);
+      expectObservable(session.steps(action$)).toBe(expected, { A: result(1), B: result(2) });
+    });
+  });
+
+  it('completes only after the last step answered, not when action$ completes', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const action$ = cold('a|         ', { a: UP });
+      const up = cold('     -----(r|)  ', { r: wire(4, true) });
+      const expected = '    -----(A|)  ';
+      expectObservable(createSession(movesTransport({ UP: up }), spec).steps(action$)).toBe(expected, { A: result(4, true) });
+    });
+  });
+
+  it('abandons the in-flight step and sends nothing more on early unsubscribe', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const action$ = cold('  a--b--c|  ', { a: UP, b: DOWN, c: LEFT });
+      const up = cold('       --(r|)    ', { r: wire(1) });
+      const down = cold('        ---(r|)', { r: wire(2) });
+      const left = cold('       (r|)      ', { r: wire(3) });
+      const unsub = '         ^----!    ';
+      const expected = '      --A---    ';
+      const actionSubs = '    ^----!    ';
+      const upSubs = '        ^-!       ';
+      const downSubs = '      ---^-!    ';
+
+      const transport = movesTransport({ UP: up, DOWN: down, LEFT: left });
+      expectObservable(createSession(transport, spec).steps(action$), unsub).toBe(expected, { A: result(1) });
+      expectSubscriptions(action$.subscriptions).toBe(actionSubs);
+      expectSubscriptions(up.subscriptions).toBe(upSubs);
+      expectSubscriptions(down.subscriptions).toBe(downSubs);
+      expectSubscriptions(left.subscriptions).toBe([]);
+    });
+  });
+
+  it('stops at a step error, which carries env, url, transport, stepIndex and episodeId', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const failure = new ServerError('EXECUTION_ERROR', 'env raised', {}, { request: 'step' });
+      const reset = cold('               (r|)        ', { r: wire(0) });
+      const action$ = cold('             a-b-c|      ', { a: UP, b: DOWN, c: LEFT });
+      const up = cold('                  -(r|)       ', { r: wire(1) });
+      const down = cold<WireStepResult>('  --#       ', undefined, failure);
+      const left = cold('                (r|)        ', { r: wire(3) }); // never sent
+      const expected = '                 ZA--#       ';
+      const actionSubs = '               ^---!       ';
+      const downSubs = '                 --^-!       ';
+
+      const transport = movesTransport({ UP: up, DOWN: down, LEFT: left }, reset);
+      const session = createSession(transport, spec);
+      const run$ = concat(session.reset({ episodeId: 'ep-7' }), session.steps(action$));
+      expectObservable(run$).toBe(expected, { Z: result(0), A: result(1) }, failure);
+      expectSubscriptions(action$.subscriptions).toBe(actionSubs);
+      expectSubscriptions(down.subscriptions).toBe(downSubs);
+      expectSubscriptions(left.subscriptions).toBe([]);
+      flush();
+      {
+        expect(failure.context).toEqual({
+          request: 'step',
+          env: 'grid_world',
+          url: 'http://127.0.0.1:8000',
+          transport: 'ws',
+          stepIndex: 2,
+          episodeId: 'ep-7',
+        });
+        expect(failure.message).toContain('env grid_world');
+        expect(failure.message).toContain('step 2');
+      }
+    });
+  });
+
+  it('rejects an invalid action before sending it: nothing reaches the transport', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const action$ = cold('a-b|', { a: UP, b: { action: 'JUMP' } as unknown as Move });
+      const expected = '    A-#';
+      const transport = movesTransport({ UP: cold('(r|)', { r: wire(1) }) });
+      let error: unknown;
+      const steps$ = createSession(transport, spec).steps(action$).pipe(tap({ error: (e: unknown) => (error = e) }));
+      expectObservable(steps$).toBe(expected, { A: result(1) }, expect.any(ActionValidationError));
+      flush();
+      expect(error).toBeInstanceOf(ActionValidationError);
+      expect((error as ActionValidationError).fields).toEqual(['action']);
+      expect((error as ActionValidationError).message).toMatch(/^Invalid action: action: /);
+      expect((error as ActionValidationError).context).toMatchObject({ env: 'grid_world', stepIndex: 2, request: 'step' });
+      expect(transport.requests.map((r) => r.body)).toEqual([UP]);
+    });
+  });
+
+  it('completes at once on an empty action$ and sends nothing', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const transport = movesTransport({});
+      expectObservable(createSession(transport, spec).steps(cold<Move>('|'))).toBe('|');
+      flush();
+      expect(transport.requests).toEqual([]);
+    });
+  });
+
+  it('stays open and silent on a never action$, and unsubscribes from it', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const action$ = cold<Move>('-      ');
+      const unsub = '             ^-----!';
+      const transport = movesTransport({});
+      expectObservable(createSession(transport, spec).steps(action$), unsub).toBe('-------');
+      expectSubscriptions(action$.subscriptions).toBe('^-----!');
+      flush();
+      expect(transport.requests).toEqual([]);
+    });
+  });
+});
+

@@ -1,0 +1,17 @@
+import type { Observable } from 'rxjs';
+import { defineEnv } from './define-env.js';
+import type { JsonObject } from './env-spec.js';
+import type { ConnectOptions, EnvSession } from './types.js';
+
+/**
+ * An untyped session on a running server: actions, observations and state are plain JSON objects
+ * (only checked to be objects). Use `defineEnv` to get typed, validated sessions.
+ *
+ * @example
+ * connect('http://127.0.0.1:8000')
+ *   .pipe(switchMap((env) => env.reset().pipe(concatMap(() => env.step({ message: 'hi' })))))
+ *   .subscribe(console.log);
+ */
+export function connect(url: string, options?: ConnectOptions): Observable<EnvSession<JsonObject, JsonObject, JsonObject>> {
+  return defineEnv({ name: 'env' }).connect(url, options);
+}

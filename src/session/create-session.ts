@@ -1,0 +1,175 @@
+import { catchError, concatMap, defer, map, tap, throwError, type Observable } from 'rxjs';
+import type { z } from 'zod';
+import { ActionValidationError, ResponseValidationError } from '../errors/protocol-errors.js';
+import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
+import { SessionStateError } from '../errors/usage-errors.js';
+import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
+import { JsonObjectSchema, type EnvSpec } from './env-spec.js';
+import { runEpisode } from './episode.js';
+import { runEpisodes } from './episodes.js';
+import type { EnvSession, ResetOptions, StepResult } from './types.js';
+
+/** Options of `createSession`. */
+export interface SessionOptions {
+  /** Validate replies against the observation/state schemas. Default true. */
+  validateResponses?: boolean;
+}
+
+/** An `EnvSession` plus what its owner (`defineEnv`) needs to run and end it. */
+export interface ManagedEnvSession<A, O, S> extends EnvSession<A, O, S> {
+  /** `transport.failure$` with the session's context added to its error. */
+  readonly failure$: Observable<never>;
+  /** True once `close()` ran: every later call errors with `SessionStateError`. */
+  readonly closed: boolean;
+  /** Idempotent. Closes the transport; later calls error with `SessionStateError`. */
+  close(): void;
+}
+
+type Request = NonNullable<ErrorContext['request']>;
+
+/**
+ * Wraps a `Transport` into a typed `EnvSession`: actions are checked against `spec.action` before
+ * anything is sent, replies against `spec.observation`/`spec.state`, and every error that passes
+ * through gets `{ env, url, transport, stepIndex, episodeId }` context.
+ *
+ * Every method is cold. A `step` before any `reset` is passed to the server as-is: OpenEnv servers
+ * decide what it means (most step a freshly built env). After `close()` every call errors with a
+ * `SessionStateError` (never throws synchronously). Most users get sessions from `defineEnv`,
+ * which owns the transport; call this directly only with a transport you manage yourself.
+ *
+ * @example
+ * const session = createSession(transport, { name: 'echo', action: z.object({ message: z.string() }) });
+ * session.reset({ seed: 1 }).pipe(concatMap(() => session.step({ message: 'hi' }))).subscribe(console.log);
+ */
+export function createSession<A, O, S>(
+  transport: Transport,
+  spec: EnvSpec<A, O, S>,
+  options: SessionOptions = {},
+): ManagedEnvSession<A, O, S> {
+  const validateResponses = options.validateResponses ?? true;
+  // Episode position, for error context: 0 is the reset, 1 the first step.
+  let stepIndex = 0;
+  let episodeId: string | null = null;
+  let closed = false;
+
+  const context = (request: Request | undefined, index: number, episode: string | null): ErrorContext => ({
+    env: spec.name,
+    url: transport.url,
+    transport: transport.kind,
+    request,
+    stepIndex: index,
+    episodeId: episode,
+  });
+
+  const withContext = (error: unknown, ctx: ErrorContext): unknown =>
+    error instanceof OpenEnvError ? error.addContext(ctx) : error;
+
+  /** Runs `send` unless closed; adds context (as known when the request started) to any error. */
+  function request<T>(
+    name: Request,
+    send: (ctx: ErrorContext) => Observable<T>,
+    position: () => { index: number; episode: string | null } = () => ({ index: stepIndex, episode: episodeId }),
+  ): Observable<T> {
+    return defer(() => {
+      const { index, episode } = position();
+      const ctx = context(name, index, episode);
+      if (closed) {
+        return throwError(() => new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, ctx));
+      }
+      return send(ctx).pipe(catchError((error: unknown) => throwError(() => withContext(error, ctx))));
+    });
+  }
+
+  function checked<T>(schema: z.ZodType<T> | undefined, value: unknown, what: 'observation' | 'state', ctx: ErrorContext): T {
+    if (!schema || !validateResponses) return value as T;
+    const result = schema.safeParse(value);
+    if (!result.success) throw new ResponseValidationError(result.error.issues, value, what, ctx);
+    return result.data;
+  }
+
+  const toResult =
+    (ctx: ErrorContext) =>
+    (wire: WireStepResult): StepResult<O> => ({
+      observation: checked(spec.observation, wire.observation, 'observation', ctx),
+      reward: wire.reward,
+      done: wire.done,
+      truncated: false,
+    });
+
+  const session: ManagedEnvSession<A, O, S> = {
+    name: spec.name,
+    url: transport.url,
+    transport: transport.kind,
+    get closed() {
+      return closed;
+    },
+
+    reset(resetOptions: ResetOptions = {}) {
+      const sentId = resetOptions.episodeId ?? null;
+      return request(
+        'reset',
+        (ctx) => {
+          const data: WireResetData = {};
+          if (resetOptions.seed !== undefined) data['seed'] = resetOptions.seed;
+          if (resetOptions.episodeId !== undefined) data['episode_id'] = resetOptions.episodeId;
+          Object.assign(data, resetOptions.extra);
+          return transport.reset(data).pipe(
+            map(toResult(ctx)),
+            tap(() => {
+              stepIndex = 0;
+              episodeId = sentId;
+            }),
+          );
+        },
+        () => ({ index: 0, episode: sentId }),
+      );
+    },
+
+    step(action: A) {
+      return request(
+        'step',
+        (ctx) => {
+          // Validate before sending: a bad action must never reach the server.
+          const parsed = (spec.action ?? JsonObjectSchema).safeParse(action);
+          if (!parsed.success) return throwError(() => new ActionValidationError(parsed.error.issues, action, ctx));
+          // The wire carries JSON objects only, whatever the schema's output type is.
+          const wire = JsonObjectSchema.safeParse(parsed.data);
+          if (!wire.success) return throwError(() => new ActionValidationError(wire.error.issues, action, ctx));
+          return transport.step(wire.data).pipe(
+            map(toResult(ctx)),
+            tap(() => {
+              stepIndex += 1;
+            }),
+          );
+        },
+        () => ({ index: stepIndex + 1, episode: episodeId }),
+      );
+    },
+
+    state() {
+      return request('state', (ctx) => transport.state().pipe(map((body) => checked(spec.state, body, 'state', ctx))));
+    },
+
+    steps(action$: Observable<A>) {
+      return action$.pipe(concatMap((action) => session.step(action)));
+    },
+
+    health: () => request('health', () => transport.health()),
+    schema: () => request('schema', () => transport.schema()),
+    metadata: () => request('metadata', () => transport.metadata()),
+
+    episode: (policy, episodeOptions) => runEpisode(session, policy, episodeOptions),
+    episodes: (policy, episodesOptions) => runEpisodes(session, policy, episodesOptions),
+
+    failure$: transport.failure$.pipe(
+      catchError((error: unknown) => throwError(() => withContext(error, context(undefined, stepIndex, episodeId)))),
+    ),
+
+    close() {
+      if (closed) return;
+      closed = true;
+      transport.close();
+    },
+  };
+  return session;
+}

@@ -1,0 +1,127 @@
+import { NEVER, Observable, Subscription, catchError, merge, of, throwError, throwIfEmpty } from 'rxjs';
+import { ConnectionError } from '../errors/connection-errors.js';
+import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
+import type { Endpoint } from '../runtime/endpoint.js';
+import { openTransport } from '../transport/open-transport.js';
+import type { Transport, TransportOptions } from '../transport/transport.js';
+import { createSession, type SessionOptions } from './create-session.js';
+import type { ActionOf, AnyEnvSpec, EnvSpec, ObservationOf, StateOf, TypedSpec } from './env-spec.js';
+import type { ConnectOptions, EnvSession } from './types.js';
+
+/** How a definition opens a transport. Injected in tests; `openTransport` otherwise. */
+export type OpenTransport = (url: string, options?: TransportOptions) => Observable<Transport>;
+
+/** Dependencies of `defineEnv` (for tests that replace the network). */
+export interface EnvDependencies {
+  openTransport?: OpenTransport;
+}
+
+/**
+ * A typed env kind. Every method returns a cold `Observable<EnvSession>`: subscribing opens the
+ * connection (and starts the server, for runtimes) and emits ONE session; it never completes by
+ * itself; it errors when the connection or the server dies; unsubscribing closes the connection
+ * first, then tears the server down.
+ */
+export interface EnvDefinition<A, O, S> {
+  readonly spec: EnvSpec<A, O, S>;
+  /** A server that already runs at `url` (`http://...`; the WS URL is derived). */
+  connect(url: string, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
+  /** A server started by a runtime: its teardown runs after the transport closed; its `failure$` fails the session. */
+  fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
+  /** A transport you supply (tests inject fakes here). The session closes it on unsubscribe. */
+  fromTransport(transport$: Observable<Transport>, options?: SessionOptions): Observable<EnvSession<A, O, S>>;
+  // ROOM FOR THE LEAD: fromDockerImage(image, opts) and fromProcess(command, opts) go here, as
+  //   fromDockerImage: (image, opts) => this.fromEndpoint(dockerEndpoint(image, opts), opts)
+  //   fromProcess:     (command, opts) => this.fromEndpoint(processEndpoint(command, opts), opts)
+  // (runtime/ owns the endpoints; nothing else here needs to change.)
+}
+
+/**
+ * Declares an env kind from its name and optional zod schemas; the session types are inferred.
+ *
+ * @example
+ * const GridWorld = defineEnv({
+ *   name: 'grid_world',
+ *   action: z.object({ action: z.enum(['UP', 'DOWN', 'LEFT', 'RIGHT']) }),
+ *   observation: z.object({ x: z.number(), y: z.number(), message: z.string() }),
+ * });
+ * GridWorld.connect('http://127.0.0.1:8000')
+ *   .pipe(switchMap((env) => env.reset().pipe(concatMap(() => env.steps(from([{ action: 'DOWN' as const }]))))))
+ *   .subscribe(console.log);
+ */
+export function defineEnv<const T extends AnyEnvSpec>(
+  spec: T,
+  dependencies: EnvDependencies = {},
+): EnvDefinition<ActionOf<T>, ObservationOf<T>, StateOf<T>> {
+  // The schemas' output types are exactly what TypedSpec names; TS cannot see through the generic.
+  return defineTypedEnv(spec as unknown as TypedSpec<T>, dependencies);
+}
+
+const withEnv = (error: unknown, context: ErrorContext): unknown =>
+  error instanceof OpenEnvError ? error.addContext(context) : error;
+
+function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDependencies): EnvDefinition<A, O, S> {
+  const open = dependencies.openTransport ?? openTransport;
+
+  const fromTransport = (transport$: Observable<Transport>, options: SessionOptions = {}): Observable<EnvSession<A, O, S>> =>
+    new Observable<EnvSession<A, O, S>>((subscriber) => {
+      let sessionSub: Subscription | undefined;
+      const transportSub = transport$
+        .pipe(
+          throwIfEmpty(() => new ConnectionError(`No transport was opened for env ${spec.name}`, { env: spec.name })),
+          catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name }))),
+        )
+        .subscribe({
+          next: (transport) => {
+            sessionSub?.unsubscribe();
+            const session = createSession(transport, spec, options);
+            // The session closes its transport on teardown; its failure$ ends the stream with an error.
+            sessionSub = session.failure$.subscribe({ error: (error: unknown) => subscriber.error(error) });
+            sessionSub.add(() => session.close());
+            subscriber.next(session);
+          },
+          error: (error: unknown) => subscriber.error(error),
+          // A transport source that completes after emitting is fine: the session lives on.
+        });
+      // Close the session (its transport) before unsubscribing the source that opened it.
+      return () => {
+        sessionSub?.unsubscribe();
+        transportSub.unsubscribe();
+      };
+    });
+
+  const fromEndpoint = (endpoint$: Observable<Endpoint>, options: ConnectOptions = {}): Observable<EnvSession<A, O, S>> =>
+    new Observable<EnvSession<A, O, S>>((subscriber) => {
+      let sessionSub: Subscription | undefined;
+      const endpointSub = endpoint$
+        .pipe(
+          throwIfEmpty(() => new ConnectionError(`No endpoint was started for env ${spec.name}`, { env: spec.name })),
+          catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name }))),
+        )
+        .subscribe({
+          next: (endpoint) => {
+            sessionSub?.unsubscribe();
+            const endpointFailure$ = (endpoint.failure$ ?? NEVER).pipe(
+              catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name, url: endpoint.url }))),
+            );
+            sessionSub = merge(fromTransport(open(endpoint.url, options), options), endpointFailure$).subscribe({
+              next: (session) => subscriber.next(session),
+              error: (error: unknown) => subscriber.error(error),
+            });
+          },
+          error: (error: unknown) => subscriber.error(error),
+        });
+      // Order matters: close the transport while the server still runs, then stop the server.
+      return () => {
+        sessionSub?.unsubscribe();
+        endpointSub.unsubscribe();
+      };
+    });
+
+  return {
+    spec,
+    connect: (url, options) => fromEndpoint(of<Endpoint>({ url, kind: 'url' }), options),
+    fromEndpoint,
+    fromTransport,
+  };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** What an env sends and accepts when no schema says otherwise: a plain JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+/** The schema used when a spec has no action schema: actions must at least be JSON objects. */
+export const JsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), z.unknown());
+
+/**
+ * Describes one kind of env: its name and, optionally, zod schemas of its action, observation and
+ * state. An absent schema means "any JSON object" (`Record<string, unknown>`), unchecked.
+ *
+ * @example
+ * const spec: EnvSpec<{ message: string }, { echoed_message: string }, JsonObject> = {
+ *   name: 'echo',
+ *   action: z.object({ message: z.string().min(1) }),
+ *   observation: z.object({ echoed_message: z.string() }),
+ * };
+ */
+export interface EnvSpec<A = JsonObject, O = JsonObject, S = JsonObject> {
+  name: string;
+  description?: string;
+  /** Checked before anything is sent: a failing action never reaches the server. */
+  action?: z.ZodType<A>;
+  /** Checked on every reset/step reply (unless `validateResponses: false`). */
+  observation?: z.ZodType<O>;
+  /** Checked on every `state()` reply (unless `validateResponses: false`). */
+  state?: z.ZodType<S>;
+}
+
+/** The loosest spec `defineEnv` accepts; the helpers below read the types back out of it. */
+export interface AnyEnvSpec {
+  name: string;
+  description?: string;
+  action?: z.ZodType;
+  observation?: z.ZodType;
+  state?: z.ZodType;
+}
+
+// Optional on purpose: works for spec literals (schema present or absent) and for `EnvSpec<A, O, S>`.
+type SchemaOutput<T, K extends 'action' | 'observation' | 'state'> = T extends { [P in K]?: infer Z }
+  ? NonNullable<Z> extends z.ZodType
+    ? z.output<NonNullable<Z>>
+    : JsonObject
+  : JsonObject;
+
+/**
+ * The action type of a spec (or of anything with a `spec`, such as an `EnvDefinition`):
+ * the schema's output type, or `JsonObject` when the spec has no action schema.
+ *
+ * @example
+ * const GridWorld = defineEnv({ name: 'grid', action: z.object({ action: z.enum(['UP', 'DOWN']) }) });
+ * type Move = ActionOf<typeof GridWorld>; // { action: 'UP' | 'DOWN' }
+ */
+export type ActionOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'action'> : SchemaOutput<T, 'action'>;
+/** The observation type of a spec or definition (`JsonObject` without a schema). */
+export type ObservationOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'observation'> : SchemaOutput<T, 'observation'>;
+/** The state type of a spec or definition (`JsonObject` without a schema). */
+export type StateOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'state'> : SchemaOutput<T, 'state'>;
+
+/** The typed `EnvSpec` a loose spec literal stands for. */
+export type TypedSpec<T extends AnyEnvSpec> = EnvSpec<ActionOf<T>, ObservationOf<T>, StateOf<T>>;

@@ -1,0 +1,8 @@
+export type * from './types.js';
+export type { EnvSpec, AnyEnvSpec, JsonObject, ActionOf, ObservationOf, StateOf, TypedSpec } from './env-spec.js';
+export { JsonObjectSchema } from './env-spec.js';
+export { createSession, type SessionOptions, type ManagedEnvSession } from './create-session.js';
+export { defineEnv, type EnvDefinition, type EnvDependencies, type OpenTransport } from './define-env.js';
+export { connect } from './connect.js';
+export { runEpisode } from './episode.js';
+export { runEpisodes } from './episodes.js';

@@ -1,0 +1,108 @@
+import { asyncScheduler, defer, finalize, NEVER, throwError, type Observable } from 'rxjs';
+import { ConnectionClosedError } from '../errors/connection-errors.js';
+import { OpenEnvError } from '../errors/openenv-error.js';
+import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
+import type {
+  Transport,
+  TransportKind,
+  WireResetData,
+  WireStepOptions,
+  WireStepResult,
+} from '../transport/transport.js';
+
+/** How a fake answers each request: return an Observable (e.g. `cold('--r|', { r })`). */
+export interface FakeTransportAnswers {
+  reset?: (data: WireResetData | undefined) => Observable<WireStepResult>;
+  step?: (action: Record<string, unknown>, options: WireStepOptions | undefined) => Observable<WireStepResult>;
+  state?: () => Observable<StateResponse>;
+  health?: () => Observable<HealthResponse>;
+  schema?: () => Observable<SchemaResponse>;
+  metadata?: () => Observable<MetadataResponse>;
+  /** Default `NEVER` (the connection never dies). Pass `cold('---#', {}, error)` to kill it. */
+  failure$?: Observable<never>;
+  kind?: TransportKind;
+  url?: string;
+}
+
+/** One request that reached the fake, recorded when it was subscribed (i.e. "sent"). */
+export interface FakeRequest {
+  type: 'reset' | 'step' | 'state' | 'health' | 'schema' | 'metadata';
+  /** The reset data or the step action, as the session handed it to the transport. */
+  body?: WireResetData | Record<string, unknown>;
+  options?: WireStepOptions;
+  /** Scheduler time when it was sent (virtual frames inside `TestScheduler.run`). */
+  at: number;
+}
+
+/** A `Transport` you can inspect: what was sent, how many requests overlapped, how often it was closed. */
+export interface FakeTransport extends Transport {
+  /** Every request sent, in order. `at` is the scheduler's time (virtual frames inside `TestScheduler.run`). */
+  readonly requests: readonly FakeRequest[];
+  /** The most requests that were ever awaiting an answer at once (a real transport allows 1). */
+  readonly maxInFlight: number;
+  /** How many times `close()` was called (the real one is idempotent; this counts every call). */
+  readonly closeCalls: number;
+}
+
+/**
+ * A virtual-time `Transport` for marble tests of sessions and agent loops. Each answer is the
+ * Observable your function returns, so `cold()` controls when it arrives and
+ * `expectSubscriptions` shows when it was sent and abandoned. A request without an answer
+ * function errors with `ERR_FAKE_UNANSWERED`; a request after `close()` errors with
+ * `ConnectionClosedError`, as a real transport does.
+ *
+ * @example
+ * testScheduler.run(({ cold, expectObservable }) => {
+ *   const r = { observation: { x: 0 }, reward: 0, done: false };
+ *   const transport = fakeTransport({ reset: () => cold('--(r|)', { r }) });
+ *   expectObservable(transport.reset({})).toBe('--(r|)', { r });
+ * });
+ */
+export function fakeTransport(answers: FakeTransportAnswers = {}): FakeTransport {
+  const kind = answers.kind ?? 'ws';
+  const url = answers.url ?? 'http://127.0.0.1:8000';
+  const requests: FakeRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let closeCalls = 0;
+
+  function answer<T>(request: Omit<FakeRequest, 'at'>, respond: (() => Observable<T>) | undefined): Observable<T> {
+    return defer(() => {
+      const context = { url, transport: kind, request: request.type };
+      if (closeCalls > 0) {
+        return throwError(() => new ConnectionClosedError(`fake transport closed before ${request.type}`, undefined, undefined, context));
+      }
+      requests.push({ ...request, at: asyncScheduler.now() });
+      if (!respond) {
+        return throwError(() => new OpenEnvError(`fakeTransport has no answer for ${request.type}`, 'ERR_FAKE_UNANSWERED', context));
+      }
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      return respond().pipe(finalize(() => (inFlight -= 1)));
+    });
+  }
+
+  return {
+    kind,
+    url,
+    get requests() {
+      return requests;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    get closeCalls() {
+      return closeCalls;
+    },
+    reset: (data) => answer({ type: 'reset', body: data }, answers.reset?.bind(null, data)),
+    step: (action, options) => answer({ type: 'step', body: action, options }, answers.step?.bind(null, action, options)),
+    state: () => answer({ type: 'state' }, answers.state),
+    health: () => answer({ type: 'health' }, answers.health),
+    schema: () => answer({ type: 'schema' }, answers.schema),
+    metadata: () => answer({ type: 'metadata' }, answers.metadata),
+    failure$: answers.failure$ ?? NEVER,
+    close: () => {
+      closeCalls += 1;
+    },
+  };
+}
