@@ -1,0 +1,306 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { firstValueFrom, lastValueFrom, merge, toArray } from 'rxjs';
+import {
+  CapacityError,
+  ConnectionClosedError,
+  ConnectionError,
+  HttpStatusError,
+  TimeoutError,
+} from '../../src/errors/index.js';
+import type { Transport, TransportOptions } from '../../src/transport/transport.js';
+import { openWsTransport } from '../../src/transport/ws-transport.js';
+import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
+import { connect, errorOf, sleep, startScriptedWsServer, waitFor, type ScriptedWsServer } from './support.js';
+
+const GRID_WS = 'grid_world_env-ws.jsonl';
+const GRID_HTTP = 'grid_world_env.jsonl';
+
+describe('openWsTransport', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function replayServer(options: Parameters<typeof startReplayServer>[0]): Promise<ReplayServer> {
+    const server = await startReplayServer(options);
+    cleanups.push(async () => {
+      await server.close();
+      expect(server.mismatches).toEqual([]);
+    });
+    return server;
+  }
+  async function scriptedServer(script: Parameters<typeof startScriptedWsServer>[0]): Promise<ScriptedWsServer> {
+    const server = await startScriptedWsServer(script);
+    cleanups.push(() => server.close());
+    return server;
+  }
+  async function open(url: string, options?: TransportOptions): Promise<Transport> {
+    const opened = await connect(openWsTransport(url, options));
+    cleanups.push(() => opened.subscription.unsubscribe());
+    return opened.transport;
+  }
+  function watchFailure(transport: Transport): unknown[] {
+    const failures: unknown[] = [];
+    const subscription = transport.failure$.subscribe({ error: (error: unknown) => failures.push(error), complete: () => failures.push('completed') });
+    cleanups.push(() => subscription.unsubscribe());
+    return failures;
+  }
+
+  it('is kind ws with the base http url; health/schema/metadata go over HTTP', async () => {
+    const replay = await replayServer({ http: GRID_HTTP, ws: GRID_WS });
+    const transport = await open(`${replay.url}/`);
+    expect(transport.kind).toBe('ws');
+    expect(transport.url).toBe(replay.url);
+    await expect(firstValueFrom(transport.health())).resolves.toEqual({ status: 'healthy' });
+    await expect(firstValueFrom(transport.metadata())).resolves.toMatchObject({ name: 'GridWorldEnvironment' });
+    expect(replay.received.map((r) => `${r.kind} ${r.path}`)).toEqual(['http /health', 'http /metadata']);
+  });
+
+  it('sends custom headers on the upgrade and on the HTTP info requests', async () => {
+    const replay = await replayServer({ http: GRID_HTTP, ws: GRID_WS });
+    const transport = await open(replay.url, { headers: { authorization: 'Bearer t0k' } });
+    await firstValueFrom(transport.health());
+    expect(replay.upgrades).toHaveLength(1);
+    expect(replay.upgrades[0]!.headers['authorization']).toBe('Bearer t0k');
+    expect(replay.received[0]!.headers?.['authorization']).toBe('Bearer t0k');
+  });
+
+  it('offers permessage-deflate only when asked', async () => {
+    const replay = await replayServer({ ws: GRID_WS });
+    await open(replay.url);
+    await open(replay.url, { perMessageDeflate: true });
+    expect(replay.upgrades[0]!.headers['sec-websocket-extensions']).toBeUndefined();
+    expect(replay.upgrades[1]!.headers['sec-websocket-extensions']).toMatch(/permessage-deflate/);
+  });
+
+  describe('capacity refusal (unsolicited CAPACITY_REACHED right after the 101)', () => {
+    it('reports CapacityError on failure$ and to every later request, never a protocol error', async () => {
+      const replay = await replayServer({ ws: GRID_WS, capacity: 1 });
+      const first = await open(replay.url);
+      await firstValueFrom(first.reset({}));
+      const second = await open(replay.url);
+      const failures = watchFailure(second);
+      await waitFor(() => failures.length === 1);
+      const failure = failures[0] as CapacityError;
+      expect(failure).toBeInstanceOf(CapacityError);
+      expect(failure).toMatchObject({ code: 'ERR_CAPACITY', serverCode: 'CAPACITY_REACHED', activeSessions: 1, maxSessions: 1 });
+      expect(failure.context).toMatchObject({ url: replay.url, transport: 'ws', request: 'connect' });
+      const later = (await errorOf(second.reset({}))) as CapacityError;
+      expect(later).toBeInstanceOf(CapacityError);
+      expect(later.context.request).toBe('reset');
+      // The first session is untouched.
+      await expect(firstValueFrom(first.step({ action: 'DOWN' }))).resolves.toMatchObject({ observation: { x: 1, y: 0 } });
+      await waitFor(() => replay.openSockets() === 1);
+    });
+
+    it('fails a request already pending when the frame arrives with CapacityError', async () => {
+      const capacity = { type: 'error', data: { message: 'Server at capacity: 1/1 sessions active.', code: 'CAPACITY_REACHED', active_sessions: 1, max_sessions: 1 } };
+      const scripted = await scriptedServer({ onMessage: (ws) => ws.send(JSON.stringify(capacity)) });
+      const transport = await open(scripted.url);
+      const failures = watchFailure(transport);
+      const error = await errorOf(transport.reset());
+      expect(error).toBeInstanceOf(CapacityError);
+      expect((error as CapacityError).context.request).toBe('reset');
+      expect(failures).toEqual([error]);
+    });
+  });
+
+  describe('handshake failures error the transport Observable', () => {
+    it('generation A refuses /ws with 403 → HttpStatusError', async () => {
+      const replay = await replayServer({ http: 'echo_env@8f12109e.jsonl' });
+      const error = await connect(openWsTransport(replay.url)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpStatusError);
+      expect((error as HttpStatusError).status).toBe(403);
+      expect((error as HttpStatusError).context).toMatchObject({ url: replay.url, transport: 'ws', request: 'connect' });
+    });
+
+    it('401 without a token → HttpStatusError carrying the detail', async () => {
+      const server = createHttpServer();
+      server.on('upgrade', (_req, socket: Socket) => {
+        const body = '{"detail":"Not authenticated"}';
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      const error = await connect(openWsTransport(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpStatusError);
+      expect((error as HttpStatusError).status).toBe(401);
+      expect((error as HttpStatusError).detail).toBe('Not authenticated');
+    });
+
+    it('a server that never answers the upgrade → TimeoutError phase connect', async () => {
+      const held: Socket[] = [];
+      const server = createNetServer((socket) => held.push(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => {
+        for (const socket of held) socket.destroy();
+        return new Promise((resolve) => server.close(resolve));
+      });
+      const started = Date.now();
+      const error = await connect(openWsTransport(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connectTimeoutMs: 150 })).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error).toMatchObject({ phase: 'connect', timeoutMs: 150 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    });
+
+    it('a closed port → ConnectionError with ECONNREFUSED', async () => {
+      const scripted = await startScriptedWsServer({});
+      const url = scripted.url;
+      await scripted.close();
+      const error = await connect(openWsTransport(url)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as ConnectionError).systemCode).toBe('ECONNREFUSED');
+    });
+
+    it('unsubscribing before the socket opens drops the half-open connection', async () => {
+      const held: Socket[] = [];
+      let closed = 0;
+      const server = createNetServer((socket) => {
+        held.push(socket);
+        socket.resume(); // read, so the client's FIN is seen
+        socket.on('close', () => (closed += 1));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => {
+        for (const socket of held) socket.destroy();
+        return new Promise((resolve) => server.close(resolve));
+      });
+      const subscription = openWsTransport(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).subscribe({ error: () => undefined });
+      await waitFor(() => held.length === 1);
+      subscription.unsubscribe();
+      await waitFor(() => closed === 1);
+    });
+  });
+
+  it('reply timeout: the request fails, the socket is discarded, later calls get ConnectionClosedError', async () => {
+    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 400 });
+    const transport = await open(replay.url, { replyTimeoutMs: 100 });
+    const failures = watchFailure(transport);
+    const onTheWire = errorOf(transport.reset({}));
+    const queued = errorOf(transport.step({ action: 'DOWN' }));
+    const timeout = await onTheWire;
+    expect(timeout).toBeInstanceOf(TimeoutError);
+    expect(timeout).toMatchObject({ phase: 'reply', timeoutMs: 100, context: { transport: 'ws', request: 'reset' } });
+    expect(await queued).toBeInstanceOf(ConnectionClosedError);
+    expect(failures).toEqual([timeout]);
+    expect(replay.received).toHaveLength(1);
+    await waitFor(() => replay.openSockets() === 0);
+    const later = await errorOf(transport.state());
+    expect(later).toBeInstanceOf(ConnectionClosedError);
+    expect((later as ConnectionClosedError).context.request).toBe('state');
+  });
+
+  it('measures the reply timeout from each request, not from the first one', async () => {
+    const observation = (n: number) => JSON.stringify({ type: 'observation', data: { observation: { n }, reward: true, done: false } });
+    let count = 0;
+    const scripted = await scriptedServer({
+      onMessage: (ws) => {
+        count += 1;
+        const n = count;
+        if (n === 1) ws.send(observation(1));
+        if (n === 2) setTimeout(() => ws.send(observation(2)), 110); // in time for its own deadline
+        // the third is never answered
+      },
+    });
+    const transport = await open(scripted.url, { replyTimeoutMs: 150 });
+    await expect(firstValueFrom(transport.step({ n: 1 }))).resolves.toEqual({ observation: { n: 1 }, reward: 1, done: false });
+    await sleep(100);
+    // 210 ms after the first request, 110 ms after its own: not a timeout.
+    await expect(firstValueFrom(transport.step({ n: 2 }))).resolves.toMatchObject({ observation: { n: 2 } });
+    const sent = Date.now();
+    const error = await errorOf(transport.step({ n: 3 }));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(140);
+  });
+
+  it('unsubscribing mid-request drops the late reply; the next request gets its own answer', async () => {
+    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 120 });
+    const transport = await open(replay.url);
+    await firstValueFrom(transport.reset({}));
+    const seen: unknown[] = [];
+    const abandoned = transport.step({ action: 'DOWN' }).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
+    await waitFor(() => replay.received.length === 2);
+    abandoned.unsubscribe();
+    const next = firstValueFrom(transport.step({ action: 'DOWN' }));
+    await sleep(40);
+    expect(replay.received).toHaveLength(2); // still waiting for the abandoned reply: one request on the wire
+    await expect(next).resolves.toEqual({ observation: { x: 2, y: 0, message: 'Keep going...' }, reward: -0.1, done: false });
+    expect(seen).toEqual([]);
+  });
+
+  it('unsubscribing a queued request removes it before it reaches the wire', async () => {
+    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 60 });
+    const transport = await open(replay.url);
+    const first = firstValueFrom(transport.reset({}));
+    const dropped = transport.step({ action: 'DOWN' }).subscribe();
+    const third = firstValueFrom(transport.step({ action: 'RIGHT' }));
+    dropped.unsubscribe();
+    await first;
+    await expect(third).resolves.toMatchObject({ observation: { x: 4, y: 1 } });
+    expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"step","data":{"action":"RIGHT"}}']);
+  });
+
+  it('keeps exactly one request on the wire and answers in order', async () => {
+    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 50 });
+    const transport = await open(replay.url);
+    const all = lastValueFrom(merge(transport.reset({}), transport.step({ action: 'DOWN' }), transport.step({ action: 'DOWN' })).pipe(toArray()));
+    await sleep(25);
+    expect(replay.received).toHaveLength(1);
+    const results = await all;
+    expect(results.map((r) => r.observation['x'])).toEqual([0, 1, 2]);
+  });
+
+  it('close() sends {"type":"close"}, is idempotent, fails pending calls and leaves failure$ silent', async () => {
+    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 200 });
+    const transport = await open(replay.url);
+    const failures = watchFailure(transport);
+    const pending = errorOf(transport.reset({}));
+    await waitFor(() => replay.received.length === 1);
+    transport.close();
+    transport.close();
+    expect(await pending).toBeInstanceOf(ConnectionClosedError);
+    await waitFor(() => replay.openSockets() === 0);
+    expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"close"}']);
+    await sleep(250); // the delayed reply would have arrived by now
+    expect(failures).toEqual([]);
+    expect(await errorOf(transport.step({ action: 'UP' }))).toBeInstanceOf(ConnectionClosedError);
+    const lateWatcher = watchFailure(transport);
+    expect(lateWatcher).toEqual([]);
+  });
+
+  it('unsubscribing the transport Observable closes the socket the same way', async () => {
+    const replay = await replayServer({ ws: GRID_WS });
+    const opened = await connect(openWsTransport(replay.url));
+    await firstValueFrom(opened.transport.reset({}));
+    opened.subscription.unsubscribe();
+    await waitFor(() => replay.openSockets() === 0);
+    expect(replay.received.at(-1)?.body).toBe('{"type":"close"}');
+  });
+
+  it('a server that closes the socket while a request is pending → ConnectionClosedError(code, reason)', async () => {
+    const scripted = await scriptedServer({ onMessage: (ws) => ws.close(4000, 'env crashed') });
+    const transport = await open(scripted.url);
+    const failures = watchFailure(transport);
+    const error = (await errorOf(transport.step({ a: 1 }))) as ConnectionClosedError;
+    expect(error).toBeInstanceOf(ConnectionClosedError);
+    expect(error).toMatchObject({ closeCode: 4000, reason: 'env crashed', context: { transport: 'ws', request: 'step' } });
+    expect(failures).toEqual([error]);
+    const later = (await errorOf(transport.state())) as ConnectionClosedError;
+    expect(later).toMatchObject({ closeCode: 4000, reason: 'env crashed', context: { request: 'state' } });
+  });
+
+  it('a server that closes an idle socket → failure$ errors with ConnectionClosedError', async () => {
+    const scripted = await scriptedServer({ onConnection: (ws) => setTimeout(() => ws.close(1001, 'going away'), 30) });
+    const transport = await open(scripted.url);
+    const failures = watchFailure(transport);
+    await waitFor(() => failures.length === 1);
+    expect(failures[0]).toBeInstanceOf(ConnectionClosedError);
+    expect(failures[0]).toMatchObject({ closeCode: 1001, reason: 'going away' });
+    // failure$ replays the failure to a late subscriber
+    expect(watchFailure(transport)).toEqual([failures[0]]);
+  });
+});

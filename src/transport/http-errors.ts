@@ -1,0 +1,55 @@
+import { ConnectionClosedError, ConnectionError, HttpStatusError, TimeoutError, type ErrorContext, type OpenEnvError } from '../errors/index.js';
+import { ErrorDetailBody } from '../protocol/http-messages.js';
+
+/** got's timeout events that happen before the request reached the server. */
+const CONNECT_EVENTS: ReadonlySet<string> = new Set(['lookup', 'connect', 'secureConnect']);
+
+/** Longest slice of a body kept in an error (a proxy may answer with a whole HTML page). */
+export const RAW_LIMIT = 2_000;
+
+/** Parses a body as JSON, or keeps the text when it is not JSON (a 500 `text/plain`). */
+export function parseBodyLoosely(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A non-2xx answer → `HttpStatusError`, with FastAPI's `detail` (422 list, 404/405 string) parsed. */
+export function httpStatusError(status: number, text: string, context: ErrorContext): HttpStatusError {
+  const body = parseBodyLoosely(text);
+  const detail = ErrorDetailBody.safeParse(body);
+  const kept = typeof body === 'string' ? body.slice(0, RAW_LIMIT) : body;
+  return new HttpStatusError(status, kept, detail.success ? detail.data.detail : undefined, context);
+}
+
+interface GotLikeError {
+  name?: string;
+  code?: string;
+  event?: string;
+  message?: string;
+}
+
+/**
+ * Maps a got rejection to a typed error: got's `TimeoutError` → `TimeoutError` (phase `connect`
+ * for lookup/connect events, `reply` otherwise); everything else (ECONNREFUSED, ECONNRESET, a read
+ * error mid-body, ...) → `ConnectionError` with got's error as `cause`.
+ */
+export function mapGotError(
+  error: unknown,
+  context: ErrorContext,
+  timeouts: { connectTimeoutMs: number; replyTimeoutMs: number },
+  closed: boolean,
+): OpenEnvError {
+  if (closed) return new ConnectionClosedError('The HTTP transport was closed', undefined, undefined, context);
+  const e = (error ?? {}) as GotLikeError;
+  if (e.name === 'TimeoutError' && typeof e.event === 'string') {
+    return CONNECT_EVENTS.has(e.event)
+      ? new TimeoutError('connect', timeouts.connectTimeoutMs, context)
+      : new TimeoutError('reply', timeouts.replyTimeoutMs, context);
+  }
+  const code = typeof e.code === 'string' ? `${e.code}: ` : '';
+  return new ConnectionError(`HTTP request failed: ${code}${e.message ?? String(error)}`, context, { cause: error });
+}

@@ -1,0 +1,12 @@
+export * from './transport.js';
+export { openTransport, probeTransportKind } from './open-transport.js';
+export { openHttpTransport } from './http-transport.js';
+export { openWsTransport } from './ws-transport.js';
+export { wsUrlFor } from './ws-url.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  resolveTransportOptions,
+  type ResolvedTransportOptions,
+} from './transport-options.js';

@@ -1,0 +1,47 @@
+import { catchError, defer, finalize, map, of, switchMap, throwError, type Observable } from 'rxjs';
+import { HttpStatusError } from '../errors/index.js';
+import { createHttpClient } from './http-client.js';
+import { httpInfo } from './http-info.js';
+import { openHttpTransport } from './http-transport.js';
+import type { Transport, TransportKind, TransportOptions } from './transport.js';
+import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
+import { openWsTransport } from './ws-transport.js';
+
+/**
+ * Which transport a server speaks: `GET /schema` 200 → `ws` (generation B+), 404/405 → `http`
+ * (generation A). Any other status is an `HttpStatusError` (a 401 must not silently downgrade to
+ * stateless HTTP); a probe that cannot connect is a `ConnectionError`.
+ *
+ * @example
+ * probeTransportKind('http://127.0.0.1:8000').subscribe((kind) => console.log(kind)); // 'ws'
+ */
+export function probeTransportKind(url: string, options?: TransportOptions): Observable<TransportKind> {
+  return defer(() => {
+    const client = createHttpClient(normalizeBaseUrl(url), resolveTransportOptions(options), 'http');
+    return httpInfo(client)
+      .schema()
+      .pipe(
+        map((): TransportKind => 'ws'),
+        catchError((error: unknown) =>
+          error instanceof HttpStatusError && (error.status === 404 || error.status === 405) ? of<TransportKind>('http') : throwError(() => error),
+        ),
+        // The probe's agent is released whatever happens (success, error, unsubscribe).
+        finalize(() => client.close()),
+      );
+  });
+}
+
+/**
+ * Opens a transport to an env server. `transport: 'auto'` (default) probes `GET /schema` first;
+ * the emitted transport's `kind` says which one was picked. Unsubscribing closes it.
+ *
+ * @example
+ * openTransport('http://127.0.0.1:8000')
+ *   .pipe(switchMap((t) => { console.log(t.kind); return t.reset(); }))
+ *   .subscribe((r) => console.log(r.observation));
+ */
+export function openTransport(url: string, options: TransportOptions = {}): Observable<Transport> {
+  const choice = options.transport ?? 'auto';
+  const kind$ = choice === 'auto' ? probeTransportKind(url, options) : of(choice);
+  return kind$.pipe(switchMap((kind) => (kind === 'ws' ? openWsTransport(url, options) : openHttpTransport(url, options))));
+}

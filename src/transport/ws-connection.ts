@@ -1,0 +1,275 @@
+import { Observable, type Subscriber } from 'rxjs';
+import WebSocket, { type RawData } from 'ws';
+import {
+  CapacityError,
+  ConnectionClosedError,
+  ConnectionError,
+  type OpenEnvError,
+  ProtocolError,
+  ServerError,
+  TimeoutError,
+  type ErrorContext,
+} from '../errors/index.js';
+import type { StateResponse } from '../protocol/http-messages.js';
+import { normalizeReward } from '../protocol/reward.js';
+import { WS_FATAL_ERROR_CODES, WsServerMessage, type WsErrorCode, type WsErrorData } from '../protocol/ws-messages.js';
+import { notJsonError, shapeError } from './decode.js';
+import { RAW_LIMIT } from './http-errors.js';
+import type { WireResetData, WireStepResult } from './transport.js';
+
+type WsRequestName = 'reset' | 'step' | 'state';
+type RequestName = NonNullable<ErrorContext['request']>;
+
+/** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
+interface Pending {
+  request: WsRequestName;
+  frame: string;
+  subscriber: Subscriber<never> | null;
+}
+
+const CLOSE_FRAME = '{"type":"close"}';
+
+function serverError(data: WsErrorData, context: ErrorContext): ServerError {
+  return data.code === 'CAPACITY_REACHED'
+    ? new CapacityError(data.message, data, context)
+    : new ServerError(data.code, data.message, data, context);
+}
+
+/**
+ * The `/ws` protocol on an open socket. There is no request id, so exactly one request is on the
+ * wire; the rest wait in a FIFO. An abandoned in-flight request keeps its place until its reply
+ * arrives (and is dropped), so the socket stays in sync. Anything that desynchronises the socket
+ * (reply timeout, protocol violation, fatal error frame, server close) discards it: the pending
+ * request and `failure$` error, every later call errors at once.
+ */
+export class WsConnection {
+  readonly failure$: Observable<never>;
+  private inflight: Pending | null = null;
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` by which the request in flight must be answered. */
+  private deadline = 0;
+  /** Set once the socket is unusable: makes the error a later call receives. */
+  private dead: ((request: RequestName) => OpenEnvError) | null = null;
+  private failure: OpenEnvError | null = null;
+  private closedByUser = false;
+  private readonly watchers = new Set<Subscriber<never>>();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly url: string,
+    private readonly replyTimeoutMs: number,
+    private readonly maxMessageBytes: number,
+  ) {
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    socket.on('error', (error) => this.onError(error));
+    this.failure$ = new Observable<never>((subscriber) => {
+      if (this.failure && !this.closedByUser) return subscriber.error(this.failure);
+      if (this.closedByUser) return undefined; // a deliberate close is not a failure: stay silent
+      this.watchers.add(subscriber);
+      return () => this.watchers.delete(subscriber);
+    });
+  }
+
+  reset(data?: WireResetData): Observable<WireStepResult> {
+    return this.call('reset', 'reset', data);
+  }
+
+  step(action: Record<string, unknown>): Observable<WireStepResult> {
+    return this.call('step', 'step', action);
+  }
+
+  state(): Observable<StateResponse> {
+    return this.call('state', 'state', undefined);
+  }
+
+  /** Idempotent. Sends `{"type":"close"}` if open, then closes; pending requests get `ConnectionClosedError`. */
+  close(): void {
+    if (this.closedByUser) return;
+    this.closedByUser = true;
+    this.watchers.clear();
+    if (!this.dead) {
+      this.discard((request) => new ConnectionClosedError('The transport was closed', 1000, '', this.context(request)));
+    }
+    if (this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(CLOSE_FRAME);
+      this.socket.close(1000);
+    } else {
+      this.socket.terminate();
+    }
+  }
+
+  private call<T>(request: WsRequestName, type: string, data: unknown): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      if (this.dead) return subscriber.error(this.dead(request));
+      let frame: string;
+      try {
+        frame = JSON.stringify(data === undefined ? { type } : { type, data });
+      } catch (cause) {
+        return subscriber.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
+      }
+      const pending: Pending = { request, frame, subscriber: subscriber as Subscriber<never> };
+      if (this.inflight === null && this.queue.length === 0) this.send(pending);
+      else this.queue.push(pending);
+      return () => {
+        if (pending.subscriber === null) return;
+        pending.subscriber = null;
+        // On the wire: keep it in flight so its late reply is read and dropped.
+        if (this.inflight !== pending) this.queue.splice(this.queue.indexOf(pending), 1);
+      };
+    });
+  }
+
+  private send(pending: Pending): void {
+    this.inflight = pending;
+    // A socket that is already closing gets no frame; its 'close' event fails the request.
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(pending.frame);
+    // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
+    // an answer just moves on, the timer checks the deadline of whatever is in flight when it fires.
+    this.deadline = performance.now() + this.replyTimeoutMs;
+    this.timer ??= setTimeout(this.onTimer, this.replyTimeoutMs);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.dead) return;
+    const pending = this.inflight;
+    const request: RequestName = pending?.request ?? 'connect';
+    if (isBinary) return this.failProtocol(new ProtocolError('The server sent a binary frame', undefined, this.context(request)));
+    const text = data.toString();
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch (cause) {
+      return this.failProtocol(notJsonError('WS frame', text, this.context(request), cause));
+    }
+    const parsed = WsServerMessage.safeParse(json);
+    if (!parsed.success) return this.failProtocol(shapeError('WS frame', parsed.error, text, this.context(request)));
+    const frame = parsed.data;
+
+    if (frame.type === 'error') {
+      const { data: errorData } = frame;
+      if (WS_FATAL_ERROR_CODES.has(errorData.code as WsErrorCode)) {
+        // E.g. CAPACITY_REACHED right after the handshake: the session never existed.
+        const error = serverError(errorData, this.context(request));
+        return this.fail(error, (later) => serverError(errorData, this.context(later)));
+      }
+      if (pending) return this.answer(pending, serverError(errorData, this.context(request)), true);
+    } else if (pending) {
+      if (frame.type === 'observation' && pending.request !== 'state') {
+        const body = frame.data;
+        const result: WireStepResult = { observation: body.observation, reward: normalizeReward(body.reward), done: body.done };
+        return this.answer(pending, result, false);
+      }
+      if (frame.type === 'state' && pending.request === 'state') return this.answer(pending, frame.data, false);
+      const expected = pending.request === 'state' ? 'a state' : 'an observation';
+      return this.failProtocol(
+        new ProtocolError(`Expected ${expected} frame for ${pending.request}, got ${frame.type}`, text.slice(0, RAW_LIMIT), this.context(request)),
+      );
+    }
+    this.failProtocol(new ProtocolError(`Unsolicited ${frame.type} frame (no request pending)`, text.slice(0, RAW_LIMIT), this.context(request)));
+  }
+
+  private answer(pending: Pending, outcome: unknown, isError: boolean): void {
+    this.inflight = null;
+    const subscriber = pending.subscriber;
+    pending.subscriber = null;
+    if (subscriber) {
+      if (isError) subscriber.error(outcome);
+      else {
+        subscriber.next(outcome as never);
+        subscriber.complete();
+      }
+    }
+    // A request made while emitting queued behind the others: FIFO holds.
+    if (this.inflight === null && !this.dead) {
+      const next = this.queue.shift();
+      if (next) this.send(next);
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.inflight === null || this.dead) return;
+    const remaining = this.deadline - performance.now();
+    if (remaining > 0) {
+      this.timer = setTimeout(this.onTimer, remaining);
+      return;
+    }
+    const request = this.inflight.request;
+    const error = new TimeoutError(
+      'reply',
+      this.replyTimeoutMs,
+      this.context(request),
+      `No reply to ${request} within ${this.replyTimeoutMs} ms; the socket is out of sync and was discarded`,
+    );
+    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later)));
+  };
+
+  private onClose(code: number, reason: string): void {
+    if (this.dead) return;
+    const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
+    const error = new ConnectionClosedError(message, code, reason, this.context(this.inflight?.request ?? 'connect'));
+    this.fail(error, (later) => new ConnectionClosedError(message, code, reason, this.context(later)));
+  }
+
+  private onError(error: Error & { code?: string }): void {
+    if (this.dead) return;
+    const context = this.context(this.inflight?.request ?? 'connect');
+    let typed: OpenEnvError;
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      typed = new ProtocolError(
+        `The server sent a message larger than maxMessageBytes (${this.maxMessageBytes} bytes); the socket was closed with 1009`,
+        undefined,
+        context,
+        { cause: error },
+      );
+    } else if (error.code?.startsWith('WS_ERR_')) {
+      typed = new ProtocolError(`Invalid WebSocket frame: ${error.message}`, undefined, context, { cause: error });
+    } else {
+      typed = new ConnectionError(`WebSocket connection failed: ${error.message}`, context, { cause: error });
+    }
+    this.fail(typed, (later) => new ConnectionClosedError(`The socket was discarded: ${error.message}`, undefined, undefined, this.context(later)));
+  }
+
+  private failProtocol(error: ProtocolError): void {
+    this.fail(error, (later) =>
+      new ConnectionClosedError(`The socket was discarded after a protocol error: ${error.message}`, undefined, undefined, this.context(later)),
+    );
+  }
+
+  /** The socket is unusable: error the pending request (with `error`) and `failure$`, terminate. */
+  private fail(error: OpenEnvError, later: (request: RequestName) => OpenEnvError): void {
+    if (this.dead) return;
+    this.failure = error;
+    this.discard(later, error);
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of watchers) watcher.error(error);
+    this.socket.terminate();
+  }
+
+  /** Marks the connection dead and errors every request still waiting. */
+  private discard(later: (request: RequestName) => OpenEnvError, inflightError?: OpenEnvError): void {
+    this.dead = later;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const inflight = this.inflight;
+    this.inflight = null;
+    const queued = this.queue.splice(0);
+    if (inflight) {
+      const subscriber = inflight.subscriber;
+      inflight.subscriber = null;
+      subscriber?.error(inflightError ?? later(inflight.request));
+    }
+    for (const pending of queued) {
+      const subscriber = pending.subscriber;
+      pending.subscriber = null;
+      subscriber?.error(later(pending.request));
+    }
+  }
+
+  private context(request: RequestName): ErrorContext {
+    return { url: this.url, transport: 'ws', request };
+  }
+}
