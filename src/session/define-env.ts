@@ -2,6 +2,9 @@ import { NEVER, Observable, Subscription, catchError, merge, of, throwError, thr
 import { ConnectionError } from '../errors/connection-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
+import { dockerEndpoint } from '../runtime/docker/docker-endpoint.js';
+import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
+import { processEndpoint, type ProcessEndpointOptions } from '../runtime/process-endpoint.js';
 import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
 import { createSession, type SessionOptions } from './create-session.js';
@@ -30,10 +33,25 @@ export interface EnvDefinition<A, O, S> {
   fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
   /** A transport you supply (tests inject fakes here). The session closes it on unsubscribe. */
   fromTransport(transport$: Observable<Transport>, options?: SessionOptions): Observable<EnvSession<A, O, S>>;
-  // ROOM FOR THE LEAD: fromDockerImage(image, opts) and fromProcess(command, opts) go here, as
-  //   fromDockerImage: (image, opts) => this.fromEndpoint(dockerEndpoint(image, opts), opts)
-  //   fromProcess:     (command, opts) => this.fromEndpoint(processEndpoint(command, opts), opts)
-  // (runtime/ owns the endpoints; nothing else here needs to change.)
+  /**
+   * A Docker container of `image`, started on subscribe and stopped and removed on unsubscribe
+   * (also on error, and when the process dies: see `reapOrphans`). Port 8000 is published on
+   * 127.0.0.1 only.
+   *
+   * @example
+   * GridWorld.fromDockerImage('openenv-rx/envs:latest', { env: { OPENENV_ENV: 'grid_world' } })
+   *   .pipe(switchMap((env) => env.episode(policy)))
+   *   .subscribe(console.log);
+   */
+  fromDockerImage(image: string, options?: DockerEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
+  /**
+   * A local server process (`uvicorn ...`, `node ...`), started on subscribe, SIGTERM then SIGKILL
+   * on unsubscribe. `{port}` in `args` is replaced by a free port.
+   *
+   * @example
+   * Echo.fromProcess('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
+   */
+  fromProcess(command: string, args?: string[], options?: ProcessEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
 }
 
 /**
@@ -123,5 +141,7 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
     connect: (url, options) => fromEndpoint(of<Endpoint>({ url, kind: 'url' }), options),
     fromEndpoint,
     fromTransport,
+    fromDockerImage: (image, options = {}) => fromEndpoint(dockerEndpoint(image, options), options),
+    fromProcess: (command, args = [], options = {}) => fromEndpoint(processEndpoint(command, args, options), options),
   };
 }
