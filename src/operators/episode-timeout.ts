@@ -1,0 +1,47 @@
+import { connect, defer, filter, ignoreElements, merge, tap, throwError, timeout, type MonoTypeOperatorFunction } from 'rxjs';
+import { TimeoutError } from '../errors/connection-errors.js';
+import type { EpisodeStep } from '../session/types.js';
+import { assertNumber } from './internal/assert-option.js';
+import { awaitedContext } from './internal/awaited-context.js';
+import type { TimeoutOptions } from './timeout-options.js';
+
+/**
+ * Errors with `TimeoutError` (phase `episode`) when an episode does not end (a `done` or
+ * `truncated` step) within `ms` of its start. An episode starts at the subscription, or when the
+ * previous one ended, since `episodes()` sends the next reset right then. Unsubscribes the source
+ * (cancelling the pending policy call and request). Context: `env`, `episodeId`, `episodeIndex`,
+ * and the awaited `stepIndex`.
+ *
+ * Built on rxjs `timeout({ each })` applied to the stream of episode ends: each end must come
+ * within `ms` of the previous one. Apply it to one session's steps, not to merged `rollouts`.
+ *
+ * @example
+ * env.episodes(policy, { count: 10 }).pipe(concatAll(), episodeTimeout(60_000, { env: 'grid_world' }));
+ */
+export function episodeTimeout<T extends EpisodeStep<unknown, unknown>>(
+  ms: number,
+  options: TimeoutOptions = {},
+): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    defer(() => {
+      assertNumber('ms', ms, 0);
+      let last: T | null = null;
+      return source.pipe(
+        tap((step) => (last = step)),
+        connect((steps) =>
+          merge(
+            steps,
+            steps.pipe(
+              filter((step) => step.done || step.truncated),
+              timeout({
+                each: ms,
+                ...(options.scheduler && { scheduler: options.scheduler }),
+                with: () => throwError(() => new TimeoutError('episode', ms, awaitedContext(last, options.env))),
+              }),
+              ignoreElements(),
+            ),
+          ),
+        ),
+      );
+    });
+}

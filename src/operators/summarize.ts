@@ -1,0 +1,47 @@
+import type { EpisodeStats } from './episode-stats.js';
+
+/** Population statistics of one quantity (NaN for an empty input). */
+export interface Moments {
+  mean: number;
+  /** Population standard deviation (divides by n). */
+  std: number;
+  min: number;
+  max: number;
+}
+
+export interface StatsSummary {
+  episodes: number;
+  /** How many ended with the env's `done`, and how many were cut by `maxSteps`. */
+  done: number;
+  truncated: number;
+  return: Moments;
+  length: Moments;
+}
+
+/**
+ * Reduces per-episode statistics to a table row: count, and mean/std/min/max of return and
+ * length. Pure; an empty input gives `episodes: 0` and NaN moments.
+ *
+ * @example
+ * summarize([{ return: 1, length: 4, done: true, truncated: false }, { return: 3, length: 6, done: true, truncated: false }]);
+ * // { episodes: 2, done: 2, truncated: 0, return: { mean: 2, std: 1, min: 1, max: 3 }, length: { mean: 5, std: 1, min: 4, max: 6 } }
+ */
+export function summarize(stats: readonly Pick<EpisodeStats, 'return' | 'length' | 'done' | 'truncated'>[]): StatsSummary {
+  return {
+    episodes: stats.length,
+    done: stats.filter((s) => s.done).length,
+    truncated: stats.filter((s) => s.truncated).length,
+    return: moments(stats.map((s) => s.return)),
+    length: moments(stats.map((s) => s.length)),
+  };
+}
+
+function moments(values: number[]): Moments {
+  if (values.length === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN };
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length;
+  // reduce, not Math.min(...values): spreading a very long array overflows the call stack.
+  const min = values.reduce((a, b) => Math.min(a, b), Infinity);
+  const max = values.reduce((a, b) => Math.max(a, b), -Infinity);
+  return { mean, std: Math.sqrt(variance), min, max };
+}
