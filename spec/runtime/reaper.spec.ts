@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
+import Docker from 'dockerode';
+import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
+import { isPidAlive, reapOrphans } from '../../src/runtime/docker/reaper.js';
+import {
+  containerExists,
+  describeWithDocker,
+  dockerReachable,
+  eventually,
+  removeContainersOwnedBy,
+} from '../fixtures/docker-test-support.js';
+import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
+
+const docker = new Docker();
+const available = await dockerReachable(docker);
+
+/** Starts hold-docker-endpoint.ts in a child process and resolves with the container it holds. */
+function holdInChild(image: string, children: ChildProcess[], extraArgs: string[] = []): Promise<{ child: ChildProcess; containerId: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', repoPath('spec/fixtures/register-ts-loader.mjs'), repoPath('spec/fixtures/hold-docker-endpoint.ts'), image, ...extraArgs],
+    { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not report a container in 30 s: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve({ child, containerId: (JSON.parse(line) as { containerId: string }).containerId });
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describeWithDocker(available)('reaping containers of dead clients (real engine)', () => {
+  let image: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    await checkDockerReachable(docker);
+    image = await ensureTestImage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    if (available) await removeContainersOwnedBy(docker, [process.pid, ...children.map((c) => c.pid!).filter(Boolean)]);
+  });
+
+  it('a SIGKILLed client leaks its container until the next process sweeps it; reapOrphans() removes the next one', async () => {
+    // Client 1 holds a container and is SIGKILLed mid-episode: nothing can clean up.
+    const first = await holdInChild(image, children, ['--no-reap']);
+    await killed(first.child);
+    expect(await containerExists(docker, first.containerId)).toBe(true);
+
+    // Client 2's first start sweeps orphans of dead pids on this host.
+    const second = await holdInChild(image, children);
+    expect(await eventually(async () => !(await containerExists(docker, first.containerId)), 5_000)).toBe(true);
+
+    // Client 2 is SIGKILLed too; an explicit reapOrphans() (what `openenv-rx reap` runs) removes it.
+    await killed(second.child);
+    const { removed } = await reapOrphans();
+    expect(removed).toContain(second.containerId);
+    expect(await containerExists(docker, second.containerId)).toBe(false);
+  }, 60_000);
+
+  it('keeps the containers of live owners; a client stopped with SIGTERM removes its own', async () => {
+    const live = await holdInChild(image, children, ['--no-reap']);
+    // (`all: true` is covered on the fake engine: here it would also remove other suites' containers.)
+    const result = await reapOrphans();
+    expect(result.removed).not.toContain(live.containerId);
+    expect(result.kept).toBeGreaterThanOrEqual(1);
+    expect(await containerExists(docker, live.containerId)).toBe(true);
+
+    const exited = new Promise<number | null>((resolve) => live.child.once('exit', resolve));
+    live.child.kill('SIGTERM'); // the child unsubscribes, awaits awaitRuntimeTeardowns(), exits 0
+    expect(await exited).toBe(0);
+    expect(await containerExists(docker, live.containerId)).toBe(false);
+  }, 60_000);
+});
+
+describe('reapOrphans decisions (fake engine)', () => {
+  const deadPid = 2 ** 22 + 12_345; // above the default pid_max: never a live process
+
+  function fakeDocker(containers: Array<{ Id: string; Labels: Record<string, string> }>) {
+    const removed: string[] = [];
+    const docker = {
+      listContainers: async (options: { filters: { label: string[] } }) => {
+        expect(options.filters.label).toEqual(['openenv-rx=1']);
+        return containers;
+      },
+      getContainer: (id: string) => ({
+        remove: async (options: { force: boolean; v: boolean }) => {
+          expect(options).toEqual({ force: true, v: true });
+          removed.push(id);
+        },
+      }),
+    } as unknown as Docker;
+    return { docker, removed };
+  }
+
+  const labels = (pid: number, host = os.hostname()) => ({ 'openenv-rx': '1', 'openenv-rx.owner-pid': String(pid), 'openenv-rx.owner-host': host });
+
+  it('removes only dead owners on this host', async () => {
+    const { docker, removed } = fakeDocker([
+      { Id: 'dead-here', Labels: labels(deadPid) },
+      { Id: 'alive-here', Labels: labels(process.pid) },
+      { Id: 'dead-elsewhere', Labels: labels(deadPid, 'another-host') },
+      { Id: 'no-owner', Labels: { 'openenv-rx': '1' } },
+    ]);
+    expect(await reapOrphans({ docker })).toEqual({ removed: ['dead-here'], kept: 3 });
+    expect(removed).toEqual(['dead-here']);
+  });
+
+  it('all: true removes every labelled container', async () => {
+    const { docker } = fakeDocker([
+      { Id: 'a', Labels: labels(process.pid) },
+      { Id: 'b', Labels: labels(deadPid, 'another-host') },
+    ]);
+    expect(await reapOrphans({ docker, all: true })).toEqual({ removed: ['a', 'b'], kept: 0 });
+  });
+
+  it('isPidAlive: ESRCH is gone, EPERM (pid 1 from a non-root user) or success is alive', () => {
+    expect(isPidAlive(process.pid)).toBe(true);
+    expect(isPidAlive(1)).toBe(true);
+    expect(isPidAlive(deadPid)).toBe(false);
+    expect(isPidAlive(Number.NaN)).toBe(false);
+  });
+});
