@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { OpenEnvError } from '../errors/openenv-error.js';
+import { registerReap } from './commands/reap.js';
+import { registerRollout } from './commands/rollout.js';
+import { registerServe } from './commands/serve.js';
+import { registerValidate } from './commands/validate.js';
+import { processIo, type Io } from './io.js';
+
+/** Builds the `openenv-rx` command. `io` is injected so tests run commands in-process. */
+export function createProgram(io: Io = processIo): Command {
+  const program = new Command('openenv-rx')
+    .description('Drive OpenEnv environments as RxJS streams: rollouts, servers, conformance checks')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    .exitOverride();
+  registerRollout(program, io);
+  registerServe(program, io);
+  registerValidate(program, io);
+  registerReap(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script). Resolves with the exit code; usage
+ * errors print the message and usage, library errors print their code and message, never a stack.
+ */
+export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram({ ...io, setExitCode: (code) => (exitCode = code) });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof OpenEnvError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    io.err.write(`openenv-rx: ${message}\n`);
+    return 1;
+  }
+}

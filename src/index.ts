@@ -1,0 +1,29 @@
+/**
+ * openenv-rx: OpenEnv environments as RxJS Observables.
+ *
+ * @example
+ * import { defineEnv } from 'openenv-rx';
+ * const Echo = defineEnv({ name: 'echo' });
+ * Echo.connect('http://127.0.0.1:8000').pipe(switchMap((env) => env.step({ message: 'hi' }))).subscribe(console.log);
+ */
+export * from './session/index.js';
+export * from './errors/index.js';
+export * from './operators/index.js';
+export * from './policies/index.js';
+export * as protocol from './protocol/index.js';
+export { openTransport, openHttpTransport, openWsTransport } from './transport/index.js';
+export type { Transport, TransportKind, TransportOptions, WireStepResult } from './transport/index.js';
+export type { Endpoint } from './runtime/endpoint.js';
+export {
+  dockerEndpoint,
+  processEndpoint,
+  urlEndpoint,
+  reapOrphans,
+  awaitRuntimeTeardowns,
+  type DockerEndpointOptions,
+  type ProcessEndpointOptions,
+  type ReapOptions,
+  type ReapResult,
+} from './runtime/index.js';
+export { inProcessEndpoint } from './runtime/in-process.js';
+export { runConformance, type CheckResult } from './conformance/index.js';
