@@ -1,0 +1,26 @@
+import type { AnyEnvDefinition } from '../server/environment.js';
+import { cartPoleEnv } from './cartpole.js';
+import { echoEnv } from './echo.js';
+import { frozenLakeDeterministicEnv, frozenLakeEnv } from './frozen-lake.js';
+import { gridWorldEnv } from './grid-world.js';
+
+export * from './echo.js';
+export * from './grid-world.js';
+export * from './cartpole.js';
+export * from './frozen-lake.js';
+export { mulberry32, type Random } from './mulberry32.js';
+
+/**
+ * The built-in envs by name (`echo`, `grid_world`, `cartpole`, `frozen_lake`,
+ * `frozen_lake_deterministic`), for `serveBuiltin`, the CLI and container images.
+ *
+ * @example
+ * const server = await serve(builtinEnvs['grid_world']!);
+ */
+export const builtinEnvs: Readonly<Record<string, AnyEnvDefinition>> = Object.freeze({
+  [echoEnv.name]: echoEnv,
+  [gridWorldEnv.name]: gridWorldEnv,
+  [cartPoleEnv.name]: cartPoleEnv,
+  [frozenLakeEnv.name]: frozenLakeEnv,
+  [frozenLakeDeterministicEnv.name]: frozenLakeDeterministicEnv,
+});

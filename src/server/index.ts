@@ -1,0 +1,8 @@
+export * from './environment.js';
+export { serve, type ServeOptions, type RunningServer } from './serve.js';
+export { serveBuiltin, serveOptionsFromEnv, runServeBuiltin } from './serve-builtin.js';
+export { ServeError, UnknownEnvError, PayloadTooLargeError } from './server-errors.js';
+export type { ServerErrorInfo } from './server-context.js';
+export { buildSchemaResponse, toPydanticJsonSchema } from './schema-response.js';
+export { toPydanticIssues, type PydanticIssueOptions } from './pydantic-issues.js';
+export { builtinEnvs, echoEnv, gridWorldEnv, cartPoleEnv, frozenLakeEnv, frozenLakeDeterministicEnv } from '../envs/index.js';

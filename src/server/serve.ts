@@ -1,0 +1,222 @@
+import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { bearerCheck } from './bearer-auth.js';
+import type { AnyEnvDefinition } from './environment.js';
+import { createHttpHandler } from './http-handler.js';
+import { buildOpenApiDocument } from './openapi-document.js';
+import { buildSchemaResponse } from './schema-response.js';
+import type { ServerContext, ServerErrorInfo } from './server-context.js';
+import { ServeError } from './server-errors.js';
+import { WsSession } from './ws-session.js';
+
+export interface ServeOptions {
+  /** Interface to bind. Default `127.0.0.1` (loopback only); containers pass `0.0.0.0`. */
+  host?: string;
+  /** Default 0: the OS picks a free port (read it from `RunningServer.port`). */
+  port?: number;
+  /** Concurrent `/ws` sessions; one more gets CAPACITY_REACHED. Default 1, as OpenEnv. */
+  maxSessions?: number;
+  /** Close a `/ws` session after this many ms without a message (SESSION_ERROR frame, then 1000). Default: never. */
+  idleTimeoutMs?: number;
+  /** Require `Authorization: Bearer <token>` on every HTTP request and WS upgrade (401 otherwise). */
+  token?: string;
+  /** Largest HTTP body; larger gets 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Largest `/ws` message; larger closes the socket with 1009. Default 16 MiB (uvicorn's). */
+  maxMessageBytes?: number;
+  /** `/ws` ping interval, as real servers ping every 20 s. Default 20 000; 0 disables. */
+  pingIntervalMs?: number;
+  /** How long `close()` waits for clients to acknowledge the close frame before cutting them. Default 2000. */
+  closeTimeoutMs?: number;
+  /** Sees every env failure (create, reset, step, state, close). The token never reaches it. */
+  onError?: (error: unknown, info: ServerErrorInfo) => void;
+}
+
+/** A listening server. `close()` is idempotent: it closes every session (1001) and the listener. */
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` (a wildcard bind is reported as loopback). */
+  url: string;
+  port: number;
+  activeSessions(): number;
+  close(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+const OptionsSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.int().min(0).max(65535).default(0),
+  maxSessions: z.int().min(1).default(1),
+  idleTimeoutMs: z.number().positive().optional(),
+  token: z.string().min(1, 'token must not be empty').optional(),
+  maxBodyBytes: z.int().min(1).default(MiB),
+  maxMessageBytes: z.int().min(1).default(16 * MiB),
+  pingIntervalMs: z.int().min(0).default(20_000),
+  closeTimeoutMs: z.int().min(0).default(2000),
+});
+
+/**
+ * Serves an env over the current OpenEnv protocol (generation H): `/health`, `/metadata`, `/schema`,
+ * `/openapi.json`, stateless `POST /reset`, `POST /step`, `GET /state`, `POST /mcp`, and the stateful
+ * `WS /ws` (one env instance per socket). Rejects with `ServeError` on bad options or a busy port.
+ *
+ * @example
+ * const server = await serve(gridWorldEnv, { maxSessions: 4 });
+ * console.log(server.url); // http://127.0.0.1:40123
+ * await server.close();
+ */
+export async function serve(definition: AnyEnvDefinition, options: ServeOptions = {}): Promise<RunningServer> {
+  const { onError, ...rest } = options;
+  const parsed = OptionsSchema.safeParse(rest);
+  if (!parsed.success) {
+    // Never echo the token value back: name the fields only.
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ServeError(`Invalid serve options (${fields})`, { env: definition.name });
+  }
+  const opts = parsed.data;
+  if (typeof definition.create !== 'function' || !definition.action) {
+    throw new ServeError('Not an env definition: it needs a name, an action schema and create()', { env: definition.name });
+  }
+
+  let schemaJson: string;
+  try {
+    schemaJson = JSON.stringify(buildSchemaResponse(definition));
+  } catch (err) {
+    throw new ServeError(`Cannot build the JSON Schema of ${definition.name}`, { env: definition.name }, { cause: err });
+  }
+  const title = definition.title ?? definition.name;
+  const ctx: ServerContext = {
+    definition,
+    schemaJson,
+    metadataJson: JSON.stringify({
+      name: title,
+      description: definition.description ?? `${title} environment`,
+      readme_content: definition.readme ?? null,
+      version: definition.version ?? '1.0.0',
+      author: definition.author ?? null,
+      documentation_url: definition.documentationUrl ?? null,
+    }),
+    openapiJson: JSON.stringify(buildOpenApiDocument(definition.name, JSON.parse(schemaJson))),
+    maxBodyBytes: opts.maxBodyBytes,
+    isAuthorized: bearerCheck(opts.token),
+    report: (error, info) => {
+      try {
+        onError?.(error, info);
+      } catch {
+        // A throwing observer must not take the server down.
+      }
+    },
+  };
+
+  const sessions = new Map<WebSocket, WsSession>();
+  let active = 0;
+  let closing: Promise<void> | undefined;
+
+  const http = createServer(createHttpHandler(ctx));
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxMessageBytes });
+
+  const accept = (socket: WebSocket): void => {
+    if (closing) {
+      socket.close(1001, 'Server shutting down');
+      return;
+    }
+    if (active >= opts.maxSessions) {
+      socket.on('error', () => undefined);
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          data: {
+            message: `Server at capacity: ${active}/${opts.maxSessions} sessions active. Cannot accept new connections.`,
+            code: 'CAPACITY_REACHED',
+            active_sessions: active,
+            max_sessions: opts.maxSessions,
+          },
+        }),
+      );
+      socket.close(1000, '');
+      return;
+    }
+    active++;
+    const session = new WsSession(socket, ctx, {
+      ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
+      pingIntervalMs: opts.pingIntervalMs,
+      onEnd: () => {
+        active--;
+        sessions.delete(socket);
+      },
+    });
+    sessions.set(socket, session);
+  };
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!ctx.isAuthorized(req.headers.authorization)) {
+      return rejectUpgrade(socket, 401, '{"detail":"Not authenticated"}', 'WWW-Authenticate: Bearer\r\n');
+    }
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    if ((query === -1 ? url : url.slice(0, query)) !== '/ws') return rejectUpgrade(socket, 404, '{"detail":"Not Found"}');
+    if (closing) return rejectUpgrade(socket, 503, '{"detail":"Server shutting down"}');
+    wss.handleUpgrade(req, socket, head, accept);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => reject(new ServeError(`Cannot listen on ${opts.host}:${opts.port}: ${err.message}`, { env: definition.name }, { cause: err }));
+    http.once('error', failed);
+    http.listen(opts.port, opts.host, () => {
+      http.off('error', failed);
+      resolve();
+    });
+  });
+  http.on('error', (err) => ctx.report(err, { operation: 'send', transport: 'http' }));
+
+  const port = (http.address() as AddressInfo).port;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const sockets = [...wss.clients];
+      for (const socket of sockets) {
+        const session = sessions.get(socket);
+        if (session) session.shutdown();
+        else if (socket.readyState === socket.OPEN) socket.close(1001, 'Server shutting down');
+      }
+      await Promise.all(sockets.map((socket) => closedWithin(socket, opts.closeTimeoutMs)));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    })();
+    return closing;
+  };
+
+  return { url: `http://${urlHost(opts.host)}:${port}`, port, activeSessions: () => active, close };
+}
+
+/** Resolves once the socket has closed, terminating it if the peer does not answer in time. */
+function closedWithin(socket: WebSocket, timeoutMs: number): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => socket.terminate(), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function rejectUpgrade(socket: Duplex, status: number, body: string, extraHeaders = ''): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n${extraHeaders}\r\n${body}`,
+  );
+}
+
+/** The host a client should dial: wildcard binds are reached on loopback; IPv6 needs brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

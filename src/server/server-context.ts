@@ -1,0 +1,54 @@
+import type { AnyEnvDefinition, Environment, MaybePromise } from './environment.js';
+
+/** Where an env error happened, for `ServeOptions.onError`. */
+export interface ServerErrorInfo {
+  /** The env method (or `create`) that threw, or `send` when a frame could not be serialised. */
+  operation: 'create' | 'reset' | 'step' | 'state' | 'close' | 'send';
+  transport: 'http' | 'ws';
+}
+
+/** What the HTTP and WS handlers share; built once by `serve()`, so nothing is recomputed per request. */
+export interface ServerContext {
+  readonly definition: AnyEnvDefinition;
+  /** Pre-serialised bodies of the static routes. */
+  readonly schemaJson: string;
+  readonly metadataJson: string;
+  readonly openapiJson: string;
+  readonly maxBodyBytes: number;
+  isAuthorized(authorization: string | undefined): boolean;
+  /** Reports an env failure to the user's `onError` (never throws). */
+  report(error: unknown, info: ServerErrorInfo): void;
+}
+
+/**
+ * Runs `fn` on a fresh env and closes it afterwards, as OpenEnv's stateless HTTP routes do.
+ * A failing `close` is reported, not thrown: the answer is already computed.
+ *
+ * @example
+ * const outcome = await withFreshEnv(ctx, (env) => env.reset({}));
+ */
+export async function withFreshEnv<T>(
+  ctx: ServerContext,
+  operation: 'reset' | 'step' | 'state',
+  fn: (env: Environment) => MaybePromise<T>,
+): Promise<T> {
+  let env: Environment;
+  try {
+    env = await ctx.definition.create();
+  } catch (err) {
+    ctx.report(err, { operation: 'create', transport: 'http' });
+    throw err;
+  }
+  try {
+    return await fn(env);
+  } catch (err) {
+    ctx.report(err, { operation, transport: 'http' });
+    throw err;
+  } finally {
+    try {
+      await env.close?.();
+    } catch (err) {
+      ctx.report(err, { operation: 'close', transport: 'http' });
+    }
+  }
+}

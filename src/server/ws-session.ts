@@ -1,0 +1,276 @@
+import type { RawData, WebSocket } from 'ws';
+import {
+  WsCloseMessage,
+  WsMcpMessage,
+  WsResetMessage,
+  WsStateMessage,
+  WsStepMessage,
+  type WsErrorCode,
+} from '../protocol/ws-messages.js';
+import type { Environment, MaybePromise } from './environment.js';
+import { formatJsonDecodeError, parseJsonLikePython } from './json-decode-error.js';
+import { answerJsonRpc } from './json-rpc.js';
+import { toPydanticIssues } from './pydantic-issues.js';
+import { ResetBody, toResetOptions } from './request-bodies.js';
+import type { ServerContext } from './server-context.js';
+import { toWireOutcome } from './wire-outcome.js';
+
+export interface WsSessionOptions {
+  /** Close the session after this long without a message (a SESSION_ERROR frame says why). */
+  idleTimeoutMs?: number;
+  /** Ping interval keeping proxies from dropping a quiet socket; 0 disables. */
+  pingIntervalMs?: number;
+  /** Called once when the session is over (socket closed); the env is closed right after. */
+  onEnd(): void;
+}
+
+const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
+  value !== null && typeof value === 'object' && typeof (value as Promise<T>).then === 'function';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Python's `str()` of a decoded JSON `type` value, as OpenEnv's UNKNOWN_TYPE message prints it. */
+function typeLabel(type: unknown): string {
+  if (type === undefined) return '';
+  if (type === null) return 'None';
+  if (typeof type === 'boolean') return type ? 'True' : 'False';
+  return typeof type === 'string' ? type : JSON.stringify(type);
+}
+
+/**
+ * One `/ws` socket = one env instance, speaking OpenEnv's envelopes. Messages are handled strictly
+ * in arrival order; a sync env is answered without touching the promise machinery (the hot path).
+ * INVALID_JSON, UNKNOWN_TYPE, VALIDATION_ERROR and EXECUTION_ERROR keep the socket; FACTORY_ERROR and
+ * SESSION_ERROR close it (1000). `{"type":"close"}` closes with 1000 and no reply.
+ *
+ * @example
+ * wss.on('connection', (socket) => new WsSession(socket, ctx, { onEnd: () => slots-- }));
+ */
+export class WsSession {
+  private env: Environment | undefined;
+  private readonly queue: RawData[] = [];
+  private busy = true; // until the factory has produced the env
+  private ended = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: ServerContext,
+    private readonly options: WsSessionOptions,
+  ) {
+    socket.on('message', (data) => {
+      this.queue.push(data);
+      if (!this.busy) this.drain();
+    });
+    socket.once('close', () => this.end());
+    socket.on('error', () => this.end());
+    if (options.pingIntervalMs) {
+      this.pingTimer = setInterval(() => socket.ping(), options.pingIntervalMs);
+    }
+    this.start();
+  }
+
+  /** Server shutdown: close with 1001 (going away). */
+  shutdown(): void {
+    this.close(1001, 'Server shutting down');
+  }
+
+  private start(): void {
+    let created: MaybePromise<Environment>;
+    try {
+      created = this.ctx.definition.create();
+    } catch (err) {
+      this.factoryFailed(err);
+      return;
+    }
+    if (isPromise(created)) created.then((env) => this.ready(env), (err: unknown) => this.factoryFailed(err));
+    else this.ready(created);
+  }
+
+  private ready(env: Environment): void {
+    if (!env || typeof env.reset !== 'function' || typeof env.step !== 'function' || typeof env.state !== 'function') {
+      this.fatal('SESSION_ERROR', `Env factory of ${this.ctx.definition.name} did not return an Environment (reset/step/state)`);
+      return;
+    }
+    this.env = env;
+    if (this.ended) {
+      this.closeEnv();
+      return;
+    }
+    this.busy = false;
+    this.drain();
+  }
+
+  private factoryFailed(err: unknown): void {
+    this.ctx.report(err, { operation: 'create', transport: 'ws' });
+    this.fatal('FACTORY_ERROR', `Failed to create environment ${this.ctx.definition.name}: ${messageOf(err)}`, {
+      factory_name: this.ctx.definition.name,
+    });
+  }
+
+  private drain(): void {
+    this.clearIdle();
+    while (!this.ended && this.queue.length > 0) {
+      const pending = this.handle(this.queue.shift()!);
+      if (pending) {
+        this.busy = true;
+        const next = (): void => {
+          this.busy = false;
+          if (this.ended) this.closeEnv();
+          else this.drain();
+        };
+        pending.then(next, next);
+        return;
+      }
+    }
+    if (!this.ended && this.options.idleTimeoutMs) {
+      this.idleTimer = setTimeout(
+        () => this.fatal('SESSION_ERROR', `Session idle for ${this.options.idleTimeoutMs} ms: closed by the server`),
+        this.options.idleTimeoutMs,
+      );
+    }
+  }
+
+  /** Handles one frame; returns a promise only when the env answered asynchronously. */
+  private handle(data: RawData): Promise<void> | undefined {
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
+    const parsed = parseJsonLikePython(text);
+    if (!parsed.ok) return this.sendError('INVALID_JSON', `Invalid JSON: ${formatJsonDecodeError(parsed.error)}`);
+    const message = parsed.value;
+    const type = isRecord(message) ? message['type'] : undefined;
+    const env = this.env!;
+    switch (type) {
+      case 'step': {
+        const envelope = WsStepMessage.safeParse(message);
+        if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
+        const action = this.ctx.definition.action.safeParse(envelope.data.data);
+        if (!action.success) {
+          return this.invalid(toPydanticIssues(action.error.issues, envelope.data.data, { withUrl: true, schema: this.ctx.definition.action }));
+        }
+        return this.run('step', () => env.step(action.data), (outcome) => ({ type: 'observation', data: toWireOutcome(outcome) }));
+      }
+      case 'reset': {
+        const envelope = WsResetMessage.safeParse(message);
+        if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
+        const data = envelope.data.data ?? {};
+        const body = ResetBody.safeParse(data);
+        if (!body.success) return this.invalid(toPydanticIssues(body.error.issues, data, { withUrl: true, locPrefix: ['data'], schema: ResetBody }));
+        const options = toResetOptions(body.data);
+        return this.run('reset', () => env.reset(options), (outcome) => ({ type: 'observation', data: toWireOutcome(outcome) }));
+      }
+      case 'state': {
+        const envelope = WsStateMessage.safeParse(message);
+        if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
+        return this.run('state', () => env.state(), (state) => ({ type: 'state', data: state }));
+      }
+      case 'close': {
+        const envelope = WsCloseMessage.safeParse(message);
+        if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
+        this.close(1000, '');
+        return undefined;
+      }
+      case 'mcp': {
+        const envelope = WsMcpMessage.safeParse(message);
+        if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
+        this.send({ type: 'mcp', data: answerJsonRpc(envelope.data.data) });
+        return undefined;
+      }
+      default:
+        return this.sendError('UNKNOWN_TYPE', `Unknown message type: ${typeLabel(type)}`);
+    }
+  }
+
+  /** Calls the env; a throw or rejection becomes EXECUTION_ERROR (the socket stays open). */
+  private run<T>(operation: 'reset' | 'step' | 'state', call: () => MaybePromise<T>, frame: (value: T) => unknown): Promise<void> | undefined {
+    const failed = (err: unknown): undefined => {
+      this.ctx.report(err, { operation, transport: 'ws' });
+      return this.sendError('EXECUTION_ERROR', messageOf(err));
+    };
+    let result: MaybePromise<T>;
+    try {
+      result = call();
+    } catch (err) {
+      return failed(err);
+    }
+    if (isPromise(result)) return result.then((value) => this.sendFrame(operation, frame, value), failed);
+    return this.sendFrame(operation, frame, result);
+  }
+
+  private sendFrame<T>(operation: 'reset' | 'step' | 'state', frame: (value: T) => unknown, value: T): undefined {
+    let text: string;
+    try {
+      text = JSON.stringify(frame(value));
+    } catch (err) {
+      // A non-serialisable observation is the env's fault: report it like any env failure.
+      this.ctx.report(err, { operation, transport: 'ws' });
+      return this.sendError('EXECUTION_ERROR', messageOf(err));
+    }
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text);
+    return undefined;
+  }
+
+  private invalid(errors: unknown[]): undefined {
+    return this.sendError('VALIDATION_ERROR', 'Invalid message', { errors });
+  }
+
+  private sendError(code: WsErrorCode, message: string, extra: Record<string, unknown> = {}): undefined {
+    this.send({ type: 'error', data: { message, code, ...extra } });
+    return undefined;
+  }
+
+  private send(frame: unknown): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  /** A session-ending error: the frame, then close 1000 (what OpenEnv does for its fatal codes). */
+  private fatal(code: WsErrorCode, message: string, extra: Record<string, unknown> = {}): void {
+    this.sendError(code, message, extra);
+    this.close(1000, '');
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.length = 0;
+    this.clearIdle();
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.options.onEnd();
+    if (!this.busy) this.closeEnv();
+  }
+
+  private closeEnv(): void {
+    const env = this.env;
+    this.env = undefined;
+    if (!env?.close) return;
+    try {
+      const closing = env.close();
+      if (isPromise(closing)) closing.catch((err: unknown) => this.ctx.report(err, { operation: 'close', transport: 'ws' }));
+    } catch (err) {
+      this.ctx.report(err, { operation: 'close', transport: 'ws' });
+    }
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
