@@ -1,4 +1,5 @@
-import { randomChooser, sampleJsonSchema, seededRandom, type SampleChooser } from '../policies/sample-json-schema.js';
+import { mulberry32 } from '../envs/mulberry32.js';
+import { randomChooser, sampleJsonSchema, type SampleChooser } from '../policies/sample-json-schema.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 
 /**
@@ -12,7 +13,7 @@ export function randomRolloutPolicy(schema: Promise<Record<string, unknown>>, se
     const actionSchema = await schema;
     let chooser = choosers.get(last.episodeIndex);
     if (!chooser) {
-      chooser = randomChooser(seed === undefined ? Math.random : seededRandom((seed + last.episodeIndex) * 2654435761));
+      chooser = randomChooser(seed === undefined ? Math.random : mulberry32((seed + last.episodeIndex) * 2654435761));
       choosers.set(last.episodeIndex, chooser);
       // Episodes run one at a time per session: keep only the recent ones.
       if (choosers.size > 256) choosers.delete(choosers.keys().next().value!);

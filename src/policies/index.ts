@@ -1,2 +1,2 @@
 export { randomPolicy } from './random-policy.js';
-export { sampleJsonSchema, seededRandom, randomChooser, firstChoice, type SampleChooser } from './sample-json-schema.js';
+export { sampleJsonSchema, randomChooser, firstChoice, type SampleChooser } from './sample-json-schema.js';

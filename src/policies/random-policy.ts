@@ -1,4 +1,5 @@
-import { randomChooser, sampleJsonSchema, seededRandom } from './sample-json-schema.js';
+import { mulberry32 } from '../envs/mulberry32.js';
+import { randomChooser, sampleJsonSchema } from './sample-json-schema.js';
 
 /**
  * A uniform random policy over an action JSON Schema (from `session.schema()` or
@@ -10,6 +11,6 @@ import { randomChooser, sampleJsonSchema, seededRandom } from './sample-json-sch
  * policy(); // { action: 'LEFT' } (for instance)
  */
 export function randomPolicy<A = Record<string, unknown>>(actionSchema: Record<string, unknown>, options: { seed?: number } = {}): () => A {
-  const chooser = randomChooser(options.seed === undefined ? Math.random : seededRandom(options.seed));
+  const chooser = randomChooser(options.seed === undefined ? Math.random : mulberry32(options.seed));
   return () => sampleJsonSchema(actionSchema, chooser) as A;
 }

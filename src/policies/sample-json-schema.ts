@@ -10,18 +10,6 @@ export interface SampleChooser {
 
 export const firstChoice: SampleChooser = { index: () => 0, number: (min) => min };
 
-/** A small seeded PRNG (mulberry32): deterministic random policies, reproducible rollouts. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomChooser(random: () => number): SampleChooser {
   return {
     index: (n) => Math.floor(random() * n),
