@@ -18,7 +18,7 @@ import {
   awaitRuntimeTeardowns,
   episodeStats,
   rollouts,
-  seededRandom,
+  mulberry32,
   summarize,
   type EpisodeStats,
   type StatsSummary,
@@ -53,7 +53,7 @@ export interface LlmStyleResult {
  */
 export async function main(options: LlmStyleOptions = {}): Promise<LlmStyleResult> {
   const { url, sessions = 4, episodes = 12, seed = 0, maxSteps = 50, latencyMs = [5, 20] } = options;
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   let policyCalls = 0;
   let inFlight = 0;
   let maxConcurrentPolicyCalls = 0;

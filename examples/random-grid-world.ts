@@ -13,7 +13,7 @@ import {
   awaitRuntimeTeardowns,
   episodeStats,
   recordTrajectory,
-  seededRandom,
+  mulberry32,
   stepTimeout,
   summarize,
   withSession,
@@ -45,7 +45,7 @@ export interface RandomGridWorldResult {
  */
 export async function main(options: RandomGridWorldOptions = {}): Promise<RandomGridWorldResult> {
   const { url, episodes = 10, seed = 0, maxSteps = 100, trajectoryPath } = options;
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const policy = (): Move => ({ action: MOVES[Math.floor(random() * MOVES.length)]! });
 
   try {
