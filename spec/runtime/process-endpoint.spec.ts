@@ -124,6 +124,7 @@ describe('processEndpoint', () => {
     const error = (await errorOf(processEndpoint('/nonexistent/openenv-server', []))) as ServerExitedError;
     expect(error).toBeInstanceOf(ServerExitedError);
     expect(error.logTail.join('\n')).toContain('ENOENT');
+    expect(error.message).toMatch(/^The env process could not be started/);
   });
 
   it('errors failure$ when the server dies while in use', async () => {

@@ -27,8 +27,9 @@ export class ServerExitedError extends OpenEnvError {
     readonly signal?: string | null,
   ) {
     const tail = logTail.length ? `\n--- last ${logTail.length} log lines ---\n${logTail.join('\n')}` : '';
+    const how = exitCode !== null ? `exited with code ${exitCode}` : signal ? `was killed by ${signal}` : 'could not be started';
     super(
-      `The env ${kind} exited with ${exitCode === null ? `signal ${signal ?? '?'}` : `code ${exitCode}`}${tail}`,
+      `The env ${kind} ${how}${tail}`,
       kind === 'container' ? 'ERR_CONTAINER_EXITED' : 'ERR_PROCESS_EXITED',
       context,
     );
