@@ -32,6 +32,16 @@ function expectShape<T>(schema: { safeParse(v: unknown): { success: boolean; err
   return value as T;
 }
 
+type Shape = Parameters<typeof expectShape>[0];
+
+/** GET/POST `path`, expect HTTP 200 and a body of `shape`; returns the body. */
+async function expectOk<T>(probe: WireProbe, method: 'GET' | 'POST', path: string, shape: Shape, body?: unknown): Promise<T> {
+  const what = `${method} ${path}`;
+  const res = await probe.request(method, path, body);
+  expectStatus(res, 200, what);
+  return expectShape<T>(shape, res.body, what);
+}
+
 async function actionFor(ctx: CheckContext): Promise<Record<string, unknown>> {
   if (ctx.action) return ctx.action;
   const res = await ctx.probe.request('GET', '/schema');
@@ -57,9 +67,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     id: 'health',
     title: 'GET /health answers 200 {"status":"healthy"}',
     async run({ probe }) {
-      const res = await probe.request('GET', '/health');
-      expectStatus(res, 200, '/health');
-      const body = expectShape<HealthResponse>(HealthResponse, res.body, '/health');
+      const body = await expectOk<HealthResponse>(probe, 'GET', '/health', HealthResponse);
       if (body.status !== 'healthy') fail(`/health status is ${body.status}`);
     },
   },
@@ -67,18 +75,14 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     id: 'metadata',
     title: 'GET /metadata has name and description',
     async run({ probe }) {
-      const res = await probe.request('GET', '/metadata');
-      expectStatus(res, 200, '/metadata');
-      expectShape(MetadataResponse, res.body, '/metadata');
+      await expectOk(probe, 'GET', '/metadata', MetadataResponse);
     },
   },
   {
     id: 'schema',
     title: 'GET /schema has action, observation and state JSON Schemas',
     async run({ probe }) {
-      const res = await probe.request('GET', '/schema');
-      expectStatus(res, 200, '/schema');
-      expectShape(SchemaResponse, res.body, '/schema');
+      await expectOk(probe, 'GET', '/schema', SchemaResponse);
     },
   },
   {
@@ -104,28 +108,21 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     id: 'http-reset',
     title: 'POST /reset answers {observation, reward, done}',
     async run({ probe }) {
-      const res = await probe.request('POST', '/reset', { seed: 1 });
-      expectStatus(res, 200, 'POST /reset');
-      expectShape(StepResponse, res.body, 'POST /reset');
+      await expectOk(probe, 'POST', '/reset', StepResponse, { seed: 1 });
     },
   },
   {
     id: 'http-step',
     title: 'POST /step with a valid action answers {observation, reward, done}',
     async run(ctx) {
-      const action = await actionFor(ctx);
-      const res = await ctx.probe.request('POST', '/step', { action });
-      expectStatus(res, 200, 'POST /step');
-      expectShape(StepResponse, res.body, 'POST /step');
+      await expectOk(ctx.probe, 'POST', '/step', StepResponse, { action: await actionFor(ctx) });
     },
   },
   {
     id: 'http-state',
     title: 'GET /state answers {episode_id, step_count}',
     async run({ probe }) {
-      const res = await probe.request('GET', '/state');
-      expectStatus(res, 200, 'GET /state');
-      expectShape(StateResponse, res.body, 'GET /state');
+      await expectOk(probe, 'GET', '/state', StateResponse);
     },
   },
   {
