@@ -1,4 +1,4 @@
-import { catchError, concatMap, defer, map, tap, throwError, type Observable } from 'rxjs';
+import { catchError, concatMap, Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { ActionValidationError, ResponseValidationError } from '../errors/protocol-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
@@ -26,6 +26,19 @@ export interface ManagedEnvSession<A, O, S> extends EnvSession<A, O, S> {
 }
 
 type Request = NonNullable<ErrorContext['request']>;
+
+const identity = <T>(value: T): T => value;
+
+/** A plain object whose shallow copy is what `JsonObjectSchema` (a zod record) would output. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (
+    (proto === Object.prototype || proto === null) &&
+    !Object.hasOwn(value, '__proto__') &&
+    Object.getOwnPropertySymbols(value).length === 0
+  );
+}
 
 /**
  * Wraps a `Transport` into a typed `EnvSession`: actions are checked against `spec.action` before
@@ -64,19 +77,46 @@ export function createSession<A, O, S>(
   const withContext = (error: unknown, ctx: ErrorContext): unknown =>
     error instanceof OpenEnvError ? error.addContext(ctx) : error;
 
-  /** Runs `send` unless closed; adds context (as known when the request started) to any error. */
-  function request<T>(
+  /**
+   * Runs `send` unless closed, maps its value with `project`, and adds context (as known when the
+   * request started) to any error. One hand-written Observable instead of defer + catchError +
+   * map + tap: every step goes through here, and each operator layer showed in the profile.
+   */
+  function request<W, T>(
     name: Request,
-    send: (ctx: ErrorContext) => Observable<T>,
+    send: (ctx: ErrorContext) => Observable<W>,
+    project: (value: W, ctx: ErrorContext) => T,
     position: () => { index: number; episode: string | null } = () => ({ index: stepIndex, episode: episodeId }),
   ): Observable<T> {
-    return defer(() => {
+    return new Observable<T>((subscriber) => {
       const { index, episode } = position();
       const ctx = context(name, index, episode);
       if (closed) {
-        return throwError(() => new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, ctx));
+        subscriber.error(new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, ctx));
+        return undefined;
       }
-      return send(ctx).pipe(catchError((error: unknown) => throwError(() => withContext(error, ctx))));
+      const fail = (error: unknown): void => subscriber.error(withContext(error, ctx));
+      let source: Observable<W>;
+      try {
+        source = send(ctx);
+      } catch (error) {
+        fail(error);
+        return undefined;
+      }
+      return source.subscribe({
+        next: (value) => {
+          let result: T;
+          try {
+            result = project(value, ctx);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          subscriber.next(result);
+        },
+        error: fail,
+        complete: () => subscriber.complete(),
+      });
     });
   }
 
@@ -87,14 +127,22 @@ export function createSession<A, O, S>(
     return result.data;
   }
 
-  const toResult =
-    (ctx: ErrorContext) =>
-    (wire: WireStepResult): StepResult<O> => ({
-      observation: checked(spec.observation, wire.observation, 'observation', ctx),
-      reward: wire.reward,
-      done: wire.done,
-      truncated: false,
-    });
+  const toResult = (wire: WireStepResult, ctx: ErrorContext): StepResult<O> => ({
+    observation: checked(spec.observation, wire.observation, 'observation', ctx),
+    reward: wire.reward,
+    done: wire.done,
+    truncated: false,
+  });
+
+  /** The wire carries JSON objects only, whatever the action schema's output type is. */
+  function wireAction(value: unknown, action: A, ctx: ErrorContext): Record<string, unknown> {
+    // Hot path: a plain object without symbol keys or an own `__proto__` passes the record
+    // schema unchanged, so a shallow copy (what zod would return) is enough.
+    if (isPlainRecord(value)) return { ...value };
+    const wire = JsonObjectSchema.safeParse(value);
+    if (!wire.success) throw new ActionValidationError(wire.error.issues, action, ctx);
+    return wire.data;
+  }
 
   const session: ManagedEnvSession<A, O, S> = {
     name: spec.name,
@@ -108,18 +156,18 @@ export function createSession<A, O, S>(
       const sentId = resetOptions.episodeId ?? null;
       return request(
         'reset',
-        (ctx) => {
+        () => {
           const data: WireResetData = {};
           if (resetOptions.seed !== undefined) data['seed'] = resetOptions.seed;
           if (resetOptions.episodeId !== undefined) data['episode_id'] = resetOptions.episodeId;
           Object.assign(data, resetOptions.extra);
-          return transport.reset(data).pipe(
-            map(toResult(ctx)),
-            tap(() => {
-              stepIndex = 0;
-              episodeId = sentId;
-            }),
-          );
+          return transport.reset(data);
+        },
+        (wire, ctx) => {
+          const result = toResult(wire, ctx);
+          stepIndex = 0;
+          episodeId = sentId;
+          return result;
         },
         () => ({ index: 0, episode: sentId }),
       );
@@ -130,33 +178,34 @@ export function createSession<A, O, S>(
         'step',
         (ctx) => {
           // Validate before sending: a bad action must never reach the server.
-          const parsed = (spec.action ?? JsonObjectSchema).safeParse(action);
-          if (!parsed.success) return throwError(() => new ActionValidationError(parsed.error.issues, action, ctx));
-          // The wire carries JSON objects only, whatever the schema's output type is.
-          const wire = JsonObjectSchema.safeParse(parsed.data);
-          if (!wire.success) return throwError(() => new ActionValidationError(wire.error.issues, action, ctx));
-          return transport.step(wire.data).pipe(
-            map(toResult(ctx)),
-            tap(() => {
-              stepIndex += 1;
-            }),
-          );
+          let value: unknown = action;
+          if (spec.action) {
+            const parsed = spec.action.safeParse(action);
+            if (!parsed.success) throw new ActionValidationError(parsed.error.issues, action, ctx);
+            value = parsed.data;
+          }
+          return transport.step(wireAction(value, action, ctx));
+        },
+        (wire, ctx) => {
+          const result = toResult(wire, ctx);
+          stepIndex += 1;
+          return result;
         },
         () => ({ index: stepIndex + 1, episode: episodeId }),
       );
     },
 
     state() {
-      return request('state', (ctx) => transport.state().pipe(map((body) => checked(spec.state, body, 'state', ctx))));
+      return request('state', () => transport.state(), (body, ctx) => checked(spec.state, body, 'state', ctx));
     },
 
     steps(action$: Observable<A>) {
       return action$.pipe(concatMap((action) => session.step(action)));
     },
 
-    health: () => request('health', () => transport.health()),
-    schema: () => request('schema', () => transport.schema()),
-    metadata: () => request('metadata', () => transport.metadata()),
+    health: () => request('health', () => transport.health(), identity),
+    schema: () => request('schema', () => transport.schema(), identity),
+    metadata: () => request('metadata', () => transport.metadata(), identity),
 
     episode: (policy, episodeOptions) => runEpisode(session, policy, episodeOptions),
     episodes: (policy, episodesOptions) => runEpisodes(session, policy, episodesOptions),

@@ -22,6 +22,8 @@ export interface HttpCall<S, T = S> {
   /** JSON body; `undefined` sends no body and no Content-Type. */
   body?: unknown;
   schema: z.ZodType<S>;
+  /** A hand-written check of the common shape, tried before `schema` (see `decodeBody`). */
+  fast?: (json: unknown) => S | undefined;
   map?: (data: S) => T;
 }
 
@@ -99,7 +101,7 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
           const text = response.body;
           const status = response.statusCode;
           if (status < 200 || status > 299) return subscriber.error(httpStatusError(status, text, context));
-          const data = decodeBody(call.schema, text, `${call.method} /${call.path} body`, context);
+          const data = decodeBody(call.schema, text, `${call.method} /${call.path} body`, context, call.fast);
           if (data instanceof OpenEnvError) return subscriber.error(data);
           subscriber.next(call.map ? call.map(data) : (data as unknown as T));
           subscriber.complete();

@@ -4,6 +4,7 @@ import { normalizeReward } from '../protocol/reward.js';
 import { StateResponse, StepResponse } from '../protocol/http-messages.js';
 import { createFifoGate } from './fifo-gate.js';
 import { createHttpClient } from './http-client.js';
+import { stepResponseFast } from './step-response-fast.js';
 import { httpInfo } from './http-info.js';
 import type { Transport, TransportOptions, WireResetData, WireStepOptions, WireStepResult } from './transport.js';
 import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
@@ -34,7 +35,7 @@ export function openHttpTransport(url: string, options?: TransportOptions): Obse
       kind: 'http',
       url: base,
       reset: (data?: WireResetData) =>
-        gate(client.request({ request: 'reset', method: 'POST', path: 'reset', body: data, schema: StepResponse, map: toStepResult })),
+        gate(client.request({ request: 'reset', method: 'POST', path: 'reset', body: data, schema: StepResponse, fast: stepResponseFast, map: toStepResult })),
       step: (action: Record<string, unknown>, stepOptions?: WireStepOptions) =>
         gate(
           client.request({
@@ -43,6 +44,7 @@ export function openHttpTransport(url: string, options?: TransportOptions): Obse
             path: 'step',
             body: { action, timeout_s: stepOptions?.timeoutS, request_id: stepOptions?.requestId ?? randomUUID() },
             schema: StepResponse,
+            fast: stepResponseFast,
             map: toStepResult,
           }),
         ),

@@ -15,6 +15,7 @@ import { normalizeReward } from '../protocol/reward.js';
 import { WS_FATAL_ERROR_CODES, WsServerMessage, type WsErrorCode, type WsErrorData } from '../protocol/ws-messages.js';
 import { notJsonError, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
+import { observationFrameFast } from './step-response-fast.js';
 import type { WireResetData, WireStepResult } from './transport.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
@@ -53,6 +54,8 @@ export class WsConnection {
   private dead: ((request: RequestName) => OpenEnvError) | null = null;
   private failure: OpenEnvError | null = null;
   private closedByUser = false;
+  /** A request has been sent: from then on an event with nothing in flight is not "during connect". */
+  private used = false;
   private readonly watchers = new Set<Subscriber<never>>();
 
   constructor(
@@ -123,6 +126,7 @@ export class WsConnection {
 
   private send(pending: Pending): void {
     this.inflight = pending;
+    this.used = true;
     // A socket that is already closing gets no frame; its 'close' event fails the request.
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(pending.frame);
     // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
@@ -134,7 +138,7 @@ export class WsConnection {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
     const pending = this.inflight;
-    const request: RequestName = pending?.request ?? 'connect';
+    const request = pending?.request ?? this.idleRequest();
     if (isBinary) return this.failProtocol(new ProtocolError('The server sent a binary frame', undefined, this.context(request)));
     const text = data.toString();
     let json: unknown;
@@ -142,6 +146,11 @@ export class WsConnection {
       json = JSON.parse(text) as unknown;
     } catch (cause) {
       return this.failProtocol(notJsonError('WS frame', text, this.context(request), cause));
+    }
+    // The hot path: a well-formed observation answering a reset/step skips zod (same checks, by hand).
+    if (pending && pending.request !== 'state') {
+      const body = observationFrameFast(json);
+      if (body) return this.answer(pending, { observation: body.observation, reward: normalizeReward(body.reward), done: body.done }, false);
     }
     const parsed = WsServerMessage.safeParse(json);
     if (!parsed.success) return this.failProtocol(shapeError('WS frame', parsed.error, text, this.context(request)));
@@ -209,13 +218,13 @@ export class WsConnection {
   private onClose(code: number, reason: string): void {
     if (this.dead) return;
     const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
-    const error = new ConnectionClosedError(message, code, reason, this.context(this.inflight?.request ?? 'connect'));
+    const error = new ConnectionClosedError(message, code, reason, this.context(this.inflight?.request ?? this.idleRequest()));
     this.fail(error, (later) => new ConnectionClosedError(message, code, reason, this.context(later)));
   }
 
   private onError(error: Error & { code?: string }): void {
     if (this.dead) return;
-    const context = this.context(this.inflight?.request ?? 'connect');
+    const context = this.context(this.inflight?.request ?? this.idleRequest());
     let typed: OpenEnvError;
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       typed = new ProtocolError(
@@ -269,7 +278,12 @@ export class WsConnection {
     }
   }
 
-  private context(request: RequestName): ErrorContext {
-    return { url: this.url, transport: 'ws', request };
+  /** What an event with no request in flight belongs to: the opening, until a request was sent. */
+  private idleRequest(): RequestName | undefined {
+    return this.used ? undefined : 'connect';
+  }
+
+  private context(request: RequestName | undefined): ErrorContext {
+    return request === undefined ? { url: this.url, transport: 'ws' } : { url: this.url, transport: 'ws', request };
   }
 }

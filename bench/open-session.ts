@@ -1,0 +1,53 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { EnvSession } from '../src/session/types.js';
+import { onCleanup } from './cleanup.js';
+
+/** A session taken out of its Observable, with the unsubscribe that ends it. */
+export interface OpenSession<A, O, S> {
+  session: EnvSession<A, O, S>;
+  /** Unsubscribes (closes the transport, stops the runtime); registered with the bench cleanup. */
+  close(): Promise<void>;
+}
+
+/** Subscribes to `session$` and resolves with the first session; the subscription stays open until `close()`. */
+export function openSession<A, O, S>(session$: Observable<EnvSession<A, O, S>>): Promise<OpenSession<A, O, S>> {
+  return new Promise((resolve, reject) => {
+    let subscription: Subscription | undefined;
+    const close = onCleanup(() => subscription?.unsubscribe());
+    subscription = session$.subscribe({
+      next: (session) => resolve({ session, close }),
+      error: (error: unknown) => {
+        void close();
+        reject(error);
+      },
+    });
+  });
+}
+
+/**
+ * `n` sequential `session.step(action)` calls, each subscribed when the previous one completed
+ * (what `steps()`/`concatMap` does, without buffering `n` actions up front). Per-step latency (ms)
+ * goes to `latencies[0..n)` when given. Resolves with `n`.
+ */
+export function sessionSteps<A>(session: EnvSession<A, unknown, unknown>, action: A, n: number, latencies?: Float64Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    let sentAt = 0;
+    const observer = {
+      next: () => {
+        if (latencies) latencies[done] = performance.now() - sentAt;
+      },
+      error: reject,
+      complete: () => {
+        if (++done === n) resolve(n);
+        else next();
+      },
+    };
+    const next = (): void => {
+      sentAt = performance.now();
+      session.step(action).subscribe(observer);
+    };
+    if (n <= 0) resolve(0);
+    else next();
+  });
+}

@@ -1,0 +1,92 @@
+/** Median of a non-empty sample (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/**
+ * The p-th percentile (0..100) by linear interpolation between closest ranks. Accepts a typed
+ * array too (per-step latencies are kept in Float64Arrays to stay off the heap's object space).
+ */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+/** Rounds for reports: 3 significant digits is all a shared 2-core machine can back up. */
+export function round(value: number, digits = 3): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  const magnitude = Math.floor(Math.log10(Math.abs(value)));
+  const factor = 10 ** (digits - 1 - magnitude);
+  return Math.round(value * factor) / factor;
+}
+
+/** One measured batch: how long it took and how many operations it did. */
+export interface Sample {
+  ms: number;
+  ops: number;
+  /** CPU time (user + system) this process spent on the batch, in µs: the client's own cost. */
+  cpuUs: number;
+}
+
+/** Samples of every contender, in the order they were taken. */
+export type Samples<K extends string> = Record<K, Sample[]>;
+
+/**
+ * Runs every contender once per round, `rounds` times, rotating the order each round (A B, B A,
+ * ...) so that slow drift (thermal, a neighbour's test run, GC pressure) hits all of them alike.
+ * Each runner does one batch and returns how many operations it did; this function times it.
+ * `warmup` batches of each are run first and discarded (JIT, socket buffers); runners are told
+ * which batches are measured (to keep per-step latencies of those only).
+ */
+export async function interleave<K extends string>(
+  rounds: number,
+  runners: Record<K, (measured: boolean) => Promise<number>>,
+  warmup = 1,
+): Promise<Samples<K>> {
+  const names = Object.keys(runners) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Samples<K>;
+  for (let w = 0; w < warmup; w++) for (const name of names) await runners[name](false);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      const ops = await runners[name](true);
+      const ms = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      samples[name].push({ ms, ops, cpuUs: used.user + used.system });
+    }
+  }
+  return samples;
+}
+
+/** Median time per operation over the batches, in microseconds. */
+export function medianUsPerOp(samples: readonly Sample[]): number {
+  return median(samples.map((s) => (s.ms * 1000) / s.ops));
+}
+
+/** Median CPU time of this process per operation, in microseconds. */
+export function medianCpuUsPerOp(samples: readonly Sample[]): number {
+  return median(samples.map((s) => s.cpuUs / s.ops));
+}
+
+/** Median operations per second over the batches. */
+export function medianOpsPerSecond(samples: readonly Sample[]): number {
+  return median(samples.map((s) => (s.ops * 1000) / s.ms));
+}
+
+/**
+ * Median over rounds of subject/baseline time per op, each round's pair taken back to back: the
+ * figure least disturbed by drift. `samples[i]` of both must come from the same round.
+ */
+export function medianPairedRatio(subject: readonly Sample[], baseline: readonly Sample[]): number {
+  const ratios = subject.map((s, i) => {
+    const b = baseline[i]!;
+    return s.ms / s.ops / (b.ms / b.ops);
+  });
+  return median(ratios);
+}
