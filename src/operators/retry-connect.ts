@@ -18,7 +18,12 @@ export interface RetryConnectOptions {
   maxRetries?: number;
   /** Options of `backoffDelay`, or your own `attempt => ms`. */
   backoff?: BackoffOptions | ((attempt: number) => number);
-  /** Also retry `CapacityError` (the server is at its session limit). Default false. */
+  /**
+   * Also retry `CapacityError` (the server is at its session limit). Default false. Over `/ws` the
+   * refusal comes after the 101, so the session is already emitted and the refusal fails its first
+   * request: to retry it, apply `retryConnect` after the `switchMap` that runs the work (it still
+   * retries only what failed before anything was emitted).
+   */
   retryOnCapacity?: boolean;
   /** Default `asyncScheduler` (virtual time inside `TestScheduler.run`). */
   scheduler?: SchedulerLike;

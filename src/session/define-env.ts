@@ -1,4 +1,4 @@
-import { NEVER, Observable, Subscription, catchError, merge, of, throwError, throwIfEmpty } from 'rxjs';
+import { NEVER, Observable, Subscription, asyncScheduler, catchError, map, merge, observeOn, of, throwError, throwIfEmpty } from 'rxjs';
 import { ConnectionError } from '../errors/connection-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
@@ -8,6 +8,7 @@ import { processEndpoint, type ProcessEndpointOptions } from '../runtime/process
 import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
 import { createSession, type SessionOptions } from './create-session.js';
+import { explainConnectionLoss, explainLoss } from './explain-connection-loss.js';
 import type { ActionOf, AnyEnvSpec, EnvSpec, ObservationOf, StateOf, TypedSpec } from './env-spec.js';
 import type { ConnectOptions, EnvSession } from './types.js';
 
@@ -29,7 +30,11 @@ export interface EnvDefinition<A, O, S> {
   readonly spec: EnvSpec<A, O, S>;
   /** A server that already runs at `url` (`http://...`; the WS URL is derived). */
   connect(url: string, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
-  /** A server started by a runtime: its teardown runs after the transport closed; its `failure$` fails the session. */
+  /**
+   * A server started by a runtime: its teardown runs after the transport closed; its `failure$`
+   * fails the session. A connection lost because the server died is reported as the runtime's
+   * error (`ServerExitedError`: exit code, log tail), waiting up to `EXIT_EXPLANATION_GRACE_MS` for it.
+   */
   fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
   /** A transport you supply (tests inject fakes here). The session closes it on unsubscribe. */
   fromTransport(transport$: Observable<Transport>, options?: SessionOptions): Observable<EnvSession<A, O, S>>;
@@ -119,10 +124,20 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
         .subscribe({
           next: (endpoint) => {
             sessionSub?.unsubscribe();
-            const endpointFailure$ = (endpoint.failure$ ?? NEVER).pipe(
+            const serverFailure$ = endpoint.failure$?.pipe(
               catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name, url: endpoint.url }))),
             );
-            sessionSub = merge(fromTransport(open(endpoint.url, options), options), endpointFailure$).subscribe({
+            // A socket killed by a dying server is reported as the server's exit (code, logs).
+            const transport$ = serverFailure$
+              ? open(endpoint.url, options).pipe(
+                  explainLoss(serverFailure$),
+                  map((transport) => explainConnectionLoss(transport, serverFailure$)),
+                )
+              : open(endpoint.url, options);
+            // The server's exit also fails a session that has nothing in flight. One tick later:
+            // a request in flight reports the same error first, with its own step and request.
+            const idleFailure$ = (serverFailure$ ?? NEVER).pipe(observeOn(asyncScheduler));
+            sessionSub = merge(fromTransport(transport$, options), idleFailure$).subscribe({
               next: (session) => subscriber.next(session),
               error: (error: unknown) => subscriber.error(error),
             });

@@ -6,3 +6,4 @@ export { defineEnv, type EnvDefinition, type EnvDependencies, type OpenTransport
 export { connect } from './connect.js';
 export { runEpisode } from './episode.js';
 export { runEpisodes } from './episodes.js';
+export { explainConnectionLoss, explainLoss, EXIT_EXPLANATION_GRACE_MS } from './explain-connection-loss.js';

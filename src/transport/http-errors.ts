@@ -35,7 +35,8 @@ interface GotLikeError {
 /**
  * Maps a got rejection to a typed error: got's `TimeoutError` → `TimeoutError` (phase `connect`
  * for lookup/connect events, `reply` otherwise); everything else (ECONNREFUSED, ECONNRESET, a read
- * error mid-body, ...) → `ConnectionError` with got's error as `cause`.
+ * error mid-body, ...) → `ConnectionError` whose `cause` is a detached copy of the system error
+ * (never got's error, which holds the request headers).
  */
 export function mapGotError(
   error: unknown,
@@ -51,5 +52,24 @@ export function mapGotError(
       : new TimeoutError('reply', timeouts.replyTimeoutMs, context);
   }
   const code = typeof e.code === 'string' ? `${e.code}: ` : '';
-  return new ConnectionError(`HTTP request failed: ${code}${e.message ?? String(error)}`, context, { cause: error });
+  return new ConnectionError(`HTTP request failed: ${code}${e.message ?? String(error)}`, context, { cause: detachedCause(error) });
+}
+
+/** Primitive fields of a system error worth keeping (`ECONNRESET`, `connect`, `127.0.0.1`, ...). */
+const SYSTEM_FIELDS = ['code', 'errno', 'syscall', 'address', 'port'] as const;
+
+/**
+ * The cause kept on a `ConnectionError`: a fresh Error with the system error's message and
+ * primitive fields only. got's own error references its options and request, whose headers hold
+ * the caller's `Authorization` token: a logger printing causes deeply would leak it.
+ */
+function detachedCause(error: unknown): Error {
+  const inner = (error as { cause?: unknown } | null)?.cause ?? error;
+  const source = (typeof inner === 'object' && inner !== null ? inner : {}) as Record<string, unknown>;
+  const cause = new Error(typeof source['message'] === 'string' ? source['message'] : String(inner));
+  for (const key of SYSTEM_FIELDS) {
+    const value = source[key];
+    if (typeof value === 'string' || typeof value === 'number') Object.defineProperty(cause, key, { value, enumerable: true });
+  }
+  return cause;
 }

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+
+/** `0100007F` (little-endian IPv4 as /proc writes it) → `127.0.0.1`. */
+function ipv4(hex: string): string {
+  return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+}
+
+/** A 32-hex-digit /proc IPv6 address → `::`, `::1` or the full form (enough to tell a wildcard). */
+function ipv6(hex: string): string {
+  if (/^0+$/.test(hex)) return '::';
+  if (hex === '00000000000000000000000001000000') return '::1';
+  return hex;
+}
+
+/**
+ * The local addresses that listen on TCP `port`, as the kernel reports them (Linux
+ * /proc/net/tcp and tcp6, state 0A = LISTEN): what is really bound, whatever the code claims.
+ *
+ * @example
+ * listeningAddresses(8000); // ['127.0.0.1']
+ */
+export function listeningAddresses(port: number): string[] {
+  const found: string[] = [];
+  for (const [file, decode] of [
+    ['/proc/net/tcp', ipv4],
+    ['/proc/net/tcp6', ipv6],
+  ] as const) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // no IPv6 on this kernel
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue;
+      const [address, portHex] = local.split(':');
+      if (address && parseInt(portHex ?? '', 16) === port) found.push(decode(address));
+    }
+  }
+  return found;
+}
