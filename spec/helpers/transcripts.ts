@@ -27,14 +27,21 @@ export interface WsExchange {
   [key: string]: unknown;
 }
 
-/** Finds shared/openenv/transcripts: `OPENENV_TRANSCRIPTS`, else `../shared` beside the repo. */
+/**
+ * The recorded OpenEnv exchanges: `OPENENV_TRANSCRIPTS` if set, else the copy vendored in
+ * spec/fixtures/openenv-transcripts (so a fresh clone tests on its own; transcripts.spec.ts checks
+ * that copy against ../shared/openenv/transcripts whenever that folder is present).
+ */
 export function transcriptsDir(): string {
   const fromEnv = process.env['OPENENV_TRANSCRIPTS'];
   if (fromEnv) return fromEnv;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const dir = resolve(here, '../../../shared/openenv/transcripts');
-  if (!existsSync(dir)) throw new Error(`transcripts not found at ${dir}; set OPENENV_TRANSCRIPTS`);
-  return dir;
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/openenv-transcripts');
+}
+
+/** The shared recordings beside the repo (../shared/openenv/transcripts), if present. */
+export function sharedTranscriptsDir(): string | undefined {
+  const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/openenv/transcripts');
+  return existsSync(dir) ? dir : undefined;
 }
 
 export function transcriptFiles(): string[] {
