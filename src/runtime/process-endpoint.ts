@@ -22,7 +22,7 @@ export interface ProcessEndpointOptions {
   cwd?: string;
   /** Spawn to healthy. Default 60 000 ms; then `TimeoutError` phase `start`. */
   startTimeoutMs?: number;
-  /** Pause between `/health` probes. Default 100 ms. */
+  /** Pause between `/health` probes. Default 50 ms. */
   healthIntervalMs?: number;
   /** SIGTERM to SIGKILL. Default 2 000 ms. */
   stopGraceMs?: number;

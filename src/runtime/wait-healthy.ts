@@ -5,7 +5,7 @@ import { Observable, defer, exhaustMap, filter, finalize, map, take, timeout, th
 import { TimeoutError, type ErrorContext } from '../errors/index.js';
 
 export interface WaitHealthyOptions {
-  /** Pause between probes. Default 100 ms: a refused probe costs next to nothing, and boot takes ~0.3-0.5 s. */
+  /** Pause between probes. Default 50 ms: a refused probe costs next to nothing, and boot takes ~0.3-0.5 s. */
   intervalMs?: number;
   /** Give up after this long with `TimeoutError` phase `start`. Default: wait forever (callers bound it). */
   timeoutMs?: number;
@@ -64,7 +64,7 @@ function probe(url: string, agents: { http: http.Agent; https: https.Agent }, re
  * await firstValueFrom(waitHealthy('http://127.0.0.1:8000', { timeoutMs: 10_000 }));
  */
 export function waitHealthy(url: string, options: WaitHealthyOptions = {}): Observable<void> {
-  const intervalMs = options.intervalMs ?? 100;
+  const intervalMs = options.intervalMs ?? 50;
   const requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
   return defer(() => {
     const agents = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
