@@ -66,7 +66,8 @@ describe('openenv-rx serve + validate', () => {
     expect((await cli('validate', '--url', url, '--token', 's3cret-token')).code).toBe(0);
     const refused = await cli('validate', '--url', url);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/FAIL\s+health: GET \/health: expected HTTP 200, got 401/);
+    expect(refused.err).toMatch(/PASS\s+health\n/);
+    expect(refused.err).toMatch(/FAIL\s+metadata: GET \/metadata: expected HTTP 200, got 401/);
     expect(refused.out + refused.err).not.toContain('s3cret-token');
   });
 

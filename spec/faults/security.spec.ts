@@ -83,7 +83,7 @@ describe('faults: security', () => {
     // Raw HTTP and WS without the token (and with a wrong one).
     for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
       const status = await new Promise<number>((resolve, reject) => {
-        httpRequest(`${url}/health`, { headers }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject).end();
+        httpRequest(`${url}/state`, { headers }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject).end();
       });
       expect(status).toBe(401);
       const upgrade = await new Promise<number>((resolve, reject) => {

@@ -80,12 +80,14 @@ describe('serve() limits and lifecycle', () => {
     expect(server.activeSessions()).toBe(0);
   });
 
-  it('token: 401 without or with a wrong bearer token on HTTP and on the WS upgrade; the token never shows', async () => {
+  it('token: 401 without or with a wrong bearer token on HTTP and on the WS upgrade; the token never shows; /health stays public', async () => {
     const token = 'tok-8f1e2d-secret';
     const server = cleanup.server(await serve(echoEnv, { token }));
     const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: token }, { authorization: `Basic ${token}` }];
     for (const headers of attempts) {
-      for (const [method, path] of [['GET', '/health'], ['POST', '/step'], ['GET', '/nope']] as const) {
+      // Readiness probes and Docker HEALTHCHECKs carry no token, as on OpenEnv servers.
+      expect((await fetch(server.url + '/health', { headers })).status).toBe(200);
+      for (const [method, path] of [['GET', '/metadata'], ['POST', '/step'], ['GET', '/nope'], ['GET', '/healthz']] as const) {
         const res = await fetch(server.url + path, { method, headers });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -137,6 +139,17 @@ describe('serve() limits and lifecycle', () => {
     client.sendJson({ type: 'step', data: { message: 'x'.repeat(300) } });
     expect((await client.closed()).code).toBe(1009);
     for (let i = 0; i < 50 && server.activeSessions() > 0; i++) await sleep(10);
+    expect(server.activeSessions()).toBe(0);
+  });
+
+  it('a peer that stops answering pings is cut after one missed pong, freeing its session slot', async () => {
+    const server = cleanup.server(await serve(echoEnv, { pingIntervalMs: 30 }));
+    const client = cleanup.socket(await openSocket(server.url));
+    for (let i = 0; i < 10; i++) await sleep(10); // a live peer answers pings and stays
+    expect(server.activeSessions()).toBe(1);
+    // A vanished peer: its TCP socket stops reading, so no pong ever comes back.
+    (client.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    for (let i = 0; i < 100 && server.activeSessions() > 0; i++) await sleep(10);
     expect(server.activeSessions()).toBe(0);
   });
 

@@ -55,6 +55,25 @@ describe('WS /ws session', () => {
     ]);
   });
 
+  it("an action schema that throws (refine/transform) is an EXECUTION_ERROR for that frame, not a crash of the server", async () => {
+    const seen: ServerErrorInfo[] = [];
+    const refined = defineServerEnv({
+      ...testEnv(),
+      name: 'refined',
+      action: z.strictObject({ op: z.enum(['ok']), n: z.int().optional() }).refine((a) => {
+        if (a.n === 13) throw new Error('boom in refine');
+        return true;
+      }),
+    });
+    const server = cleanup.server(await serve(refined, { onError: (_e, info) => seen.push(info) }));
+    const client = cleanup.socket(await openSocket(server.url));
+    client.sendJson({ type: 'step', data: { op: 'ok', n: 13 } });
+    expect(await client.next()).toEqual({ type: 'error', data: { message: 'boom in refine', code: 'EXECUTION_ERROR' } });
+    client.sendJson({ type: 'step', data: { op: 'ok', n: 1 } });
+    expect(await client.next()).toEqual({ type: 'observation', data: { observation: { n: 1 }, reward: 1, done: false } });
+    expect(seen).toEqual([{ operation: 'step', transport: 'ws' }]);
+  });
+
   it('answers pipelined requests in order, even when the env is asynchronous', async () => {
     const server = cleanup.server(await serve(testEnv()));
     const client = cleanup.socket(await openSocket(server.url));

@@ -98,7 +98,8 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   ]);
 
   return (req, res) => {
-    if (!ctx.isAuthorized(req.headers.authorization)) {
+    // `/health` stays public, as on OpenEnv servers: readiness probes and Docker HEALTHCHECKs carry no token.
+    if (!ctx.isAuthorized(req.headers.authorization) && !(req.method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?')))) {
       req.resume();
       return sendJson(res, 401, NOT_AUTHENTICATED, { 'www-authenticate': 'Bearer' });
     }

@@ -67,7 +67,18 @@ export class WsSession {
     socket.once('close', () => this.end());
     socket.on('error', () => this.end());
     if (options.pingIntervalMs) {
-      this.pingTimer = setInterval(() => socket.ping(), options.pingIntervalMs);
+      // A peer that vanished (network drop, host asleep) never closes: without a pong by the next
+      // ping it is cut, so it does not hold a session slot until TCP gives up.
+      let alive = true;
+      socket.on('pong', () => (alive = true));
+      this.pingTimer = setInterval(() => {
+        if (!alive) {
+          socket.terminate();
+          return;
+        }
+        alive = false;
+        socket.ping();
+      }, options.pingIntervalMs);
     }
     this.start();
   }
@@ -113,7 +124,16 @@ export class WsSession {
   private drain(): void {
     this.clearIdle();
     while (!this.ended && this.queue.length > 0) {
-      const pending = this.handle(this.queue.shift()!);
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.handle(this.queue.shift()!);
+      } catch (err) {
+        // User code outside `run` (an action schema's refine/transform) threw: one session's
+        // frame must not take the process down. Answer it as the env failing, like HTTP's 500.
+        this.ctx.report(err, { operation: 'step', transport: 'ws' });
+        this.sendError('EXECUTION_ERROR', messageOf(err));
+        continue;
+      }
       if (pending) {
         this.busy = true;
         const next = (): void => {
