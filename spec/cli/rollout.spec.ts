@@ -82,6 +82,13 @@ describe('openenv-rx rollout', () => {
     expect(err).toContain('--help');
   });
 
+  it('rejects a malformed header without echoing its value (often a token)', async () => {
+    const { code, err } = await cli('rollout', '-H', 'Authorization Bearer s3cret-token');
+    expect(code).toBe(1);
+    expect(err).toMatch(/each header must look like "name: value"/);
+    expect(err).not.toContain('s3cret-token');
+  });
+
   it('names the valid built-in envs for an unknown one', async () => {
     const { code, err } = await cli('rollout', '--env', 'pong');
     expect(code).toBe(1);

@@ -35,12 +35,20 @@ export function parseIntArg(min: number) {
   };
 }
 
-/** `-H 'k: v'` pairs plus an optional bearer token. The token is never printed. */
-export function parseHeaders(pairs: string[] | undefined, token: string | undefined): Record<string, string> {
+/** Commander parser of a repeatable `-H 'name: value'` (checked later, see `requestHeaders`). */
+export function collectHeader(pair: string, previous: string[] = []): string[] {
+  return [...previous, pair];
+}
+
+/**
+ * The request headers: the `-H` pairs plus an optional bearer token. A malformed pair is an error
+ * that never echoes the value (commander's own argument errors would: it is often a token).
+ */
+export function requestHeaders(pairs: string[] | undefined, token: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const i = pair.indexOf(':');
-    if (i <= 0) throw new InvalidArgumentError(`header must look like "name: value", got "${pair}"`);
+    if (i <= 0) throw new Error('each header must look like "name: value" (one given with -H has no "name:" part)');
     headers[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
   if (token) headers['authorization'] = `Bearer ${token}`;

@@ -2,6 +2,11 @@ import { of, type Observable } from 'rxjs';
 import { OpenEnvError } from '../errors/index.js';
 import type { Endpoint } from './endpoint.js';
 
+/** The input, quoted, unless it may hold a secret (userinfo, a signed query): typos stay easy to spot. */
+function echoable(url: string): string {
+  return /[@?#]/.test(url) ? '(not shown: it may hold credentials)' : JSON.stringify(url);
+}
+
 /**
  * Checks that `url` is an absolute http(s) URL without credentials and returns its base form
  * (no trailing slash, no query or fragment). Throws `OpenEnvError` code `ERR_INVALID_URL`.
@@ -11,11 +16,11 @@ export function normalizeServerUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new OpenEnvError(`Invalid server URL ${JSON.stringify(url)}: expected e.g. http://127.0.0.1:8000`, 'ERR_INVALID_URL');
+    throw new OpenEnvError(`Invalid server URL ${echoable(url)}: expected e.g. http://127.0.0.1:8000`, 'ERR_INVALID_URL');
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new OpenEnvError(
-      `Unsupported server URL scheme ${parsed.protocol} in ${JSON.stringify(url)}: use http:// or https:// (the /ws socket is derived from it)`,
+      `Unsupported server URL scheme ${parsed.protocol}: use http:// or https:// (the /ws socket is derived from it)`,
       'ERR_INVALID_URL',
     );
   }
@@ -26,7 +31,8 @@ export function normalizeServerUrl(url: string): string {
     });
   }
   if (parsed.search || parsed.hash) {
-    throw new OpenEnvError(`Server URL ${JSON.stringify(url)} must not have a query or fragment`, 'ERR_INVALID_URL');
+    // The query is not echoed: signed URLs carry secrets there.
+    throw new OpenEnvError(`Server URL ${parsed.protocol}//${parsed.host}${parsed.pathname} must not have a query or fragment`, 'ERR_INVALID_URL');
   }
   return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
 }

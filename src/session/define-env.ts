@@ -1,10 +1,11 @@
-import { NEVER, Observable, Subscription, asyncScheduler, catchError, map, merge, observeOn, of, throwError, throwIfEmpty } from 'rxjs';
+import { NEVER, Observable, Subscription, asyncScheduler, catchError, defer, map, merge, observeOn, of, throwError, throwIfEmpty } from 'rxjs';
 import { ConnectionError } from '../errors/connection-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
 import { dockerEndpoint } from '../runtime/docker/docker-endpoint.js';
 import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
 import { processEndpoint, type ProcessEndpointOptions } from '../runtime/process-endpoint.js';
+import { urlEndpoint } from '../runtime/url-endpoint.js';
 import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
 import { createSession, type SessionOptions } from './create-session.js';
@@ -153,10 +154,11 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
 
   return {
     spec,
-    connect: (url, options) => fromEndpoint(of<Endpoint>({ url, kind: 'url' }), options),
+    // Deferred so a bad URL errors the Observable (typed, credentials not echoed) instead of throwing here.
+    connect: (url, options) => fromEndpoint(defer(() => urlEndpoint(url)), options),
     fromEndpoint,
     fromTransport,
-    fromDockerImage: (image, options = {}) => fromEndpoint(dockerEndpoint(image, options), options),
-    fromProcess: (command, args = [], options = {}) => fromEndpoint(processEndpoint(command, args, options), options),
+    fromDockerImage: (image, options = {}) => fromEndpoint(defer(() => dockerEndpoint(image, options)), options),
+    fromProcess: (command, args = [], options = {}) => fromEndpoint(defer(() => processEndpoint(command, args, options)), options),
   };
 }

@@ -19,6 +19,9 @@ import { observationFrameFast } from './step-response-fast.js';
 import type { WireResetData, WireStepResult } from './transport.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
+
+/** Node clamps longer delays to 1 ms: a reply timeout of `Infinity` must re-arm rarely, not spin. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 type RequestName = NonNullable<ErrorContext['request']>;
 
 /** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
@@ -132,7 +135,7 @@ export class WsConnection {
     // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
     // an answer just moves on, the timer checks the deadline of whatever is in flight when it fires.
     this.deadline = performance.now() + this.replyTimeoutMs;
-    this.timer ??= setTimeout(this.onTimer, this.replyTimeoutMs);
+    this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -202,7 +205,7 @@ export class WsConnection {
     if (this.inflight === null || this.dead) return;
     const remaining = this.deadline - performance.now();
     if (remaining > 0) {
-      this.timer = setTimeout(this.onTimer, remaining);
+      this.timer = setTimeout(this.onTimer, Math.min(remaining, MAX_TIMER_MS));
       return;
     }
     const request = this.inflight.request;

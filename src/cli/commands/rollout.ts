@@ -7,7 +7,7 @@ import { summarize, type StatsSummary } from '../../operators/summarize.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { ProgressBar } from '../format/progress-bar.js';
 import { renderTable } from '../format/table.js';
-import { parseHeaders, parseIntArg, type Io } from '../io.js';
+import { collectHeader, parseIntArg, requestHeaders, type Io } from '../io.js';
 import { randomRolloutPolicy } from '../random-rollout-policy.js';
 import { rolloutTarget } from '../rollout-target.js';
 
@@ -57,7 +57,7 @@ export function registerRollout(program: Command, io: Io, signals: NodeJS.EventE
     .option('-o, --out <file>', 'write every step as JSONL (seed, episode id, action, observation, reward, timing)')
     .addOption(new Option('--transport <kind>', 'wire protocol').choices(['auto', 'ws', 'http']).default('auto'))
     .option('--token <token>', 'bearer token for the server (or OPENENV_TOKEN)')
-    .option('-H, --header <k:v...>', 'extra request header, repeatable')
+    .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader)
     .option('--json', 'print the report as JSON on stdout (progress still goes to stderr)')
     .action(async (opts: RolloutOptions) => {
       const report = await runRollout(opts, io, signals);
@@ -68,7 +68,7 @@ export function registerRollout(program: Command, io: Io, signals: NodeJS.EventE
 }
 
 async function runRollout(opts: RolloutOptions, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport | undefined> {
-  const headers = parseHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
+  const headers = requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
   const target = rolloutTarget({
     env: opts.env,
     sessions: opts.sessions,

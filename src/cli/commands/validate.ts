@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runConformance } from '../../conformance/run-conformance.js';
 import { renderTable } from '../format/table.js';
-import { parseJsonObject, parseHeaders, type Io } from '../io.js';
+import { collectHeader, parseJsonObject, requestHeaders, type Io } from '../io.js';
 
 /** `openenv-rx validate --url URL`: conformance checks, pass/fail each, exit 1 on any failure. */
 export function registerValidate(program: Command, io: Io): void {
@@ -11,11 +11,11 @@ export function registerValidate(program: Command, io: Io): void {
     .requiredOption('--url <url>', 'base URL of the server, e.g. http://127.0.0.1:8000')
     .option('--action <json>', 'an action to step with (default: sampled from GET /schema)', parseJsonObject)
     .option('--token <token>', 'bearer token (or OPENENV_TOKEN)')
-    .option('-H, --header <k:v...>', 'extra request header, repeatable')
+    .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader)
     .option('--timeout <ms>', 'per-check timeout in ms', (v) => Number.parseInt(v, 10), 5000)
     .option('--json', 'print the results as JSON')
     .action(async (opts: { url: string; action?: Record<string, unknown>; token?: string; header?: string[]; timeout: number; json?: boolean }) => {
-      const headers = parseHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
+      const headers = requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
       const results = await runConformance(opts.url, {
         headers,
         timeoutMs: opts.timeout,
