@@ -3,7 +3,7 @@ import { BUILTIN_SERVER, startChildServer } from './child-server.js';
 import { ECHO_ACTION, Echo } from './echo-env.js';
 import { openSession, sessionSteps } from './open-session.js';
 import type { BenchConfig, SectionResult } from './section-result.js';
-import { interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, medianUsPerOp, round } from './stats.js';
+import { interleave, medianPairedRatio, round, stepRow } from './stats.js';
 
 const TARGET = 1.2;
 
@@ -25,13 +25,7 @@ export async function httpStep(config: BenchConfig): Promise<SectionResult> {
     await typed.close();
     await bare.close();
     const ratio = medianPairedRatio(samples.typed, samples.bare);
-    const row = (client: string, key: keyof typeof samples) => ({
-      client,
-      'steps/s': round(medianOpsPerSecond(samples[key])),
-      'µs/step': round(medianUsPerOp(samples[key])),
-      'client CPU µs/step': round(medianCpuUsPerOp(samples[key])),
-      'vs bare': round(medianPairedRatio(samples[key], samples.bare)),
-    });
+    const row = (client: string, key: keyof typeof samples) => stepRow(client, samples[key], samples.bare);
     return {
       id: 'http-step',
       title: 'HTTP step',

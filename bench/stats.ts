@@ -90,3 +90,14 @@ export function medianPairedRatio(subject: readonly Sample[], baseline: readonly
   });
   return median(ratios);
 }
+
+/** One table row of a sequential-steps section: throughput, latency and client CPU, vs the baseline. */
+export function stepRow(client: string, samples: readonly Sample[], baseline: readonly Sample[]): Record<string, string | number> {
+  return {
+    client,
+    'steps/s': round(medianOpsPerSecond(samples)),
+    'µs/step': round(medianUsPerOp(samples)),
+    'client CPU µs/step': round(medianCpuUsPerOp(samples)),
+    'vs bare': round(medianPairedRatio(samples, baseline)),
+  };
+}
