@@ -6,7 +6,7 @@ import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
-import { errorWithin, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
+import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
@@ -21,10 +21,6 @@ describe('faults: the connection or the server goes away', () => {
     return server;
   }
 
-  async function expectReleased(live: FaultServer): Promise<void> {
-    await waitUntil(() => live.openConnections() === 0, 'the client to release every connection');
-    expect(live.openSockets()).toBe(0);
-  }
 
   afterEach(async () => {
     await server?.close();

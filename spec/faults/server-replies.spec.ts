@@ -10,7 +10,7 @@ import {
 } from '../../src/errors/index.js';
 import { WS_ERROR_CODES, WS_FATAL_ERROR_CODES, type WsErrorCode } from '../../src/protocol/ws-messages.js';
 import { Echo, say } from './support/echo-env.js';
-import { errorWithin, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
+import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
@@ -28,11 +28,6 @@ describe('faults: the server answers wrongly', () => {
     return server;
   }
 
-  /** Nothing of the client is left open on the server side. */
-  async function expectReleased(live: FaultServer): Promise<void> {
-    await waitUntil(() => live.openConnections() === 0, 'the client to release every connection');
-    expect(live.openSockets()).toBe(0);
-  }
 
   afterEach(async () => {
     await server?.close();

@@ -12,7 +12,7 @@ import { stepTimeout } from '../../src/operators/step-timeout.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import type { EnvSession, Policy } from '../../src/session/types.js';
 import { Echo, say } from './support/echo-env.js';
-import { errorWithin, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
+import { errorWithin, expectReleased, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
 import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
 
 const WITHIN_MS = 5_000;
@@ -28,10 +28,6 @@ describe('faults: the user does something wrong', () => {
     return server;
   }
 
-  async function expectReleased(live: FaultServer): Promise<void> {
-    await waitUntil(() => live.openConnections() === 0, 'the client to release every connection');
-    expect(live.openSockets()).toBe(0);
-  }
 
   /** The text frames the server received on its first socket, parsed. */
   const framesOf = (live: FaultServer): unknown[] => (live.connections[0]?.received ?? []).map((text) => JSON.parse(text) as unknown);

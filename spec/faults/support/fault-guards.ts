@@ -90,3 +90,9 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, wha
   }
   if (!(await condition())) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Nothing of the client is left open on the fault server's side (bounded wait). */
+export async function expectReleased(live: { openConnections(): number; openSockets(): number }): Promise<void> {
+  await waitUntil(() => live.openConnections() === 0, 'the client to release every connection');
+  expect(live.openSockets()).toBe(0);
+}
