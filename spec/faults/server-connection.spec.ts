@@ -7,26 +7,17 @@ import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
-import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
+import { useFaultServer, type FaultServer } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
 const WITHIN_MS = 5_000;
 
 describe('faults: the connection or the server goes away', () => {
   installFaultGuards();
-  let server: FaultServer | undefined;
-
-  async function start(script: FaultScript): Promise<FaultServer> {
-    server = await startFaultServer(script);
-    return server;
-  }
+  const start = useFaultServer();
 
 
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await awaitRuntimeTeardowns();
-  });
+  afterEach(() => awaitRuntimeTeardowns());
 
   it('resets the TCP connection mid-step over ws: ConnectionClosedError (1006) with the step index', async () => {
     const live = await start({ onMessage: (m, c) => (m.type === 'step' && c.steps === 2 ? c.reset() : c.answer(m)) });

@@ -11,7 +11,7 @@ import {
 import { WS_ERROR_CODES, WS_FATAL_ERROR_CODES, type WsErrorCode } from '../../src/protocol/ws-messages.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
-import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
+import { useFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
 /** Generation A: no `/schema`, so `transport: 'auto'` picks stateful HTTP. */
@@ -21,18 +21,9 @@ const WITHIN_MS = 5_000;
 
 describe('faults: the server answers wrongly', () => {
   installFaultGuards();
-  let server: FaultServer | undefined;
-
-  async function start(script: FaultScript): Promise<FaultServer> {
-    server = await startFaultServer(script);
-    return server;
-  }
+  const start = useFaultServer();
 
 
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
 
   it('hangs on a step: TimeoutError with the step index, the socket is discarded, the next session works', async () => {
     // The first connection never answers its first step; later connections behave.

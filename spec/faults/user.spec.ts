@@ -13,29 +13,21 @@ import { serve, type RunningServer } from '../../src/server/serve.js';
 import type { EnvSession, Policy } from '../../src/session/types.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
-import { startFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
+import { useFaultServer, type FaultServer } from './support/fault-server.js';
 
 const WITHIN_MS = 5_000;
 type EchoSession = EnvSession<{ message: string }, { echoed_message: string; message_length: number }, Record<string, unknown>>;
 
 describe('faults: the user does something wrong', () => {
   installFaultGuards();
-  let server: FaultServer | undefined;
+  const start = useFaultServer();
   let ours: RunningServer | undefined;
-
-  async function start(script: FaultScript = {}): Promise<FaultServer> {
-    server = await startFaultServer(script);
-    return server;
-  }
-
 
   /** The text frames the server received on its first socket, parsed. */
   const framesOf = (live: FaultServer): unknown[] => (live.connections[0]?.received ?? []).map((text) => JSON.parse(text) as unknown);
 
   afterEach(async () => {
-    await server?.close();
     await ours?.close();
-    server = undefined;
     ours = undefined;
   });
 

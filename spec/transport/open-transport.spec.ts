@@ -1,22 +1,10 @@
 import { firstValueFrom } from 'rxjs';
 import { ConnectionError, HttpStatusError } from '../../src/errors/index.js';
 import { openTransport, probeTransportKind } from '../../src/transport/open-transport.js';
-import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
-import { connect, startCannedHttpServer } from './support.js';
+import { connect, startCannedHttpServer, useTestCleanups } from './support.js';
 
 describe('openTransport', () => {
-  const cleanups: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  async function replayServer(options: Parameters<typeof startReplayServer>[0]): Promise<ReplayServer> {
-    const server = await startReplayServer(options);
-    cleanups.push(async () => {
-      await server.close();
-      expect(server.mismatches).toEqual([]);
-    });
-    return server;
-  }
+  const { cleanups, replayServer } = useTestCleanups();
 
   it.each([
     ['A', 'echo_env@8f12109e.jsonl', undefined, 'http'],

@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Transport } from '../../src/transport/transport.js';
 import { normalizeReward } from '../../src/protocol/reward.js';
 import type { HttpExchange } from '../helpers/transcripts.js';
+import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
 
 /** Subscribes to a transport Observable and resolves with the first transport plus its subscription. */
 export function connect(open$: Observable<Transport>): Promise<{ transport: Transport; subscription: Subscription }> {
@@ -159,4 +160,29 @@ export function bareWsExchange(baseUrl: string, frame: string, timeoutMs = 2_000
       reject(error);
     });
   });
+}
+
+/**
+ * Per-test cleanup for a `describe` block: `cleanups` run after each test, last first, and
+ * `replayServer` starts a replay server that is closed afterwards with no unmatched request.
+ */
+export function useTestCleanups(): {
+  cleanups: Array<() => unknown>;
+  replayServer(options: Parameters<typeof startReplayServer>[0]): Promise<ReplayServer>;
+} {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    async replayServer(options) {
+      const server = await startReplayServer(options);
+      cleanups.push(async () => {
+        await server.close();
+        expect(server.mismatches).toEqual([]);
+      });
+      return server;
+    },
+  };
 }

@@ -11,26 +11,14 @@ import {
 } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
-import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
-import { connect, errorOf, sleep, startScriptedWsServer, waitFor, type ScriptedWsServer } from './support.js';
+import { connect, errorOf, sleep, startScriptedWsServer, waitFor, useTestCleanups, type ScriptedWsServer } from './support.js';
 
 const GRID_WS = 'grid_world_env-ws.jsonl';
 const GRID_HTTP = 'grid_world_env.jsonl';
 
 describe('openWsTransport', () => {
-  const cleanups: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { cleanups, replayServer } = useTestCleanups();
 
-  async function replayServer(options: Parameters<typeof startReplayServer>[0]): Promise<ReplayServer> {
-    const server = await startReplayServer(options);
-    cleanups.push(async () => {
-      await server.close();
-      expect(server.mismatches).toEqual([]);
-    });
-    return server;
-  }
   async function scriptedServer(script: Parameters<typeof startScriptedWsServer>[0]): Promise<ScriptedWsServer> {
     const server = await startScriptedWsServer(script);
     cleanups.push(() => server.close());

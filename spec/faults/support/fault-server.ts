@@ -229,3 +229,19 @@ export async function startFaultServer(script: FaultScript = {}): Promise<FaultS
     },
   };
 }
+
+/**
+ * For a `describe` block: returns `start(script)`, which starts a fault server that is closed
+ * after the test (one at a time).
+ */
+export function useFaultServer(): (script?: FaultScript) => Promise<FaultServer> {
+  let server: FaultServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (script = {}) => {
+    server = await startFaultServer(script);
+    return server;
+  };
+}
