@@ -10,7 +10,9 @@
 #   --build                                force `npm run build` (full image only)
 #
 # Idempotent and fast on re-run: the tag is a hash of everything copied in (plus the Dockerfile),
-# so an unchanged input skips `docker build`. Older tags of the same repository are removed.
+# so an unchanged input skips `docker build`. Images are labelled with this checkout's path
+# (which is part of the hash), and a rebuild removes only older images carrying the SAME label: two
+# checkouts sharing one engine (worktrees, CI next to a developer) never delete each other's images.
 # Prints the image tag as the last line of stdout.
 set -euo pipefail
 
@@ -28,6 +30,8 @@ done
 command -v docker >/dev/null || { echo "docker CLI not found (apt-get install -y docker.io)" >&2; exit 1; }
 node_bin="$(command -v node)"
 repo="openenv-rx-$variant"
+# Identifies this checkout (its absolute path), so cleanup never touches another checkout's images.
+checkout="$(printf '%s' "$root" | sha256sum | cut -c1-12)"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -74,7 +78,7 @@ COPY rootfs/ /
 ENV HOST=0.0.0.0 PORT=8000 NODE_ENV=production
 WORKDIR /app
 EXPOSE 8000
-LABEL openenv-rx.test-image="$variant"
+LABEL openenv-rx.test-image="$variant" openenv-rx.checkout="$checkout"
 ENTRYPOINT ["/usr/local/bin/node"]
 CMD $cmd
 DOCKERFILE
@@ -87,7 +91,9 @@ if docker image inspect "$tag" >/dev/null 2>&1; then
 else
   # The legacy builder needs no buildx plugin and handles FROM scratch.
   DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$stage" >&2
-  for old in $(docker images "$repo" --format '{{.Tag}}'); do
+  # Only this checkout's older builds of this variant; `docker rmi` without -f refuses an image
+  # that a container (even a stopped one) still uses.
+  for old in $(docker images "$repo" --filter "label=openenv-rx.checkout=$checkout" --format '{{.Tag}}'); do
     [ "$old" = "$hash" ] || docker rmi "$repo:$old" >/dev/null 2>&1 || true
   done
 fi
