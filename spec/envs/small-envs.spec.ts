@@ -2,7 +2,7 @@ import { EchoEnvironment } from '../../src/envs/echo.js';
 import { FrozenLakeEnvironment } from '../../src/envs/frozen-lake.js';
 import { GridWorldEnvironment } from '../../src/envs/grid-world.js';
 import { builtinEnvs } from '../../src/envs/index.js';
-import { mulberry32 } from '../../src/envs/mulberry32.js';
+import { mulberry32 } from '../../src/internal/mulberry32.js';
 
 describe('EchoEnvironment', () => {
   it('rewards 0.1 per code point (Python len), never ends, counts steps', () => {

@@ -8,7 +8,7 @@ import { EchoEnvironment, echoEnv, type EchoAction, type EchoObservation } from 
 import { inProcessEndpoint } from '../../src/runtime/in-process.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import type { AnyEnvDefinition, Environment } from '../../src/server/environment.js';
+import type { AnyEnvDefinition, Environment } from '../../src/environment/environment.js';
 import { serveOptionsFromEnv } from '../../src/server/serve-builtin.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';

@@ -1,5 +1,5 @@
 import { backoffDelay } from '../../src/operators/backoff-delay.js';
-import { InvalidOptionError } from '../../src/operators/invalid-option-error.js';
+import { InvalidOptionError } from '../../src/errors/usage-errors.js';
 
 describe('backoffDelay', () => {
   it('grows exponentially from initialMs by factor', () => {

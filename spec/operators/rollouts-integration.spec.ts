@@ -8,7 +8,7 @@ import { episodeStats } from '../../src/operators/episode-stats.js';
 import { recordTrajectory, type TrajectoryLine } from '../../src/operators/record-trajectory.js';
 import { rollouts } from '../../src/operators/rollouts.js';
 import { summarize } from '../../src/operators/summarize.js';
-import { mulberry32 } from '../../src/envs/mulberry32.js';
+import { mulberry32 } from '../../src/internal/mulberry32.js';
 import { inProcessEndpoint } from '../../src/runtime/in-process.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cartPoleEnv } from '../../src/envs/cartpole.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
-import { defineServerEnv, type EnvResetOptions, type EnvStepContext } from '../../src/server/environment.js';
+import { defineServerEnv, type EnvResetOptions, type EnvStepContext } from '../../src/environment/environment.js';
 import { serve } from '../../src/server/serve.js';
 import type { ServerErrorInfo } from '../../src/server/server-context.js';
 import { Cleanup } from './support.js';

@@ -4,7 +4,7 @@ import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { inProcessEndpoint } from '../../src/runtime/in-process.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { ServeError } from '../../src/server/server-errors.js';
+import { ServeError } from '../../src/errors/server-errors.js';
 import { openSocket, sleep } from './support.js';
 
 describe('inProcessEndpoint', () => {

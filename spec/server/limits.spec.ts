@@ -3,7 +3,7 @@ import { request as httpRequest, Server } from 'node:http';
 import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { serve } from '../../src/server/serve.js';
-import { ServeError } from '../../src/server/server-errors.js';
+import { ServeError } from '../../src/errors/server-errors.js';
 import { Cleanup, openSocket, sleep } from './support.js';
 
 describe('serve() limits and lifecycle', () => {

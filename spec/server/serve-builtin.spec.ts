@@ -1,5 +1,5 @@
 import { runServeBuiltin, serveBuiltin, serveOptionsFromEnv } from '../../src/server/serve-builtin.js';
-import { ServeError, UnknownEnvError } from '../../src/server/server-errors.js';
+import { ServeError, UnknownEnvError } from '../../src/errors/server-errors.js';
 import { Cleanup } from './support.js';
 
 describe('serveBuiltin', () => {

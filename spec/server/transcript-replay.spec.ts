@@ -1,6 +1,6 @@
 import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
-import type { AnyEnvDefinition } from '../../src/server/environment.js';
+import type { AnyEnvDefinition } from '../../src/environment/environment.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { loadTranscript, type HttpExchange, type WsExchange } from '../helpers/transcripts.js';
 import { Cleanup, maskEpisodeIds, openSocket } from './support.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cartPoleEnv } from '../../src/envs/cartpole.js';
-import { defineServerEnv, type EnvState, type Environment } from '../../src/server/environment.js';
+import { defineServerEnv, type EnvState, type Environment } from '../../src/environment/environment.js';
 import { serve } from '../../src/server/serve.js';
 import type { ServerErrorInfo } from '../../src/server/server-context.js';
 import { Cleanup, openSocket, sleep } from './support.js';

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../envs/mulberry32.js';
+import { mulberry32 } from '../internal/mulberry32.js';
 import { randomChooser, sampleJsonSchema, type SampleChooser } from '../policies/sample-json-schema.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 

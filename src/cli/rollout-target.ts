@@ -1,7 +1,7 @@
 import { shareReplay, type Observable } from 'rxjs';
 import { builtinEnvs } from '../envs/index.js';
 import { inProcessEndpoint } from '../runtime/in-process.js';
-import { UnknownEnvError } from '../server/server-errors.js';
+import { UnknownEnvError } from '../errors/server-errors.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BaseState, defineServerEnv, type EnvResetOptions, type Environment, type StepOutcome } from '../server/environment.js';
-import { mulberry32, type Random } from './mulberry32.js';
+import { BaseState, defineServerEnv, type EnvResetOptions, type Environment, type StepOutcome } from '../environment/environment.js';
+import { mulberry32, type Random } from '../internal/mulberry32.js';
 
 export const CartPoleAction = z
   .strictObject({ action: z.literal([0, 1]).describe('0 pushes the cart left, 1 pushes it right') })

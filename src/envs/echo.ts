@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ActionMetadata, BaseState, defineServerEnv, type EnvResetOptions, type EnvState, type Environment, type StepOutcome } from '../server/environment.js';
+import { ActionMetadata, BaseState, defineServerEnv, type EnvResetOptions, type EnvState, type Environment, type StepOutcome } from '../environment/environment.js';
 
 export const EchoAction = z
   .strictObject({

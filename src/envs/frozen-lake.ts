@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BaseState, defineServerEnv, type EnvResetOptions, type EnvState, type Environment, type StepOutcome } from '../server/environment.js';
-import { mulberry32, type Random } from './mulberry32.js';
+import { BaseState, defineServerEnv, type EnvResetOptions, type EnvState, type Environment, type StepOutcome } from '../environment/environment.js';
+import { mulberry32, type Random } from '../internal/mulberry32.js';
 
 /** Gymnasium's 4x4 map: S start, F frozen, H hole, G goal. */
 export const FROZEN_LAKE_MAP = ['SFFF', 'FHFH', 'FFFH', 'HFFG'] as const;

@@ -1,4 +1,4 @@
-import type { AnyEnvDefinition } from '../server/environment.js';
+import type { AnyEnvDefinition } from '../environment/environment.js';
 import { cartPoleEnv } from './cartpole.js';
 import { echoEnv } from './echo.js';
 import { frozenLakeDeterministicEnv, frozenLakeEnv } from './frozen-lake.js';
@@ -8,7 +8,7 @@ export * from './echo.js';
 export * from './grid-world.js';
 export * from './cartpole.js';
 export * from './frozen-lake.js';
-export { mulberry32, type Random } from './mulberry32.js';
+export { mulberry32, type Random } from '../internal/mulberry32.js';
 
 /**
  * The built-in envs by name (`echo`, `grid_world`, `cartpole`, `frozen_lake`,

@@ -1,5 +1,5 @@
-import { assertInteger, assertNumber } from './internal/assert-option.js';
-import { InvalidOptionError } from './invalid-option-error.js';
+import { assertInteger, assertNumber } from '../internal/assert-option.js';
+import { InvalidOptionError } from '../errors/usage-errors.js';
 
 export interface BackoffOptions {
   /** Delay before the first retry. Default 200 ms. */

@@ -1,12 +1,10 @@
 export { backoffDelay, type BackoffOptions } from './backoff-delay.js';
 export { episodeStats, type EpisodeStats } from './episode-stats.js';
 export { episodeTimeout } from './episode-timeout.js';
-export { InvalidOptionError } from './invalid-option-error.js';
 export { recordTrajectory, type RecordTrajectoryOptions, type TrajectoryLine } from './record-trajectory.js';
 export { retryConnect, type RetryConnectOptions } from './retry-connect.js';
 export { rollouts, type RolloutStep, type RolloutsOptions } from './rollouts.js';
 export { stepTimeout } from './step-timeout.js';
 export { summarize, type Moments, type StatsSummary } from './summarize.js';
 export type { TimeoutOptions } from './timeout-options.js';
-export { TrajectoryWriteError } from './trajectory-write-error.js';
 export { withSession } from './with-session.js';

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { finished, type Writable } from 'node:stream';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { EpisodeStep } from '../session/types.js';
-import { messageOf } from './internal/error-context.js';
-import { TrajectoryWriteError } from './trajectory-write-error.js';
+import { messageOf } from '../internal/error-context.js';
+import { TrajectoryWriteError } from '../errors/io-errors.js';
 
 export interface RecordTrajectoryOptions {
   /** End the sink when the stream ends. Default true; pass false for a shared Writable (stdout). */

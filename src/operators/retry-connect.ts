@@ -9,8 +9,8 @@ import {
   type MonoTypeOperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
-import { assertInteger } from './internal/assert-option.js';
-import { hasCode, withContext } from './internal/error-context.js';
+import { assertInteger } from '../internal/assert-option.js';
+import { hasCode, withContext } from '../internal/error-context.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
 
 export interface RetryConnectOptions {

@@ -19,8 +19,8 @@ import {
 import { SessionStateError } from '../errors/usage-errors.js';
 import { runEpisode, type Clock, type EpisodeSession } from '../session/episode.js';
 import type { EpisodeOptions, EpisodeStep, Policy } from '../session/types.js';
-import { assertFunction, assertInteger, assertNumber } from './internal/assert-option.js';
-import { hasCode, withContext } from './internal/error-context.js';
+import { assertFunction, assertInteger, assertNumber } from '../internal/assert-option.js';
+import { hasCode, withContext } from '../internal/error-context.js';
 import { withSession } from './with-session.js';
 
 /** An `EpisodeStep` of `rollouts`, tagged with the session (0 .. sessions-1) that produced it. */

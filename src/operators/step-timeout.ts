@@ -1,8 +1,8 @@
 import { defer, tap, throwError, timeout, type MonoTypeOperatorFunction } from 'rxjs';
 import { TimeoutError } from '../errors/connection-errors.js';
 import type { EpisodeStep } from '../session/types.js';
-import { assertNumber } from './internal/assert-option.js';
-import { awaitedContext } from './internal/awaited-context.js';
+import { assertNumber } from '../internal/assert-option.js';
+import { awaitedContext } from './awaited-context.js';
 import type { TimeoutOptions } from './timeout-options.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { AnyEnvDefinition } from '../server/environment.js';
+import type { AnyEnvDefinition } from '../environment/environment.js';
 import { serve, type RunningServer, type ServeOptions } from '../server/serve.js';
 import type { Endpoint } from './endpoint.js';
 import { reportTeardownError, type TeardownErrorHandler } from './report-teardown-error.js';

@@ -4,7 +4,7 @@ import { toPydanticIssues } from './pydantic-issues.js';
 import { readBody } from './read-body.js';
 import { parseBody, ResetBody, StepBody, toResetOptions } from './request-bodies.js';
 import { withFreshEnv, type ServerContext } from './server-context.js';
-import { PayloadTooLargeError } from './server-errors.js';
+import { PayloadTooLargeError } from '../errors/server-errors.js';
 import { toHttpState, toWireOutcome } from './wire-outcome.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;

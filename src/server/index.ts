@@ -1,7 +1,7 @@
-export * from './environment.js';
+export * from '../environment/index.js';
 export { serve, type ServeOptions, type RunningServer } from './serve.js';
 export { serveBuiltin, serveOptionsFromEnv, runServeBuiltin } from './serve-builtin.js';
-export { ServeError, UnknownEnvError, PayloadTooLargeError } from './server-errors.js';
+export { ServeError, UnknownEnvError, PayloadTooLargeError } from '../errors/server-errors.js';
 export type { ServerErrorInfo } from './server-context.js';
 export { buildSchemaResponse, toPydanticJsonSchema } from './schema-response.js';
 export { toPydanticIssues, type PydanticIssueOptions } from './pydantic-issues.js';

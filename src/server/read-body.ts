@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PayloadTooLargeError } from './server-errors.js';
+import { PayloadTooLargeError } from '../errors/server-errors.js';
 
 /**
  * Reads a request body into one Buffer, refusing more than `limitBytes`: a declared

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ValidationIssue } from '../protocol/http-messages.js';
-import type { EnvResetOptions } from './environment.js';
+import type { EnvResetOptions } from '../environment/environment.js';
 import { parseJsonLikePython } from './json-decode-error.js';
 import { toPydanticIssues } from './pydantic-issues.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SchemaResponse } from '../protocol/http-messages.js';
-import { BaseState, OBSERVATION_BASE_FIELDS, type AnyEnvDefinition } from './environment.js';
+import { BaseState, OBSERVATION_BASE_FIELDS, type AnyEnvDefinition } from '../environment/environment.js';
 
 type Json = Record<string, unknown>;
 

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { builtinEnvs } from '../envs/index.js';
 import { serve, type RunningServer, type ServeOptions } from './serve.js';
-import { ServeError, UnknownEnvError } from './server-errors.js';
+import { ServeError, UnknownEnvError } from '../errors/server-errors.js';
 
 /**
  * Serves a built-in env by name. Throws `UnknownEnvError` (listing the valid names) for any other.

@@ -4,12 +4,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { bearerCheck } from './bearer-auth.js';
-import type { AnyEnvDefinition } from './environment.js';
+import type { AnyEnvDefinition } from '../environment/environment.js';
 import { createHttpHandler } from './http-handler.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { buildSchemaResponse } from './schema-response.js';
 import type { ServerContext, ServerErrorInfo } from './server-context.js';
-import { ServeError } from './server-errors.js';
+import { ServeError } from '../errors/server-errors.js';
 import { WsSession } from './ws-session.js';
 
 export interface ServeOptions {

@@ -1,4 +1,4 @@
-import type { AnyEnvDefinition, Environment, MaybePromise } from './environment.js';
+import type { AnyEnvDefinition, Environment, MaybePromise } from '../environment/environment.js';
 
 /** Where an env error happened, for `ServeOptions.onError`. */
 export interface ServerErrorInfo {

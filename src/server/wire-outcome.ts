@@ -1,4 +1,4 @@
-import type { EnvState, StepOutcome } from './environment.js';
+import type { EnvState, StepOutcome } from '../environment/environment.js';
 
 /** The `{observation, reward, done}` body of a reset or step answer. */
 export interface WireOutcome {

@@ -1,4 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
+import { messageOf } from '../internal/error-context.js';
+import { isRecord } from '../internal/is-record.js';
 import {
   WsCloseMessage,
   WsMcpMessage,
@@ -7,7 +9,7 @@ import {
   WsStepMessage,
   type WsErrorCode,
 } from '../protocol/ws-messages.js';
-import type { Environment, MaybePromise } from './environment.js';
+import type { Environment, MaybePromise } from '../environment/environment.js';
 import { formatJsonDecodeError, parseJsonLikePython } from './json-decode-error.js';
 import { answerJsonRpc } from './json-rpc.js';
 import { toPydanticIssues } from './pydantic-issues.js';
@@ -26,9 +28,6 @@ export interface WsSessionOptions {
 
 const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
   value !== null && typeof value === 'object' && typeof (value as Promise<T>).then === 'function';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Python's `str()` of a decoded JSON `type` value, as OpenEnv's UNKNOWN_TYPE message prints it. */
 function typeLabel(type: unknown): string {
@@ -289,8 +288,4 @@ export class WsSession {
       this.idleTimer = undefined;
     }
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -4,6 +4,7 @@ import { ActionValidationError, ResponseValidationError } from '../errors/protoc
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
+import { isPlainRecord } from '../internal/is-record.js';
 import { JsonObjectSchema, type EnvSpec } from './env-spec.js';
 import { runEpisode } from './episode.js';
 import { runEpisodes } from './episodes.js';
@@ -28,17 +29,6 @@ export interface ManagedEnvSession<A, O, S> extends EnvSession<A, O, S> {
 type Request = NonNullable<ErrorContext['request']>;
 
 const identity = <T>(value: T): T => value;
-
-/** A plain object whose shallow copy is what `JsonObjectSchema` (a zod record) would output. */
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return (
-    (proto === Object.prototype || proto === null) &&
-    !Object.hasOwn(value, '__proto__') &&
-    Object.getOwnPropertySymbols(value).length === 0
-  );
-}
 
 /**
  * Wraps a `Transport` into a typed `EnvSession`: actions are checked against `spec.action` before

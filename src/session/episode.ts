@@ -19,8 +19,9 @@ import {
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { PolicyError } from '../errors/usage-errors.js';
-import { assertFunction, assertInteger } from '../operators/internal/assert-option.js';
-import { messageOf, withContext } from '../operators/internal/error-context.js';
+import { assertFunction, assertInteger } from '../internal/assert-option.js';
+import { messageOf, withContext } from '../internal/error-context.js';
+import { isPromiseLike } from '../internal/is-promise-like.js';
 import type { EnvSession, EpisodeOptions, EpisodeStep, Policy, StepResult } from './types.js';
 
 /** Where `latencyMs` and `timestamp` come from. */
@@ -150,8 +151,4 @@ function decide<A, O>(policy: Policy<A, O>, last: EpisodeStep<A, O>, where: Erro
     if (isPromiseLike(answer)) return from(answer).pipe(catchError(wrap('rejected')));
     return of(answer);
   });
-}
-
-function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

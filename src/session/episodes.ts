@@ -1,5 +1,5 @@
 import { Observable, finalize, tap } from 'rxjs';
-import { assertFunction, assertInteger } from '../operators/internal/assert-option.js';
+import { assertFunction, assertInteger } from '../internal/assert-option.js';
 import { runEpisode, type Clock, type EpisodeSession } from './episode.js';
 import type { EpisodeStep, EpisodesOptions, Policy } from './types.js';
 

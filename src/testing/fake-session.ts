@@ -2,7 +2,7 @@ import { Observable, concatMap, defer, of } from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protocol/http-messages.js';
-import { InvalidOptionError } from '../operators/invalid-option-error.js';
+import { InvalidOptionError } from '../errors/usage-errors.js';
 import { runEpisode, type Clock } from '../session/episode.js';
 import { runEpisodes } from '../session/episodes.js';
 import type {

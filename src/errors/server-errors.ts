@@ -1,4 +1,4 @@
-import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
+import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
 /** `serve()` could not start: bad options or the port could not be bound (`cause` holds the system error). */
 export class ServeError extends OpenEnvError {

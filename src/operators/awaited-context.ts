@@ -1,5 +1,5 @@
-import type { ErrorContext } from '../../errors/openenv-error.js';
-import type { EpisodeStep } from '../../session/types.js';
+import type { ErrorContext } from '../errors/openenv-error.js';
+import type { EpisodeStep } from '../session/types.js';
 
 /**
  * What a stream of episode steps was waiting for, given the last step seen: the next step of

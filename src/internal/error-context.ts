@@ -1,4 +1,4 @@
-import { OpenEnvError, type ErrorContext } from '../../errors/openenv-error.js';
+import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 
 /** Adds what this layer knows to an `OpenEnvError` (never overwrites); other errors pass unchanged. */
 export function withContext<E>(error: E, context: ErrorContext): E {

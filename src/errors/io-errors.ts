@@ -1,4 +1,4 @@
-import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
+import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
 /** `recordTrajectory` could not open, write or flush its sink, or could not serialise a step. */
 export class TrajectoryWriteError extends OpenEnvError {

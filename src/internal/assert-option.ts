@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../invalid-option-error.js';
+import { InvalidOptionError } from '../errors/usage-errors.js';
 
 /** Throws an `InvalidOptionError` unless `value` is an integer >= `min` (skipped when `undefined` and optional). */
 export function assertInteger(option: string, value: unknown, min: number, optional = true): void {
