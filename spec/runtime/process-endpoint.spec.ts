@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, firstValueFrom, switchMap, toArray, type Subscription } from 'rxjs';
 import { ServerExitedError, TimeoutError } from '../../src/errors/index.js';
-import { isPidAlive } from '../../src/runtime/docker/reaper.js';
+import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
