@@ -14,6 +14,7 @@ import {
   eventually,
   removeContainersOwnedBy,
 } from '../fixtures/docker-test-support.js';
+import { killed } from '../fixtures/runtime-owner.js';
 import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
 
 const docker = new Docker();
@@ -36,14 +37,6 @@ function holdInChild(image: string, children: ChildProcess[], extraArgs: string[
       resolve({ child, containerId: (JSON.parse(line) as { containerId: string }).containerId });
     });
     child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
   });
 }
 
