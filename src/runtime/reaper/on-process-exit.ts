@@ -44,7 +44,3 @@ export function onProcessExit(callback: () => void): () => void {
   };
 }
 
-/** How many exit callbacks are registered (for tests and diagnostics). */
-export function pendingExitCallbacks(): number {
-  return callbacks.size;
-}
