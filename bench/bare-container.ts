@@ -39,7 +39,7 @@ function bareReset(url: string): Promise<void> {
 /** A container the baseline started, with the stop + remove that ends it. */
 export interface BareContainer {
   url: string;
-  /** `docker stop` (grace `graceS`) then `docker rm`; resolves once it is gone. */
+  /** `docker rm -f` (graceS 0), else `docker stop -t graceS` then `docker rm`; resolves once it is gone. */
   remove(graceS: number): Promise<void>;
 }
 
@@ -68,8 +68,8 @@ export async function bareContainerToFirstReset(docker: Docker, image: string, p
   return {
     url,
     remove: async (graceS) => {
-      await container.stop({ t: graceS }).catch(() => undefined);
-      await container.remove();
+      if (graceS > 0) await container.stop({ t: graceS }).catch(() => undefined);
+      await container.remove({ force: true });
       removed = true;
       void cleanup(); // unregisters only: nothing is left to remove
     },

@@ -6,8 +6,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanupAll } from './cleanup.js';
-import { containers } from './containers.js';
+import { containers, teardown } from './containers.js';
 import { httpStep } from './http-step.js';
+import { importTime } from './import-time.js';
 import { machineInfo } from './machine.js';
 import { memory } from './memory.js';
 import { parallel } from './parallel.js';
@@ -21,6 +22,8 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'http-step', title: 'HTTP step', run: httpStep },
   { id: 'parallel', title: 'Parallel sessions against one server process', run: parallel },
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
+  { id: 'teardown', title: 'Teardown: unsubscribe → container gone', run: teardown },
+  { id: 'import-time', title: 'Import time of the main entry', run: importTime },
   { id: 'memory', title: 'Memory over one long episode', run: memory },
   { id: 'server', title: 'Server under a bare ws client', run: serverSection },
 ];

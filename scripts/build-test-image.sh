@@ -8,6 +8,8 @@
 #   scripts/build-test-image.sh --fixture  image running the stand-in spec/fixtures/echo-server.mjs
 #                                          (no TypeScript build needed; what the runtime tests use)
 #   --build                                force `npm run build` (full image only)
+#   OPENENV_RX_TEST_IMAGE_REPO=name        repository name instead of openenv-rx-<variant> (the
+#                                          script's own test builds under a throwaway name)
 #
 # Idempotent and fast on re-run: the tag is a hash of everything copied in (plus the Dockerfile),
 # so an unchanged input skips `docker build`. Images are labelled with this checkout's path
@@ -29,7 +31,7 @@ done
 
 command -v docker >/dev/null || { echo "docker CLI not found (apt-get install -y docker.io)" >&2; exit 1; }
 node_bin="$(command -v node)"
-repo="openenv-rx-$variant"
+repo="${OPENENV_RX_TEST_IMAGE_REPO:-openenv-rx-$variant}"
 # Identifies this checkout (its absolute path), so cleanup never touches another checkout's images.
 checkout="$(printf '%s' "$root" | sha256sum | cut -c1-12)"
 

@@ -26,5 +26,5 @@ export {
   type ReapOptions,
   type ReapResult,
 } from './runtime/index.js';
-export { inProcessEndpoint } from './runtime/in-process.js';
+export { inProcessEndpoint } from './runtime/index.js';
 export { runConformance, type CheckResult } from './conformance/index.js';

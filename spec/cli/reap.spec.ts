@@ -1,9 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import os from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { containerExists, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
+import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
+import { containerExists, describeWithDocker, dockerReachable, eventually } from '../fixtures/docker-test-support.js';
+import { killed, startRuntimeOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { cli } from './cli-support.js';
 
@@ -50,4 +54,39 @@ describeWithDocker(available)('openenv-rx reap (real engine)', () => {
     expect(code).toBe(0);
     expect(out).toMatch(new RegExp(`removed \\d+ container\\(s\\): .*${orphan.slice(0, 12)}`));
   }, 30_000);
+
+  describe('with a private process registry', () => {
+    const saved = process.env['OPENENV_RX_STATE_DIR'];
+    const children: ChildProcess[] = [];
+    let stateDir: string;
+    beforeAll(() => {
+      stateDir = mkdtempSync(join(tmpdir(), 'openenv-rx-cli-reap-'));
+      process.env['OPENENV_RX_STATE_DIR'] = stateDir;
+    });
+    afterAll(async () => {
+      if (saved === undefined) delete process.env['OPENENV_RX_STATE_DIR'];
+      else process.env['OPENENV_RX_STATE_DIR'] = saved;
+      await Promise.all(children.map(killed));
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    it('stops the server process of an owner that was SIGKILLed', async () => {
+      const { child, held } = await startRuntimeOwner(['--process', '--then', 'hold'], { OPENENV_RX_STATE_DIR: stateDir }, children);
+      await killed(child);
+      const running = () => readProcStat(held.serverPid!)?.state !== undefined && readProcStat(held.serverPid!)?.state !== 'Z';
+      expect(running()).toBe(true);
+      const { code, out } = await cli('reap', '--json');
+      expect(code).toBe(0);
+      expect((JSON.parse(out) as { processes: { removed: string[] } }).processes.removed).toEqual([String(held.serverPid)]);
+      expect(await eventually(() => !running(), 5_000)).toBe(true);
+    }, 60_000);
+
+    it('prints the process groups in the human summary', async () => {
+      const { child, held } = await startRuntimeOwner(['--process', '--then', 'hold'], { OPENENV_RX_STATE_DIR: stateDir }, children);
+      await killed(child);
+      const { code, out } = await cli('reap');
+      expect(code).toBe(0);
+      expect(out).toContain(`stopped 1 process group(s): ${held.serverPid}; kept 0`);
+    }, 60_000);
+  });
 });

@@ -3,7 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { firstValueFrom } from 'rxjs';
-import { DockerError, TimeoutError } from '../../src/errors/index.js';
+import { Readable } from 'node:stream';
+import { DockerError, InvalidArgumentError, InvalidOptionError, TimeoutError } from '../../src/errors/index.js';
+import type { PullProgressEvent } from '../../src/runtime/docker/pull-image.js';
+import { dockerEndpoint as lazyDockerEndpoint } from '../../src/runtime/lazy-runtimes.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import type { DockerEndpointOptions } from '../../src/runtime/docker/docker-endpoint-options.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
@@ -41,7 +44,7 @@ afterEach(async () => {
   await awaitRuntimeTeardowns();
 });
 
-function fakeEngine(options: { create?: Promise<void>; removeError?: Error } = {}) {
+function fakeEngine(options: { create?: Promise<void>; removeError?: Error; pull?: { afterMs: number; lines: object[] } } = {}) {
   const calls: string[] = [];
   const container = {
     id: 'c0ffee0000000000',
@@ -61,7 +64,24 @@ function fakeEngine(options: { create?: Promise<void>; removeError?: Error } = {
   };
   const docker = {
     modem: new Docker({ socketPath: '/tmp/openenv-rx-unused.sock' }).modem,
-    ping: async () => 'OK',
+    ping: async () => void calls.push('ping'),
+    getImage: () => ({
+      inspect: async () => {
+        throw Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 });
+      },
+    }),
+    pull: async (image: string, opts: { abortSignal?: AbortSignal }) => {
+      calls.push(`pull ${image}`);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, options.pull?.afterMs ?? 0);
+        opts.abortSignal?.addEventListener('abort', () => {
+          calls.push('pull aborted');
+          clearTimeout(timer);
+          reject(opts.abortSignal!.reason);
+        });
+      });
+      return Readable.from((options.pull?.lines ?? []).map((l) => `${JSON.stringify(l)}\n`));
+    },
     createContainer: async (config: Docker.ContainerCreateOptions) => {
       calls.push(`create ${config.Image}`);
       await options.create;
@@ -80,7 +100,7 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
     const endpoint = await firstValueFrom(dockerEndpoint('img', base(docker, { stopGraceS: 3, onStopped: (i) => (stopped = i) })));
     expect(endpoint).toMatchObject({ url: `http://127.0.0.1:${healthPort}`, kind: 'docker', id: 'c0ffee0000000000' });
     await awaitRuntimeTeardowns();
-    expect(calls).toEqual(['create img', 'start', 'stop t=3', 'remove {"force":true,"v":true}']);
+    expect(calls).toEqual(['ping', 'create img', 'start', 'stop t=3', 'remove {"force":true,"v":true}']);
     expect(stopped).toMatchObject({ containerId: 'c0ffee0000000000', sessionId: expect.any(String) });
   });
 
@@ -89,11 +109,11 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
     const { docker, calls } = fakeEngine({ create: create.promise });
     const subscription = dockerEndpoint('img', base(docker)).subscribe();
     await new Promise((r) => setTimeout(r, 20));
-    expect(calls).toEqual(['create img']);
+    expect(calls).toEqual(['ping', 'create img']);
     subscription.unsubscribe();
     create.resolve();
     await awaitRuntimeTeardowns();
-    expect(calls).toEqual(['create img', 'remove {"force":true,"v":true}']);
+    expect(calls).toEqual(['ping', 'create img', 'remove {"force":true,"v":true}']);
   });
 
   it('a start timeout is TimeoutError phase start, emitted after the container was removed', async () => {
@@ -130,7 +150,72 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
     }
   });
 
-  it('rejects an empty image name at call time', () => {
-    expect(() => dockerEndpoint('')).toThrow(/needs an image name/);
+  it('by default the teardown is a forced removal: no docker stop, no grace', async () => {
+    const { docker, calls } = fakeEngine();
+    await firstValueFrom(dockerEndpoint('img', base(docker)));
+    await awaitRuntimeTeardowns();
+    expect(calls).toEqual(['ping', 'create img', 'start', 'remove {"force":true,"v":true}']);
+  });
+});
+
+describe('dockerEndpoint pull phase (scripted engine)', () => {
+  const lines = [{ status: 'Pulling from x/img', id: 'latest' }, { status: 'Downloading', id: 'abc', progressDetail: { current: 5, total: 10 } }, { status: 'Status: Downloaded newer image for x/img:latest' }];
+
+  it('a pull longer than startTimeoutMs still starts: the pull has its own budget; progress reaches onProgress', async () => {
+    const { docker, calls } = fakeEngine({ pull: { afterMs: 700, lines } });
+    const events: PullProgressEvent[] = [];
+    const endpoint = await firstValueFrom(
+      dockerEndpoint('x/img', base(docker, { pull: 'if-missing', startTimeoutMs: 400, pullTimeoutMs: 30_000, onProgress: (e) => events.push(e) })),
+    );
+    expect(endpoint.kind).toBe('docker');
+    expect(calls.slice(0, 3)).toEqual(['ping', 'pull x/img', 'create x/img']);
+    expect(events).toEqual(lines.map((line) => ({ image: 'x/img', ...line })));
+  });
+
+  it('pullTimeoutMs is TimeoutError phase pull, and no container is created', async () => {
+    const { docker, calls } = fakeEngine({ pull: { afterMs: 60_000, lines } });
+    let stopped: { containerId?: string } | undefined;
+    const error = await firstValueFrom(dockerEndpoint('x/img', base(docker, { pull: 'always', pullTimeoutMs: 200, onStopped: (i) => (stopped = i) }))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ phase: 'pull', timeoutMs: 200, context: { image: 'x/img' } });
+    expect(calls).toEqual(['ping', 'pull x/img', 'pull aborted']);
+    expect(stopped).toEqual({ containerId: undefined, sessionId: expect.any(String) });
+  });
+});
+
+describe('dockerEndpoint arguments are checked on subscribe (cold)', () => {
+  const errorOf = (source$: ReturnType<typeof dockerEndpoint>) => firstValueFrom(source$).catch((e: unknown) => e);
+
+  it.each<[string, unknown, Partial<DockerEndpointOptions>]>([
+    ['startTimeoutMs', 'img', { startTimeoutMs: -1 }],
+    ['pullTimeoutMs', 'img', { pullTimeoutMs: 0 }],
+    ['pull', 'img', { pull: 'sometimes' as 'never' }],
+    ['containerPort', 'img', { containerPort: 70_000 }],
+    ['stopGraceS', 'img', { stopGraceS: 1.5 }],
+    ['onProgress', 'img', { onProgress: 'yes' as unknown as () => void }],
+  ])('a bad %s: the call returns, subscribing errors with InvalidOptionError naming it', async (option, image, options) => {
+    const { docker, calls } = fakeEngine();
+    let source$: ReturnType<typeof dockerEndpoint> | undefined;
+    expect(() => (source$ = dockerEndpoint(image as string, base(docker, options)))).not.toThrow();
+    const error = await errorOf(source$!);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option });
+    expect(calls).toEqual([]); // the engine was never asked anything
+  });
+
+  it.each(['', 42, '   '])('an unusable image %p: the call returns, subscribing errors with InvalidArgumentError', async (image) => {
+    const { docker, calls } = fakeEngine();
+    let source$: ReturnType<typeof dockerEndpoint> | undefined;
+    expect(() => (source$ = dockerEndpoint(image as string, base(docker)))).not.toThrow();
+    const error = await errorOf(source$!);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument: 'image', value: image });
+    expect(calls).toEqual([]);
+  });
+
+  it('the exported lazy wrapper is cold too', async () => {
+    let source$: ReturnType<typeof dockerEndpoint> | undefined;
+    expect(() => (source$ = lazyDockerEndpoint(''))).not.toThrow();
+    expect(await errorOf(source$!)).toMatchObject({ name: 'InvalidArgumentError', argument: 'image' });
   });
 });

@@ -141,7 +141,13 @@ describe('ensureImage', () => {
     const events: PullProgressEvent[] = [];
     await ensureImage(docker, 'img', 'if-missing', (e) => events.push(e));
     expect(pulls).toEqual(['img']);
-    expect(events).toEqual(lines);
+    expect(events).toEqual(lines.map((line) => ({ image: 'img', ...line })));
+  });
+
+  it("'always' pulls even a present image", async () => {
+    const { docker, pulls } = fakeEngine(true, [{ status: 'Status: Image is up to date for img:latest' }]);
+    await ensureImage(docker, 'img', 'always', undefined);
+    expect(pulls).toEqual(['img']);
   });
 
   it('an error event inside the 200 stream is a DockerError with the image in context', async () => {

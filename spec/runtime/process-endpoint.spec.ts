@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, firstValueFrom, switchMap, toArray, type Subscription } from 'rxjs';
-import { ServerExitedError, TimeoutError } from '../../src/errors/index.js';
-import { isPidAlive } from '../../src/runtime/docker/reaper.js';
+import { InvalidArgumentError, InvalidOptionError, ServerExitedError, TimeoutError } from '../../src/errors/index.js';
+import { processEndpoint as lazyProcessEndpoint } from '../../src/runtime/lazy-runtimes.js';
+import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
@@ -156,5 +157,31 @@ describe('processEndpoint', () => {
     expect(error.message).toMatch(/not healthy after \d+ ms \(last probe: (HTTP 503 unhealthy|ECONNREFUSED)\)/);
     expect(pid).toBeDefined();
     expect(isPidAlive(pid!)).toBe(false);
+  });
+});
+
+describe('processEndpoint arguments are checked on subscribe (cold)', () => {
+  it.each<[string, () => ReturnType<typeof processEndpoint>]>([
+    ['command', () => processEndpoint('')],
+    ['args', () => processEndpoint(process.execPath, 'server.mjs' as unknown as string[])],
+    ['command', () => lazyProcessEndpoint('')],
+  ])('a bad %s: the call returns, subscribing errors with InvalidArgumentError naming it', async (argument, make) => {
+    let source$: ReturnType<typeof processEndpoint> | undefined;
+    expect(() => (source$ = make())).not.toThrow();
+    const error = await errorOf(source$!);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument });
+  });
+
+  it.each<[string, () => ReturnType<typeof processEndpoint>]>([
+    ['port', () => processEndpoint(process.execPath, [], { port: -1 })],
+    ['startTimeoutMs', () => processEndpoint(process.execPath, [], { startTimeoutMs: 0 })],
+    ['stopGraceMs', () => processEndpoint(process.execPath, [], { stopGraceMs: Number.NaN })],
+  ])('a bad %s: the call returns, subscribing errors with InvalidOptionError naming it', async (option, make) => {
+    let source$: ReturnType<typeof processEndpoint> | undefined;
+    expect(() => (source$ = make())).not.toThrow();
+    const error = await errorOf(source$!);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option });
   });
 });

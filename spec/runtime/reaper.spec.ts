@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { isPidAlive, reapOrphans } from '../../src/runtime/docker/reaper.js';
+import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
+import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
 import {
   containerExists,
   describeWithDocker,
@@ -11,6 +14,7 @@ import {
   eventually,
   removeContainersOwnedBy,
 } from '../fixtures/docker-test-support.js';
+import { killed } from '../fixtures/runtime-owner.js';
 import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
 
 const docker = new Docker();
@@ -33,14 +37,6 @@ function holdInChild(image: string, children: ChildProcess[], extraArgs: string[
       resolve({ child, containerId: (JSON.parse(line) as { containerId: string }).containerId });
     });
     child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
   });
 }
 
@@ -92,6 +88,11 @@ describeWithDocker(available)('reaping containers of dead clients (real engine)'
 
 describe('reapOrphans decisions (fake engine)', () => {
   const deadPid = 2 ** 22 + 12_345; // above the default pid_max: never a live process
+  let stateDir: string;
+  beforeAll(() => {
+    stateDir = mkdtempSync(join(tmpdir(), 'openenv-rx-reap-'));
+  });
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
   function fakeDocker(containers: Array<{ Id: string; Labels: Record<string, string> }>) {
     const removed: string[] = [];
@@ -119,7 +120,7 @@ describe('reapOrphans decisions (fake engine)', () => {
       { Id: 'dead-elsewhere', Labels: labels(deadPid, 'another-host') },
       { Id: 'no-owner', Labels: { 'openenv-rx': '1' } },
     ]);
-    expect(await reapOrphans({ docker })).toEqual({ removed: ['dead-here'], kept: 3 });
+    expect(await reapOrphans({ docker, stateDir })).toEqual({ removed: ['dead-here'], kept: 3, processes: { removed: [], kept: 0 } });
     expect(removed).toEqual(['dead-here']);
   });
 
@@ -128,7 +129,7 @@ describe('reapOrphans decisions (fake engine)', () => {
       { Id: 'a', Labels: labels(process.pid) },
       { Id: 'b', Labels: labels(deadPid, 'another-host') },
     ]);
-    expect(await reapOrphans({ docker, all: true })).toEqual({ removed: ['a', 'b'], kept: 0 });
+    expect(await reapOrphans({ docker, all: true, stateDir })).toEqual({ removed: ['a', 'b'], kept: 0, processes: { removed: [], kept: 0 } });
   });
 
   it('isPidAlive: ESRCH is gone, EPERM (pid 1 from a non-root user) or success is alive', () => {

@@ -1,6 +1,6 @@
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
-export type TimeoutPhase = 'connect' | 'reply' | 'request' | 'health' | 'start' | 'step' | 'episode' | 'policy' | 'stop';
+export type TimeoutPhase = 'connect' | 'reply' | 'request' | 'health' | 'pull' | 'start' | 'step' | 'episode' | 'policy' | 'stop';
 
 /** Something did not answer in time. `phase` says what was awaited, `timeoutMs` for how long. */
 export class TimeoutError extends OpenEnvError {

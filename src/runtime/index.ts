@@ -1,8 +1,14 @@
+// Light on purpose (the main entry re-exports it): runtimes load on first subscribe, see lazy-runtimes.ts.
 export type { Endpoint } from './endpoint.js';
 export { urlEndpoint, normalizeServerUrl } from './url-endpoint.js';
-export { processEndpoint, type ProcessEndpointOptions } from './process-endpoint.js';
+export { dockerEndpoint, processEndpoint, inProcessEndpoint, reapOrphans } from './lazy-runtimes.js';
+export type { ProcessEndpointOptions } from './process-endpoint.js';
+export type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';
+export type { PullPolicy, PullProgressEvent } from './docker/pull-image.js';
+export type { InProcessEndpointOptions } from './in-process.js';
+export type { ReapOptions, ReapResult, ReapKindResult } from './reaper/reap-result.js';
+export { LABEL as CONTAINER_LABELS, MANAGED_FILTER } from './docker/container-labels.js';
+export { isPidAlive } from './reaper/process-identity.js';
 export { waitHealthy, type WaitHealthyOptions } from './wait-healthy.js';
 export { awaitRuntimeTeardowns } from './teardown-registry.js';
 export type { TeardownErrorHandler } from './report-teardown-error.js';
-export * from './docker/index.js';
-export { inProcessEndpoint, type InProcessEndpointOptions } from './in-process.js';

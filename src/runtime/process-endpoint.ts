@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NEVER, Observable, defer, from, map, mergeMap, race, switchMap, throwError, timeout } from 'rxjs';
-import { OpenEnvError, ServerExitedError, TimeoutError, type ErrorContext } from '../errors/index.js';
+import { InvalidArgumentError, InvalidOptionError, ServerExitedError, TimeoutError, type OpenEnvError, type ErrorContext } from '../errors/index.js';
+import { assertFunction, assertInteger } from '../internal/assert-option.js';
 import type { Endpoint } from './endpoint.js';
 import { freePort } from './process/free-port.js';
 import { LineTail } from './process/line-tail.js';
+import { sweepOrphanProcessesOnce } from './process/reap-processes.js';
 import { stopProcessGroup } from './process/stop-process-group.js';
+import { trackProcessGroup } from './process/track-process-group.js';
 import { reportTeardownError, type TeardownErrorHandler } from './report-teardown-error.js';
 import { trackTeardown } from './teardown-registry.js';
 import { normalizeServerUrl } from './url-endpoint.js';
@@ -34,6 +37,29 @@ export interface ProcessEndpointOptions {
   onTeardownError?: TeardownErrorHandler;
   /** Called once the process group is gone (or was never spawned) after unsubscribe, complete or error. */
   onStopped?: (info: { pid?: number }) => void;
+  /** Stop the groups that dead openenv-rx processes left behind, once per process at the first start. Default true. */
+  reap?: boolean;
+  /**
+   * Directory of the process registry (where each live group is recorded for the reaper).
+   * Default `$OPENENV_RX_STATE_DIR`, else `<tmpdir>/openenv-rx-<uid>`.
+   */
+  stateDir?: string;
+}
+
+/** Checks `processEndpoint`'s arguments; throws `InvalidArgumentError` / `InvalidOptionError` naming the first bad one. */
+function assertProcessEndpointArgs(command: unknown, args: unknown, options: ProcessEndpointOptions): void {
+  if (typeof command !== 'string' || command.length === 0) throw new InvalidArgumentError('command', command, 'a non-empty command');
+  if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new InvalidArgumentError('args', args, 'an array of strings');
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
+  assertInteger('port', options.port, 0);
+  if (options.port !== undefined && options.port > 65_535) throw new InvalidOptionError('port', options.port, 'an integer from 0 to 65535');
+  assertInteger('startTimeoutMs', options.startTimeoutMs, 1);
+  assertInteger('healthIntervalMs', options.healthIntervalMs, 1);
+  assertInteger('stopGraceMs', options.stopGraceMs, 0);
+  assertInteger('logTailLines', options.logTailLines, 0);
+  for (const name of ['onTeardownError', 'onStopped'] as const) {
+    if (options[name] !== undefined) assertFunction(name, options[name]);
+  }
 }
 
 interface Exit {
@@ -68,25 +94,31 @@ function drained(child: ChildProcess, ms: number): Promise<void> {
  * the subscription lasts. Emits the endpoint once `GET /health` answers; fails fast with
  * `ServerExitedError` (kind `process`, exit code and output tail) if the process exits first;
  * `failure$` errors the same way if it dies later. Unsubscribing sends SIGTERM to the whole
- * process group (spawned detached), then SIGKILL after `stopGraceMs`.
+ * process group (spawned detached), then SIGKILL after `stopGraceMs`. If this process exits
+ * first (a signal, an uncaught error, `process.exit`), the group is SIGKILLed by the shared exit
+ * hook; if it is SIGKILLed, the group is recorded for `reapOrphans()` / `openenv-rx reap`.
+ * Bad arguments error the Observable with `InvalidArgumentError` / `InvalidOptionError` (nothing is thrown at call time).
  *
  * @example
  * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
  *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:<free port>
  */
 export function processEndpoint(command: string, args: string[] = [], options: ProcessEndpointOptions = {}): Observable<Endpoint> {
-  if (typeof command !== 'string' || command.length === 0) {
-    throw new OpenEnvError('processEndpoint needs a command', 'ERR_INVALID_ARGUMENT');
-  }
-  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-  const stopGraceMs = options.stopGraceMs ?? 2_000;
-  const tail = () => new LineTail(options.logTailLines ?? 50);
-
   return new Observable<Endpoint>((subscriber) => {
+    try {
+      assertProcessEndpointArgs(command, args, options);
+    } catch (error) {
+      subscriber.error(error);
+      return undefined;
+    }
+    const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    const stopGraceMs = options.stopGraceMs ?? 2_000;
     let child: ChildProcess | undefined;
+    let release: (() => void) | undefined;
     let stopRequested = false;
     let stopping: Promise<void> | undefined;
     const context: ErrorContext = { command };
+    if (options.reap !== false) sweepOrphanProcessesOnce(options.stateDir, (error) => reportTeardownError(options.onTeardownError, error, {}));
 
     const stop = (): Promise<void> => {
       stopRequested = true;
@@ -101,6 +133,7 @@ export function processEndpoint(command: string, args: string[] = [], options: P
             child.stdout?.destroy();
             child.stderr?.destroy();
           }
+          release?.();
           try {
             options.onStopped?.({ pid: child?.pid });
           } catch (error) {
@@ -117,7 +150,7 @@ export function processEndpoint(command: string, args: string[] = [], options: P
       if (stopRequested) return undefined;
       const url = normalizeServerUrl((options.url ?? 'http://127.0.0.1:{port}').replaceAll('{port}', String(port)));
       context.url = url;
-      const output = tail();
+      const output = new LineTail(options.logTailLines ?? 50);
       const spawned = spawn(
         command,
         args.map((a) => a.replaceAll('{port}', String(port))),
@@ -129,7 +162,10 @@ export function processEndpoint(command: string, args: string[] = [], options: P
         },
       );
       child = spawned;
-      if (spawned.pid !== undefined) context.pid = spawned.pid;
+      if (spawned.pid !== undefined) {
+        context.pid = spawned.pid;
+        release = trackProcessGroup(spawned.pid, command, options.stateDir);
+      }
       spawned.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
       spawned.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
       const exited = onceExited(spawned).then(async (exit): Promise<OpenEnvError> => {

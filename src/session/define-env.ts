@@ -2,9 +2,9 @@ import { NEVER, Observable, Subscription, asyncScheduler, catchError, defer, map
 import { ConnectionError } from '../errors/connection-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
-import { dockerEndpoint } from '../runtime/docker/docker-endpoint.js';
 import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
-import { processEndpoint, type ProcessEndpointOptions } from '../runtime/process-endpoint.js';
+import { dockerEndpoint, processEndpoint } from '../runtime/lazy-runtimes.js';
+import type { ProcessEndpointOptions } from '../runtime/process-endpoint.js';
 import { urlEndpoint } from '../runtime/url-endpoint.js';
 import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';

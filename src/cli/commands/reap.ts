@@ -1,17 +1,23 @@
 import type { Command } from 'commander';
-import { reapOrphans } from '../../runtime/docker/reaper.js';
+import { reapOrphans } from '../../runtime/lazy-runtimes.js';
 import type { Io } from '../io.js';
 
-/** `openenv-rx reap`: removes containers whose owner process died (or all of ours with --all). */
+const shortIds = (ids: string[], width: number): string => (ids.length ? `: ${ids.map((id) => id.slice(0, width)).join(' ')}` : '');
+
+/** `openenv-rx reap`: stops server processes and removes containers whose owner process died (or all of ours with --all). */
 export function registerReap(program: Command, io: Io): void {
   program
     .command('reap')
-    .description('remove openenv-rx containers whose owner process is gone (--all: every openenv-rx container)')
-    .option('--all', 'remove every container labelled openenv-rx, owner alive or not')
+    .description('stop openenv-rx server processes and remove containers whose owner process is gone (--all: every one)')
+    .option('--all', 'remove every container and stop every server process openenv-rx started, owner alive or not')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
       const result = await reapOrphans({ all: Boolean(opts.all) });
-      if (opts.json) io.out.write(`${JSON.stringify(result)}\n`);
-      else io.out.write(`removed ${result.removed.length} container(s)${result.removed.length ? `: ${result.removed.map((id) => id.slice(0, 12)).join(' ')}` : ''}; kept ${result.kept}\n`);
+      if (opts.json) {
+        io.out.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      io.out.write(`removed ${result.removed.length} container(s)${shortIds(result.removed, 12)}; kept ${result.kept}\n`);
+      io.out.write(`stopped ${result.processes.removed.length} process group(s)${shortIds(result.processes.removed, 12)}; kept ${result.processes.kept}\n`);
     });
 }

@@ -5,6 +5,7 @@ import { reportTeardownError } from '../report-teardown-error.js';
 import { trackTeardown } from '../teardown-registry.js';
 import { checkDockerReachable, dockerStatus, resolveDocker, toDockerError } from './docker-client.js';
 import type { DockerEndpointOptions } from './docker-endpoint-options.js';
+import { holdContainerUntilExit } from './container-exit-guard.js';
 import { sessionLabels } from './container-labels.js';
 import { buildCreateOptions } from './create-options.js';
 import { containerLogTail } from './log-tail.js';
@@ -27,6 +28,7 @@ export class ContainerRun {
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
   private ready = false;
+  private releaseExitGuard: (() => void) | undefined;
   private tty = false;
   private readonly waitAbort = new AbortController();
 
@@ -41,15 +43,26 @@ export class ContainerRun {
     return this.stopRequested;
   }
 
-  /** Creates and starts the container. Resolves with its URL, or `undefined` if stopped meanwhile. */
-  async start(): Promise<string | undefined> {
+  /** Reaches the engine (`GET /_ping`) and starts the once-per-process orphan sweep. */
+  async connect(): Promise<void> {
     const docker = (this.docker = await resolveDocker(this.options.docker, this.context));
     await checkDockerReachable(docker, this.context);
     if (this.options.reap !== false) {
       void sweepOrphansOnce(docker, (error) => reportTeardownError(this.options.onTeardownError, error, {}));
     }
-    await ensureImage(docker, this.image, this.options.pull ?? 'never', this.options.onProgress, this.context);
+  }
+
+  /** Pulls the image as the pull policy says; `signal` aborts the pull request. After `connect()`. */
+  async pull(signal: AbortSignal): Promise<void> {
+    await ensureImage(this.engine(), this.image, this.options.pull ?? 'never', this.options.onProgress, this.context, signal);
+  }
+
+  /** Creates and starts the container. Resolves with its URL, or `undefined` if stopped meanwhile. After `pull()`. */
+  async start(): Promise<string | undefined> {
+    const docker = this.engine();
     if (this.stopRequested) return undefined;
+    // From here on a container may exist: an exit of this process (signal, uncaught error) removes it.
+    this.releaseExitGuard = holdContainerUntilExit(docker);
 
     const containerPort = this.options.containerPort ?? 8000;
     const config = buildCreateOptions({
@@ -101,6 +114,11 @@ export class ContainerRun {
     );
   }
 
+  private engine(): Docker {
+    if (!this.docker) throw new Error('ContainerRun: connect() first');
+    return this.docker;
+  }
+
   /**
    * Resolves (never rejects) with the error describing the container's exit: ServerExitedError
    * with exit code and log tail, or DockerError if the engine stopped answering the wait.
@@ -122,13 +140,13 @@ export class ContainerRun {
     );
   }
 
-  /** The server answered /health: from now on a stop is graceful (before that nobody is served). */
+  /** The server answered /health: from now on a stop honours `stopGraceS` (before that nobody is served). */
   markReady(): void {
     this.ready = true;
   }
 
   /**
-   * Stops (gracefully once ready, at once when cancelled mid-start) and removes the container.
+   * Force-removes the container (after `docker stop` with `stopGraceS` once ready, when set).
    * Idempotent, never rejects; errors go to `onTeardownError`.
    */
   stop(): Promise<void> {
@@ -141,13 +159,14 @@ export class ContainerRun {
     const container = await this.created?.catch(() => undefined);
     if (container) {
       try {
-        await stopAndRemoveContainer(container, this.ready ? (this.options.stopGraceS ?? 2) : 0);
+        await stopAndRemoveContainer(container, this.ready ? (this.options.stopGraceS ?? 0) : 0);
       } catch (error) {
         const wrapped = this.docker ? await toDockerError(error, 'remove the container', this.docker, this.context) : error;
         reportTeardownError(this.options.onTeardownError, wrapped, this.context);
       }
     }
     this.waitAbort.abort(); // frees the wait long-poll if the engine did not end it
+    this.releaseExitGuard?.();
     try {
       this.options.onStopped?.({ containerId: container?.id, sessionId: this.sessionId });
     } catch (error) {

@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
+import { InvalidArgumentError, InvalidOptionError } from '../../errors/index.js';
+import { assertFunction, assertInteger } from '../../internal/assert-option.js';
 import type { TeardownErrorHandler } from '../report-teardown-error.js';
-import type { PullPolicy, PullProgressEvent } from './pull-image.js';
+import { PULL_POLICIES, type PullPolicy, type PullProgressEvent } from './pull-image.js';
 
 export interface DockerEndpointOptions {
   /** Injected client (tests, remote engines). Default `new Docker()`, which honours DOCKER_HOST. */
@@ -17,15 +19,28 @@ export interface DockerEndpointOptions {
    * is concatenated, our labels are always added.
    */
   createOptions?: Docker.ContainerCreateOptions;
-  /** `never` (default): the image must exist locally. `if-missing`: pull it when absent. */
+  /**
+   * `never` (default): the image must exist locally. `if-missing`: pull it when absent.
+   * `always`: pull before every start (a newer image under the same tag is picked up).
+   */
   pull?: PullPolicy;
-  /** Pull progress events (only with `pull: 'if-missing'` when a pull happens). */
+  /**
+   * A pull's own budget, not counted against `startTimeoutMs`. Default 600 000 ms; then
+   * `TimeoutError` phase `pull` (the pull request is aborted).
+   */
+  pullTimeoutMs?: number;
+  /** Each pull progress event (see `PullProgressEvent`), only when a pull happens. A throwing callback becomes a warning. */
   onProgress?: (event: PullProgressEvent) => void;
   /** Pause between `/health` probes. Default 50 ms (a small container boots in ~0.8 s here; a refused probe costs next to nothing). */
   healthIntervalMs?: number;
-  /** Subscribe to healthy, all phases together. Default 60 000 ms; then `TimeoutError` phase `start`. */
+  /** Subscribe to healthy, every phase but the pull. Default 60 000 ms; then `TimeoutError` phase `start`. */
   startTimeoutMs?: number;
-  /** Seconds `docker stop` waits between SIGTERM and SIGKILL once healthy (a cancelled start is force-removed). Default 2. */
+  /**
+   * Seconds of `docker stop` (SIGTERM, then SIGKILL) before the removal, once the server was
+   * healthy. Default 0: the container is force-removed at once (`docker rm -f`), after the
+   * session's socket was closed; an env server holds nothing worth a graceful stop. A start
+   * cancelled before healthy is always force-removed.
+   */
   stopGraceS?: number;
   /** Lines of container log kept in `ServerExitedError`. Default 50. */
   logTailLines?: number;
@@ -35,4 +50,32 @@ export interface DockerEndpointOptions {
   onStopped?: (info: { containerId?: string; sessionId: string }) => void;
   /** Sweep orphans of dead processes once per process at the first start. Default true. */
   reap?: boolean;
+}
+
+/**
+ * Checks `dockerEndpoint`'s arguments; throws `InvalidArgumentError` (the image) or
+ * `InvalidOptionError` naming the first bad one.
+ * Called on subscribe, so a bad argument errors the Observable.
+ */
+export function assertDockerEndpointArgs(image: unknown, options: DockerEndpointOptions): void {
+  if (typeof image !== 'string' || image.trim() === '') throw new InvalidArgumentError('image', image, 'a non-empty image name');
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
+  assertInteger('containerPort', options.containerPort, 1);
+  if (options.containerPort !== undefined && options.containerPort > 65_535) {
+    throw new InvalidOptionError('containerPort', options.containerPort, 'an integer from 1 to 65535');
+  }
+  if (options.pull !== undefined && !PULL_POLICIES.includes(options.pull)) {
+    throw new InvalidOptionError('pull', options.pull, `one of ${PULL_POLICIES.map((p) => `'${p}'`).join(', ')}`);
+  }
+  assertInteger('pullTimeoutMs', options.pullTimeoutMs, 1);
+  assertInteger('startTimeoutMs', options.startTimeoutMs, 1);
+  assertInteger('healthIntervalMs', options.healthIntervalMs, 1);
+  assertInteger('stopGraceS', options.stopGraceS, 0);
+  assertInteger('logTailLines', options.logTailLines, 0);
+  for (const name of ['onProgress', 'onTeardownError', 'onStopped'] as const) {
+    if (options[name] !== undefined) assertFunction(name, options[name]);
+  }
+  if (options.cmd !== undefined && (!Array.isArray(options.cmd) || options.cmd.some((part) => typeof part !== 'string'))) {
+    throw new InvalidOptionError('cmd', options.cmd, 'an array of strings');
+  }
 }

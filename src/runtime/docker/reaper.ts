@@ -1,59 +1,29 @@
-import os from 'node:os';
 import type Docker from 'dockerode';
 import { DockerError } from '../../errors/index.js';
+import { isProcessAlive, currentOwner } from '../reaper/process-identity.js';
+import type { ReapKindResult } from '../reaper/reap-result.js';
 import { trackTeardown } from '../teardown-registry.js';
 import { dockerStatus, resolveDocker, toDockerError } from './docker-client.js';
 import { LABEL, MANAGED_FILTER } from './container-labels.js';
 
-export interface ReapOptions {
-  /** Default: `new Docker()` (DOCKER_HOST honoured). */
-  docker?: Docker;
-  /** Remove every openenv-rx container, live owners (including this process) too. */
-  all?: boolean;
-}
+export { isPidAlive } from '../reaper/process-identity.js';
 
-export interface ReapResult {
-  /** Ids of the containers removed. */
-  removed: string[];
-  /** Labelled containers left in place (live owner, or owned by another host). */
-  kept: number;
-}
-
-/** `process.kill(pid, 0)`: ESRCH means no such process; EPERM means it exists (another user's). */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** An orphan: started on this host by a process that no longer exists. */
+/**
+ * An orphan: started on this host by a process that no longer runs: gone, a zombie, or its pid
+ * now names a process started at another time (the `owner-start` label, Linux).
+ */
 function isOrphan(labels: Record<string, string>, hostname: string): boolean {
   if (labels[LABEL.ownerHost] !== hostname) return false; // another machine's pid means nothing here
-  return !isPidAlive(Number(labels[LABEL.ownerPid]));
+  const start = labels[LABEL.ownerStart];
+  return !isProcessAlive({ pid: Number(labels[LABEL.ownerPid]), ...(start !== undefined && { startTime: Number(start) }) });
 }
 
 /**
- * Removes the containers that openenv-rx processes left behind. Every container we start is
- * labelled with its owner's pid and hostname; one whose owner host is this host and whose owner
- * pid no longer exists is an orphan and is removed (force, with its anonymous volumes). With
- * `all: true` every labelled container goes, whoever owns it.
- *
- * What this guarantees, honestly: a normal unsubscribe, error or completion removes the
- * container right away. A SIGKILLed or crashed owner cannot clean up: its container runs until
- * the next sweep (the first `dockerEndpoint` subscription of any later process on this host) or
- * an explicit `reapOrphans()` / `openenv-rx reap`. If the dead owner's pid has been reused by an
- * unrelated process, its containers look owned and are kept until that process exits too.
- * Containers started from another host (a shared remote engine) are only removed by `all: true`.
- *
- * @example
- * const { removed, kept } = await reapOrphans();
- * console.log(`removed ${removed.length}, kept ${kept}`);
+ * Removes the labelled containers of dead owners on this host (force, with anonymous volumes);
+ * with `all`, every labelled container. Rejects with `DockerError` listing what could not be
+ * removed, or `DockerUnavailableError` without an engine.
  */
-export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult> {
+export async function reapContainers(options: { docker?: Docker; all?: boolean } = {}): Promise<ReapKindResult> {
   const docker = await resolveDocker(options.docker);
   let containers: Docker.ContainerInfo[];
   try {
@@ -61,7 +31,7 @@ export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult
   } catch (error) {
     throw await toDockerError(error, 'list openenv-rx containers', docker);
   }
-  const hostname = os.hostname();
+  const hostname = currentOwner().host;
   const removed: string[] = [];
   const failed: string[] = [];
   let kept = 0;
@@ -88,12 +58,12 @@ export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult
 let sweep: Promise<void> | undefined;
 
 /**
- * Runs `reapOrphans()` once per process (the first `dockerEndpoint` start calls it, without
+ * Runs `reapContainers()` once per process (the first `dockerEndpoint` start calls it, without
  * waiting for it). Errors go to `report`, never thrown. Returns the sweep's promise.
  */
 export function sweepOrphansOnce(docker: Docker, report: (error: unknown) => void): Promise<void> {
   sweep ??= trackTeardown(
-    reapOrphans({ docker }).then(
+    reapContainers({ docker }).then(
       () => undefined,
       (error: unknown) => report(error),
     ),

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
+import { onProcessExit } from '../reaper/on-process-exit.js';
+import { currentOwner } from '../reaper/process-identity.js';
+import { ownerFilters } from './container-labels.js';
+import { removeContainersChild, type RemoveContainersChildArgs } from './remove-containers-child.js';
+
+interface ModemFields {
+  socketPath?: unknown;
+  host?: unknown;
+  port?: number | string;
+  protocol?: unknown;
+}
+
+/** How the child reaches the same engine: a unix socket or plain http; anything else from the environment. */
+function engineTarget(docker: Docker): RemoveContainersChildArgs['target'] {
+  const modem = docker.modem as unknown as ModemFields;
+  if (typeof modem.socketPath === 'string') return { socketPath: modem.socketPath };
+  if (typeof modem.host === 'string' && modem.protocol === 'http') return { host: modem.host, port: modem.port, protocol: 'http' };
+  return undefined; // https / ssh: DOCKER_HOST and DOCKER_CERT_PATH, as `new Docker()` reads them
+}
+
+/** Starts the detached reaper child. Synchronous (an exit hook may run nothing else); never throws. */
+function spawnRemover(target: RemoveContainersChildArgs['target']): void {
+  const args: RemoveContainersChildArgs = {
+    dockerode: createRequire(import.meta.url).resolve('dockerode'),
+    target,
+    filters: ownerFilters(currentOwner()),
+    passesAfterMs: [0, 2_000],
+  };
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS']; // an --inspect or loader meant for us must not break the child
+  const child = spawn(process.execPath, ['-e', `(${removeContainersChild.toString()})(${JSON.stringify(args)})`], {
+    detached: true, // own session: it outlives us and a Ctrl-C to our terminal's process group
+    stdio: 'ignore',
+    env,
+  });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+const guards = new Map<string, { count: number; unregister: () => void }>();
+
+/**
+ * Keeps this process's containers on `docker`'s engine from outliving it when it exits by a
+ * signal, an uncaught error or `process.exit`: while at least one is held, the shared exit hook
+ * starts a detached child that removes every container labelled with this owner (twice, 2 s
+ * apart, for a create still in flight). One child per engine, however many containers. Returns
+ * the release function (idempotent), to call once the container is removed.
+ */
+export function holdContainerUntilExit(docker: Docker): () => void {
+  const target = engineTarget(docker);
+  const key = JSON.stringify(target ?? null);
+  let guard = guards.get(key);
+  if (!guard) {
+    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(target)) };
+    guards.set(key, guard);
+  }
+  guard.count++;
+  const held = guard;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--held.count === 0) {
+      held.unregister();
+      guards.delete(key);
+    }
+  };
+}

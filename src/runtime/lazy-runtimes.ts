@@ -1,0 +1,59 @@
+import { defer, switchMap, type Observable } from 'rxjs';
+import type { AnyEnvDefinition } from '../environment/environment.js';
+import type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';
+import type { Endpoint } from './endpoint.js';
+import type { InProcessEndpointOptions } from './in-process.js';
+import type { ProcessEndpointOptions } from './process-endpoint.js';
+import type { ReapOptions, ReapResult } from './reaper/reap-result.js';
+
+// The main entry must stay light: a user who only calls `connect(url)` never loads dockerode,
+// child-process handling or the server. Each runtime's module is imported on first subscribe.
+
+/**
+ * A container of `image` for as long as the subscription lasts (see the implementation in
+ * `runtime/docker/docker-endpoint.ts` for the whole contract). dockerode is loaded on the first
+ * subscription, not at import.
+ *
+ * @example
+ * dockerEndpoint('echo-env:latest', { env: { MAX_CONCURRENT_ENVS: '4' } })
+ *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:32768
+ */
+export function dockerEndpoint(image: string, options: DockerEndpointOptions = {}): Observable<Endpoint> {
+  return defer(() => import('./docker/docker-endpoint.js')).pipe(switchMap((runtime) => runtime.dockerEndpoint(image, options)));
+}
+
+/**
+ * A local server process for as long as the subscription lasts (see `runtime/process-endpoint.ts`).
+ * Loaded on the first subscription.
+ *
+ * @example
+ * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
+ *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:<free port>
+ */
+export function processEndpoint(command: string, args: string[] = [], options: ProcessEndpointOptions = {}): Observable<Endpoint> {
+  return defer(() => import('./process-endpoint.js')).pipe(switchMap((runtime) => runtime.processEndpoint(command, args, options)));
+}
+
+/**
+ * A TypeScript env served in this process on 127.0.0.1 for as long as the subscription lasts
+ * (see `runtime/in-process.ts`). The server is loaded on the first subscription.
+ *
+ * @example
+ * inProcessEndpoint(gridWorldEnv).pipe(switchMap((endpoint) => connectTo(endpoint))).subscribe(...);
+ */
+export function inProcessEndpoint(definition: AnyEnvDefinition, options: InProcessEndpointOptions = {}): Observable<Endpoint> {
+  return defer(() => import('./in-process.js')).pipe(switchMap((runtime) => runtime.inProcessEndpoint(definition, options)));
+}
+
+/**
+ * Removes what dead openenv-rx processes left behind: server process groups and containers (see
+ * `runtime/reaper/reap-orphans.ts`). dockerode is loaded on the first call.
+ *
+ * @example
+ * const { removed, processes } = await reapOrphans();
+ * console.log(`removed ${removed.length} container(s), ${processes.removed.length} process group(s)`);
+ */
+export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult> {
+  const reaper = await import('./reaper/reap-orphans.js');
+  return reaper.reapOrphans(options);
+}
