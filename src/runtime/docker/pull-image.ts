@@ -3,8 +3,8 @@ import { DockerError, type ErrorContext } from '../../errors/index.js';
 import { emitRuntimeWarning } from '../report-teardown-error.js';
 import { dockerStatus, toDockerError } from './docker-client.js';
 
-/** `never` (default): use the local image only. `if-missing`: pull when it is not present. */
-export type PullPolicy = 'never' | 'if-missing';
+/** `never` (default): use the local image only. `if-missing`: pull when it is not present. `always`: pull every time. */
+export type PullPolicy = 'never' | 'if-missing' | 'always';
 
 /** One line of the engine's pull progress (`{status, id?, progress?, progressDetail?}`). */
 export interface PullProgressEvent {
