@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,11 +92,4 @@ export async function serveCli(args: string[]): Promise<{ cli: CliChild; url: st
     await cli.stop('SIGKILL');
     throw error;
   }
-}
-
-/** Waits for a child's exit. */
-export async function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
 }

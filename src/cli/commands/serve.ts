@@ -10,7 +10,7 @@ export const DEFAULT_MAX_SESSIONS = 8;
 interface ServeFlags {
   host: string;
   port: number;
-  maxSessions: number;
+  maxSessions?: number;
   idleTimeout?: number;
   token?: string;
 }
@@ -25,9 +25,8 @@ export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmi
     .option('-p, --port <port>', 'port (0: any free port)', parseIntArg(0), 8000)
     .option(
       '--max-sessions <n>',
-      `concurrent /ws sessions; one more is refused with CAPACITY_REACHED (default ${DEFAULT_MAX_SESSIONS}, plenty for local rollouts; real OpenEnv servers usually allow 1)`,
+      `concurrent /ws sessions; one more is refused with CAPACITY_REACHED. Default ${DEFAULT_MAX_SESSIONS}: plenty for local rollouts (real OpenEnv servers usually allow 1)`,
       parseIntArg(1),
-      DEFAULT_MAX_SESSIONS,
     )
     .option('--idle-timeout <ms>', 'close idle /ws sessions after this many ms', parseIntArg(1))
     .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $OPENENV_TOKEN)')
@@ -41,16 +40,17 @@ An env module's default export is an env definition: see examples/cli/coin-env.m
     )
     .action(async (env: string, flags: ServeFlags) => {
       const token = flags.token ?? process.env['OPENENV_TOKEN'];
+      const maxSessions = flags.maxSessions ?? DEFAULT_MAX_SESSIONS;
       const definition = await loadEnvDefinition(env, 'serve');
       const server = await serve(definition, {
         host: flags.host,
         port: flags.port,
-        maxSessions: flags.maxSessions,
+        maxSessions,
         ...(flags.idleTimeout ? { idleTimeoutMs: flags.idleTimeout } : {}),
         ...(token ? { token } : {}),
         onError: (error, info) => io.err.write(`openenv-rx: ${info.operation} over ${info.transport} failed: ${error instanceof Error ? error.message : String(error)}\n`),
       });
-      io.out.write(`serving ${definition.name} on ${server.url} (${flags.maxSessions} session${flags.maxSessions > 1 ? 's' : ''}${token ? ', token required' : ''})\n`);
+      io.out.write(`serving ${definition.name} on ${server.url} (${maxSessions} session${maxSessions > 1 ? 's' : ''}${token ? ', token required' : ''})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           signals.off('SIGINT', stop);
