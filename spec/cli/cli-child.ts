@@ -93,3 +93,16 @@ export async function serveCli(args: string[]): Promise<{ cli: CliChild; url: st
     throw error;
   }
 }
+
+/** `serveCli` for a describe block: every server it started is stopped after each test. */
+export function useCliServers(): (args: string[]) => Promise<{ cli: CliChild; url: string }> {
+  const running: CliChild[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((cli) => cli.stop()));
+  });
+  return async (args) => {
+    const started = await serveCli(args);
+    running.push(started.cli);
+    return started;
+  };
+}

@@ -1,19 +1,14 @@
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { runCliChild, serveCli, type CliChild } from './cli-child.js';
+import { runCliChild, useCliServers } from './cli-child.js';
 
 const columnsEnv = './spec/cli/fixtures/columns-env.mjs';
 const mazeLikeEnv = './spec/cli/fixtures/maze-like-env.mjs';
 
 describe('openenv-rx rollout --policy random against envs with strict actions (real processes)', () => {
-  let server: CliChild | undefined;
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-  });
+  const served = useCliServers();
 
   it('honours an integer-enum action schema and picks among the legal_actions of each observation', async () => {
-    const started = await serveCli([columnsEnv, '--port', '0', '--max-sessions', '2']);
-    server = started.cli;
+    const started = await served([columnsEnv, '--port', '0', '--max-sessions', '2']);
     const { code, out, err } = await runCliChild(['rollout', '--url', started.url, '-n', '8', '-s', '2', '--seed', '1', '--json']);
     expect(err).not.toMatch(/ERR_/);
     expect(code).toBe(0);
@@ -24,8 +19,7 @@ describe('openenv-rx rollout --policy random against envs with strict actions (r
   }, 120_000);
 
   it('stops at the first action the server rejects with ONE error naming the field and its schema', async () => {
-    const started = await serveCli([mazeLikeEnv, '--port', '0']);
-    server = started.cli;
+    const started = await served([mazeLikeEnv, '--port', '0']);
     const { code, err } = await runCliChild(['rollout', '--url', started.url, '-n', '200', '-s', '2', '--seed', '1']);
     expect(code).toBe(1);
     const errors = err.split('\n').filter((l) => l.startsWith('openenv-rx:'));

@@ -1,29 +1,23 @@
 import { cli } from './cli-support.js';
-import { serveCli, type CliChild } from './cli-child.js';
+import { serveCli, useCliServers } from './cli-child.js';
 import { startServer, sendJson, type TestServer } from '../conformance/broken-server.js';
 
 describe('openenv-rx serve + validate', () => {
-  let child: CliChild | undefined;
-  afterEach(async () => {
-    await child?.stop();
-    child = undefined;
-  });
+  const served = useCliServers();
 
   it('serves a built-in env that passes every conformance check, and stops cleanly on SIGTERM', async () => {
-    const started = await serveCli(['grid_world', '--port', '0']);
-    child = started.cli;
+    const started = await served(['grid_world', '--port', '0']);
     const url = started.url;
     const { code, out } = await cli('validate', '--url', url, '--json');
     const report = JSON.parse(out) as { ok: boolean; results: Array<{ id: string; ok: boolean; error?: string }> };
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
     expect(report.results.length).toBeGreaterThanOrEqual(12);
     expect(code).toBe(0);
-    expect(await child.stop()).toBe(0);
+    expect(await started.cli.stop()).toBe(0);
   });
 
   it('validate with --token passes against a token-protected server and fails without it', async () => {
-    const started = await serveCli(['echo', '--port', '0', '--token', 's3cret-token']);
-    child = started.cli;
+    const started = await served(['echo', '--port', '0', '--token', 's3cret-token']);
     const url = started.url;
     expect((await cli('validate', '--url', url, '--token', 's3cret-token')).code).toBe(0);
     const refused = await cli('validate', '--url', url);

@@ -1,5 +1,5 @@
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { runCliChild, serveCli, type CliChild } from './cli-child.js';
+import { runCliChild, useCliServers } from './cli-child.js';
 
 const greedy = './examples/cli/greedy-grid-policy.mjs';
 const coinEnv = './examples/cli/coin-env.mjs';
@@ -40,15 +40,10 @@ describe('openenv-rx rollout --policy ./module.js (real processes)', () => {
 });
 
 describe('openenv-rx serve ./env-module.js (real processes)', () => {
-  let server: CliChild | undefined;
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-  });
+  const served = useCliServers();
 
   it('serves the example env module: it passes validate, and rollout plays it with its legal actions', async () => {
-    const started = await serveCli([coinEnv, '--port', '0']);
-    server = started.cli;
+    const started = await served([coinEnv, '--port', '0']);
     expect(started.cli.stdout()).toMatch(/serving coin on/);
     const validate = await runCliChild(['validate', '--url', started.url]);
     expect(validate.err).not.toMatch(/FAIL/);
@@ -62,7 +57,7 @@ describe('openenv-rx serve ./env-module.js (real processes)', () => {
       expect(e.return).toBeGreaterThanOrEqual(0);
       expect(e.return).toBeLessThanOrEqual(10);
     }
-    expect(await server.stop()).toBe(0);
+    expect(await started.cli.stop()).toBe(0);
   }, 120_000);
 
   it('rollout --env ./module.js serves it in-process', async () => {

@@ -67,19 +67,8 @@ export function episodeRow(s: EpisodeStats): EpisodeRow {
   };
 }
 
-export interface ReportInput {
-  target: string;
-  policy: string;
-  episodes: number;
-  sessions: number;
-  seed: number;
-  steps: number;
-  elapsedMs: number;
-  interrupted: boolean;
-  capacity: CapacityReport;
-  stats: readonly EpisodeStats[];
-  trajectories?: string;
-}
+/** What the run measured; `buildReport` derives the rates and statistics. */
+export type ReportInput = Omit<RolloutReport, 'stepsPerSecond' | 'overall' | 'perSession' | 'perEpisode'> & { stats: readonly EpisodeStats[] };
 
 export function buildReport(input: ReportInput): RolloutReport {
   const { stats, trajectories, ...rest } = input;
