@@ -16,7 +16,7 @@ import { buildReport, episodeRow, type CapacityReport, type RolloutReport } from
 export interface RunRolloutOptions {
   target: RolloutTarget;
   policyName: string;
-  /** Built once the first session's schema is known (see `actionSchema`). */
+  /** The `--policy`, recording the actions it sent (to explain a rejection). */
   policy: CliPolicy;
   /** Resolved by the run with the first session's action schema (`/schema`). */
   schema: { resolve(schema: Record<string, unknown>): void; reject(error: unknown): void; current(): Record<string, unknown> | undefined };
