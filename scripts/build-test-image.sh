@@ -64,8 +64,12 @@ else
   cp "$root/package.json" "$rootfs/app/package.json" # "type": "module" for dist/*.js
   mkdir -p "$rootfs/app/docker"
   cp "$root/docker/server-entry.mjs" "$rootfs/app/docker/server-entry.mjs"
-  # Production dependencies only (npm's own resolution), not the 100+ MB of dev tooling.
-  (cd "$root" && npm ls --omit=dev --all --parseable 2>/dev/null) | while read -r dir; do
+  # Production dependencies only (npm's own resolution), not the 100+ MB of dev tooling, plus the
+  # peer dependencies (rxjs, zod) and theirs: the library's users provide those, the image must too.
+  peers="$(node -p "Object.keys(require('$root/package.json').peerDependencies || {}).map((n) => '#' + n + ', #' + n + ' *').join(', ')")"
+  { (cd "$root" && npm ls --omit=dev --all --parseable 2>/dev/null)
+    [ -z "$peers" ] || (cd "$root" && npm query "$peers" | node -e "let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => JSON.parse(s).forEach((p) => console.log(p.path)))")
+  } | while read -r dir; do
     [ "$dir" = "$root" ] && continue
     rel="${dir#"$root"/}"
     mkdir -p "$rootfs/app/$(dirname "$rel")"

@@ -205,6 +205,83 @@ describe('rollouts', () => {
     });
   });
 
+  it('grows the wait between refusals with backoff', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const { conns, session$ } = connections(cold, ['-#', '-#', '-#', '-s']);
+      const run$ = rollouts(session$, move, { sessions: 1, episodes: 1, seed: 1, retryOnCapacity: { maxRetries: 5, delayMs: 2, backoff: { factor: 2 } } });
+      // refused at 1, 4, 9; waits 2, 4, 8
+      expectObservable(run$).toBe('-------------------a---(b|)', { a: emitted(0, 0, 'reset'), b: emitted(0, 0, 'step') });
+      expectSubscriptions(conns[1]!.subscriptions).toBe('---^!');
+      expectSubscriptions(conns[2]!.subscriptions).toBe('--------^!');
+      expectSubscriptions(conns[3]!.subscriptions).toBe('-----------------^-----!');
+    });
+  });
+
+  it('reports started, refused and ended sessions with the running count', () => {
+    newScheduler().run(({ cold, expectObservable, flush }) => {
+      const { session$ } = connections(cold, ['-s', '-#', '-s']);
+      const events: unknown[] = [];
+      const run$ = rollouts(session$, move, {
+        sessions: 2,
+        episodes: 2,
+        seed: 1,
+        retryOnCapacity: { maxRetries: 2, delayMs: 3 },
+        onSessionEvent: (e) => events.push({ ...e, error: 'error' in e ? (e.error as { code: string }).code : undefined }),
+      });
+      expectObservable(run$).toBe('--a---(bc)----(d|)', {
+        a: emitted(0, 0, 'reset'),
+        b: emitted(0, 0, 'step'),
+        c: emitted(1, 1, 'reset'),
+        d: emitted(1, 1, 'step'),
+      });
+      flush();
+      expect(events).toEqual([
+        { type: 'refused', sessionIndex: 1, running: 0, attempt: 1, delayMs: 3, error: 'ERR_CAPACITY' },
+        { type: 'started', sessionIndex: 0, running: 1, error: undefined },
+        { type: 'ended', sessionIndex: 0, running: 0, error: undefined },
+        { type: 'started', sessionIndex: 1, running: 1, error: undefined },
+        { type: 'ended', sessionIndex: 1, running: 0, error: undefined },
+      ]);
+    });
+  });
+
+  it('bounds the total wait with maxWaitMs, shortening the last wait, then errors when no session runs', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const { conns, session$ } = connections(cold, ['-#', '-#', '-#', '-s']);
+      const run$ = rollouts(session$, move, { sessions: 1, episodes: 1, retryOnCapacity: { maxRetries: 10, delayMs: 4, maxWaitMs: 6 } });
+      // refused at 1 (wait 4), at 6 (wait 2: the rest of the budget), at 9: gives up
+      expectObservable(run$).toBe(
+        '---------#',
+        undefined,
+        expect.objectContaining({ code: 'ERR_CAPACITY', context: expect.objectContaining({ capacityRefusals: 3, waitedMs: 6, sessionIndex: 0 }) }),
+      );
+      expectSubscriptions(conns[2]!.subscriptions).toBe('--------^!');
+      expectSubscriptions(conns[3]!.subscriptions).toBe([]);
+    });
+  });
+
+  it('a session that gives up while another runs ends quietly; the other runs every episode', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const { session$ } = connections(cold, ['-s', '-#', '-#'], [{ steps: () => '--------(d|)' }]);
+      const run$ = rollouts(session$, move, { sessions: 2, episodes: 2, seed: 1, retryOnCapacity: { maxRetries: 1, delayMs: 2 } });
+      expectObservable(run$).toBe('--a-------bc-------(d|)', {
+        a: emitted(0, 0, 'reset'),
+        b: emitted(0, 0, 'step'),
+        c: emitted(0, 1, 'reset'),
+        d: emitted(0, 1, 'step'),
+      });
+    });
+  });
+
+  it('a refused session whose wait ends with no episode left completes without reconnecting', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const { conns, session$ } = connections(cold, ['-s', '-#', '-s'], [{ steps: () => '-(d|)' }]);
+      const run$ = rollouts(session$, move, { sessions: 2, episodes: 1, seed: 1, retryOnCapacity: { maxRetries: 3, delayMs: 5 } });
+      expectObservable(run$).toBe('--a(b|)', { a: emitted(0, 0, 'reset'), b: emitted(0, 0, 'step') });
+      expectSubscriptions(conns[2]!.subscriptions).toBe([]);
+    });
+  });
+
   it('rejects bad options with an InvalidOptionError', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const { session$ } = connections(cold, ['-s']);
@@ -214,6 +291,12 @@ describe('rollouts', () => {
       expectObservable(
         rollouts(session$, move, { sessions: 1, episodes: 1, retryOnCapacity: { maxRetries: 1, delayMs: -5 } }),
       ).toBe('#', undefined, invalid('retryOnCapacity.delayMs'));
+      expectObservable(
+        rollouts(session$, move, { sessions: 1, episodes: 1, retryOnCapacity: { maxRetries: 1, delayMs: 1, maxWaitMs: -1 } }),
+      ).toBe('#', undefined, invalid('retryOnCapacity.maxWaitMs'));
+      expectObservable(
+        rollouts(session$, move, { sessions: 1, episodes: 1, retryOnCapacity: { maxRetries: 1, delayMs: 1, backoff: { factor: 0.5 } } }),
+      ).toBe('#', undefined, invalid('backoff.factor'));
     });
   });
 });

@@ -72,7 +72,7 @@ describe('openenv-rx rollout', () => {
 
   it.each([
     [['rollout', '--episodes', '0'], /expected an integer >= 1/],
-    [['rollout', '--policy', 'greedy'], /Allowed choices are random/],
+    [['rollout', '--policy', 'greedy'], /expected "random" or the path of an ES module/],
     [['rollout', '--url', 'http://127.0.0.1:1', '--image', 'x'], /cannot be used with option/],
     [['rollout', '--bogus'], /unknown option '--bogus'/],
   ])('rejects bad arguments %j with a clear message and usage', async (argv, message) => {

@@ -54,3 +54,25 @@ export function requestHeaders(pairs: string[] | undefined, token: string | unde
   if (token) headers['authorization'] = `Bearer ${token}`;
   return headers;
 }
+
+/** Commander parser of a repeatable `-e KEY=VALUE` (checked later, see `containerEnv`). */
+export function collectEnvVar(pair: string, previous: string[] = []): string[] {
+  return [...previous, pair];
+}
+
+/**
+ * Container environment variables from the `-e KEY=VALUE` pairs. A malformed pair is an error
+ * that never echoes the value (it is often a secret).
+ */
+export function containerEnv(pairs: string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const i = pair.indexOf('=');
+    const key = i > 0 ? pair.slice(0, i) : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new Error(`each -e must look like KEY=VALUE with KEY a variable name (one given has ${i < 0 ? 'no "="' : 'no valid name before "="'})`);
+    }
+    env[key] = pair.slice(i + 1);
+  }
+  return env;
+}

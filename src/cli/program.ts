@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { OpenEnvError } from '../errors/openenv-error.js';
+import { cliErrorMessage } from './cli-error-message.js';
 import { registerReap } from './commands/reap.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
@@ -12,6 +13,7 @@ export function createProgram(io: Io = processIo): Command {
     .description('Drive OpenEnv environments as RxJS streams: rollouts, servers, conformance checks')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    .version(packageVersion(), '-v, --version', 'print the openenv-rx version')
     .exitOverride();
   registerRollout(program, io);
   registerServe(program, io);
@@ -32,8 +34,16 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    const message = error instanceof OpenEnvError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    io.err.write(`openenv-rx: ${message}\n`);
+    io.err.write(`openenv-rx: ${cliErrorMessage(error)}\n`);
     return 1;
+  }
+}
+
+/** The version in package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }

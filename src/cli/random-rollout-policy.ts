@@ -1,15 +1,17 @@
 import { mulberry32 } from '../internal/mulberry32.js';
-import { randomChooser, sampleJsonSchema, type SampleChooser } from '../policies/sample-json-schema.js';
+import { randomAction } from '../policies/legal-actions.js';
+import { randomChooser, type SampleChooser } from '../policies/sample-json-schema.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 
 /**
- * The CLI's `--policy random`: uniform over the action JSON Schema, with one generator per episode
- * seeded from `seed + episodeIndex`, so an episode's actions do not depend on how parallel sessions
- * interleave. The schema arrives asynchronously (from the first session's `/schema`).
+ * The CLI's `--policy random`: one of the observation's legal actions when it lists them, else
+ * uniform over the action JSON Schema; one generator per episode seeded from `seed + episodeIndex`,
+ * so an episode's actions do not depend on how parallel sessions interleave. The schema arrives
+ * asynchronously (from the first session's `/schema`).
  */
 export function randomRolloutPolicy(schema: Promise<Record<string, unknown>>, seed: number | undefined): Policy<Record<string, unknown>, unknown> {
   const choosers = new Map<number, SampleChooser>();
-  return async (_observation, last: EpisodeStep<Record<string, unknown>, unknown>) => {
+  return async (observation, last: EpisodeStep<Record<string, unknown>, unknown>) => {
     const actionSchema = await schema;
     let chooser = choosers.get(last.episodeIndex);
     if (!chooser) {
@@ -18,6 +20,6 @@ export function randomRolloutPolicy(schema: Promise<Record<string, unknown>>, se
       // Episodes run one at a time per session: keep only the recent ones.
       if (choosers.size > 256) choosers.delete(choosers.keys().next().value!);
     }
-    return sampleJsonSchema(actionSchema, chooser) as Record<string, unknown>;
+    return randomAction(actionSchema, observation, chooser) as Record<string, unknown>;
   };
 }

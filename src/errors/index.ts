@@ -6,3 +6,4 @@ export * from './usage-errors.js';
 export * from './server-errors.js';
 export * from './io-errors.js';
 export * from './invalid-argument-error.js';
+export * from './action-rejected-error.js';

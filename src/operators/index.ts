@@ -3,7 +3,7 @@ export { episodeStats, type EpisodeStats } from './episode-stats.js';
 export { episodeTimeout } from './episode-timeout.js';
 export { recordTrajectory, type RecordTrajectoryOptions, type TrajectoryLine } from './record-trajectory.js';
 export { retryConnect, type RetryConnectOptions } from './retry-connect.js';
-export { rollouts, type RolloutStep, type RolloutsOptions } from './rollouts.js';
+export { rollouts, type RolloutStep, type RolloutsOptions, type CapacityRetryOptions, type RolloutSessionEvent } from './rollouts.js';
 export { stepTimeout } from './step-timeout.js';
 export { summarize, type Moments, type StatsSummary } from './summarize.js';
 export type { TimeoutOptions } from './timeout-options.js';

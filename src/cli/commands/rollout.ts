@@ -1,199 +1,129 @@
-import { Option, type Command } from 'commander';
-import { firstValueFrom, identity, Observable, tap, toArray } from 'rxjs';
-import { episodeStats, type EpisodeStats } from '../../operators/episode-stats.js';
-import { recordTrajectory } from '../../operators/record-trajectory.js';
-import { rollouts } from '../../operators/rollouts.js';
-import { summarize, type StatsSummary } from '../../operators/summarize.js';
-import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
-import { ProgressBar } from '../format/progress-bar.js';
-import { renderTable } from '../format/table.js';
-import { collectHeader, parseIntArg, requestHeaders, type Io } from '../io.js';
-import { randomRolloutPolicy } from '../random-rollout-policy.js';
-import { rolloutTarget } from '../rollout-target.js';
+import type { Command } from 'commander';
+import type { CapacityRetryOptions } from '../../operators/rollouts.js';
+import { loadCliPolicy } from '../cli-policy.js';
+import { parseIntArg, type Io } from '../io.js';
+import { loadEnvDefinition } from '../load-env-definition.js';
+import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
+import { addTargetOptions, DEFAULT_ENV, targetRequest, type TargetFlags } from '../options/target-options.js';
+import { rolloutTarget, type RolloutTarget } from '../rollout-target.js';
+import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
+import { runRollout } from '../rollout/run-rollout.js';
 
-interface RolloutOptions {
-  env: string;
-  url?: string;
-  image?: string;
-  policy: 'random';
+export type { RolloutReport, EpisodeRow } from '../rollout/rollout-report.js';
+
+interface RolloutFlags extends TargetFlags, PolicyFlags {
   episodes: number;
   sessions: number;
-  seed: number;
-  maxSteps: number;
   out?: string;
   json?: boolean;
-  transport: 'auto' | 'ws' | 'http';
-  token?: string;
-  header?: string[];
+  retryCapacity: boolean;
+  capacityWait: number;
 }
 
-/** The rollout's outcome, as `--json` prints it. */
-export interface RolloutReport {
-  target: string;
-  episodes: number;
-  sessions: number;
-  seed: number;
-  steps: number;
-  elapsedMs: number;
-  stepsPerSecond: number;
-  overall: StatsSummary;
-  perSession: Array<StatsSummary & { sessionIndex: number }>;
-  trajectories?: string;
+/** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
+const INTERRUPTED_EXIT_CODE = 130;
+
+/** How the CLI waits on a full server: 250 ms doubling to 5 s, jittered, for at most `--capacity-wait` s per session. */
+export function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
+  return { maxRetries: 10_000, delayMs: 250, backoff: { factor: 2, maxMs: 5_000, jitter: 0.2 }, maxWaitMs: waitSeconds * 1000 };
 }
 
-/** `openenv-rx rollout`: random-policy episodes over parallel sessions, with progress and a summary. */
+/** `openenv-rx rollout`: episodes over parallel sessions, with progress and a summary. */
 export function registerRollout(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
-  program
+  const command = program
     .command('rollout')
-    .description('run episodes over parallel sessions and summarise return and length per session')
-    .option('--env <name>', 'built-in env served in-process (ignored with --url/--image, except as a label)', 'grid_world')
-    .addOption(new Option('--url <url>', 'an OpenEnv server that is already running').conflicts('image'))
-    .option('--image <image>', 'a Docker image to start, one container per session')
-    .addOption(new Option('--policy <policy>', 'the agent').choices(['random']).default('random'))
+    .description('run episodes over parallel sessions and summarise return and length per session and per episode');
+  addTargetOptions(command);
+  addPolicyOptions(command);
+  command
     .option('-n, --episodes <n>', 'total episodes, shared by the sessions', parseIntArg(1), 12)
     .option('-s, --sessions <n>', 'parallel sessions (connections or containers)', parseIntArg(1), 3)
-    .option('--seed <n>', 'episode i is reset with seed + i; the policy is seeded too', parseIntArg(0), 0)
-    .option('--max-steps <n>', 'cut episodes at this many steps (truncated)', parseIntArg(1), 200)
-    .option('-o, --out <file>', 'write every step as JSONL (seed, episode id, action, observation, reward, timing)')
-    .addOption(new Option('--transport <kind>', 'wire protocol').choices(['auto', 'ws', 'http']).default('auto'))
-    .option('--token <token>', 'bearer token for the server (or OPENENV_TOKEN)')
-    .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader)
-    .option('--json', 'print the report as JSON on stdout (progress still goes to stderr)')
-    .action(async (opts: RolloutOptions) => {
-      const report = await runRollout(opts, io, signals);
-      if (!report) return;
-      if (opts.json) io.out.write(`${JSON.stringify(report, null, 2)}\n`);
-      else io.out.write(renderReport(report));
+    .option('--no-retry-capacity', 'fail at the first CAPACITY_REACHED instead of waiting for a free session slot')
+    .option('--capacity-wait <seconds>', 'longest a refused session waits (backing off) for a slot before it gives up', parseIntArg(0), 120)
+    .option('-o, --out <file>', 'write JSONL: every step (seed, episode id, action, observation, reward, timing) and one "kind":"episode" row per episode')
+    .option('--json', 'print the report as JSON on stdout, with one row per episode (progress still goes to stderr)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  openenv-rx rollout                                   # ${DEFAULT_ENV}, served in-process
+  openenv-rx rollout --url http://127.0.0.1:8000 -n 50 --json > run.json
+  openenv-rx rollout --image my-env:latest -s 4 -e LOG_LEVEL=debug --pull if-missing
+  openenv-rx rollout --env ./my-env.js --policy ./my-policy.js --seed 7 -o steps.jsonl
+
+A server at its session limit (CAPACITY_REACHED) is waited on: refused sessions retry with backoff
+while the others run; the summary says how many attempts were refused. Ctrl-C closes every session,
+removes containers, prints the finished episodes and exits with 130.`,
+    )
+    .action(async (flags: RolloutFlags) => {
+      const report = await rollout(flags, io, signals);
+      io.out.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+      if (report.interrupted) io.setExitCode(INTERRUPTED_EXIT_CODE);
     });
 }
 
-async function runRollout(opts: RolloutOptions, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport | undefined> {
-  const headers = requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
-  const target = rolloutTarget({
-    env: opts.env,
-    sessions: opts.sessions,
-    ...(opts.url ? { url: opts.url } : {}),
-    ...(opts.image ? { image: opts.image } : {}),
-    ...(opts.image ? { containerEnv: { OPENENV_ENV: opts.env } } : {}),
-    connect: { transport: opts.transport, headers },
-  });
-
-  let schemaRequested = false;
-  let resolveSchema!: (schema: Record<string, unknown>) => void;
-  let rejectSchema!: (error: unknown) => void;
-  const actionSchema = new Promise<Record<string, unknown>>((resolve, reject) => {
-    resolveSchema = resolve;
-    rejectSchema = reject;
-  });
-  actionSchema.catch(() => undefined); // surfaced through the policy, never unhandled
-  const session$ = target.session$.pipe(
-    tap((session) => {
-      if (schemaRequested) return;
-      schemaRequested = true;
-      firstValueFrom(session.schema()).then(
-        (schema) => resolveSchema(schema.action),
-        (error: unknown) =>
-          rejectSchema(new Error(`--policy random needs the action schema from GET /schema, which ${session.url} does not serve (a generation-A server?)`, { cause: error })),
-      );
-    }),
-  );
-
-  const progress = new ProgressBar(io.err);
-  const started = Date.now();
-  let steps = 0;
-  let finished = 0;
-  const tick = () => progress.update({ done: finished, total: opts.episodes, steps, elapsedMs: Date.now() - started });
-  io.err.write(`rollout: ${opts.episodes} episodes of ${target.label} over ${opts.sessions} session(s), seed ${opts.seed}, max ${opts.maxSteps} steps\n`);
-
-  const run$ = rollouts(session$, randomRolloutPolicy(actionSchema, opts.seed), {
-    sessions: opts.sessions,
-    episodes: opts.episodes,
-    seed: opts.seed,
-    maxSteps: opts.maxSteps,
-  }).pipe(
-    tap((step) => {
-      if (step.kind === 'step') steps++;
-    }),
-    opts.out ? recordTrajectory(opts.out) : identity,
-    episodeStats(),
-    tap(() => {
-      finished++;
-      tick();
-    }),
-    toArray(),
-  );
-
-  const stats = await runInterruptibly(run$, signals);
-  progress.finish();
-  // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
-  await awaitRuntimeTeardowns();
-  if (stats === 'interrupted') {
-    io.err.write('rollout: interrupted; sessions closed\n');
-    io.setExitCode(130);
-    return undefined;
+async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
+  const { headers, containerEnv } = targetRequest(flags);
+  const connect = { transport: flags.transport, headers };
+  let target: RolloutTarget;
+  if (flags.url) target = rolloutTarget({ kind: 'url', url: flags.url, connect, ...(flags.env !== undefined ? { label: flags.env } : {}) });
+  else if (flags.image) {
+    let announced = false;
+    target = rolloutTarget({
+      kind: 'image',
+      image: flags.image,
+      connect,
+      pull: flags.pull,
+      containerEnv,
+      onPullProgress: () => {
+        if (announced) return;
+        announced = true;
+        io.err.write(`rollout: pulling ${flags.image} (--pull ${flags.pull})\n`);
+      },
+    });
+  } else {
+    const definition = await loadEnvDefinition(flags.env ?? DEFAULT_ENV, '--env');
+    target = rolloutTarget({ kind: 'in-process', definition, sessions: flags.sessions, connect });
   }
-  const elapsedMs = Date.now() - started;
-  const bySession = new Map<number, EpisodeStats[]>();
-  for (const s of stats) bySession.set(s.sessionIndex ?? 0, [...(bySession.get(s.sessionIndex ?? 0) ?? []), s]);
-  return {
-    target: target.label,
-    episodes: opts.episodes,
-    sessions: opts.sessions,
-    seed: opts.seed,
-    steps,
-    elapsedMs,
-    stepsPerSecond: elapsedMs > 0 ? Math.round((steps * 1000) / elapsedMs) : 0,
-    overall: summarize(stats),
-    perSession: [...bySession.entries()].sort(([a], [b]) => a - b).map(([sessionIndex, s]) => ({ sessionIndex, ...summarize(s) })),
-    ...(opts.out ? { trajectories: opts.out } : {}),
-  };
-}
 
-/** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */
-function runInterruptibly<T>(run$: Observable<T>, signals: NodeJS.EventEmitter): Promise<T | 'interrupted'> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      subscription.unsubscribe();
-      cleanup();
-      resolve('interrupted');
-    };
-    const cleanup = () => {
-      signals.off('SIGINT', stop);
-      signals.off('SIGTERM', stop);
-    };
-    signals.on('SIGINT', stop);
-    signals.on('SIGTERM', stop);
-    const subscription = run$.subscribe({
-      next: (value) => {
-        cleanup();
-        resolve(value);
-      },
-      error: (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    });
+  const schema = deferredSchema();
+  const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
+  io.err.write(
+    `rollout: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
+  );
+  return runRollout({
+    target,
+    policyName: flags.policy,
+    policy,
+    schema,
+    episodes: flags.episodes,
+    sessions: flags.sessions,
+    seed: flags.seed,
+    maxSteps: flags.maxSteps,
+    ...(flags.out ? { out: flags.out } : {}),
+    ...(flags.retryCapacity ? { retryOnCapacity: cliCapacityRetry(flags.capacityWait) } : {}),
+    io,
+    signals,
   });
 }
 
-function renderReport(report: RolloutReport): string {
-  const row = (label: string | number, s: StatsSummary) => [
-    String(label),
-    s.episodes,
-    s.return.mean,
-    s.return.std,
-    s.return.min,
-    s.return.max,
-    s.length.mean,
-    s.length.std,
-    s.length.min,
-    s.length.max,
-    s.truncated,
-  ];
-  const table = renderTable(
-    ['session', 'episodes', 'return mean', 'std', 'min', 'max', 'length mean', 'std', 'min', 'max', 'truncated'],
-    [...report.perSession.map((s) => row(s.sessionIndex, s)), row('all', report.overall)],
-  );
-  const footer = `${report.steps} steps in ${(report.elapsedMs / 1000).toFixed(2)} s (${report.stepsPerSecond} steps/s)${report.trajectories ? `; trajectories in ${report.trajectories}` : ''}`;
-  return `\n${report.target}\n\n${table}\n\n${footer}\n`;
+/** The action schema, learnt from the first session; rejected for a server without `/schema`. */
+function deferredSchema() {
+  let value: Record<string, unknown> | undefined;
+  let resolve!: (schema: Record<string, unknown>) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<Record<string, unknown>>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // surfaced through the policy, never unhandled
+  return {
+    promise,
+    resolve: (schema: Record<string, unknown>) => {
+      value ??= schema;
+      resolve(schema);
+    },
+    reject,
+    current: () => value,
+  };
 }

@@ -1,30 +1,56 @@
 import type { Command } from 'commander';
 import { builtinEnvs } from '../../envs/index.js';
-import { serveBuiltin } from '../../server/serve-builtin.js';
+import { serve } from '../../server/serve.js';
 import { parseIntArg, type Io } from '../io.js';
+import { loadEnvDefinition } from '../load-env-definition.js';
 
-/** `openenv-rx serve <env>`: a built-in env on a port until SIGINT/SIGTERM. */
+/** Sessions a local dev server accepts by default: enough for `rollout`'s 3 parallel sessions and a notebook. */
+export const DEFAULT_MAX_SESSIONS = 8;
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  maxSessions?: number;
+  idleTimeout?: number;
+  token?: string;
+}
+
+/** `openenv-rx serve <env>`: a built-in env or an env module on a port until SIGINT/SIGTERM. */
 export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
   program
     .command('serve')
-    .description(`serve a built-in env over the OpenEnv protocol (${Object.keys(builtinEnvs).join(', ')})`)
-    .argument('<env>', 'built-in env name')
+    .description('serve an env over the OpenEnv protocol: a built-in or your own env module')
+    .argument('<env>', `a built-in env (${Object.keys(builtinEnvs).join(', ')}) or the path of an ES module exporting an env definition (./my-env.js)`)
     .option('--host <host>', 'interface to bind (0.0.0.0 exposes it beyond this machine)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: any free port)', parseIntArg(0), 8000)
-    .option('--max-sessions <n>', 'concurrent /ws sessions', parseIntArg(1), 1)
+    .option(
+      '--max-sessions <n>',
+      `concurrent /ws sessions; one more is refused with CAPACITY_REACHED. Default ${DEFAULT_MAX_SESSIONS}: plenty for local rollouts (real OpenEnv servers usually allow 1)`,
+      parseIntArg(1),
+    )
     .option('--idle-timeout <ms>', 'close idle /ws sessions after this many ms', parseIntArg(1))
-    .option('--token <token>', 'require "Authorization: Bearer <token>" (or OPENENV_TOKEN)')
-    .action(async (env: string, opts: { host: string; port: number; maxSessions: number; idleTimeout?: number; token?: string }) => {
-      const token = opts.token ?? process.env['OPENENV_TOKEN'];
-      const server = await serveBuiltin(env, {
-        host: opts.host,
-        port: opts.port,
-        maxSessions: opts.maxSessions,
-        ...(opts.idleTimeout ? { idleTimeoutMs: opts.idleTimeout } : {}),
+    .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $OPENENV_TOKEN)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  openenv-rx serve grid_world                       # http://127.0.0.1:8000
+  openenv-rx serve ./my-env.js --port 0 --max-sessions 1
+An env module's default export is an env definition: see examples/cli/coin-env.mjs.`,
+    )
+    .action(async (env: string, flags: ServeFlags) => {
+      const token = flags.token ?? process.env['OPENENV_TOKEN'];
+      const maxSessions = flags.maxSessions ?? DEFAULT_MAX_SESSIONS;
+      const definition = await loadEnvDefinition(env, 'serve');
+      const server = await serve(definition, {
+        host: flags.host,
+        port: flags.port,
+        maxSessions,
+        ...(flags.idleTimeout ? { idleTimeoutMs: flags.idleTimeout } : {}),
         ...(token ? { token } : {}),
         onError: (error, info) => io.err.write(`openenv-rx: ${info.operation} over ${info.transport} failed: ${error instanceof Error ? error.message : String(error)}\n`),
       });
-      io.out.write(`serving ${env} on ${server.url} (${opts.maxSessions} session${opts.maxSessions > 1 ? 's' : ''}${token ? ', token required' : ''})\n`);
+      io.out.write(`serving ${definition.name} on ${server.url} (${maxSessions} session${maxSessions > 1 ? 's' : ''}${token ? ', token required' : ''})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           signals.off('SIGINT', stop);

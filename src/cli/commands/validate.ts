@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runConformance } from '../../conformance/run-conformance.js';
 import { renderTable } from '../format/table.js';
-import { collectHeader, parseJsonObject, requestHeaders, type Io } from '../io.js';
+import { collectHeader, parseIntArg, parseJsonObject, requestHeaders, type Io } from '../io.js';
 
 /** `openenv-rx validate --url URL`: conformance checks, pass/fail each, exit 1 on any failure. */
 export function registerValidate(program: Command, io: Io): void {
@@ -12,7 +12,7 @@ export function registerValidate(program: Command, io: Io): void {
     .option('--action <json>', 'an action to step with (default: sampled from GET /schema)', parseJsonObject)
     .option('--token <token>', 'bearer token (or OPENENV_TOKEN)')
     .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader)
-    .option('--timeout <ms>', 'per-check timeout in ms', (v) => Number.parseInt(v, 10), 5000)
+    .option('--timeout <ms>', 'per-check timeout in ms', parseIntArg(1), 5000)
     .option('--json', 'print the results as JSON')
     .action(async (opts: { url: string; action?: Record<string, unknown>; token?: string; header?: string[]; timeout: number; json?: boolean }) => {
       const headers = requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
@@ -25,7 +25,10 @@ export function registerValidate(program: Command, io: Io): void {
       const failed = results.filter((r) => !r.ok);
       if (opts.json) io.out.write(`${JSON.stringify({ url: opts.url, ok: failed.length === 0, results }, null, 2)}\n`);
       else {
-        io.out.write(`\n${renderTable(['check', 'result', 'ms'], results.map((r) => [r.id, r.ok ? 'pass' : 'FAIL', Math.round(r.ms)]))}\n`);
+        // Both streams on one terminal: the live lines already showed every check, once is enough.
+        // Otherwise (stdout piped or redirected) stdout gets the table, stderr kept the live lines.
+        const sameTerminal = Boolean(io.out.isTTY && io.err.isTTY);
+        if (!sameTerminal) io.out.write(`\n${renderTable(['check', 'result', 'ms'], results.map((r) => [r.id, r.ok ? 'pass' : 'FAIL', Math.round(r.ms)]))}\n`);
         io.out.write(`\n${results.length - failed.length} passed, ${failed.length} failed\n`);
       }
       if (failed.length) io.setExitCode(1);

@@ -5,16 +5,22 @@ export interface ProgressState {
   total: number;
   steps: number;
   elapsedMs: number;
+  /** Sessions running now, of `sessions` asked for (shown when given). */
+  running?: number;
+  sessions?: number;
+  /** Capacity refusals so far (shown when > 0). */
+  refused?: number;
 }
 
 /**
  * Progress for long rollouts. On a TTY it redraws one line in place; elsewhere (CI logs, pipes)
- * it prints a line at every 10% so logs stay short. Writes to stderr by default so `--json`
+ * it prints a line at every 10% (and when the running sessions change) so logs stay short. Writes to stderr by default so `--json`
  * output on stdout stays machine-readable.
  */
 export class ProgressBar {
   private lastDecile = -1;
   private lastDraw = 0;
+  private lastRunning: number | undefined;
 
   constructor(
     private readonly out: Writable & { isTTY?: boolean; columns?: number } = process.stderr,
@@ -31,8 +37,9 @@ export class ProgressBar {
       return;
     }
     const decile = Math.floor(fraction * 10);
-    if (decile > this.lastDecile || force) {
+    if (decile > this.lastDecile || force || state.running !== this.lastRunning) {
       this.lastDecile = decile;
+      this.lastRunning = state.running;
       this.out.write(`${this.render(state, fraction)}\n`);
     }
   }
@@ -46,6 +53,8 @@ export class ProgressBar {
     const width = 24;
     const filled = Math.round(fraction * width);
     const rate = state.elapsedMs > 0 ? Math.round((state.steps * 1000) / state.elapsedMs) : 0;
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state.done}/${state.total} ${this.label}  ${state.steps} steps  ${rate} steps/s`;
+    const sessions = state.sessions !== undefined ? `  ${state.running ?? 0}/${state.sessions} sessions running` : '';
+    const refused = state.refused ? `  ${state.refused} refused` : '';
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state.done}/${state.total} ${this.label}${sessions}${refused}  ${state.steps} steps  ${rate} steps/s`;
   }
 }

@@ -1,0 +1,30 @@
+import { OpenEnvError } from '../errors/openenv-error.js';
+
+/**
+ * Library wording that names an option of the TypeScript API, and what a CLI user types instead.
+ * The library's messages stay right for library users; the CLI translates them.
+ */
+const OPTION_TO_FLAG: Array<[RegExp, string]> = [
+  [/pass \{ pull: '([\w-]+)' \}/g, 'pass --pull $1'],
+  [/\(pull: '([\w-]+)'\)/g, '(--pull $1)'],
+  [/,? or pass \{ docker: new Docker\(\.\.\.\) \}/g, ''],
+];
+
+/** What the CLI adds to some errors: the flags that fix them. */
+const HINTS: Record<string, string> = {
+  ERR_ACTION_REJECTED: 'Pass --policy ./my-policy.js to choose actions yourself (see docs/cli.md).',
+  ERR_CAPACITY: 'The server is at its session limit: lower --sessions, raise --capacity-wait, or give the server more sessions (serve --max-sessions, MAX_CONCURRENT_ENVS).',
+  ERR_UNKNOWN_ENV: 'A path to an ES module exporting an env definition (./my-env.js) works too.',
+};
+
+/**
+ * One line (or a few) for the terminal: `code: message`, never a stack, with library option names
+ * translated into CLI flags and a hint for errors a flag can fix.
+ */
+export function cliErrorMessage(error: unknown): string {
+  if (!(error instanceof OpenEnvError)) return error instanceof Error ? error.message : String(error);
+  let message = error.message;
+  for (const [pattern, replacement] of OPTION_TO_FLAG) message = message.replace(pattern, replacement);
+  const hint = HINTS[error.code];
+  return `${error.code}: ${message}${hint ? `\n  ${hint}` : ''}`;
+}

@@ -1,0 +1,59 @@
+import { isObservable, tap } from 'rxjs';
+import { isPromiseLike } from '../internal/is-promise-like.js';
+import type { Policy } from '../session/types.js';
+import { importUserModule, looksLikeModulePath } from './load-user-module.js';
+import { randomRolloutPolicy } from './random-rollout-policy.js';
+
+type CliPolicyFn = Policy<Record<string, unknown>, unknown>;
+
+/** The `--policy` of a run, with the actions it sent (to explain a rejection). */
+export interface CliPolicy {
+  policy: CliPolicyFn;
+  /** The last action sent in an episode (by episode id). */
+  lastAction(episodeId: string | undefined): unknown;
+  /** Whether the policy needs the action schema from `/schema` (the random one does). */
+  needsSchema: boolean;
+}
+
+/**
+ * `--policy random` or `--policy ./my-policy.js` (an ES module whose default export is a policy:
+ * `(observation, last) => action`, a Promise of it or an Observable of it).
+ */
+export async function loadCliPolicy(spec: string, schema: Promise<Record<string, unknown>>, seed: number): Promise<CliPolicy> {
+  let inner: CliPolicyFn;
+  if (spec === 'random') inner = randomRolloutPolicy(schema, seed);
+  else if (looksLikeModulePath(spec)) {
+    const module = await importUserModule(spec, '--policy');
+    const exported = module['default'];
+    if (typeof exported !== 'function') {
+      throw new Error(
+        `--policy ${spec}: the default export must be a policy function (observation, last) => action | Promise<action> | Observable<action>, got ${exported === undefined ? 'no default export' : typeof exported}`,
+      );
+    }
+    inner = exported as CliPolicyFn;
+  } else throw new Error(`--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
+  return recording(inner, spec === 'random');
+}
+
+function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
+  const sent = new Map<string, unknown>();
+  const record = (episodeId: string, action: unknown) => {
+    sent.delete(episodeId);
+    sent.set(episodeId, action);
+    // One entry per running episode is enough: drop the oldest.
+    if (sent.size > 256) sent.delete(sent.keys().next().value!);
+  };
+  const policy: CliPolicyFn = (observation, last) => {
+    const answer = inner(observation, last);
+    if (isObservable(answer)) return answer.pipe(tap((action) => record(last.episodeId, action)));
+    if (isPromiseLike(answer)) {
+      return Promise.resolve(answer).then((action) => {
+        record(last.episodeId, action);
+        return action;
+      });
+    }
+    record(last.episodeId, answer);
+    return answer;
+  };
+  return { policy, needsSchema, lastAction: (episodeId) => (episodeId === undefined ? undefined : sent.get(episodeId)) };
+}

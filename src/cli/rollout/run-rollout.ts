@@ -1,0 +1,151 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { catchError, firstValueFrom, identity, tap, throwError, type Observable } from 'rxjs';
+import { episodeStats, type EpisodeStats } from '../../operators/episode-stats.js';
+import { recordTrajectory } from '../../operators/record-trajectory.js';
+import { rollouts, type CapacityRetryOptions, type RolloutSessionEvent } from '../../operators/rollouts.js';
+import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
+import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
+import type { EnvSession } from '../../session/types.js';
+import type { CliPolicy } from '../cli-policy.js';
+import { ProgressBar } from '../format/progress-bar.js';
+import type { Io } from '../io.js';
+import type { RolloutTarget } from '../rollout-target.js';
+import { buildReport, episodeRow, type CapacityReport, type RolloutReport } from './rollout-report.js';
+
+export interface RunRolloutOptions {
+  target: RolloutTarget;
+  policyName: string;
+  /** The `--policy`, recording the actions it sent (to explain a rejection). */
+  policy: CliPolicy;
+  /** Resolved by the run with the first session's action schema (`/schema`). */
+  schema: { resolve(schema: Record<string, unknown>): void; reject(error: unknown): void; current(): Record<string, unknown> | undefined };
+  episodes: number;
+  sessions: number;
+  seed: number;
+  maxSteps: number;
+  out?: string;
+  /** Undefined: a refusal errors the run (`--no-retry-capacity`). */
+  retryOnCapacity?: CapacityRetryOptions;
+  io: Io;
+  signals: NodeJS.EventEmitter;
+}
+
+/**
+ * Runs the episodes with progress on stderr. Resolves with the report, also when SIGINT/SIGTERM
+ * stopped the run (then `interrupted`, covering the finished episodes): every session is closed
+ * and every container removed before it resolves.
+ */
+export async function runRollout(options: RunRolloutOptions): Promise<RolloutReport> {
+  const { target, policy, io, episodes, sessions, seed, maxSteps } = options;
+  const progress = new ProgressBar(io.err);
+  const started = Date.now();
+  const stats: EpisodeStats[] = [];
+  const capacity: CapacityReport = { refusals: 0, gaveUp: 0, maxRunning: 0 };
+  let running = 0;
+  let steps = 0;
+  const tick = (force = false) =>
+    progress.update({ done: stats.length, total: episodes, steps, elapsedMs: Date.now() - started, running, sessions: Math.min(sessions, episodes), refused: capacity.refusals }, force);
+  const onSessionEvent = (event: RolloutSessionEvent) => {
+    running = event.running;
+    capacity.maxRunning = Math.max(capacity.maxRunning, running);
+    if (event.type === 'refused') capacity.refusals++;
+    if (event.type === 'gave-up') {
+      capacity.refusals++;
+      capacity.gaveUp++;
+    }
+    tick();
+  };
+
+  let trajectory: WriteStream | undefined;
+  if (options.out) trajectory = createWriteStream(options.out);
+  const session$ = target.session$.pipe(tap({ next: (session) => requestSchema(session, options.schema) }));
+  const run$ = rollouts(session$, policy.policy, {
+    sessions,
+    episodes,
+    seed,
+    maxSteps,
+    ...(options.retryOnCapacity ? { retryOnCapacity: options.retryOnCapacity } : {}),
+    onSessionEvent,
+  }).pipe(
+    tap((step) => {
+      if (step.kind === 'step') steps++;
+    }),
+    trajectory ? recordTrajectory(trajectory, { end: false }) : identity,
+    episodeStats(),
+    tap((s) => {
+      stats.push(s);
+      trajectory?.write(`${JSON.stringify({ kind: 'episode', ...episodeRow(s) })}\n`);
+      tick();
+    }),
+    catchError((error: unknown) =>
+      throwError(() => {
+        const episodeId = (error as { context?: { episodeId?: string } }).context?.episodeId;
+        return explainRejectedAction(error, options.schema.current() ?? {}, policy.lastAction(episodeId)) ?? error;
+      }),
+    ),
+  );
+
+  let outcome: 'completed' | 'interrupted';
+  try {
+    outcome = await runInterruptibly(run$, options.signals);
+  } finally {
+    progress.finish();
+    // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
+    await awaitRuntimeTeardowns();
+    if (trajectory) {
+      trajectory.end();
+      await finished(trajectory).catch(() => undefined);
+    }
+  }
+  return buildReport({
+    target: target.label,
+    policy: options.policyName,
+    episodes,
+    sessions,
+    seed,
+    steps,
+    elapsedMs: Date.now() - started,
+    interrupted: outcome === 'interrupted',
+    capacity,
+    stats,
+    ...(options.out ? { trajectories: options.out } : {}),
+  });
+}
+
+/** The first session that answers `/schema` gives the action schema; a server without it rejects it. */
+function requestSchema(session: EnvSession, schema: RunRolloutOptions['schema']): void {
+  if (schema.current()) return;
+  firstValueFrom(session.schema()).then(
+    (s) => schema.resolve(s.action),
+    (error: unknown) =>
+      schema.reject(new Error(`--policy random needs the action schema from GET /schema, which ${session.url} does not serve (a generation-A server?)`, { cause: error })),
+  );
+}
+
+/** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */
+function runInterruptibly(run$: Observable<unknown>, signals: NodeJS.EventEmitter): Promise<'completed' | 'interrupted'> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      subscription.unsubscribe();
+      cleanup();
+      resolve('interrupted');
+    };
+    const cleanup = () => {
+      signals.off('SIGINT', stop);
+      signals.off('SIGTERM', stop);
+    };
+    signals.on('SIGINT', stop);
+    signals.on('SIGTERM', stop);
+    const subscription = run$.subscribe({
+      complete: () => {
+        cleanup();
+        resolve('completed');
+      },
+      error: (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    });
+  });
+}
