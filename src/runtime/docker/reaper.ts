@@ -8,8 +8,13 @@ import { LABEL, MANAGED_FILTER } from './container-labels.js';
 export interface ReapOptions {
   /** Default: `new Docker()` (DOCKER_HOST honoured). */
   docker?: Docker;
-  /** Remove every openenv-rx container, live owners (including this process) too. */
+  /** Remove every openenv-rx container (and service), live owners (including this process) too. */
   all?: boolean;
+  /**
+   * Swarm services too: `true` (fails on an engine that is not a swarm manager), `false` never,
+   * default: when the engine is a swarm manager.
+   */
+  swarm?: boolean;
 }
 
 export interface ReapResult {
@@ -17,6 +22,8 @@ export interface ReapResult {
   removed: string[];
   /** Labelled containers left in place (live owner, or owned by another host). */
   kept: number;
+  /** Services removed and kept, when services were reaped (see `ReapOptions.swarm`). */
+  services?: { removed: string[]; kept: number };
 }
 
 /** `process.kill(pid, 0)`: ESRCH means no such process; EPERM means it exists (another user's). */
@@ -31,7 +38,7 @@ export function isPidAlive(pid: number): boolean {
 }
 
 /** An orphan: started on this host by a process that no longer exists. */
-function isOrphan(labels: Record<string, string>, hostname: string): boolean {
+export function isOrphan(labels: Record<string, string>, hostname: string): boolean {
   if (labels[LABEL.ownerHost] !== hostname) return false; // another machine's pid means nothing here
   return !isPidAlive(Number(labels[LABEL.ownerPid]));
 }
@@ -48,6 +55,8 @@ function isOrphan(labels: Record<string, string>, hostname: string): boolean {
  * an explicit `reapOrphans()` / `openenv-rx reap`. If the dead owner's pid has been reused by an
  * unrelated process, its containers look owned and are kept until that process exits too.
  * Containers started from another host (a shared remote engine) are only removed by `all: true`.
+ * On a swarm manager the services of `fromSwarmService` sessions are reaped by the same rule
+ * (`result.services`; see `ReapOptions.swarm`).
  *
  * @example
  * const { removed, kept } = await reapOrphans();
@@ -79,10 +88,18 @@ export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult
       failed.push(`${info.Id.slice(0, 12)}: ${(error as Error).message}`);
     }
   }
+  const services = await reapServices(docker, options);
   if (failed.length) {
     throw new DockerError(`Could not remove ${failed.length} orphan container(s): ${failed.join('; ')}`, { removed, failed });
   }
-  return { removed, kept };
+  return { removed, kept, ...(services && { services }) };
+}
+
+/** Swarm services of dead owners (`ReapOptions.swarm`); their module is loaded on first use. */
+async function reapServices(docker: Docker, options: ReapOptions): Promise<ReapResult['services']> {
+  if (options.swarm === false) return undefined;
+  const { reapServicesIfSwarm } = await import('../swarm/service-reaper.js');
+  return reapServicesIfSwarm(docker, options);
 }
 
 let sweep: Promise<void> | undefined;
