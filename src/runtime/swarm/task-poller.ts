@@ -49,10 +49,9 @@ export class TaskPoller {
       this.schedule();
       return () => {
         this.watchers.delete(watcher);
-        if (this.watchers.size === 0) {
-          clearTimeout(this.timer);
-          this.timer = undefined;
-        }
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.schedule(); // at the interval of those left, if any
       };
     });
   }
@@ -80,7 +79,11 @@ export class TaskPoller {
     if (tasks) {
       this.failures = 0;
       const byService = new Map<string, SwarmTask[]>();
-      for (const task of tasks) byService.set(task.ServiceID, [...(byService.get(task.ServiceID) ?? []), task]);
+      for (const task of tasks) {
+        const list = byService.get(task.ServiceID);
+        if (list) list.push(task);
+        else byService.set(task.ServiceID, [task]);
+      }
       // A watcher may unsubscribe others (or itself) from its callback: re-check membership.
       for (const watcher of [...this.watchers]) if (this.watchers.has(watcher)) watcher.next(byService.get(watcher.serviceId) ?? []);
     } else if (++this.failures >= MAX_FAILURES) {
