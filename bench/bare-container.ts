@@ -36,6 +36,17 @@ export function bareReset(url: string, headers: Record<string, string> = {}): Pr
   });
 }
 
+/** True once `inspect` answers 404: the container is gone. */
+export function containerGone(docker: Docker, id: string): Promise<boolean> {
+  return docker
+    .getContainer(id)
+    .inspect()
+    .then(
+      () => false,
+      (error: { statusCode?: number }) => error.statusCode === 404,
+    );
+}
+
 /** A container the baseline started, with the stop + remove that ends it. */
 export interface BareContainer {
   url: string;

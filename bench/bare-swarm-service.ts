@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { sessionLabels } from '../src/runtime/docker/container-labels.js';
-import { bareReset, healthy } from './bare-container.js';
+import { bareReset, containerGone, healthy } from './bare-container.js';
 import { onCleanup } from './cleanup.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,14 +61,7 @@ export async function bareServiceToFirstReset(docker: Docker, imageId: string, p
       void cleanup(); // unregisters only: the service is gone
       const until = Date.now() + 60_000;
       for (;;) {
-        const gone = await docker
-          .getContainer(containerId)
-          .inspect()
-          .then(
-            () => false,
-            (error: { statusCode?: number }) => error.statusCode === 404,
-          );
-        if (gone) return;
+        if (await containerGone(docker, containerId)) return;
         if (Date.now() > until) throw new Error(`bare service: container ${containerId.slice(0, 12)} still there 60 s after service remove`);
         await sleep(pollMs);
       }

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { firstValueFrom, switchMap, take, type Subscription } from 'rxjs';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
-import { bareContainerToFirstReset } from './bare-container.js';
+import { bareContainerToFirstReset, containerGone } from './bare-container.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
 import type { BenchConfig, SectionResult } from './section-result.js';
@@ -60,13 +60,7 @@ async function rxRun(docker: Docker, image: string, healthIntervalMs?: number): 
   await removed;
   if (failure) throw failure;
   if (containerId) {
-    const gone = await docker
-      .getContainer(containerId)
-      .inspect()
-      .then(
-        () => false,
-        (error: { statusCode?: number }) => error.statusCode === 404,
-      );
+    const gone = await containerGone(docker, containerId);
     if (!gone) throw new Error(`container ${containerId} still exists after onStopped`);
   }
   return { upMs, downMs: stoppedAt - downFrom };

@@ -63,7 +63,7 @@ describe('buildServiceSpec', () => {
           Labels: { extra: 'yes', 'openenv-rx': '0' },
           Mode: { Replicated: { Replicas: 5 } },
           TaskTemplate: {
-            ContainerSpec: { Image: 'other', Env: ['A=1', 'OPENENV_TOKEN=theirs'], Mounts: [{ Type: 'tmpfs', Target: '/scratch' }], Labels: { c: '1' } },
+            ContainerSpec: { Image: 'other', Env: ['A=1', 'OPENENV_TOKEN=theirs'], Mounts: [{ Type: 'tmpfs', Source: '', Target: '/scratch' }], Labels: { c: '1' } },
             RestartPolicy: { Condition: 'on-failure' },
             LogDriver: { Name: 'json-file' },
           },
@@ -80,7 +80,7 @@ describe('buildServiceSpec', () => {
     expect(task.LogDriver).toEqual({ Name: 'json-file' });
     expect(containerSpec(spec)).toMatchObject({
       Image: 'sha256:abc',
-      Mounts: [{ Type: 'tmpfs', Target: '/scratch' }],
+      Mounts: [{ Type: 'tmpfs', Source: '', Target: '/scratch' }],
       // The last OPENENV_TOKEN wins in a container's environment: ours.
       Env: ['A=1', 'OPENENV_TOKEN=theirs', 'B=2', 'OPENENV_TOKEN=ours'],
       Labels: { c: '1', team: 'rl', 'openenv-rx.owner-pid': 'spoofed', 'openenv-rx.swarm-session': 's-1' },

@@ -1,43 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { reapOrphans } from '../../src/runtime/docker/reaper.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { cli } from '../cli/cli-support.js';
 import { eventually } from '../fixtures/docker-test-support.js';
-import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
+import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
+import { ensureTestImage } from '../fixtures/test-image.js';
 import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, swarmReachable } from './support/swarm-test-support.js';
 
 const docker = new Docker();
 const available = await swarmReachable(docker);
 
 /** Starts hold-swarm-endpoint.ts in a child process and resolves with the service it holds. */
-function holdInChild(image: string, children: ChildProcess[]): Promise<{ child: ChildProcess; serviceId: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', repoPath('spec/fixtures/register-ts-loader.mjs'), repoPath('spec/swarm/support/hold-swarm-endpoint.ts'), image],
-    { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child did not report a service in 40 s: ${stderr}`)), 40_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve({ child, serviceId: (JSON.parse(line) as { serviceId: string }).serviceId });
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+async function holdInChild(image: string, children: ChildProcess[]): Promise<{ child: ChildProcess; serviceId: string }> {
+  const { child, report } = await holdInChildProcess<{ serviceId: string }>('spec/swarm/support/hold-swarm-endpoint.ts', [image], children);
+  return { child, serviceId: report.serviceId };
 }
 
 describeWithSwarm(available)('reaping swarm services of dead clients (real single-node swarm)', () => {
