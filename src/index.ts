@@ -27,4 +27,12 @@ export {
   type ReapResult,
 } from './runtime/index.js';
 export { inProcessEndpoint } from './runtime/in-process.js';
+export {
+  swarmEndpoint,
+  type SwarmEndpoint,
+  type SwarmEndpointOptions,
+  type SwarmNodeInfo,
+  type SwarmResources,
+  type ServiceReapResult,
+} from './runtime/swarm/index.js';
 export { runConformance, type CheckResult } from './conformance/index.js';
