@@ -45,6 +45,8 @@ describeWithSwarm(available)('reaping swarm services of dead clients (real singl
     expect(result.services?.kept).toBeGreaterThanOrEqual(1);
     expect(await serviceExists(docker, dead.serviceId)).toBe(false);
     expect(await serviceExists(docker, live.serviceId)).toBe(true);
+    // A process holding an endpoint (and nothing else) stays alive while subscribed.
+    expect([live.child.exitCode, live.child.signalCode]).toEqual([null, null]);
     // The task's container follows its service.
     expect(await eventually(async () => (await containersOfServices(docker, [dead.serviceId])).length === 0, 30_000)).toBe(true);
   }, 120_000);

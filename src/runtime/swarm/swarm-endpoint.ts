@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Observable, concat, defer, last, map, race, switchMap, throwError, timeout } from 'rxjs';
+import { Observable, Subscription, concat, defer, last, map, race, switchMap, throwError, timeout } from 'rxjs';
 import { TimeoutError } from '../../errors/index.js';
 import type { Endpoint } from '../endpoint.js';
 import { waitHealthy } from '../wait-healthy.js';
@@ -90,12 +90,19 @@ export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {})
       }),
     );
 
+    const watching = new Subscription();
     const subscription = endpoint$.subscribe({
-      next: (endpoint) => subscriber.next(endpoint),
+      next: (endpoint) => {
+        // Keeps watching the task while subscribed, as a container's wait does: a process holding
+        // a session does not exit under it (the failure itself reaches users through failure$).
+        watching.add(endpoint.failure$!.subscribe({ error: () => undefined }));
+        subscriber.next(endpoint);
+      },
       // A failed start removes its service before the error is emitted.
       error: (error: unknown) => void run.stop().then(() => subscriber.error(error)),
     });
     return () => {
+      watching.unsubscribe();
       subscription.unsubscribe();
       void run.stop();
     };
