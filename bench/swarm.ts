@@ -6,7 +6,7 @@ import { bareServiceToFirstReset } from './bare-swarm-service.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
 import { notRun, type BenchConfig, type SectionResult } from './section-result.js';
-import { median, round } from './stats.js';
+import { median, medianPairedRatio, round, type Sample } from './stats.js';
 import { testImage, type TestImage } from './test-image.js';
 
 /** The baseline polls tasks, /health and the container this often: about as tight as a hand-written loop goes. */
@@ -120,6 +120,13 @@ interface StartRemoveResult {
 
 let measured: Promise<StartRemoveResult | string> | undefined;
 
+/** Twice the container section's rounds: a swarm start varies more (scheduler, agent, two polls). */
+const rounds = (config: BenchConfig): number => (config.smoke ? config.containerRounds : config.containerRounds * 2);
+
+/** Median over rounds of subject ÷ baseline in the same round (one operation per sample): drift from other load hits both alike. */
+const asSamples = (times: number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
+const pairedRatio = (subject: number[], baseline: number[]): number => medianPairedRatio(asSamples(subject), asSamples(baseline));
+
 /** The start and removal runs, measured once for both sections (they come from the same sessions). */
 function startAndRemoval(config: BenchConfig): Promise<StartRemoveResult | string> {
   measured ??= (async () => {
@@ -135,7 +142,7 @@ function startAndRemoval(config: BenchConfig): Promise<StartRemoveResult | strin
     const names = Object.keys(contenders) as Array<keyof typeof contenders>;
     try {
       for (const name of names) await contenders[name](); // warm-up: first-use code paths, the image in the page cache
-      for (let r = 0; r < config.containerRounds; r++) {
+      for (let r = 0; r < rounds(config); r++) {
         for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name].push(await contenders[name]());
       }
     } finally {
@@ -160,9 +167,9 @@ export async function swarmStart(config: BenchConfig): Promise<SectionResult> {
   const result = await startAndRemoval(config);
   if (typeof result === 'string') return notRun(id, title, 'skipped', result);
   const { runs, setup: s } = result;
-  const up = (name: keyof typeof runs) => median(runs[name].map((r) => r.upMs));
-  const ratio = up('rx') / up('bare');
-  const row = (client: string, name: keyof typeof runs) => ({ client, 'subscribe → first reset ms': round(up(name)), 'vs bare': round(up(name) / up('bare')) });
+  const ups = (name: keyof typeof runs) => runs[name].map((r) => r.upMs);
+  const ratio = pairedRatio(ups('rx'), ups('bare'));
+  const row = (client: string, name: keyof typeof runs) => ({ client, 'subscribe → first reset ms': round(median(ups(name))), 'vs bare': round(pairedRatio(ups(name), ups('bare'))) });
   return {
     id,
     title,
@@ -178,7 +185,7 @@ export async function swarmStart(config: BenchConfig): Promise<SectionResult> {
     ],
     notes: [
       imageNote(s.image),
-      `${config.containerRounds} interleaved starts per contender after one warm-up each; medians.`,
+      `${rounds(config)} interleaved starts per contender after one warm-up each; times are medians, ratios the median of the per-round ratios.`,
       'openenv-rx also checks the engine is a swarm manager, resolves the image ID, probes a WebSocket handshake with the token before emitting, and its session probes nothing more (transport: ws).',
     ],
   };
@@ -191,9 +198,9 @@ export async function swarmRemove(config: BenchConfig): Promise<SectionResult> {
   const result = await startAndRemoval(config);
   if (typeof result === 'string') return notRun(id, title, 'skipped', result);
   const { runs } = result;
-  const down = (name: keyof typeof runs) => median(runs[name].map((r) => r.downMs));
-  const ratio = down('rx') / down('bare');
-  const row = (client: string, name: keyof typeof runs) => ({ client, 'unsubscribe → container gone ms': round(down(name)), 'vs bare': round(down(name) / down('bare')) });
+  const downs = (name: keyof typeof runs) => runs[name].map((r) => r.downMs);
+  const ratio = pairedRatio(downs('rx'), downs('bare'));
+  const row = (client: string, name: keyof typeof runs) => ({ client, 'unsubscribe → container gone ms': round(median(downs(name))), 'vs bare': round(pairedRatio(downs(name), downs('bare'))) });
   return {
     id,
     title,
@@ -222,13 +229,13 @@ export async function swarmParallel(config: BenchConfig): Promise<SectionResult>
   if (typeof ready === 'string') return notRun(id, title, 'skipped', ready);
   const { docker, image, imageId } = ready;
   const count = config.smoke ? 2 : 16;
-  const rounds = config.smoke ? 1 : Math.max(1, Math.ceil(config.containerRounds / 2));
+  const parallelRounds = config.smoke ? 1 : Math.max(1, Math.ceil(config.containerRounds / 2));
   const rx: number[] = [];
   const rxDown: number[] = [];
   const bare: number[] = [];
   const bareDown: number[] = [];
   try {
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < parallelRounds; r++) {
       const rxRound = async () => {
         const started = performance.now();
         const sessions = Array.from({ length: count }, () => rxSession(docker, image.tag));
@@ -251,7 +258,7 @@ export async function swarmParallel(config: BenchConfig): Promise<SectionResult>
   } finally {
     await awaitRuntimeTeardowns();
   }
-  const ratio = median(rx) / median(bare);
+  const ratio = pairedRatio(rx, bare);
   return {
     id,
     title,
@@ -264,7 +271,7 @@ export async function swarmParallel(config: BenchConfig): Promise<SectionResult>
     ],
     notes: [
       imageNote(image),
-      `${rounds} interleaved round(s) per contender; medians. No target: the figure is the time a cluster of this size needs; on this 2-core machine ${count} node servers booting at once compete for the CPU.`,
+      `${parallelRounds} interleaved round(s) per contender; times are medians, the ratio the median of the per-round ratios. No target: the figure is the time a cluster of this size needs; on this 2-core machine ${count} node servers booting at once compete for the CPU.`,
     ],
   };
 }
