@@ -5,7 +5,7 @@ import { DockerError, SwarmTaskError, SwarmUnavailableError } from '../../src/er
 import { reapOrphans } from '../../src/runtime/docker/reaper.js';
 import { nodeAddress, nodeInfoOf, nodeUrl } from '../../src/runtime/swarm/node-address.js';
 import { reapOrphanServices } from '../../src/runtime/swarm/service-reaper.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
+import { resolveSwarmManager, swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { firstTask, publishedHostPort, taskEnded, taskExitCode, taskMessage, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { TaskPoller } from '../../src/runtime/swarm/task-poller.js';
 
@@ -93,6 +93,17 @@ describe('swarm manager check (fake engine)', () => {
     const worker = await swarmManagerInfo(engine({ LocalNodeState: 'active', ControlAvailable: false, NodeID: 'w' })).catch((e: unknown) => e);
     expect((worker as Error).message).toMatch(/is a swarm worker, not a manager/);
     expect(await swarmManagerInfo(engine({ LocalNodeState: 'active', ControlAvailable: true, NodeID: 'm1' }))).toEqual({ nodeId: 'm1' });
+  });
+});
+
+describe('resolveSwarmManager', () => {
+  it('one client for the default manager and one per options object, so their sessions share a task poller', async () => {
+    expect(await resolveSwarmManager(undefined)).toBe(await resolveSwarmManager(undefined));
+    const options = { socketPath: '/var/run/docker.sock' };
+    const fromOptions = await resolveSwarmManager(options);
+    expect(await resolveSwarmManager(options)).toBe(fromOptions);
+    expect(fromOptions).not.toBe(await resolveSwarmManager(undefined));
+    expect(await resolveSwarmManager(fromOptions)).toBe(fromOptions); // an instance is used as given
   });
 });
 

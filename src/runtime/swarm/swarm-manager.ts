@@ -6,15 +6,24 @@ import { describeDockerTarget, resolveDocker, toDockerError } from '../docker/do
 const isDockerClient = (value: unknown): value is Docker =>
   typeof value === 'object' && value !== null && typeof (value as { createService?: unknown }).createService === 'function';
 
+/** Clients built from connection options, per options object. */
+const fromOptions = new WeakMap<Docker.DockerOptions, Docker>();
+/** The default client, built once (DOCKER_HOST is read then). */
+let defaultClient: Promise<Docker> | undefined;
+
 /**
  * The manager to talk to: the injected client, a client built from connection options (unix
- * socket, TCP with TLS, SSH), else `new Docker()` (DOCKER_HOST honoured). Clients built here are
- * cached per options object, so the sessions of one options object share one task poller.
+ * socket, TCP with TLS, SSH), else `new Docker()` (DOCKER_HOST honoured, read at the first start).
+ * Clients built here are kept (one default client, one per options object), so that sessions
+ * talking to the same manager share one task poller.
  */
-const fromOptions = new WeakMap<Docker.DockerOptions, Docker>();
-
 export async function resolveSwarmManager(docker: Docker | Docker.DockerOptions | undefined, context: ErrorContext = {}): Promise<Docker> {
-  if (docker === undefined || isDockerClient(docker)) return resolveDocker(docker, context);
+  if (isDockerClient(docker)) return docker;
+  if (docker === undefined) {
+    defaultClient ??= resolveDocker(undefined, context);
+    defaultClient.catch(() => (defaultClient = undefined)); // a malformed DOCKER_HOST is not cached
+    return defaultClient;
+  }
   let client = fromOptions.get(docker);
   if (!client) {
     try {
