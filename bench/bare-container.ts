@@ -10,7 +10,7 @@ import { wsUrlOf } from './bare-ws-client.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One `GET /health`: true on 200, false on refusal or any other answer. */
-function healthy(url: string): Promise<boolean> {
+export function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = get(`${url}/health`, { agent: false, timeout: 1000 }, (res) => {
       res.resume();
@@ -21,10 +21,10 @@ function healthy(url: string): Promise<boolean> {
   });
 }
 
-/** Opens `/ws`, sends a reset, resolves on the observation frame, closes. */
-function bareReset(url: string): Promise<void> {
+/** Opens `/ws` (with `headers`, e.g. a bearer token), sends a reset, resolves on the observation frame, closes. */
+export function bareReset(url: string, headers: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(wsUrlOf(url), { perMessageDeflate: false });
+    const socket = new WebSocket(wsUrlOf(url), { perMessageDeflate: false, headers });
     socket.once('open', () => socket.send('{"type":"reset","data":{}}'));
     socket.once('message', (data) => {
       const reply = JSON.parse(data.toString()) as { type?: string };
@@ -34,6 +34,17 @@ function bareReset(url: string): Promise<void> {
     });
     socket.once('error', reject);
   });
+}
+
+/** True once `inspect` answers 404: the container is gone. */
+export function containerGone(docker: Docker, id: string): Promise<boolean> {
+  return docker
+    .getContainer(id)
+    .inspect()
+    .then(
+      () => false,
+      (error: { statusCode?: number }) => error.statusCode === 404,
+    );
 }
 
 /** A container the baseline started, with the stop + remove that ends it. */

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { switchMap, take, type Subscription } from 'rxjs';
 import type { DockerEndpointOptions } from '../src/runtime/docker/docker-endpoint-options.js';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
-import { bareContainerToFirstReset } from './bare-container.js';
+import { bareContainerToFirstReset, containerGone } from './bare-container.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
 import type { BenchConfig, SectionResult } from './section-result.js';
@@ -63,13 +63,7 @@ async function rxRun(docker: Docker, image: string, extra: Pick<DockerEndpointOp
   await removed;
   if (failure) throw failure;
   if (containerId) {
-    const gone = await docker
-      .getContainer(containerId)
-      .inspect()
-      .then(
-        () => false,
-        (error: { statusCode?: number }) => error.statusCode === 404,
-      );
+    const gone = await containerGone(docker, containerId);
     if (!gone) throw new Error(`container ${containerId} still exists after onStopped`);
   }
   return { upMs, downMs: stoppedAt - downFrom };

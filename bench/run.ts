@@ -15,6 +15,7 @@ import { parallel } from './parallel.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
+import { swarmParallel, swarmRemove, swarmStart } from './swarm.js';
 import { wsStep } from './ws-step.js';
 
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
@@ -26,6 +27,9 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'import-time', title: 'Import time of the main entry', run: importTime },
   { id: 'memory', title: 'Memory over one long episode', run: memory },
   { id: 'server', title: 'Server under a bare ws client', run: serverSection },
+  { id: 'swarm-start', title: 'Swarm service: subscribe → first reset', run: swarmStart },
+  { id: 'swarm-remove', title: 'Swarm service: unsubscribe → container gone', run: swarmRemove },
+  { id: 'swarm-parallel', title: 'Swarm services started in parallel: time to all ready', run: swarmParallel },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -26,5 +26,13 @@ export {
   type ReapOptions,
   type ReapResult,
 } from './runtime/index.js';
-export { inProcessEndpoint } from './runtime/index.js';
+export {
+  inProcessEndpoint,
+  swarmEndpoint,
+  type SwarmEndpoint,
+  type SwarmEndpointOptions,
+  type SwarmNodeInfo,
+  type SwarmResources,
+  type ServiceReapResult,
+} from './runtime/index.js';
 export { runConformance, type CheckResult } from './conformance/index.js';

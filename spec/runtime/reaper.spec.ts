@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
@@ -14,30 +13,16 @@ import {
   eventually,
   removeContainersOwnedBy,
 } from '../fixtures/docker-test-support.js';
-import { killed } from '../fixtures/runtime-owner.js';
-import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
+import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
+import { ensureTestImage } from '../fixtures/test-image.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
 
 /** Starts hold-docker-endpoint.ts in a child process and resolves with the container it holds. */
-function holdInChild(image: string, children: ChildProcess[], extraArgs: string[] = []): Promise<{ child: ChildProcess; containerId: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', repoPath('spec/fixtures/register-ts-loader.mjs'), repoPath('spec/fixtures/hold-docker-endpoint.ts'), image, ...extraArgs],
-    { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child did not report a container in 30 s: ${stderr}`)), 30_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve({ child, containerId: (JSON.parse(line) as { containerId: string }).containerId });
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
-  });
+async function holdInChild(image: string, children: ChildProcess[], extraArgs: string[] = []): Promise<{ child: ChildProcess; containerId: string }> {
+  const { child, report } = await holdInChildProcess<{ containerId: string }>('spec/fixtures/hold-docker-endpoint.ts', [image, ...extraArgs], children, 30_000);
+  return { child, containerId: report.containerId };
 }
 
 describeWithDocker(available)('reaping containers of dead clients (real engine)', () => {

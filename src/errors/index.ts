@@ -7,3 +7,4 @@ export * from './server-errors.js';
 export * from './io-errors.js';
 export * from './invalid-argument-error.js';
 export * from './action-rejected-error.js';
+export * from './swarm-errors.js';

@@ -7,8 +7,8 @@ import type { Observable } from 'rxjs';
 export interface Endpoint {
   /** Base HTTP URL, e.g. `http://127.0.0.1:49153`. */
   url: string;
-  kind: 'url' | 'docker' | 'process' | 'in-process';
-  /** Container id, pid or server label, for error context and logs. */
+  kind: 'url' | 'docker' | 'process' | 'in-process' | 'swarm';
+  /** Container id, service id, pid or server label, for error context and logs. */
   id?: string;
   /**
    * Errors (with `ServerExitedError`) if the server dies while in use. Never emits, never completes.

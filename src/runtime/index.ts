@@ -1,7 +1,10 @@
 // Light on purpose (the main entry re-exports it): runtimes load on first subscribe, see lazy-runtimes.ts.
 export type { Endpoint } from './endpoint.js';
 export { urlEndpoint, normalizeServerUrl } from './url-endpoint.js';
-export { dockerEndpoint, processEndpoint, inProcessEndpoint, reapOrphans } from './lazy-runtimes.js';
+export { dockerEndpoint, processEndpoint, inProcessEndpoint, swarmEndpoint, reapOrphans } from './lazy-runtimes.js';
+export type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
+export type { SwarmEndpointOptions, SwarmNodeInfo, SwarmResources } from './swarm/swarm-endpoint-options.js';
+export type { ServiceReapResult } from './swarm/service-reaper.js';
 export type { ProcessEndpointOptions } from './process-endpoint.js';
 export type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';
 export type { PullPolicy, PullProgressEvent } from './docker/pull-image.js';

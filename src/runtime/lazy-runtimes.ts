@@ -5,6 +5,8 @@ import type { Endpoint } from './endpoint.js';
 import type { InProcessEndpointOptions } from './in-process.js';
 import type { ProcessEndpointOptions } from './process-endpoint.js';
 import type { ReapOptions, ReapResult } from './reaper/reap-result.js';
+import type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
+import type { SwarmEndpointOptions } from './swarm/swarm-endpoint-options.js';
 
 // The main entry must stay light: a user who only calls `connect(url)` never loads dockerode,
 // child-process handling or the server. Each runtime's module is imported on first subscribe.
@@ -43,6 +45,19 @@ export function processEndpoint(command: string, args: string[] = [], options: P
  */
 export function inProcessEndpoint(definition: AnyEnvDefinition, options: InProcessEndpointOptions = {}): Observable<Endpoint> {
   return defer(() => import('./in-process.js')).pipe(switchMap((runtime) => runtime.inProcessEndpoint(definition, options)));
+}
+
+/**
+ * A Docker Swarm service of `image` with one pinned task for as long as the subscription lasts
+ * (see `runtime/swarm/swarm-endpoint.ts`). Loaded on the first subscription; bad options error
+ * the Observable.
+ *
+ * @example
+ * swarmEndpoint('registry.example/envs:1.2', { pull: 'if-missing', resources: { cpus: 1 } })
+ *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.node));
+ */
+export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {}): Observable<SwarmEndpoint> {
+  return defer(() => import('./swarm/swarm-endpoint.js')).pipe(switchMap((runtime) => runtime.swarmEndpoint(image, options)));
 }
 
 /**

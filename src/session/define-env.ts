@@ -1,10 +1,11 @@
-import { NEVER, Observable, Subscription, asyncScheduler, catchError, defer, map, merge, observeOn, of, throwError, throwIfEmpty } from 'rxjs';
+import { NEVER, Observable, Subscription, asyncScheduler, catchError, defer, map, merge, observeOn, of, switchMap, throwError, throwIfEmpty } from 'rxjs';
 import { ConnectionError } from '../errors/connection-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
 import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
 import { dockerEndpoint, processEndpoint } from '../runtime/lazy-runtimes.js';
 import type { ProcessEndpointOptions } from '../runtime/process-endpoint.js';
+import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
 import { urlEndpoint } from '../runtime/url-endpoint.js';
 import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
@@ -58,6 +59,20 @@ export interface EnvDefinition<A, O, S> {
    * Echo.fromProcess('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
    */
   fromProcess(command: string, args?: string[], options?: ProcessEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
+  /**
+   * A Docker Swarm service of `image` with one task, created on subscribe and removed on
+   * unsubscribe (also on error; `reapOrphans` removes what a dead process left). The session is
+   * pinned to that task through its host-mode port, never the ingress mesh; the task's end fails
+   * the session with `SwarmTaskError` (state, message, exit code, log tail). The server gets a
+   * fresh `OPENENV_TOKEN` (or `token`), which the session sends as `Authorization: Bearer`.
+   * See `swarmEndpoint` for the options.
+   *
+   * @example
+   * GridWorld.fromSwarmService('registry.example/envs:1.2', { pull: 'if-missing', env: { OPENENV_ENV: 'grid_world' }, resources: { cpus: 1 } })
+   *   .pipe(switchMap((env) => env.episode(policy)))
+   *   .subscribe(console.log);
+   */
+  fromSwarmService(image: string, options?: SwarmEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
 }
 
 /**
@@ -160,5 +175,13 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
     fromTransport,
     fromDockerImage: (image, options = {}) => fromEndpoint(defer(() => dockerEndpoint(image, options)), options),
     fromProcess: (command, args = [], options = {}) => fromEndpoint(defer(() => processEndpoint(command, args, options)), options),
+    // The swarm runtime is loaded on subscribe: only its users pay for it.
+    fromSwarmService: (image, options = {}) =>
+      defer(() => import('../runtime/swarm/swarm-endpoint.js')).pipe(
+        switchMap(({ swarmSession }) => {
+          const { endpoint$, headers } = swarmSession(image, options);
+          return fromEndpoint(endpoint$, { ...options, headers: { ...options.headers, ...headers } });
+        }),
+      ),
   };
 }

@@ -12,7 +12,7 @@ export { isPidAlive } from '../reaper/process-identity.js';
  * An orphan: started on this host by a process that no longer runs: gone, a zombie, or its pid
  * now names a process started at another time (the `owner-start` label, Linux).
  */
-function isOrphan(labels: Record<string, string>, hostname: string): boolean {
+export function isOrphan(labels: Record<string, string>, hostname: string): boolean {
   if (labels[LABEL.ownerHost] !== hostname) return false; // another machine's pid means nothing here
   const start = labels[LABEL.ownerStart];
   return !isProcessAlive({ pid: Number(labels[LABEL.ownerPid]), ...(start !== undefined && { startTime: Number(start) }) });

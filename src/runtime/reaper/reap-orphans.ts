@@ -1,3 +1,4 @@
+import { resolveDocker } from '../docker/docker-client.js';
 import { reapContainers } from '../docker/reaper.js';
 import { reapProcesses } from '../process/reap-processes.js';
 import type { ReapOptions, ReapResult } from './reap-result.js';
@@ -11,6 +12,8 @@ import type { ReapOptions, ReapResult } from './reap-result.js';
  *   SIGKILLed only while provably ours: its leader has the recorded start time.
  * - containers labelled with an owner on this host that is dead by the same test (the
  *   `owner-start` label; containers of other hosts are kept).
+ * - on a swarm manager (or with `swarm: true`), services of `fromSwarmService` sessions whose
+ *   owner is dead by the same test (`result.services`); the swarm module loads only then.
  *
  * With `all: true` everything recorded or labelled goes, live owners included. Processes are
  * reaped first, so a missing Docker engine (`DockerUnavailableError`) does not spare them.
@@ -21,6 +24,8 @@ import type { ReapOptions, ReapResult } from './reap-result.js';
  */
 export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult> {
   const processes = reapProcesses({ all: options.all, stateDir: options.stateDir });
-  const containers = await reapContainers({ docker: options.docker, all: options.all });
-  return { ...containers, processes };
+  const docker = await resolveDocker(options.docker);
+  const containers = await reapContainers({ docker, all: options.all });
+  const services = options.swarm === false ? undefined : await (await import('../swarm/service-reaper.js')).reapServicesIfSwarm(docker, options);
+  return { ...containers, processes, ...(services && { services }) };
 }

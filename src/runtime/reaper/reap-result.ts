@@ -15,6 +15,11 @@ export interface ReapOptions {
   all?: boolean;
   /** Directory of the process registry. Default `$OPENENV_RX_STATE_DIR`, else `<tmpdir>/openenv-rx-<uid>`. */
   stateDir?: string;
+  /**
+   * Swarm services too: `true` (fails on an engine that is not a swarm manager), `false` never,
+   * default: when the engine is a swarm manager.
+   */
+  swarm?: boolean;
 }
 
 /**
@@ -24,4 +29,6 @@ export interface ReapOptions {
 export interface ReapResult extends ReapKindResult {
   /** Server process groups (`processEndpoint`) of dead owners, stopped with SIGKILL; `removed` holds their pids. */
   processes: ReapKindResult;
+  /** Swarm services of dead owners (`fromSwarmService`), when services were reaped (see `ReapOptions.swarm`). */
+  services?: ReapKindResult;
 }

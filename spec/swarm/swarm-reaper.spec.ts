@@ -1,0 +1,71 @@
+import type { ChildProcess } from 'node:child_process';
+import Docker from 'dockerode';
+import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
+import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
+import { cli } from '../cli/cli-support.js';
+import { eventually } from '../fixtures/docker-test-support.js';
+import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
+import { ensureTestImage } from '../fixtures/test-image.js';
+import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, swarmReachable } from './support/swarm-test-support.js';
+
+const docker = new Docker();
+const available = await swarmReachable(docker);
+
+/** Starts hold-swarm-endpoint.ts in a child process and resolves with the service it holds. */
+async function holdInChild(image: string, children: ChildProcess[]): Promise<{ child: ChildProcess; serviceId: string }> {
+  const { child, report } = await holdInChildProcess<{ serviceId: string }>('spec/swarm/support/hold-swarm-endpoint.ts', [image], children);
+  return { child, serviceId: report.serviceId };
+}
+
+describeWithSwarm(available)('reaping swarm services of dead clients (real single-node swarm)', () => {
+  let image: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    await checkDockerReachable(docker);
+    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
+    image = await ensureTestImage();
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    if (available) await removeServicesOwnedBy(docker, children.map((c) => c.pid!).filter(Boolean));
+  });
+
+  it('reapOrphans() removes the service of a SIGKILLed owner (automatically on a manager) and keeps a live owner\'s', async () => {
+    const dead = await holdInChild(image, children);
+    const live = await holdInChild(image, children);
+    await killed(dead.child);
+    expect(await serviceExists(docker, dead.serviceId)).toBe(true); // nobody cleaned up
+
+    const result = await reapOrphans(); // no `swarm` option: this engine is a manager
+    expect(result.services?.removed).toContain(dead.serviceId);
+    expect(result.services?.removed).not.toContain(live.serviceId);
+    expect(result.services?.kept).toBeGreaterThanOrEqual(1);
+    expect(await serviceExists(docker, dead.serviceId)).toBe(false);
+    expect(await serviceExists(docker, live.serviceId)).toBe(true);
+    // A process holding an endpoint (and nothing else) stays alive while subscribed.
+    expect([live.child.exitCode, live.child.signalCode]).toEqual([null, null]);
+    // The task's container follows its service.
+    expect(await eventually(async () => (await containersOfServices(docker, [dead.serviceId])).length === 0, 30_000)).toBe(true);
+  }, 120_000);
+
+  it('`openenv-rx reap --swarm` removes the service of a SIGKILLed owner', async () => {
+    const dead = await holdInChild(image, children);
+    await killed(dead.child);
+    expect(await serviceExists(docker, dead.serviceId)).toBe(true);
+
+    const json = await cli('reap', '--swarm', '--json');
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.out) as { services: { removed: string[]; kept: number } };
+    expect(result.services.removed).toContain(dead.serviceId);
+    expect(await serviceExists(docker, dead.serviceId)).toBe(false);
+
+    const again = await holdInChild(image, children);
+    await killed(again.child);
+    const human = await cli('reap', '--swarm');
+    expect(human.code).toBe(0);
+    expect(human.out).toMatch(new RegExp(`removed \\d+ swarm service\\(s\\): .*${again.serviceId.slice(0, 12)}`));
+  }, 120_000);
+});
