@@ -16,7 +16,7 @@ describe('serveBuiltin', () => {
     expect(error).toBeInstanceOf(UnknownEnvError);
     expect(error.code).toBe('ERR_UNKNOWN_ENV');
     expect(error.known).toEqual(expect.arrayContaining(['echo', 'grid_world', 'cartpole', 'frozen_lake']));
-    expect(error.message).toBe('Unknown env "constructor"; valid names: echo, grid_world, cartpole, frozen_lake, frozen_lake_deterministic');
+    expect(error.message).toBe('Unknown env "constructor"; valid names: echo, echo_mcp, grid_world, cartpole, frozen_lake, frozen_lake_deterministic');
   });
 
   it('reads container-style options from the environment', () => {
@@ -54,6 +54,6 @@ describe('serveBuiltin', () => {
     } finally {
       process.exitCode = previous;
     }
-    expect(lines).toEqual(['openenv-rx: Unknown env "nope"; valid names: echo, grid_world, cartpole, frozen_lake, frozen_lake_deterministic']);
+    expect(lines).toEqual(['openenv-rx: Unknown env "nope"; valid names: echo, echo_mcp, grid_world, cartpole, frozen_lake, frozen_lake_deterministic']);
   });
 });
