@@ -21,11 +21,12 @@ describe('serveBuiltin', () => {
 
   it('reads container-style options from the environment', () => {
     expect(serveOptionsFromEnv({})).toEqual({ host: '127.0.0.1', port: 8000 });
-    expect(serveOptionsFromEnv({ HOST: '0.0.0.0', PORT: '9000', MAX_CONCURRENT_ENVS: '4', IDLE_TIMEOUT_MS: '500', OPENENV_TOKEN: 't' })).toEqual({
+    expect(serveOptionsFromEnv({ HOST: '0.0.0.0', PORT: '9000', MAX_CONCURRENT_ENVS: '4', IDLE_TIMEOUT_MS: '500', MAX_QUEUED_MESSAGES: '64', OPENENV_TOKEN: 't' })).toEqual({
       host: '0.0.0.0',
       port: 9000,
       maxSessions: 4,
       idleTimeoutMs: 500,
+      maxQueuedMessages: 64,
       token: 't',
     });
     expect(() => serveOptionsFromEnv({ PORT: 'eighty' })).toThrow(ServeError);
