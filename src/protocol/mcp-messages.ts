@@ -142,5 +142,10 @@ export const JsonRpcResponseMessage = z.union([
 ]);
 export type JsonRpcResponseMessage = z.infer<typeof JsonRpcResponseMessage>;
 
+/** The error object of a JSON-RPC response, or undefined for a result. */
+export function jsonRpcErrorOf(reply: JsonRpcResponseMessage): JsonRpcErrorObject | undefined {
+  return 'error' in reply && reply.error !== undefined ? (reply.error as JsonRpcErrorObject) : undefined;
+}
+
 /** MCP protocol versions our server speaks over Streamable HTTP (newest first). */
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18'] as const;
