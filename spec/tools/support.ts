@@ -1,8 +1,6 @@
 import { Subscription, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { defineEnv } from '../../src/session/define-env.js';
-import type { EnvSession } from '../../src/session/types.js';
-import type { ToolSchemas } from '../../src/tools/tool-types.js';
 
 /** The generation-H echo's tools as a client declares them (arguments and result schemas). */
 export const Echo = defineEnv({
@@ -13,10 +11,8 @@ export const Echo = defineEnv({
   },
 });
 
-/** Subscribes a session Observable; resolves with the session and a `close` that unsubscribes it. */
-export function openSession<A, O, S, T extends ToolSchemas>(
-  session$: Observable<EnvSession<A, O, S, T>>,
-): Promise<{ env: EnvSession<A, O, S, T>; failures: unknown[]; close: () => void }> {
+/** Subscribes a resource Observable (a session); resolves with its first value and a `close` that unsubscribes it. */
+export function openSession<X>(session$: Observable<X>): Promise<{ env: X; failures: unknown[]; close: () => void }> {
   const subscription = new Subscription();
   const failures: unknown[] = [];
   return new Promise((resolve, reject) => {
