@@ -66,7 +66,7 @@ describe('callTool (virtual time)', () => {
       const call = (message: string) => ({ type: 'call_tool', tool_name: 'echo_message', arguments: { message } });
       const action$ = hot('a-b----|', { a: call('a'), b: call('b') }) as unknown as Subject<Record<string, unknown>>;
       const data$ = session.steps(action$).pipe(map((r) => ((r.observation as { result: { data: string } }).result.data)));
-      expectObservable(data$).toBe('--a-b--|', { a: 'a', b: 'b' });
+      expectObservable(data$).toBe('--ab---|', { a: 'a', b: 'b' });
       expectSubscriptions(answers[0]!.subscriptions).toBe('^-!');
       expectSubscriptions(answers[1]!.subscriptions).toBe('--^!'); // queued behind the first: never overlapping
     });
