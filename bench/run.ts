@@ -14,6 +14,7 @@ import { parallel } from './parallel.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
+import { toolsSection } from './tools.js';
 import { wsStep } from './ws-step.js';
 
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
@@ -23,6 +24,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
   { id: 'memory', title: 'Memory over one long episode', run: memory },
   { id: 'server', title: 'Server under a bare ws client', run: serverSection },
+  { id: 'tools', title: 'MCP tools: callTool round trip, pipelined mcp calls', run: toolsSection },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

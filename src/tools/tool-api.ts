@@ -99,7 +99,7 @@ function discoveredSchemas(reply: JsonRpcResponseMessage, context: ErrorContext)
   const failure = jsonRpcErrorOf(reply);
   if (failure) throw new JsonRpcError('tools/list', failure.code, failure.message, failure.data, context);
   const schemas: Record<string, ToolSchema> = {};
-  for (const tool of toolInfos((reply as { result?: unknown }).result, 'mcp', context)) {
+  for (const tool of toolInfos((reply as { result?: unknown }).result, 'mcp', () => context)) {
     try {
       schemas[tool.name] = tool.inputSchema ? z.fromJSONSchema(tool.inputSchema as never) : z.record(z.string(), z.unknown());
     } catch {
@@ -142,10 +142,10 @@ export function createToolApi<T extends ToolSchemas = AnyToolSchemas>(deps: Tool
     const send = (sent: Record<string, unknown>): Observable<ToolCallOutcome> =>
       options.via === 'mcp' || sessionId !== undefined
         ? deps.mcp('tools/call', { name, arguments: sent, ...(sessionId !== undefined && { session_id: sessionId }) }, (reply, ctx) =>
-            settle(toolRpcOutcome(name, reply, resultSchema, { ...ctx, tool: name }), options.toolErrors),
+            settle(toolRpcOutcome(name, reply, resultSchema, () => ({ ...ctx, tool: name })), options.toolErrors),
           )
         : deps.step({ type: 'call_tool', tool_name: name, arguments: sent }, (reply, ctx) =>
-            settle(toolStepOutcome(name, reply.observation, { reward: reply.reward, done: reply.done }, resultSchema, { ...ctx, tool: name }), options.toolErrors),
+            settle(toolStepOutcome(name, reply.observation, { reward: reply.reward, done: reply.done }, resultSchema, () => ({ ...ctx, tool: name })), options.toolErrors),
           );
     if (deps.tools === 'discover') return discoveredArguments(name, args, context).pipe(concatMap(send));
     // Declared tools are checked synchronously: no operator layer on the hot path.
@@ -166,10 +166,10 @@ export function createToolApi<T extends ToolSchemas = AnyToolSchemas>(deps: Tool
       return deps.mcp('tools/list', sessionId === undefined ? undefined : { session_id: sessionId }, (reply, ctx) => {
         const failure = jsonRpcErrorOf(reply);
         if (failure) throw new JsonRpcError('tools/list', failure.code, failure.message, failure.data, ctx);
-        return { tools: toolInfos((reply as { result?: unknown }).result, 'mcp', ctx), reward: null, done: false };
+        return { tools: toolInfos((reply as { result?: unknown }).result, 'mcp', () => ctx), reward: null, done: false };
       });
     }
-    return deps.step({ type: 'list_tools' }, (reply, ctx) => ({ tools: toolInfos(reply.observation, 'step', ctx), reward: reply.reward, done: reply.done }));
+    return deps.step({ type: 'list_tools' }, (reply, ctx) => ({ tools: toolInfos(reply.observation, 'step', () => ctx), reward: reply.reward, done: reply.done }));
   }
 
   function mcp<R>(method: string, params?: Record<string, unknown>): Observable<R> {
