@@ -1,14 +1,17 @@
 import { mulberry32 } from '../internal/mulberry32.js';
 import { randomChooser, sampleJsonSchema, type SampleChooser } from '../policies/sample-json-schema.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
+import { isToolActionSchema, randomToolAction } from './random-tool-policy.js';
 
 /**
  * The CLI's `--policy random`: uniform over the action JSON Schema, with one generator per episode
  * seeded from `seed + episodeIndex`, so an episode's actions do not depend on how parallel sessions
- * interleave. The schema arrives asynchronously (from the first session's `/schema`).
+ * interleave. The schema arrives asynchronously (from the first session's `/schema`). A tool env
+ * (its action is `CallToolAction`) gets random tool calls instead: `list_tools`, then listed tools.
  */
 export function randomRolloutPolicy(schema: Promise<Record<string, unknown>>, seed: number | undefined): Policy<Record<string, unknown>, unknown> {
   const choosers = new Map<number, SampleChooser>();
+  const tools = new Map<number, Array<{ name: string; schema: Record<string, unknown> }>>();
   return async (_observation, last: EpisodeStep<Record<string, unknown>, unknown>) => {
     const actionSchema = await schema;
     let chooser = choosers.get(last.episodeIndex);
@@ -17,7 +20,9 @@ export function randomRolloutPolicy(schema: Promise<Record<string, unknown>>, se
       choosers.set(last.episodeIndex, chooser);
       // Episodes run one at a time per session: keep only the recent ones.
       if (choosers.size > 256) choosers.delete(choosers.keys().next().value!);
+      if (tools.size > 256) tools.delete(tools.keys().next().value!);
     }
+    if (isToolActionSchema(actionSchema)) return randomToolAction(last, chooser, tools);
     return sampleJsonSchema(actionSchema, chooser) as Record<string, unknown>;
   };
 }

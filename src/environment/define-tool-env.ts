@@ -1,4 +1,5 @@
-import { CallToolAction, CallToolObservation } from '../protocol/mcp-messages.js';
+import { z } from 'zod';
+import { CallToolAction, CallToolObservation, ListToolsAction } from '../protocol/mcp-messages.js';
 import { BaseState, type EnvDefinition, type EnvState } from './environment.js';
 import { buildToolCatalog } from './tool-catalog.js';
 import { ToolEnvironment, type McpStepAction, type ToolResetHook } from './tool-environment.js';
@@ -45,8 +46,8 @@ export function defineToolEnv<const T extends ToolSet>(spec: ToolEnvSpec<T>): To
   return {
     ...names,
     tools,
-    // Validates call_tool; the server lets `{"type":"list_tools"}` through before it (OpenEnv's order).
-    action: CallToolAction as unknown as EnvDefinition<McpStepAction>['action'],
+    // What the env accepts (a client may validate with it); `/schema` documents CallToolAction only, as OpenEnv.
+    action: z.union([ListToolsAction, CallToolAction]) as unknown as EnvDefinition<McpStepAction>['action'],
     observation: CallToolObservation,
     state: BaseState,
     create: () => new ToolEnvironment(tools, catalog, reset),

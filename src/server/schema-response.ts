@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CallToolAction } from '../protocol/mcp-messages.js';
 import { toPydanticJsonSchema } from '../internal/pydantic-json-schema.js';
 import type { SchemaResponse } from '../protocol/http-messages.js';
 import { BaseState, OBSERVATION_BASE_FIELDS, type AnyEnvDefinition } from '../environment/environment.js';
@@ -19,7 +20,8 @@ export function buildSchemaResponse(definition: AnyEnvDefinition): SchemaRespons
   const base = toPydanticJsonSchema(z.object({ ...OBSERVATION_BASE_FIELDS, ...definition.observationBaseFields }));
   observation['properties'] = { ...(base['properties'] as Json), ...((observation['properties'] as Json | undefined) ?? {}) };
   return {
-    action: toPydanticJsonSchema(definition.action),
+    // A tool env documents CallToolAction, as OpenEnv does (list_tools is accepted besides it).
+    action: toPydanticJsonSchema(definition.tools ? CallToolAction : definition.action),
     observation,
     state: toPydanticJsonSchema(definition.state ?? BaseState),
   };
