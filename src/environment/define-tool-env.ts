@@ -1,20 +1,13 @@
 import { z } from 'zod';
-import { CallToolAction, CallToolObservation, ListToolsAction } from '../protocol/mcp-messages.js';
+import { CallToolAction, ListToolsAction } from '../protocol/mcp-messages.js';
 import { BaseState, type EnvDefinition, type EnvState } from './environment.js';
 import { buildToolCatalog } from './tool-catalog.js';
 import { ToolEnvironment, type McpStepAction, type ToolResetHook } from './tool-environment.js';
 import type { ToolSet } from './tools.js';
 
-/** What a tool env is made of: names for `/metadata`, the tools, and an optional reset hook. */
-export interface ToolEnvSpec<T extends ToolSet> {
-  readonly name: string;
-  /** `/metadata` name; defaults to `name`. */
-  readonly title?: string;
-  readonly description?: string;
-  readonly version?: string;
-  readonly readme?: string;
-  readonly author?: string;
-  readonly documentationUrl?: string;
+/** What a tool env is made of: names for `/metadata` (as `EnvDefinition`), the tools, and an optional reset hook. */
+export interface ToolEnvSpec<T extends ToolSet>
+  extends Pick<EnvDefinition, 'name' | 'title' | 'description' | 'version' | 'readme' | 'author' | 'documentationUrl'> {
   readonly tools: T;
   /** Runs on every reset; its return value is the reset observation (default `{}`, as OpenEnv's echo). */
   readonly reset?: ToolResetHook;
@@ -48,7 +41,8 @@ export function defineToolEnv<const T extends ToolSet>(spec: ToolEnvSpec<T>): To
     tools,
     // What the env accepts (a client may validate with it); `/schema` documents CallToolAction only, as OpenEnv.
     action: z.union([ListToolsAction, CallToolAction]) as unknown as EnvDefinition<McpStepAction>['action'],
-    observation: CallToolObservation,
+    // Reset, list_tools and call_tool answer different objects; `/schema` documents CallToolObservation.
+    observation: z.record(z.string(), z.unknown()),
     state: BaseState,
     create: () => new ToolEnvironment(tools, catalog, reset),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CallToolAction } from '../protocol/mcp-messages.js';
+import { CallToolAction, CallToolObservation } from '../protocol/mcp-messages.js';
 import { toPydanticJsonSchema } from '../internal/pydantic-json-schema.js';
 import type { SchemaResponse } from '../protocol/http-messages.js';
 import { BaseState, OBSERVATION_BASE_FIELDS, type AnyEnvDefinition } from '../environment/environment.js';
@@ -16,7 +16,7 @@ type Json = Record<string, unknown>;
  * buildSchemaResponse(gridWorldEnv).action.$defs // { MoveAction: { type: 'string', enum: [...], title: 'MoveAction' } }
  */
 export function buildSchemaResponse(definition: AnyEnvDefinition): SchemaResponse {
-  const observation = toPydanticJsonSchema(definition.observation);
+  const observation = toPydanticJsonSchema(definition.tools ? CallToolObservation : definition.observation);
   const base = toPydanticJsonSchema(z.object({ ...OBSERVATION_BASE_FIELDS, ...definition.observationBaseFields }));
   observation['properties'] = { ...(base['properties'] as Json), ...((observation['properties'] as Json | undefined) ?? {}) };
   return {

@@ -269,20 +269,12 @@ export class WsConnection {
 
   private answerMcp(pending: Pending, outcome: unknown, isError: boolean): void {
     this.mcpOutstanding.delete(pending.mcpId!);
-    const subscriber = pending.subscriber;
-    pending.subscriber = null;
-    if (subscriber) {
-      if (isError) subscriber.error(outcome);
-      else {
-        subscriber.next(outcome as never);
-        subscriber.complete();
-      }
-    }
-    this.pump();
+    this.answer(pending, outcome, isError);
   }
 
+  /** Delivers a reply (dropped if the caller left), then sends what waits. */
   private answer(pending: Pending, outcome: unknown, isError: boolean): void {
-    this.inflight = null;
+    if (this.inflight === pending) this.inflight = null;
     const subscriber = pending.subscriber;
     pending.subscriber = null;
     if (subscriber) {
