@@ -61,6 +61,34 @@ describe('fault: a client floods /ws faster than the session answers', () => {
     expect(replies.map((r) => (r as { data: { observation: { op: string } } }).data.observation.op)).toEqual(['slow', ...Array(7).fill('fast')]);
   });
 
+  it('a client that sends but never reads its replies is cut once its unread replies exceed the bound (nothing grows without limit)', async () => {
+    const big = 'x'.repeat(32 * 1024);
+    let answered = 0;
+    const Big = defineServerEnv({
+      name: 'big',
+      action: z.strictObject({}),
+      observation: z.object({}),
+      create: (): Environment<Record<string, never>, Record<string, never>> => ({
+        reset: () => ({ observation: {}, reward: 0, done: false }),
+        step: () => ({ observation: {}, reward: 0, done: false }),
+        state: () => {
+          answered++;
+          return { episode_id: null, step_count: 0, big };
+        },
+      }),
+    });
+    const server = cleanup.server(await serve(Big, { maxQueuedMessages: 64 }));
+    const reader = cleanup.socket(await openSocket(server.url));
+    reader.socket.pause(); // the client stops reading; the kernel buffers fill, then replies stay unwritten
+    for (let i = 0; i < 1000; i++) reader.sendJson({ type: 'state' }); // bounded: 1000 requests, 32 KiB replies
+    const deadline = Date.now() + 15_000;
+    while (server.activeSessions() !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(server.activeSessions()).toBe(0);
+    expect(answered).toBeLessThan(1000); // cut before it answered everything
+    reader.socket.resume();
+    expect(await reader.closed(15_000)).toEqual({ code: 1008, reason: 'message queue full' });
+  });
+
   it('maxQueuedMessages must be a positive integer', async () => {
     await expect(serve(gatedEnv().definition, { maxQueuedMessages: 0 })).rejects.toThrow(ServeError);
   });

@@ -33,7 +33,8 @@ export interface ServeOptions {
   maxMessageBytes?: number;
   /**
    * Messages one `/ws` socket may have waiting (received, not yet answered: queued behind a slow
-   * step, or `mcp` calls still running). One more gets a SESSION_ERROR frame (`max_queued`) and
+   * step, `mcp` calls still running, or replies the client has not read yet, beyond what the
+   * kernel buffers). One more gets a SESSION_ERROR frame (`max_queued`) and
    * the socket is closed with 1008 (policy violation): a client flooding the socket cannot grow
    * the server's memory. Default 1024.
    */

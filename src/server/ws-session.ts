@@ -23,7 +23,7 @@ export interface WsSessionOptions {
   idleTimeoutMs?: number;
   /** Ping interval keeping proxies from dropping a quiet socket; 0 disables. */
   pingIntervalMs?: number;
-  /** Messages waiting (queued or running `mcp` calls) beyond which the socket is closed (1008). Default 1024. */
+  /** Messages waiting (queued, running `mcp` calls, unwritten replies) beyond which the socket is closed (1008). Default 1024. */
   maxQueuedMessages?: number;
   /** Called once when the session is over (socket closed); the env is closed right after. */
   onEnd(): void;
@@ -76,7 +76,7 @@ export class WsSession {
     this.maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED;
     socket.on('message', (data) => {
       if (this.ended) return;
-      if (this.queue.length + this.mcpRunning >= this.maxQueued) {
+      if (this.waiting() >= this.maxQueued) {
         this.overflow();
         return;
       }
@@ -106,8 +106,13 @@ export class WsSession {
    * The client sent more than `maxQueuedMessages` unanswered messages: one SESSION_ERROR frame
    * saying so (`max_queued`), then close 1008. What was queued is dropped unanswered.
    */
+  /** Messages received and not fully answered: queued, `mcp` calls running, replies not yet written out. */
+  private waiting(): number {
+    return this.queue.length + this.mcpRunning + this.unwritten;
+  }
+
   private overflow(): void {
-    const waiting = this.queue.length + this.mcpRunning;
+    const waiting = this.waiting();
     this.queue.length = 0;
     this.sendError('SESSION_ERROR', `Too many messages waiting (${waiting} >= ${this.maxQueued}): the client sends faster than the session answers`, {
       max_queued: this.maxQueued,
