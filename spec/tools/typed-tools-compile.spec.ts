@@ -8,6 +8,7 @@ const header = `
 import { z } from 'zod';
 import { switchMap } from 'rxjs';
 import { defineEnv } from '../../src/session/define-env.js';
+import { rollouts, withSession } from '../../src/operators/index.js';
 const Echo = defineEnv({
   name: 'echo_mcp',
   tools: {
@@ -31,6 +32,9 @@ const call = Echo.toolCall('echo_message', { message: 'x' });
 const name: 'echo_message' = call.tool_name;
 void name;
 Untyped.connect('http://127.0.0.1:1').pipe(switchMap((env) => env.callTool('whatever', { any: 1 }))).subscribe();
+// Typed tool sessions go wherever sessions go.
+rollouts(Echo.connect('http://127.0.0.1:1'), () => Echo.toolCall('echo_message', { message: 'x' }), { sessions: 1, episodes: 1 }).subscribe();
+Echo.connect('http://127.0.0.1:1').pipe(withSession((env) => env.episode(() => ({ type: 'list_tools' }), { maxSteps: 1 }))).subscribe();
 `,
     wrongName: `${header}
 Echo.connect('http://127.0.0.1:1').pipe(switchMap((env) => env.callTool('echo_mesage', { message: 'hi' }))).subscribe();
