@@ -1,16 +1,17 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { EnvSession } from '../src/session/types.js';
+import type { AnyToolSchemas, ToolSchemas } from '../src/tools/tool-types.js';
 import { onCleanup } from './cleanup.js';
 
 /** A session taken out of its Observable, with the unsubscribe that ends it. */
-export interface OpenSession<A, O, S> {
-  session: EnvSession<A, O, S>;
+export interface OpenSession<A, O, S, T extends ToolSchemas = AnyToolSchemas> {
+  session: EnvSession<A, O, S, T>;
   /** Unsubscribes (closes the transport, stops the runtime); registered with the bench cleanup. */
   close(): Promise<void>;
 }
 
 /** Subscribes to `session$` and resolves with the first session; the subscription stays open until `close()`. */
-export function openSession<A, O, S>(session$: Observable<EnvSession<A, O, S>>): Promise<OpenSession<A, O, S>> {
+export function openSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(session$: Observable<EnvSession<A, O, S, T>>): Promise<OpenSession<A, O, S, T>> {
   return new Promise((resolve, reject) => {
     let subscription: Subscription | undefined;
     const close = onCleanup(() => subscription?.unsubscribe());

@@ -16,6 +16,7 @@ import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
 import { swarmParallel, swarmRemove, swarmStart } from './swarm.js';
+import { toolsSection } from './tools.js';
 import { wsStep } from './ws-step.js';
 
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
@@ -30,6 +31,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'swarm-start', title: 'Swarm service: subscribe → first reset', run: swarmStart },
   { id: 'swarm-remove', title: 'Swarm service: unsubscribe → container gone', run: swarmRemove },
   { id: 'swarm-parallel', title: 'Swarm services started in parallel: time to all ready', run: swarmParallel },
+  { id: 'tools', title: 'MCP tools: callTool round trip, pipelined mcp calls', run: toolsSection },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

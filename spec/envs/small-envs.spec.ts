@@ -111,7 +111,7 @@ describe('mulberry32', () => {
 
 describe('builtinEnvs', () => {
   it('registers every built-in env under its name, each building a working env', async () => {
-    expect(Object.keys(builtinEnvs).sort()).toEqual(['cartpole', 'echo', 'frozen_lake', 'frozen_lake_deterministic', 'grid_world']);
+    expect(Object.keys(builtinEnvs).sort()).toEqual(['cartpole', 'echo', 'echo_mcp', 'frozen_lake', 'frozen_lake_deterministic', 'grid_world']);
     for (const [name, definition] of Object.entries(builtinEnvs)) {
       expect(definition.name).toBe(name);
       const env = await definition.create();

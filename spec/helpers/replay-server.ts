@@ -57,12 +57,35 @@ function httpBodyMatches(row: HttpExchange, body: string): boolean {
     const { request_id: _ignored, ...rest } = json;
     json = rest;
   }
-  return isDeepStrictEqual(json, row.request_body);
+  return isDeepStrictEqual(withoutRpcId(json), withoutRpcId(row.request_body));
+}
+
+/** JSON-RPC ids are compared loosely (any client numbers its requests its own way): both sides without `id`. */
+const withoutRpcId = (value: unknown): unknown => {
+  if (!isObject(value)) return value;
+  if (value['type'] === 'mcp' && isObject(value['data'])) {
+    const { id: _id, ...data } = value['data'];
+    return { ...value, data };
+  }
+  if (value['jsonrpc'] === '2.0') {
+    const { id: _id, ...rest } = value;
+    return rest;
+  }
+  return value;
+};
+
+/** The recorded reply, carrying the id the client actually sent (the one it matches replies by). */
+function withClientRpcId(recv: unknown, sent: unknown): unknown {
+  const sentData = isObject(sent) && sent['type'] === 'mcp' && isObject(sent['data']) ? sent['data'] : isObject(sent) && sent['jsonrpc'] === '2.0' ? sent : undefined;
+  if (!sentData || !('id' in sentData) || !isObject(recv)) return recv;
+  if (recv['type'] === 'mcp' && isObject(recv['data']) && recv['data']['id'] !== null) return { ...recv, data: { ...recv['data'], id: sentData['id'] } };
+  if (recv['jsonrpc'] === '2.0' && recv['id'] !== null) return { ...recv, id: sentData['id'] };
+  return recv;
 }
 
 function wsFrameMatches(row: WsExchange, text: string, json: unknown, isJson: boolean): boolean {
   if (row.send_raw) return text === row.send;
-  return isJson && isDeepStrictEqual(json, row.send);
+  return isJson && isDeepStrictEqual(withoutRpcId(json), withoutRpcId(row.send));
 }
 
 const asPayload = (body: unknown, verbatim: boolean): string =>
@@ -133,7 +156,14 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         return;
       }
       httpUses[best]! += 1;
-      res.writeHead(row.status, { 'content-type': row.content_type }).end(asPayload(row.response_body, true));
+      let sent: unknown;
+      try {
+        sent = JSON.parse(body);
+      } catch {
+        sent = undefined;
+      }
+      const reply = row.request_body_raw ? row.response_body : withClientRpcId(row.response_body, sent);
+      res.writeHead(row.status, { 'content-type': row.content_type }).end(asPayload(reply, true));
     });
   };
 
@@ -201,7 +231,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         const row = rows[i]!;
         if (!('send' in row) || !wsFrameMatches(row, text, json, isJson)) continue;
         cursor = i + 1;
-        const payload = asPayload(row.recv, row.recv_raw === true);
+        const payload = asPayload(row.recv_raw ? row.recv : withClientRpcId(row.recv, json), row.recv_raw === true);
         later(() => {
           if (ws.readyState === WebSocket.OPEN) ws.send(payload);
         });

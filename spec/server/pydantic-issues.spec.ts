@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatJsonDecodeError, parseJsonLikePython } from '../../src/server/json-decode-error.js';
-import { formatValidationErrorText } from '../../src/server/pydantic-error-text.js';
-import { pythonRepr, toPydanticIssues } from '../../src/server/pydantic-issues.js';
+import { formatValidationErrorText } from '../../src/internal/pydantic-error-text.js';
+import { pythonRepr, toPydanticIssues } from '../../src/internal/pydantic-issues.js';
 
 const issuesOf = (schema: z.ZodType, input: unknown, withSchema = true) =>
   toPydanticIssues(schema.safeParse(input).error?.issues ?? [], input, withSchema ? { schema } : {});

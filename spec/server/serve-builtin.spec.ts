@@ -16,16 +16,17 @@ describe('serveBuiltin', () => {
     expect(error).toBeInstanceOf(UnknownEnvError);
     expect(error.code).toBe('ERR_UNKNOWN_ENV');
     expect(error.known).toEqual(expect.arrayContaining(['echo', 'grid_world', 'cartpole', 'frozen_lake']));
-    expect(error.message).toBe('Unknown env "constructor"; valid names: echo, grid_world, cartpole, frozen_lake, frozen_lake_deterministic');
+    expect(error.message).toBe('Unknown env "constructor"; valid names: echo, echo_mcp, grid_world, cartpole, frozen_lake, frozen_lake_deterministic');
   });
 
   it('reads container-style options from the environment', () => {
     expect(serveOptionsFromEnv({})).toEqual({ host: '127.0.0.1', port: 8000 });
-    expect(serveOptionsFromEnv({ HOST: '0.0.0.0', PORT: '9000', MAX_CONCURRENT_ENVS: '4', IDLE_TIMEOUT_MS: '500', OPENENV_TOKEN: 't' })).toEqual({
+    expect(serveOptionsFromEnv({ HOST: '0.0.0.0', PORT: '9000', MAX_CONCURRENT_ENVS: '4', IDLE_TIMEOUT_MS: '500', MAX_QUEUED_MESSAGES: '64', OPENENV_TOKEN: 't' })).toEqual({
       host: '0.0.0.0',
       port: 9000,
       maxSessions: 4,
       idleTimeoutMs: 500,
+      maxQueuedMessages: 64,
       token: 't',
     });
     expect(() => serveOptionsFromEnv({ PORT: 'eighty' })).toThrow(ServeError);
@@ -54,6 +55,6 @@ describe('serveBuiltin', () => {
     } finally {
       process.exitCode = previous;
     }
-    expect(lines).toEqual(['openenv-rx: Unknown env "nope"; valid names: echo, grid_world, cartpole, frozen_lake, frozen_lake_deterministic']);
+    expect(lines).toEqual(['openenv-rx: Unknown env "nope"; valid names: echo, echo_mcp, grid_world, cartpole, frozen_lake, frozen_lake_deterministic']);
   });
 });

@@ -1,4 +1,5 @@
 import { echoEnv } from '../../src/envs/echo.js';
+import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import type { AnyEnvDefinition } from '../../src/environment/environment.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
@@ -6,17 +7,18 @@ import { loadTranscript, type HttpExchange, type WsExchange } from '../helpers/t
 import { Cleanup, maskEpisodeIds, openSocket } from './support.js';
 
 /**
- * Every recorded exchange of the legacy echo (OpenEnv 30c16b3b) and grid_world (685de411) servers,
- * replayed verbatim against OUR server. The only relaxation: `episode_id` values (random uuids
- * upstream; we also honour a requested episode_id) are compared as "a string".
+ * Every recorded exchange of the legacy echo (OpenEnv 30c16b3b), the MCP tool echo and grid_world
+ * (685de411) servers, replayed verbatim against OUR server (the MCP echo is the built-in `echo_mcp`:
+ * list_tools/call_tool steps, tool errors in the observation, `/schema` with CallToolAction,
+ * JSON-RPC over `POST /mcp` and the WS `mcp` message). The only relaxation: `episode_id` values
+ * (random uuids upstream; we also honour a requested episode_id) are compared as "a string".
  *
- * Skipped on purpose: echo_env.jsonl / echo_env-ws.jsonl (the MCP tool version of echo) and
- * echo_env@8f12109e.jsonl (generation A, stateful HTTP): our server is generation H with
- * non-MCP envs.
+ * Skipped on purpose: echo_env@8f12109e.jsonl (generation A, stateful HTTP): our server is generation H.
  */
 
 const cases: Array<{ env: AnyEnvDefinition; http: string; ws: string }> = [
   { env: echoEnv, http: 'echo_env@30c16b3b.jsonl', ws: 'echo_env@30c16b3b-ws.jsonl' },
+  { env: echoMcpEnv, http: 'echo_env.jsonl', ws: 'echo_env-ws.jsonl' },
   { env: gridWorldEnv, http: 'grid_world_env.jsonl', ws: 'grid_world_env-ws.jsonl' },
 ];
 

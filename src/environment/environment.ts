@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ToolSet } from './tools.js';
 
 /**
  * What `reset` and `step` return. `observation` is sent as is: the server drops `reward`, `done`
@@ -117,6 +118,12 @@ export interface EnvDefinition<A = Record<string, unknown>, O = Record<string, u
   readonly observationBaseFields?: Partial<Record<keyof typeof OBSERVATION_BASE_FIELDS, z.ZodType>>;
   /** Builds a fresh instance. A throw or rejection is a `FACTORY_ERROR` over `/ws`, a 500 over HTTP. */
   create(): MaybePromise<Environment<A, O, S>>;
+  /**
+   * Present on tool envs (see `defineToolEnv`): the server then accepts the `list_tools` and
+   * `call_tool` step actions, answers JSON-RPC `tools/list`/`tools/call` on `POST /mcp` and over the
+   * WS `mcp` message, and speaks standard MCP (Streamable HTTP) on `/mcp`.
+   */
+  readonly tools?: ToolSet;
 }
 
 /**

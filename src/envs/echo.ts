@@ -19,7 +19,7 @@ export const EchoObservation = z
 export type EchoObservation = z.infer<typeof EchoObservation>;
 
 /** Python's `len()`: code points, not UTF-16 units (an emoji counts 1, as in OpenEnv). */
-function codePointLength(text: string): number {
+export function codePointLength(text: string): number {
   let length = text.length;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

@@ -8,3 +8,4 @@ export * from './io-errors.js';
 export * from './invalid-argument-error.js';
 export * from './action-rejected-error.js';
 export * from './swarm-errors.js';
+export * from './tool-errors.js';

@@ -7,7 +7,7 @@ export function issuePaths(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => (i.path.length ? i.path.map(String).join('.') : '(root)'));
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ');
 }
 

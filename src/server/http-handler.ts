@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerJsonRpcText } from './json-rpc.js';
-import { toPydanticIssues } from './pydantic-issues.js';
+import { answerMcpPost } from './mcp-route.js';
+import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { readBody } from './read-body.js';
 import { parseBody, ResetBody, StepBody, toResetOptions } from './request-bodies.js';
 import { withFreshEnv, type ServerContext } from './server-context.js';
@@ -33,7 +33,7 @@ function sendInternalError(res: ServerResponse): void {
 /**
  * The HTTP side of the server, answering as OpenEnv's FastAPI app does: static routes from
  * pre-serialised strings, stateless `/reset`, `/step`, `/state` on a fresh env each, `POST /mcp`
- * JSON-RPC, 404/405 with `detail`, 422 pydantic bodies, 413 past `maxBodyBytes`, 401 without the token.
+ * JSON-RPC (OpenEnv's dialect and standard MCP, see `answerMcpPost`), 404/405 with `detail`, 422 pydantic bodies, 413 past `maxBodyBytes`, 401 without the token.
  *
  * @example
  * http.createServer(createHttpHandler(ctx));
@@ -65,13 +65,13 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
     const body = parseBody(StepBody, raw, true);
     if (!body.ok) return sendJson(res, 422, JSON.stringify({ detail: body.detail }));
     const { action: input, timeout_s, request_id } = body.value;
-    const action = ctx.definition.action.safeParse(input);
-    if (!action.success) {
-      const detail = toPydanticIssues(action.error.issues, input, { withUrl: true, schema: ctx.definition.action });
+    const parsed = ctx.parseAction(input);
+    if (!parsed.ok) {
+      const detail = toPydanticIssues(parsed.issues, input, { withUrl: true, schema: parsed.schema });
       return sendJson(res, 422, JSON.stringify({ detail }));
     }
     const context = { ...(timeout_s != null && { timeoutS: timeout_s }), ...(request_id != null && { requestId: request_id }) };
-    const outcome = await withFreshEnv(ctx, 'step', (env) => env.step(action.data, context));
+    const outcome = await withFreshEnv(ctx, 'step', (env) => env.step(parsed.action as Record<string, unknown>, context));
     sendJson(res, 200, JSON.stringify(toWireOutcome(outcome)));
   };
 
@@ -83,7 +83,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   const mcp: Handler = async (req, res) => {
     const raw = await bodyOf(req, res);
     if (!raw) return;
-    sendJson(res, 200, JSON.stringify(answerJsonRpcText(raw.toString('utf8'))));
+    await answerMcpPost(ctx, req, res, raw);
   };
 
   const routes = new Map<string, Partial<Record<string, Handler>>>([

@@ -4,5 +4,5 @@ export { serveBuiltin, serveOptionsFromEnv, runServeBuiltin } from './serve-buil
 export { ServeError, UnknownEnvError, PayloadTooLargeError } from '../errors/server-errors.js';
 export type { ServerErrorInfo } from './server-context.js';
 export { buildSchemaResponse, toPydanticJsonSchema } from './schema-response.js';
-export { toPydanticIssues, type PydanticIssueOptions } from './pydantic-issues.js';
-export { builtinEnvs, echoEnv, gridWorldEnv, cartPoleEnv, frozenLakeEnv, frozenLakeDeterministicEnv } from '../envs/index.js';
+export { toPydanticIssues, type PydanticIssueOptions } from '../internal/pydantic-issues.js';
+export { builtinEnvs, echoEnv, echoMcpEnv, gridWorldEnv, cartPoleEnv, frozenLakeEnv, frozenLakeDeterministicEnv } from '../envs/index.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ValidationIssue } from '../protocol/http-messages.js';
 import type { EnvResetOptions } from '../environment/environment.js';
 import { parseJsonLikePython } from './json-decode-error.js';
-import { toPydanticIssues } from './pydantic-issues.js';
+import { toPydanticIssues } from '../internal/pydantic-issues.js';
 
 /**
  * OpenEnv's `ResetRequest` as the server validates it (pydantic accepts `null` for optional fields,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CallToolAction, CallToolObservation } from '../protocol/mcp-messages.js';
+import { toPydanticJsonSchema } from '../internal/pydantic-json-schema.js';
 import type { SchemaResponse } from '../protocol/http-messages.js';
 import { BaseState, OBSERVATION_BASE_FIELDS, type AnyEnvDefinition } from '../environment/environment.js';
 
@@ -14,57 +16,15 @@ type Json = Record<string, unknown>;
  * buildSchemaResponse(gridWorldEnv).action.$defs // { MoveAction: { type: 'string', enum: [...], title: 'MoveAction' } }
  */
 export function buildSchemaResponse(definition: AnyEnvDefinition): SchemaResponse {
-  const observation = toPydanticJsonSchema(definition.observation);
+  const observation = toPydanticJsonSchema(definition.tools ? CallToolObservation : definition.observation);
   const base = toPydanticJsonSchema(z.object({ ...OBSERVATION_BASE_FIELDS, ...definition.observationBaseFields }));
   observation['properties'] = { ...(base['properties'] as Json), ...((observation['properties'] as Json | undefined) ?? {}) };
   return {
-    action: toPydanticJsonSchema(definition.action),
+    // A tool env documents CallToolAction, as OpenEnv does (list_tools is accepted besides it).
+    action: toPydanticJsonSchema(definition.tools ? CallToolAction : definition.action),
     observation,
     state: toPydanticJsonSchema(definition.state ?? BaseState),
   };
 }
 
-/** `z.toJSONSchema` (input side: defaulted fields are optional, as in pydantic) reshaped like pydantic's output. */
-export function toPydanticJsonSchema(schema: z.ZodType): Json {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-  delete json['$schema'];
-  return reshape(json) as Json;
-}
-
-function reshape(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(reshape);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Json = {};
-  for (const [key, value] of Object.entries(node as Json)) out[key] = reshape(value);
-
-  const extra = out['additionalProperties'];
-  if (extra !== null && typeof extra === 'object' && Object.keys(extra).length === 0) out['additionalProperties'] = true;
-  const names = out['propertyNames'] as Json | undefined;
-  if (names && names['type'] === 'string' && Object.keys(names).length === 1) delete out['propertyNames'];
-  if (out['minimum'] === Number.MIN_SAFE_INTEGER) delete out['minimum'];
-  if (out['maximum'] === Number.MAX_SAFE_INTEGER) delete out['maximum'];
-  // pydantic writes Optional[X] as anyOf [X, null], never as a type array.
-  const type = out['type'];
-  if (Array.isArray(type)) {
-    delete out['type'];
-    out['anyOf'] = type.map((t) => ({ type: t }));
-  }
-  const properties = out['properties'];
-  if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
-    for (const [name, prop] of Object.entries(properties as Record<string, Json>)) {
-      if (prop && typeof prop === 'object' && prop['title'] === undefined && prop['$ref'] === undefined) {
-        prop['title'] = pydanticTitle(name);
-      }
-    }
-  }
-  return out;
-}
-
-/** pydantic's default field title: `echoed_message` → `Echoed Message`. */
-function pydanticTitle(name: string): string {
-  return name
-    .split('_')
-    .filter(Boolean)
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
-    .join(' ');
-}
+export { toPydanticJsonSchema };

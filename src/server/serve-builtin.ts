@@ -19,7 +19,7 @@ export async function serveBuiltin(name: string, options: ServeOptions = {}): Pr
 /**
  * Options from the environment, as OpenEnv containers take them: `HOST` (default 127.0.0.1; a
  * container sets 0.0.0.0), `PORT` (default 8000), `MAX_CONCURRENT_ENVS`, `IDLE_TIMEOUT_MS`,
- * `OPENENV_TOKEN`. Throws `ServeError` naming a malformed variable.
+ * `MAX_QUEUED_MESSAGES`, `OPENENV_TOKEN`. Throws `ServeError` naming a malformed variable.
  *
  * @example
  * serveOptionsFromEnv({ PORT: '9000', MAX_CONCURRENT_ENVS: '4' }) // { host: '127.0.0.1', port: 9000, maxSessions: 4 }
@@ -36,6 +36,8 @@ export function serveOptionsFromEnv(env: NodeJS.ProcessEnv): ServeOptions {
   if (maxSessions !== undefined) options.maxSessions = maxSessions;
   const idle = int('IDLE_TIMEOUT_MS');
   if (idle !== undefined) options.idleTimeoutMs = idle;
+  const queued = int('MAX_QUEUED_MESSAGES');
+  if (queued !== undefined) options.maxQueuedMessages = queued;
   if (env['OPENENV_TOKEN']) options.token = env['OPENENV_TOKEN'];
   return options;
 }

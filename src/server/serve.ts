@@ -11,13 +11,17 @@ import { buildSchemaResponse } from './schema-response.js';
 import type { ServerContext, ServerErrorInfo } from './server-context.js';
 import { ServeError } from '../errors/server-errors.js';
 import { WsSession } from './ws-session.js';
+import { actionParserFor } from './action-parser.js';
+import { buildToolCatalog } from '../environment/tool-catalog.js';
+import { createMcpHttpBackend } from './mcp-http-backend.js';
+import { capacityMessage, createSessionSlots } from './session-slots.js';
 
 export interface ServeOptions {
   /** Interface to bind. Default `127.0.0.1` (loopback only); containers pass `0.0.0.0`. */
   host?: string;
   /** Default 0: the OS picks a free port (read it from `RunningServer.port`). */
   port?: number;
-  /** Concurrent `/ws` sessions; one more gets CAPACITY_REACHED. Default 1, as OpenEnv. */
+  /** Concurrent `/ws` sessions (and `openenv/session/create` sessions of tool envs); one more gets CAPACITY_REACHED (-32000). Default 1, as OpenEnv. */
   maxSessions?: number;
   /** Close a `/ws` session after this many ms without a message (SESSION_ERROR frame, then 1000). Default: never. */
   idleTimeoutMs?: number;
@@ -27,6 +31,14 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest `/ws` message; larger closes the socket with 1009. Default 16 MiB (uvicorn's). */
   maxMessageBytes?: number;
+  /**
+   * Messages one `/ws` socket may have waiting (received, not yet answered: queued behind a slow
+   * step, `mcp` calls still running, or replies the client has not read yet, beyond what the
+   * kernel buffers). One more gets a SESSION_ERROR frame (`max_queued`) and
+   * the socket is closed with 1008 (policy violation): a client flooding the socket cannot grow
+   * the server's memory. Default 1024.
+   */
+  maxQueuedMessages?: number;
   /** `/ws` ping interval, as real servers ping every 20 s. Default 20 000; 0 disables. */
   pingIntervalMs?: number;
   /** How long `close()` waits for clients to acknowledge the close frame before cutting them. Default 2000. */
@@ -54,6 +66,7 @@ const OptionsSchema = z.object({
   token: z.string().min(1, 'token must not be empty').optional(),
   maxBodyBytes: z.int().min(1).default(MiB),
   maxMessageBytes: z.int().min(1).default(16 * MiB),
+  maxQueuedMessages: z.int().min(1).default(1024),
   pingIntervalMs: z.int().min(0).default(20_000),
   closeTimeoutMs: z.int().min(0).default(2000),
 });
@@ -61,7 +74,10 @@ const OptionsSchema = z.object({
 /**
  * Serves an env over the current OpenEnv protocol (generation H): `/health`, `/metadata`, `/schema`,
  * `/openapi.json`, stateless `POST /reset`, `POST /step`, `GET /state`, `POST /mcp`, and the stateful
- * `WS /ws` (one env instance per socket). Rejects with `ServeError` on bad options or a busy port.
+ * `WS /ws` (one env instance per socket). A tool env (`defineToolEnv`) also answers the
+ * `list_tools`/`call_tool` step actions, JSON-RPC tool calls over `POST /mcp` and the WS `mcp`
+ * message, and standard MCP (Streamable HTTP) on `/mcp`. Rejects with `ServeError` on bad options
+ * or a busy port.
  *
  * @example
  * const server = await serve(gridWorldEnv, { maxSessions: 4 });
@@ -82,14 +98,20 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
   }
 
   let schemaJson: string;
+  let tools: ServerContext['tools'];
   try {
     schemaJson = JSON.stringify(buildSchemaResponse(definition));
+    tools = definition.tools ? [...buildToolCatalog(definition.tools).values()].map(({ wrapResult: _w, ...d }) => d) : undefined;
   } catch (err) {
     throw new ServeError(`Cannot build the JSON Schema of ${definition.name}`, { env: definition.name }, { cause: err });
   }
   const title = definition.title ?? definition.name;
-  const ctx: ServerContext = {
+  const slots = createSessionSlots(opts.maxSessions);
+  const base: Omit<ServerContext, 'mcpBackend'> = {
     definition,
+    parseAction: actionParserFor(definition),
+    tools,
+    serverInfo: { name: definition.name, version: definition.version ?? '1.0.0' },
     schemaJson,
     metadataJson: JSON.stringify({
       name: title,
@@ -111,8 +133,10 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     },
   };
 
+  const mcpBackend = tools ? createMcpHttpBackend(base, slots, opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}) : undefined;
+  const ctx: ServerContext = { ...base, mcpBackend };
+
   const sessions = new Map<WebSocket, WsSession>();
-  let active = 0;
   let closing: Promise<void> | undefined;
 
   const http = createServer(createHttpHandler(ctx));
@@ -123,15 +147,15 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
       socket.close(1001, 'Server shutting down');
       return;
     }
-    if (active >= opts.maxSessions) {
+    if (!slots.acquire()) {
       socket.on('error', () => undefined);
       socket.send(
         JSON.stringify({
           type: 'error',
           data: {
-            message: `Server at capacity: ${active}/${opts.maxSessions} sessions active. Cannot accept new connections.`,
+            message: capacityMessage(slots),
             code: 'CAPACITY_REACHED',
-            active_sessions: active,
+            active_sessions: slots.active(),
             max_sessions: opts.maxSessions,
           },
         }),
@@ -139,12 +163,12 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
       socket.close(1000, '');
       return;
     }
-    active++;
     const session = new WsSession(socket, ctx, {
       ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
       pingIntervalMs: opts.pingIntervalMs,
+      maxQueuedMessages: opts.maxQueuedMessages,
       onEnd: () => {
-        active--;
+        slots.release();
         sessions.delete(socket);
       },
     });
@@ -183,6 +207,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
         else if (socket.readyState === socket.OPEN) socket.close(1001, 'Server shutting down');
       }
       await Promise.all(sockets.map((socket) => closedWithin(socket, opts.closeTimeoutMs)));
+      await mcpBackend?.closeAll();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -192,7 +217,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     return closing;
   };
 
-  return { url: `http://${urlHost(opts.host)}:${port}`, port, activeSessions: () => active, close };
+  return { url: `http://${urlHost(opts.host)}:${port}`, port, activeSessions: () => slots.active(), close };
 }
 
 /** Resolves once the socket has closed, terminating it if the peer does not answer in time. */

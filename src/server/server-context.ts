@@ -1,9 +1,12 @@
 import type { AnyEnvDefinition, Environment, MaybePromise } from '../environment/environment.js';
+import type { ToolDescriptor } from '../environment/tools.js';
+import type { ParsedAction } from './action-parser.js';
+import type { JsonRpcToolBackend } from './json-rpc.js';
 
 /** Where an env error happened, for `ServeOptions.onError`. */
 export interface ServerErrorInfo {
-  /** The env method (or `create`) that threw, or `send` when a frame could not be serialised. */
-  operation: 'create' | 'reset' | 'step' | 'state' | 'close' | 'send';
+  /** The env method (or `create`) that threw, `tool` for a JSON-RPC tool call, or `send` when a frame could not be serialised. */
+  operation: 'create' | 'reset' | 'step' | 'state' | 'close' | 'send' | 'tool';
   transport: 'http' | 'ws';
 }
 
@@ -15,6 +18,14 @@ export interface ServerContext {
   readonly metadataJson: string;
   readonly openapiJson: string;
   readonly maxBodyBytes: number;
+  /** Validates a step action (tool envs accept `list_tools` besides their action schema). */
+  parseAction(data: unknown): ParsedAction;
+  /** A tool env's tools, described once; undefined for envs without tools. */
+  readonly tools: readonly ToolDescriptor[] | undefined;
+  /** Where `POST /mcp` tool calls go (fresh envs, `openenv/session/create` sessions); undefined without tools. */
+  readonly mcpBackend: JsonRpcToolBackend | undefined;
+  /** `serverInfo` of a standard MCP `initialize`. */
+  readonly serverInfo: { name: string; version: string };
   isAuthorized(authorization: string | undefined): boolean;
   /** Reports an env failure to the user's `onError` (never throws). */
   report(error: unknown, info: ServerErrorInfo): void;
@@ -28,8 +39,8 @@ export interface ServerContext {
  * const outcome = await withFreshEnv(ctx, (env) => env.reset({}));
  */
 export async function withFreshEnv<T>(
-  ctx: ServerContext,
-  operation: 'reset' | 'step' | 'state',
+  ctx: Pick<ServerContext, 'definition' | 'report'>,
+  operation: 'reset' | 'step' | 'state' | 'tool',
   fn: (env: Environment) => MaybePromise<T>,
 ): Promise<T> {
   let env: Environment;

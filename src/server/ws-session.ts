@@ -10,9 +10,10 @@ import {
   type WsErrorCode,
 } from '../protocol/ws-messages.js';
 import type { Environment, MaybePromise } from '../environment/environment.js';
+import { isToolHost } from '../environment/tools.js';
 import { formatJsonDecodeError, parseJsonLikePython } from './json-decode-error.js';
 import { answerJsonRpc } from './json-rpc.js';
-import { toPydanticIssues } from './pydantic-issues.js';
+import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { ResetBody, toResetOptions } from './request-bodies.js';
 import type { ServerContext } from './server-context.js';
 import { toWireOutcome } from './wire-outcome.js';
@@ -22,12 +23,20 @@ export interface WsSessionOptions {
   idleTimeoutMs?: number;
   /** Ping interval keeping proxies from dropping a quiet socket; 0 disables. */
   pingIntervalMs?: number;
+  /** Messages waiting (queued, running `mcp` calls, unwritten replies) beyond which the socket is closed (1008). Default 1024. */
+  maxQueuedMessages?: number;
   /** Called once when the session is over (socket closed); the env is closed right after. */
   onEnd(): void;
 }
 
 const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
   value !== null && typeof value === 'object' && typeof (value as Promise<T>).then === 'function';
+
+/** The close code when a client outruns the server: 1008, policy violation (RFC 6455). */
+export const QUEUE_OVERFLOW_CLOSE_CODE = 1008;
+const DEFAULT_MAX_QUEUED = 1024;
+/** Replies handed to the socket but not yet written: past this, reading pauses until they drain. */
+const UNWRITTEN_HIGH_WATER = 64;
 
 /** Python's `str()` of a decoded JSON `type` value, as OpenEnv's UNKNOWN_TYPE message prints it. */
 function typeLabel(type: unknown): string {
@@ -49,6 +58,11 @@ function typeLabel(type: unknown): string {
 export class WsSession {
   private env: Environment | undefined;
   private readonly queue: RawData[] = [];
+  /** `mcp` calls whose answer is still being computed (they run beside the FIFO, answered by id). */
+  private mcpRunning = 0;
+  /** Frames given to `socket.send` whose write callback has not run (the client is not reading). */
+  private unwritten = 0;
+  private readonly maxQueued: number;
   private busy = true; // until the factory has produced the env
   private ended = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -59,7 +73,13 @@ export class WsSession {
     private readonly ctx: ServerContext,
     private readonly options: WsSessionOptions,
   ) {
+    this.maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED;
     socket.on('message', (data) => {
+      if (this.ended) return;
+      if (this.waiting() >= this.maxQueued) {
+        this.overflow();
+        return;
+      }
       this.queue.push(data);
       if (!this.busy) this.drain();
     });
@@ -80,6 +100,24 @@ export class WsSession {
       }, options.pingIntervalMs);
     }
     this.start();
+  }
+
+  /**
+   * The client sent more than `maxQueuedMessages` unanswered messages: one SESSION_ERROR frame
+   * saying so (`max_queued`), then close 1008. What was queued is dropped unanswered.
+   */
+  /** Messages received and not fully answered: queued, `mcp` calls running, replies not yet written out. */
+  private waiting(): number {
+    return this.queue.length + this.mcpRunning + this.unwritten;
+  }
+
+  private overflow(): void {
+    const waiting = this.waiting();
+    this.queue.length = 0;
+    this.sendError('SESSION_ERROR', `Too many messages waiting (${waiting} >= ${this.maxQueued}): the client sends faster than the session answers`, {
+      max_queued: this.maxQueued,
+    });
+    this.close(QUEUE_OVERFLOW_CLOSE_CODE, 'message queue full');
   }
 
   /** Server shutdown: close with 1001 (going away). */
@@ -168,11 +206,12 @@ export class WsSession {
       case 'step': {
         const envelope = WsStepMessage.safeParse(message);
         if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
-        const action = this.ctx.definition.action.safeParse(envelope.data.data);
-        if (!action.success) {
-          return this.invalid(toPydanticIssues(action.error.issues, envelope.data.data, { withUrl: true, schema: this.ctx.definition.action }));
+        const parsed = this.ctx.parseAction(envelope.data.data);
+        if (!parsed.ok) {
+          return this.invalid(toPydanticIssues(parsed.issues, envelope.data.data, { withUrl: true, schema: parsed.schema }));
         }
-        return this.run('step', () => env.step(action.data), (outcome) => ({ type: 'observation', data: toWireOutcome(outcome) }));
+        const action = parsed.action as Record<string, unknown>;
+        return this.run('step', () => env.step(action), (outcome) => ({ type: 'observation', data: toWireOutcome(outcome) }));
       }
       case 'reset': {
         const envelope = WsResetMessage.safeParse(message);
@@ -197,12 +236,38 @@ export class WsSession {
       case 'mcp': {
         const envelope = WsMcpMessage.safeParse(message);
         if (!envelope.success) return this.invalid(toPydanticIssues(envelope.error.issues, message, { withUrl: true }));
-        this.send({ type: 'mcp', data: answerJsonRpc(envelope.data.data) });
+        this.answerMcp(envelope.data.data, env);
         return undefined;
       }
       default:
         return this.sendError('UNKNOWN_TYPE', `Unknown message type: ${typeLabel(type)}`);
     }
+  }
+
+  /**
+   * A JSON-RPC request over `/ws`. It does not wait in the FIFO: a tool env answers `tools/call`
+   * on this socket's env as soon as the handler is done, so several calls run at once and their
+   * answers may overtake each other (the client matches them by id). Not a step: no step count,
+   * no reward. Envs without tools answer "Environment does not support MCP" (-32603).
+   */
+  private answerMcp(request: unknown, env: Environment): void {
+    const host = this.ctx.tools && isToolHost(env) ? env : undefined;
+    const answer = answerJsonRpc(request, host ? { tools: { list: () => host.describeTools(), call: (name, args) => host.invokeTool(name, args) } } : {});
+    if (!isPromise(answer)) {
+      if (answer) this.send({ type: 'mcp', data: answer });
+      return;
+    }
+    this.mcpRunning++;
+    answer.then(
+      (value) => {
+        this.mcpRunning--;
+        if (value && !this.ended) this.send({ type: 'mcp', data: value });
+      },
+      (err: unknown) => {
+        this.mcpRunning--;
+        this.ctx.report(err, { operation: 'tool', transport: 'ws' });
+      },
+    );
   }
 
   /** Calls the env; a throw or rejection becomes EXECUTION_ERROR (the socket stays open). */
@@ -230,9 +295,25 @@ export class WsSession {
       this.ctx.report(err, { operation, transport: 'ws' });
       return this.sendError('EXECUTION_ERROR', messageOf(err));
     }
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text);
+    this.write(text);
     return undefined;
   }
+
+  /**
+   * Sends a frame; while too many are unwritten (a client that does not read its replies) the
+   * socket stops reading, so TCP pushes back on the client instead of our memory growing.
+   */
+  private write(text: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.unwritten++;
+    if (this.unwritten === UNWRITTEN_HIGH_WATER) this.socket.pause();
+    this.socket.send(text, this.written);
+  }
+
+  private readonly written = (): void => {
+    this.unwritten--;
+    if (this.unwritten === UNWRITTEN_HIGH_WATER / 2 && this.socket.isPaused) this.socket.resume();
+  };
 
   private invalid(errors: unknown[]): undefined {
     return this.sendError('VALIDATION_ERROR', 'Invalid message', { errors });
@@ -244,7 +325,7 @@ export class WsSession {
   }
 
   private send(frame: unknown): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+    this.write(JSON.stringify(frame));
   }
 
   /** A session-ending error: the frame, then close 1000 (what OpenEnv does for its fatal codes). */

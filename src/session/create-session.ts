@@ -1,4 +1,7 @@
 import { catchError, concatMap, Observable, throwError } from 'rxjs';
+import { checkToolArguments, createToolApi } from '../tools/tool-api.js';
+import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
+import { isRecord } from '../internal/is-record.js';
 import type { z } from 'zod';
 import { ActionValidationError, ResponseValidationError } from '../errors/protocol-errors.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
@@ -17,7 +20,7 @@ export interface SessionOptions {
 }
 
 /** An `EnvSession` plus what its owner (`defineEnv`) needs to run and end it. */
-export interface ManagedEnvSession<A, O, S> extends EnvSession<A, O, S> {
+export interface ManagedEnvSession<A, O, S, T extends ToolSchemas = AnyToolSchemas> extends EnvSession<A, O, S, T> {
   /** `transport.failure$` with the session's context added to its error. */
   readonly failure$: Observable<never>;
   /** True once `close()` ran: every later call errors with `SessionStateError`. */
@@ -44,11 +47,11 @@ const identity = <T>(value: T): T => value;
  * const session = createSession(transport, { name: 'echo', action: z.object({ message: z.string() }) });
  * session.reset({ seed: 1 }).pipe(concatMap(() => session.step({ message: 'hi' }))).subscribe(console.log);
  */
-export function createSession<A, O, S>(
+export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
   transport: Transport,
   spec: EnvSpec<A, O, S>,
   options: SessionOptions = {},
-): ManagedEnvSession<A, O, S> {
+): ManagedEnvSession<A, O, S, T> {
   const validateResponses = options.validateResponses ?? true;
   // Episode position, for error context: 0 is the reset, 1 the first step.
   let stepIndex = 0;
@@ -134,7 +137,34 @@ export function createSession<A, O, S>(
     return wire.data;
   }
 
-  const session: ManagedEnvSession<A, O, S> = {
+  const declaredTools = typeof spec.tools === 'object' ? spec.tools : undefined;
+  const tools = createToolApi<T>({
+    env: spec.name,
+    tools: spec.tools,
+    // A tool step is an episode step: it moves stepIndex like `step()`, even when the tool failed.
+    step: (action, project) =>
+      request(
+        'step',
+        () => transport.step(action),
+        (wire, ctx) => {
+          stepIndex += 1;
+          return project(wire, ctx);
+        },
+        () => ({ index: stepIndex + 1, episode: episodeId }),
+      ),
+    mcp: (method, params, project) =>
+      request(
+        'mcp',
+        (ctx) => {
+          if (!transport.mcp) throw new SessionStateError(`The ${transport.kind} transport of env ${spec.name} cannot send JSON-RPC (mcp)`, ctx);
+          return transport.mcp(method, params);
+        },
+        project,
+      ),
+  });
+
+  const session: ManagedEnvSession<A, O, S, T> = {
+    ...tools,
     name: spec.name,
     url: transport.url,
     transport: transport.kind,
@@ -169,7 +199,10 @@ export function createSession<A, O, S>(
         (ctx) => {
           // Validate before sending: a bad action must never reach the server.
           let value: unknown = action;
-          if (spec.action) {
+          if (declaredTools && isRecord(action) && action['type'] === 'call_tool' && typeof action['tool_name'] === 'string') {
+            // A tool call from a policy or `steps()`: its arguments are checked like `callTool`'s.
+            value = { ...action, arguments: checkToolArguments(declaredTools, action['tool_name'], action['arguments'] ?? {}, ctx) };
+          } else if (spec.action) {
             const parsed = spec.action.safeParse(action);
             if (!parsed.success) throw new ActionValidationError(parsed.error.issues, action, ctx);
             value = parsed.data;

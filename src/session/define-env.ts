@@ -11,7 +11,8 @@ import { openTransport } from '../transport/open-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
 import { createSession, type SessionOptions } from './create-session.js';
 import { explainConnectionLoss, explainLoss } from './explain-connection-loss.js';
-import type { ActionOf, AnyEnvSpec, EnvSpec, ObservationOf, StateOf, TypedSpec } from './env-spec.js';
+import type { ActionOf, AnyEnvSpec, EnvSpec, ObservationOf, StateOf, ToolsOf, TypedSpec } from './env-spec.js';
+import type { AnyToolSchemas, CallToolStep, ToolArgs, ToolName, ToolSchemas } from '../tools/tool-types.js';
 import type { ConnectOptions, EnvSession } from './types.js';
 
 /** How a definition opens a transport. Injected in tests; `openTransport` otherwise. */
@@ -28,18 +29,26 @@ export interface EnvDependencies {
  * itself; it errors when the connection or the server dies; unsubscribing closes the connection
  * first, then tears the server down.
  */
-export interface EnvDefinition<A, O, S> {
+export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> {
   readonly spec: EnvSpec<A, O, S>;
+  /**
+   * The step action that calls a tool, typed by the declared tools: what a policy returns to call a
+   * tool inside `episode()` (the session checks the arguments before sending, as `callTool` does).
+   *
+   * @example
+   * Echo.connect(url).pipe(switchMap((env) => env.episode(() => Echo.toolCall('echo_message', { message: 'hi' }), { maxSteps: 3 })));
+   */
+  toolCall<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>): CallToolStep<K, ToolArgs<T, K>>;
   /** A server that already runs at `url` (`http://...`; the WS URL is derived). */
-  connect(url: string, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
+  connect(url: string, options?: ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /**
    * A server started by a runtime: its teardown runs after the transport closed; its `failure$`
    * fails the session. A connection lost because the server died is reported as the runtime's
    * error (`ServerExitedError`: exit code, log tail), waiting up to `EXIT_EXPLANATION_GRACE_MS` for it.
    */
-  fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S>>;
+  fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /** A transport you supply (tests inject fakes here). The session closes it on unsubscribe. */
-  fromTransport(transport$: Observable<Transport>, options?: SessionOptions): Observable<EnvSession<A, O, S>>;
+  fromTransport(transport$: Observable<Transport>, options?: SessionOptions): Observable<EnvSession<A, O, S, T>>;
   /**
    * A Docker container of `image`, started on subscribe and stopped and removed on unsubscribe
    * (also on error, and when the process dies: see `reapOrphans`). Port 8000 is published on
@@ -50,7 +59,7 @@ export interface EnvDefinition<A, O, S> {
    *   .pipe(switchMap((env) => env.episode(policy)))
    *   .subscribe(console.log);
    */
-  fromDockerImage(image: string, options?: DockerEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
+  fromDockerImage(image: string, options?: DockerEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /**
    * A local server process (`uvicorn ...`, `node ...`), started on subscribe, SIGTERM then SIGKILL
    * on unsubscribe. `{port}` in `args` is replaced by a free port.
@@ -58,7 +67,7 @@ export interface EnvDefinition<A, O, S> {
    * @example
    * Echo.fromProcess('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
    */
-  fromProcess(command: string, args?: string[], options?: ProcessEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
+  fromProcess(command: string, args?: string[], options?: ProcessEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /**
    * A Docker Swarm service of `image` with one task, created on subscribe and removed on
    * unsubscribe (also on error; `reapOrphans` removes what a dead process left). The session is
@@ -72,7 +81,7 @@ export interface EnvDefinition<A, O, S> {
    *   .pipe(switchMap((env) => env.episode(policy)))
    *   .subscribe(console.log);
    */
-  fromSwarmService(image: string, options?: SwarmEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S>>;
+  fromSwarmService(image: string, options?: SwarmEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
 }
 
 /**
@@ -91,19 +100,19 @@ export interface EnvDefinition<A, O, S> {
 export function defineEnv<const T extends AnyEnvSpec>(
   spec: T,
   dependencies: EnvDependencies = {},
-): EnvDefinition<ActionOf<T>, ObservationOf<T>, StateOf<T>> {
+): EnvDefinition<ActionOf<T>, ObservationOf<T>, StateOf<T>, ToolsOf<T>> {
   // The schemas' output types are exactly what TypedSpec names; TS cannot see through the generic.
-  return defineTypedEnv(spec as unknown as TypedSpec<T>, dependencies);
+  return defineTypedEnv<ActionOf<T>, ObservationOf<T>, StateOf<T>, ToolsOf<T>>(spec as unknown as TypedSpec<T>, dependencies);
 }
 
 const withEnv = (error: unknown, context: ErrorContext): unknown =>
   error instanceof OpenEnvError ? error.addContext(context) : error;
 
-function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDependencies): EnvDefinition<A, O, S> {
+function defineTypedEnv<A, O, S, T extends ToolSchemas>(spec: EnvSpec<A, O, S>, dependencies: EnvDependencies): EnvDefinition<A, O, S, T> {
   const open = dependencies.openTransport ?? openTransport;
 
-  const fromTransport = (transport$: Observable<Transport>, options: SessionOptions = {}): Observable<EnvSession<A, O, S>> =>
-    new Observable<EnvSession<A, O, S>>((subscriber) => {
+  const fromTransport = (transport$: Observable<Transport>, options: SessionOptions = {}): Observable<EnvSession<A, O, S, T>> =>
+    new Observable<EnvSession<A, O, S, T>>((subscriber) => {
       let sessionSub: Subscription | undefined;
       const transportSub = transport$
         .pipe(
@@ -113,7 +122,7 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
         .subscribe({
           next: (transport) => {
             sessionSub?.unsubscribe();
-            const session = createSession(transport, spec, options);
+            const session = createSession<A, O, S, T>(transport, spec, options);
             // The session closes its transport on teardown; its failure$ ends the stream with an error.
             sessionSub = session.failure$.subscribe({ error: (error: unknown) => subscriber.error(error) });
             sessionSub.add(() => session.close());
@@ -129,8 +138,8 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
       };
     });
 
-  const fromEndpoint = (endpoint$: Observable<Endpoint>, options: ConnectOptions = {}): Observable<EnvSession<A, O, S>> =>
-    new Observable<EnvSession<A, O, S>>((subscriber) => {
+  const fromEndpoint = (endpoint$: Observable<Endpoint>, options: ConnectOptions = {}): Observable<EnvSession<A, O, S, T>> =>
+    new Observable<EnvSession<A, O, S, T>>((subscriber) => {
       let sessionSub: Subscription | undefined;
       const endpointSub = endpoint$
         .pipe(
@@ -169,6 +178,7 @@ function defineTypedEnv<A, O, S>(spec: EnvSpec<A, O, S>, dependencies: EnvDepend
 
   return {
     spec,
+    toolCall: (name, args) => ({ type: 'call_tool', tool_name: name, arguments: args }),
     // Deferred so a bad URL errors the Observable (typed, credentials not echoed) instead of throwing here.
     connect: (url, options) => fromEndpoint(defer(() => urlEndpoint(url)), options),
     fromEndpoint,

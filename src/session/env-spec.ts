@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
 
 /** What an env sends and accepts when no schema says otherwise: a plain JSON object. */
 export type JsonObject = Record<string, unknown>;
@@ -26,6 +27,12 @@ export interface EnvSpec<A = JsonObject, O = JsonObject, S = JsonObject> {
   observation?: z.ZodType<O>;
   /** Checked on every `state()` reply (unless `validateResponses: false`). */
   state?: z.ZodType<S>;
+  /**
+   * MCP tools (tool envs): argument schemas by tool name (or `{ input, result }`), which type
+   * `callTool` and check arguments before sending; or `'discover'` to check against the server's
+   * own `tools/list`. Absent: any tool name, arguments unchecked.
+   */
+  tools?: ToolSchemas | 'discover';
 }
 
 /** The loosest spec `defineEnv` accepts; the helpers below read the types back out of it. */
@@ -35,6 +42,7 @@ export interface AnyEnvSpec {
   action?: z.ZodType;
   observation?: z.ZodType;
   state?: z.ZodType;
+  tools?: ToolSchemas | 'discover';
 }
 
 // Optional on purpose: works for spec literals (schema present or absent) and for `EnvSpec<A, O, S>`.
@@ -57,6 +65,16 @@ export type ActionOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'action'
 export type ObservationOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'observation'> : SchemaOutput<T, 'observation'>;
 /** The state type of a spec or definition (`JsonObject` without a schema). */
 export type StateOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'state'> : SchemaOutput<T, 'state'>;
+
+/**
+ * The declared tools of a spec or definition (`AnyToolSchemas`, i.e. any name, when undeclared).
+ *
+ * @example
+ * const Echo = defineEnv({ name: 'echo', tools: { echo_message: z.object({ message: z.string() }) } });
+ * type Tools = ToolsOf<typeof Echo>; // { echo_message: ZodObject<...> }
+ */
+export type ToolsOf<T> = T extends { spec: infer S } ? DeclaredTools<S> : DeclaredTools<T>;
+type DeclaredTools<T> = T extends { tools?: infer X } ? (NonNullable<X> extends ToolSchemas ? NonNullable<X> : AnyToolSchemas) : AnyToolSchemas;
 
 /** The typed `EnvSpec` a loose spec literal stands for. */
 export type TypedSpec<T extends AnyEnvSpec> = EnvSpec<ActionOf<T>, ObservationOf<T>, StateOf<T>>;

@@ -38,7 +38,9 @@ export function explainLoss<T>(serverFailure$: Observable<never>, graceMs = EXIT
  */
 export function explainConnectionLoss(transport: Transport, serverFailure$: Observable<never>, graceMs = EXIT_EXPLANATION_GRACE_MS): Transport {
   const explain = <T>(source: Observable<T>): Observable<T> => source.pipe(explainLoss<T>(serverFailure$, graceMs));
+  const mcp = transport.mcp?.bind(transport);
   return {
+    ...(mcp && { mcp: (method: string, params?: Record<string, unknown>) => explain(mcp(method, params)) }),
     kind: transport.kind,
     url: transport.url,
     reset: (data) => explain(transport.reset(data)),

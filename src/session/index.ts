@@ -1,5 +1,5 @@
 export type * from './types.js';
-export type { EnvSpec, AnyEnvSpec, JsonObject, ActionOf, ObservationOf, StateOf, TypedSpec } from './env-spec.js';
+export type { EnvSpec, AnyEnvSpec, JsonObject, ActionOf, ObservationOf, StateOf, ToolsOf, TypedSpec } from './env-spec.js';
 export { JsonObjectSchema } from './env-spec.js';
 export { createSession, type SessionOptions, type ManagedEnvSession } from './create-session.js';
 export { defineEnv, type EnvDefinition, type EnvDependencies, type OpenTransport } from './define-env.js';

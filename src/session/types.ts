@@ -1,6 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protocol/http-messages.js';
 import type { TransportKind, TransportOptions } from '../transport/transport.js';
+import type { SessionTools } from '../tools/tool-api.js';
+import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
 
 /**
  * One answer from the env. `reward` is normalised to `number | null` (booleans become 1/0).
@@ -61,8 +63,12 @@ export interface EpisodesOptions extends Omit<EpisodeOptions, 'episodeId'> {
   seed?: number;
 }
 
-/** A live connection to one env. All methods are cold: nothing is sent until subscribed. */
-export interface EnvSession<A = Record<string, unknown>, O = Record<string, unknown>, S = Record<string, unknown>> {
+/**
+ * A live connection to one env. All methods are cold: nothing is sent until subscribed. The tool
+ * methods (`listTools`, `callTool`, `mcp`, `mcpSession`) are typed by the declared tools `T`.
+ */
+export interface EnvSession<A = Record<string, unknown>, O = Record<string, unknown>, S = Record<string, unknown>, T extends ToolSchemas = AnyToolSchemas>
+  extends SessionTools<T> {
   readonly name: string;
   readonly url: string;
   readonly transport: TransportKind;

@@ -1,4 +1,5 @@
-import { Observable, concatMap, defer, of } from 'rxjs';
+import { Observable, concatMap, defer, map, of, throwError } from 'rxjs';
+import { createToolApi } from '../tools/tool-api.js';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protocol/http-messages.js';
@@ -131,7 +132,16 @@ export function fakeSession<A = Record<string, unknown>, O = Record<string, unkn
     return marbles;
   };
 
+  // Tool calls are steps (answered by the step marbles); a fake has no JSON-RPC.
+  const tools = createToolApi({
+    env: name,
+    tools: undefined,
+    step: (action, project) => session.step(action as A).pipe(map((result) => project(result, { env: name, request: 'step' }))),
+    mcp: () => throwError(() => new SessionStateError('fakeSession answers no JSON-RPC (mcp): call tools via steps', { env: name, request: 'mcp' })),
+  });
+
   const session: FakeSession<A, O, S> = {
+    ...tools,
     name,
     url: 'fake://session',
     transport: 'ws',

@@ -2,6 +2,7 @@ import { asyncScheduler, defer, finalize, NEVER, throwError, type Observable } f
 import { ConnectionClosedError } from '../errors/connection-errors.js';
 import { OpenEnvError } from '../errors/openenv-error.js';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
+import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import type {
   Transport,
   TransportKind,
@@ -18,6 +19,8 @@ export interface FakeTransportAnswers {
   health?: () => Observable<HealthResponse>;
   schema?: () => Observable<SchemaResponse>;
   metadata?: () => Observable<MetadataResponse>;
+  /** JSON-RPC over the fake: answer with `cold('--r|', { r: { jsonrpc: '2.0', id: 1, result: {...} } })`. */
+  mcp?: (method: string, params: Record<string, unknown> | undefined) => Observable<JsonRpcResponseMessage>;
   /** Default `NEVER` (the connection never dies). Pass `cold('---#', {}, error)` to kill it. */
   failure$?: Observable<never>;
   kind?: TransportKind;
@@ -26,8 +29,8 @@ export interface FakeTransportAnswers {
 
 /** One request that reached the fake, recorded when it was subscribed (i.e. "sent"). */
 export interface FakeRequest {
-  type: 'reset' | 'step' | 'state' | 'health' | 'schema' | 'metadata';
-  /** The reset data or the step action, as the session handed it to the transport. */
+  type: 'reset' | 'step' | 'state' | 'health' | 'schema' | 'metadata' | 'mcp';
+  /** The reset data, the step action or `{method, params}` of an mcp request, as the session handed it over. */
   body?: WireResetData | Record<string, unknown>;
   options?: WireStepOptions;
   /** Scheduler time when it was sent (virtual frames inside `TestScheduler.run`). */
@@ -100,6 +103,7 @@ export function fakeTransport(answers: FakeTransportAnswers = {}): FakeTransport
     health: () => answer({ type: 'health' }, answers.health),
     schema: () => answer({ type: 'schema' }, answers.schema),
     metadata: () => answer({ type: 'metadata' }, answers.metadata),
+    mcp: (method, params) => answer({ type: 'mcp', body: { method, params } }, answers.mcp?.bind(null, method, params)),
     failure$: answers.failure$ ?? NEVER,
     close: () => {
       closeCalls += 1;

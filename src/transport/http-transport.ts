@@ -6,6 +6,7 @@ import { createFifoGate } from './fifo-gate.js';
 import { createHttpClient } from './http-client.js';
 import { stepResponseFast } from './step-response-fast.js';
 import { httpInfo } from './http-info.js';
+import { httpMcp } from './http-mcp.js';
 import type { Transport, TransportOptions, WireResetData, WireStepOptions, WireStepResult } from './transport.js';
 import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
 
@@ -52,6 +53,7 @@ export function openHttpTransport(url: string, options?: TransportOptions): Obse
       health: info.health,
       schema: info.schema,
       metadata: info.metadata,
+      mcp: httpMcp(client),
       // HTTP has no connection that could die between requests: each request reports its own failure.
       failure$: NEVER,
       close: () => client.close(),

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
+import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 
 export type TransportKind = 'ws' | 'http';
 
@@ -38,6 +39,13 @@ export interface Transport {
   /** Generation B+ only; generation A answers 404 (an `HttpStatusError`). */
   schema(): Observable<SchemaResponse>;
   metadata(): Observable<MetadataResponse>;
+  /**
+   * A JSON-RPC request (generation H): over WS a `mcp` message, several outstanding at once and
+   * matched by id; over HTTP a stateless `POST /mcp`. Emits the JSON-RPC response, `result` or
+   * `error` alike (an error object is an answer, not a transport failure). Optional: transports
+   * written before MCP (and test fakes) may lack it.
+   */
+  mcp?(method: string, params?: Record<string, unknown>): Observable<JsonRpcResponseMessage>;
   /**
    * Errors when the connection dies on its own (server closed the socket, capacity refusal,
    * socket discarded after a reply timeout); never emits a value, never completes.

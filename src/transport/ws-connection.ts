@@ -13,6 +13,8 @@ import {
 import type { StateResponse } from '../protocol/http-messages.js';
 import { normalizeReward } from '../protocol/reward.js';
 import { WS_FATAL_ERROR_CODES, WsServerMessage, type WsErrorCode, type WsErrorData } from '../protocol/ws-messages.js';
+import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
+import { isRecord } from '../internal/is-record.js';
 import { notJsonError, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
 import { observationFrameFast } from './step-response-fast.js';
@@ -26,9 +28,13 @@ type RequestName = NonNullable<ErrorContext['request']>;
 
 /** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
 interface Pending {
-  request: WsRequestName;
+  request: WsRequestName | 'mcp';
   frame: string;
   subscriber: Subscriber<never> | null;
+  /** Set on `mcp` requests: the JSON-RPC id their reply is matched by. */
+  mcpId?: number;
+  /** `mcp` requests: `performance.now()` by which the reply is due. */
+  deadline?: number;
 }
 
 const CLOSE_FRAME = '{"type":"close"}';
@@ -45,6 +51,14 @@ function serverError(data: WsErrorData, context: ErrorContext): ServerError {
  * arrives (and is dropped), so the socket stays in sync. Anything that desynchronises the socket
  * (reply timeout, protocol violation, fatal error frame, server close) discards it: the pending
  * request and `failure$` error, every later call errors at once.
+ *
+ * `mcp` requests carry JSON-RPC ids: consecutive ones go out together and their `mcp` replies are
+ * matched by id, in any order; a reply whose id is not outstanding is a protocol error (never
+ * handed to another caller). An `error` frame has no id, so the two kinds never overlap on the
+ * wire: an `mcp` request waits while a reset/step/state is in flight, and a reset/step/state waits
+ * until every outstanding `mcp` request was answered. An `error` frame that arrives while only
+ * `mcp` requests are outstanding answers the oldest of them (servers answer error frames in
+ * arrival order: a generation-B server answers each `mcp` with UNKNOWN_TYPE).
  */
 export class WsConnection {
   readonly failure$: Observable<never>;
@@ -60,6 +74,9 @@ export class WsConnection {
   /** A request has been sent: from then on an event with nothing in flight is not "during connect". */
   private used = false;
   private readonly watchers = new Set<Subscriber<never>>();
+  /** `mcp` requests on the wire by JSON-RPC id, oldest first (Map keeps insertion order). */
+  private readonly mcpOutstanding = new Map<number, Pending>();
+  private nextMcpId = 1;
 
   constructor(
     private readonly socket: WebSocket,
@@ -90,6 +107,33 @@ export class WsConnection {
     return this.call('state', 'state', undefined);
   }
 
+  /**
+   * A JSON-RPC request in a WS `mcp` envelope; emits the JSON-RPC response (`result` or `error`)
+   * whose id matches. Several may be outstanding at once (see the class comment).
+   */
+  mcp(method: string, params?: Record<string, unknown>): Observable<JsonRpcResponseMessage> {
+    return new Observable<JsonRpcResponseMessage>((subscriber) => {
+      if (this.dead) return subscriber.error(this.dead('mcp'));
+      const id = this.nextMcpId++;
+      let frame: string;
+      try {
+        frame = JSON.stringify({ type: 'mcp', data: params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id } });
+      } catch (cause) {
+        return subscriber.error(new ProtocolError(`Cannot serialise the mcp ${method} params as JSON`, undefined, this.context('mcp'), { cause }));
+      }
+      const pending: Pending = { request: 'mcp', frame, subscriber: subscriber as Subscriber<never>, mcpId: id };
+      if (this.inflight === null && this.queue.length === 0) this.sendMcp(pending);
+      else this.queue.push(pending);
+      return () => {
+        if (pending.subscriber === null) return;
+        pending.subscriber = null;
+        // Sent: stays outstanding so its late reply is recognised and dropped.
+        const queued = this.queue.indexOf(pending);
+        if (queued >= 0) this.queue.splice(queued, 1);
+      };
+    });
+  }
+
   /** Idempotent. Sends `{"type":"close"}` if open, then closes; pending requests get `ConnectionClosedError`. */
   close(): void {
     if (this.closedByUser) return;
@@ -116,7 +160,7 @@ export class WsConnection {
         return subscriber.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
       }
       const pending: Pending = { request, frame, subscriber: subscriber as Subscriber<never> };
-      if (this.inflight === null && this.queue.length === 0) this.send(pending);
+      if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
       else this.queue.push(pending);
       return () => {
         if (pending.subscriber === null) return;
@@ -125,6 +169,29 @@ export class WsConnection {
         if (this.inflight !== pending) this.queue.splice(this.queue.indexOf(pending), 1);
       };
     });
+  }
+
+  private sendMcp(pending: Pending): void {
+    this.mcpOutstanding.set(pending.mcpId!, pending);
+    this.used = true;
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(pending.frame);
+    pending.deadline = performance.now() + this.replyTimeoutMs;
+    this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
+  }
+
+  /** Sends what waits, in arrival order: `mcp` requests together, a reset/step/state alone. */
+  private pump(): void {
+    while (!this.dead && this.inflight === null && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.mcpId === undefined) {
+        if (this.mcpOutstanding.size > 0) return;
+        this.queue.shift();
+        this.send(head);
+        return;
+      }
+      this.queue.shift();
+      this.sendMcp(head);
+    }
   }
 
   private send(pending: Pending): void {
@@ -141,7 +208,7 @@ export class WsConnection {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
     const pending = this.inflight;
-    const request = pending?.request ?? this.idleRequest();
+    const request = pending?.request ?? this.currentRequest();
     if (isBinary) return this.failProtocol(new ProtocolError('The server sent a binary frame', undefined, this.context(request)));
     const text = data.toString();
     let json: unknown;
@@ -155,6 +222,7 @@ export class WsConnection {
       const body = observationFrameFast(json);
       if (body) return this.answer(pending, { observation: body.observation, reward: normalizeReward(body.reward), done: body.done }, false);
     }
+    if (isRecord(json) && json['type'] === 'mcp') return this.onMcpReply(json['data'], text);
     const parsed = WsServerMessage.safeParse(json);
     if (!parsed.success) return this.failProtocol(shapeError('WS frame', parsed.error, text, this.context(request)));
     const frame = parsed.data;
@@ -167,6 +235,8 @@ export class WsConnection {
         return this.fail(error, (later) => serverError(errorData, this.context(later)));
       }
       if (pending) return this.answer(pending, serverError(errorData, this.context(request)), true);
+      const oldest = this.mcpOutstanding.values().next().value;
+      if (oldest) return this.answerMcp(oldest, serverError(errorData, this.context('mcp')), true);
     } else if (pending) {
       if (frame.type === 'observation' && pending.request !== 'state') {
         const body = frame.data;
@@ -182,8 +252,29 @@ export class WsConnection {
     this.failProtocol(new ProtocolError(`Unsolicited ${frame.type} frame (no request pending)`, text.slice(0, RAW_LIMIT), this.context(request)));
   }
 
+  /** A `mcp` frame: its JSON-RPC response goes to the request with that id, and only to it. */
+  private onMcpReply(data: unknown, text: string): void {
+    const parsed = JsonRpcResponseMessage.safeParse(data);
+    if (!parsed.success) return this.failProtocol(shapeError('WS mcp frame', parsed.error, text, this.context('mcp')));
+    const id = parsed.data.id;
+    const pending = typeof id === 'number' ? this.mcpOutstanding.get(id) : undefined;
+    if (!pending) {
+      const expected = this.mcpOutstanding.size > 0 ? `outstanding: ${[...this.mcpOutstanding.keys()].join(', ')}` : 'none outstanding';
+      return this.failProtocol(
+        new ProtocolError(`A mcp reply with unknown JSON-RPC id ${JSON.stringify(id)} (${expected})`, text.slice(0, RAW_LIMIT), this.context('mcp')),
+      );
+    }
+    this.answerMcp(pending, parsed.data, false);
+  }
+
+  private answerMcp(pending: Pending, outcome: unknown, isError: boolean): void {
+    this.mcpOutstanding.delete(pending.mcpId!);
+    this.answer(pending, outcome, isError);
+  }
+
+  /** Delivers a reply (dropped if the caller left), then sends what waits. */
   private answer(pending: Pending, outcome: unknown, isError: boolean): void {
-    this.inflight = null;
+    if (this.inflight === pending) this.inflight = null;
     const subscriber = pending.subscriber;
     pending.subscriber = null;
     if (subscriber) {
@@ -194,21 +285,22 @@ export class WsConnection {
       }
     }
     // A request made while emitting queued behind the others: FIFO holds.
-    if (this.inflight === null && !this.dead) {
-      const next = this.queue.shift();
-      if (next) this.send(next);
-    }
+    this.pump();
   }
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.inflight === null || this.dead) return;
-    const remaining = this.deadline - performance.now();
+    if (this.dead) return;
+    // The oldest request on the wire is due first: the FIFO's, or the first outstanding mcp.
+    const mcp = this.mcpOutstanding.values().next().value;
+    const due = this.inflight ?? mcp;
+    if (!due) return;
+    const remaining = (this.inflight ? this.deadline : mcp!.deadline!) - performance.now();
     if (remaining > 0) {
       this.timer = setTimeout(this.onTimer, Math.min(remaining, MAX_TIMER_MS));
       return;
     }
-    const request = this.inflight.request;
+    const request = due.request;
     const error = new TimeoutError(
       'reply',
       this.replyTimeoutMs,
@@ -221,13 +313,13 @@ export class WsConnection {
   private onClose(code: number, reason: string): void {
     if (this.dead) return;
     const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
-    const error = new ConnectionClosedError(message, code, reason, this.context(this.inflight?.request ?? this.idleRequest()));
+    const error = new ConnectionClosedError(message, code, reason, this.context(this.currentRequest()));
     this.fail(error, (later) => new ConnectionClosedError(message, code, reason, this.context(later)));
   }
 
   private onError(error: Error & { code?: string }): void {
     if (this.dead) return;
-    const context = this.context(this.inflight?.request ?? this.idleRequest());
+    const context = this.context(this.currentRequest());
     let typed: OpenEnvError;
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       typed = new ProtocolError(
@@ -274,11 +366,24 @@ export class WsConnection {
       inflight.subscriber = null;
       subscriber?.error(inflightError ?? later(inflight.request));
     }
+    const outstanding = [...this.mcpOutstanding.values()];
+    this.mcpOutstanding.clear();
+    // With no step in flight, the first outstanding mcp gets the error itself (it was waiting for it).
+    for (const [i, pending] of outstanding.entries()) {
+      const subscriber = pending.subscriber;
+      pending.subscriber = null;
+      subscriber?.error(i === 0 && !inflight && inflightError ? inflightError : later(pending.request));
+    }
     for (const pending of queued) {
       const subscriber = pending.subscriber;
       pending.subscriber = null;
       subscriber?.error(later(pending.request));
     }
+  }
+
+  /** The request an event belongs to: the FIFO's, else `mcp` while replies are outstanding. */
+  private currentRequest(): RequestName | undefined {
+    return this.inflight?.request ?? (this.mcpOutstanding.size > 0 ? 'mcp' : this.idleRequest());
   }
 
   /** What an event with no request in flight belongs to: the opening, until a request was sent. */

@@ -49,6 +49,7 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
         reset: (data) => open.reset(data),
         step: (action) => open.step(action),
         state: () => open.state(),
+        mcp: (method, params) => open.mcp(method, params),
         health: info.health,
         schema: info.schema,
         metadata: info.metadata,

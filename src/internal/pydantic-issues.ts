@@ -85,8 +85,11 @@ function describe(
       return describeType(issue.expected, value, path, schema);
     case 'invalid_value': {
       const expected = joinOr(issue.values.map(pythonRepr));
+      // pydantic says `enum` for an Enum field and `literal_error` for a Literal, strings or not.
+      const target = schema ? schemaAt(schema, path) : undefined;
+      const isLiteral = target !== undefined && defOf(target).type === 'literal';
       const allStrings = issue.values.every((v) => typeof v === 'string');
-      return [allStrings ? 'enum' : 'literal_error', `Input should be ${expected}`, { expected }];
+      return [allStrings && !isLiteral ? 'enum' : 'literal_error', `Input should be ${expected}`, { expected }];
     }
     case 'too_small':
       return describeBound(issue.origin, Number(issue.minimum), issue.inclusive ?? true, 'min', value);
