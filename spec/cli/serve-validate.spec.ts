@@ -28,7 +28,7 @@ describe('openenv-rx serve + validate', () => {
   });
 
   it('serve rejects an unknown env with the list of built-ins', async () => {
-    await expect(serveCli(['pong', '--port', '0'])).rejects.toThrow(/exited \(1\) before printing[\s\S]*Unknown env "pong"; valid names: echo, grid_world/);
+    await expect(serveCli(['pong', '--port', '0'])).rejects.toThrow(/exited \(1\) before printing[\s\S]*Unknown env "pong"; valid names: echo, echo_mcp, grid_world/);
   });
 });
 

@@ -75,7 +75,7 @@ describe('openenv-rx serve ./env-module.js (real processes)', () => {
   it('names the built-ins and the module form for an unknown env', async () => {
     const { code, err } = await runCliChild(['serve', 'pong', '--port', '0']);
     expect(code).toBe(1);
-    expect(err).toMatch(/Unknown env "pong"; valid names: echo, grid_world/);
+    expect(err).toMatch(/Unknown env "pong"; valid names: echo, echo_mcp, grid_world/);
     expect(err).toMatch(/\(\.\/my-env\.js\)/);
   }, 60_000);
 });

@@ -50,8 +50,8 @@ describe('server processes do not outlive their owner', () => {
   it.each([
     ['SIGINT', ['--then', 'hold'], (owner: ChildProcess) => owner.kill('SIGINT'), { code: null, signal: 'SIGINT' }],
     ['SIGTERM', ['--then', 'hold'], (owner: ChildProcess) => owner.kill('SIGTERM'), { code: null, signal: 'SIGTERM' }],
-    ['an uncaught error', ['--then', 'throw'], () => undefined, { code: 1, signal: null }],
-    ['an unhandled rejection', ['--then', 'reject'], () => undefined, { code: 1, signal: null }],
+    ['an uncaught error', ['--then', 'throw'], (owner: ChildProcess) => owner.stdin!.write('go\n'), { code: 1, signal: null }],
+    ['an unhandled rejection', ['--then', 'reject'], (owner: ChildProcess) => owner.stdin!.write('go\n'), { code: 1, signal: null }],
   ] as const)('owner ended by %s: the process group is killed and its record removed', async (_how, args, end, expected) => {
     const { child, held, exited } = await startRuntimeOwner(['--process', ...args], env(), children);
     serverPids.push(held.serverPid!);
@@ -153,7 +153,7 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
 
   it.each([
     ['SIGINT', ['--then', 'hold'], (owner: ChildProcess) => owner.kill('SIGINT')],
-    ['an uncaught error', ['--then', 'throw'], () => undefined],
+    ['an uncaught error', ['--then', 'throw'], (owner: ChildProcess) => owner.stdin!.write('go\n')],
   ] as const)('owner ended by %s: its container and its server process are removed', async (_how, args, end) => {
     const { child, held, exited } = await startRuntimeOwner(['--process', '--docker', image, ...args], env(), children);
     owners.push(held.owner);
