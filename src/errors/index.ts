@@ -5,3 +5,4 @@ export * from './runtime-errors.js';
 export * from './usage-errors.js';
 export * from './server-errors.js';
 export * from './io-errors.js';
+export * from './fleet-errors.js';
