@@ -314,11 +314,10 @@ export class PoolCore<S> implements EnvPool<S> {
       if (at >= 0) this.waiting.splice(at, 1);
       return;
     }
-    if (member.state !== 'leased' || member.claim !== claim) return;
+    if (member.state !== 'leased' || member.claim !== claim || this.closed) return;
+    if (member.discard) return this.drop(member); // close1 also ends the lease's bookkeeping
     member.claim = undefined;
     this.leased--;
-    if (this.closed) return;
-    if (member.discard) return this.drop(member);
     this.makeIdle(member);
   }
 
