@@ -144,9 +144,8 @@ export class PoolCore<S> implements EnvPool<S> {
   /** Starts sessions until `wanted()` are open or starting, or nothing more can be placed. */
   private grow(): void {
     if (this.closed) return;
-    if (this.retry === undefined) {
-      while (this.members.size < this.wanted() && this.placeOne());
-    }
+    // A start that fails synchronously schedules a retry: the loop must stop there, not spin.
+    while (this.retry === undefined && !this.closed && this.members.size < this.wanted() && this.placeOne());
     this.stopEmptyServers();
     this.checkReady();
   }
@@ -274,16 +273,21 @@ export class PoolCore<S> implements EnvPool<S> {
     if (member.state !== 'starting' || this.closed) return;
     this.failedRounds = 0;
     this.counters.started++;
-    this.makeIdle(member);
+    this.makeIdle(member, true);
     this.checkReady();
   }
 
-  /** Hands `member` to the first waiting claim, or parks it idle (evictable above `min`). */
-  private makeIdle(member: Member<S>): void {
+  /**
+   * Hands `member` to the first waiting claim, or parks it idle (evictable above `min`). A returned
+   * session goes on top of the idle stack (leased next, while warm); a fresh one at the bottom, so
+   * fresh sessions are leased in the order they were confirmed.
+   */
+  private makeIdle(member: Member<S>, fresh = false): void {
     const claim = this.waiting.shift();
     if (claim) return this.assign(claim, member);
     member.state = 'idle';
-    this.idle.push(member);
+    if (fresh) this.idle.unshift(member);
+    else this.idle.push(member);
     const { idleTimeoutMs, scheduler, min, max } = this.options;
     if (idleTimeoutMs !== undefined && max > min) {
       member.idleTask = scheduler.schedule(() => {

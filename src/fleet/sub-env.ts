@@ -76,8 +76,8 @@ export class SubEnv<A, O> {
   /** The session died while nothing was in flight: the episode was lost with it. */
   private lost: unknown;
   private request: Subscription | undefined;
-  private awaiting = false;
-  private seq = 0;
+  /** The answer awaited, if any: late callbacks of an earlier request never match it. */
+  private awaiting: Answer<A, O> | undefined;
   /** A reset waits for a lease (its session was lost). */
   private resumeReset = false;
   private after: 'reset' | 'autoreset' | 'same-step' = 'reset';
@@ -86,16 +86,6 @@ export class SubEnv<A, O> {
   private resetAttempts = 0;
   private nextEpisodeId = '';
 
-  private readonly stepObserver: Observer<StepResult<O>> = {
-    next: (result) => this.onStep(result),
-    error: (error: unknown) => this.onStepError(error),
-    complete: () => this.onStepError(new ProtocolError('The step completed without a result', undefined)),
-  };
-  private readonly resetObserver: Observer<StepResult<O>> = {
-    next: (result) => this.onReset(result),
-    error: (error: unknown) => this.onResetError(error),
-    complete: () => this.onResetError(new ProtocolError('The reset completed without a result', undefined)),
-  };
   private readonly leaseObserver: Observer<VectorSession<A, O>> = {
     next: (session) => this.onLeased(session),
     error: (error: unknown) => this.onLeaseError(error),
@@ -125,7 +115,7 @@ export class SubEnv<A, O> {
       const cause = this.lost ?? new SessionStateError('The session of this sub-env was lost', { envIndex: this.index });
       return this.failEpisode(new EpisodeFailedError(false, cause, this.context()));
     }
-    this.send(session.step(action), this.stepObserver);
+    this.send(session.step(action), 'step');
   }
 
   /** Starts a user reset (called by the gate). */
@@ -140,7 +130,7 @@ export class SubEnv<A, O> {
     this.busy = false;
     this.sink = undefined;
     this.queued = undefined;
-    this.awaiting = false;
+    this.awaiting = undefined;
     this.resumeReset = false;
     const request = this.request;
     this.request = undefined;
@@ -160,24 +150,23 @@ export class SubEnv<A, O> {
 
   // --- requests --------------------------------------------------------------------------------
 
-  private send(request$: ReturnType<VectorSession<A, O>['step']>, observer: Observer<StepResult<O>>): void {
-    const seq = ++this.seq;
-    this.awaiting = true;
-    const subscription = request$.subscribe(observer);
+  private send(request$: ReturnType<VectorSession<A, O>['step']>, kind: 'step' | 'reset'): void {
+    const answer = new Answer(this, kind);
+    this.awaiting = answer;
+    const subscription = request$.subscribe(answer);
     // An answer (and the request after it) may have run synchronously inside subscribe.
-    if (this.seq === seq && this.awaiting) this.request = subscription;
+    if (this.awaiting === answer) this.request = subscription;
   }
 
-  /** Takes the answer of the request in flight; false if it was abandoned meanwhile. */
-  private answered(): boolean {
-    if (!this.awaiting) return false;
-    this.awaiting = false;
+  /** Takes the answer of the request in flight; false if it was abandoned or is not that request. */
+  answered(answer: Answer<A, O>): boolean {
+    if (this.awaiting !== answer) return false;
+    this.awaiting = undefined;
     this.request = undefined;
     return true;
   }
 
-  private onStep(result: StepResult<O>): void {
-    if (!this.answered()) return;
+  onStep(result: StepResult<O>): void {
     this.stepIndex++;
     const reward = result.reward ?? 0;
     const terminated = result.done;
@@ -195,8 +184,7 @@ export class SubEnv<A, O> {
     this.finish(result.observation, reward, terminated, truncated, undefined);
   }
 
-  private onStepError(error: unknown): void {
-    if (!this.answered()) return;
+  onStepError(error: unknown): void {
     this.failEpisode(episodeFailure(error, this.context()));
   }
 
@@ -232,11 +220,10 @@ export class SubEnv<A, O> {
     }
     this.nextEpisodeId = randomUUID();
     const options = this.resetSeed === undefined ? { episodeId: this.nextEpisodeId } : { seed: this.resetSeed, episodeId: this.nextEpisodeId };
-    this.send(session.reset(options), this.resetObserver);
+    this.send(session.reset(options), 'reset');
   }
 
-  private onReset(result: StepResult<O>): void {
-    if (!this.answered()) return;
+  onReset(result: StepResult<O>): void {
     this.episodeId = this.nextEpisodeId;
     this.lost = undefined;
     this.stepIndex = 0;
@@ -252,8 +239,7 @@ export class SubEnv<A, O> {
     this.finish(result.observation, final.reward, final.terminated, final.truncated, extra);
   }
 
-  private onResetError(error: unknown): void {
-    if (!this.answered()) return;
+  onResetError(error: unknown): void {
     this.resetFailed(error);
   }
 
@@ -337,5 +323,33 @@ export class SubEnv<A, O> {
 
   private context(): ErrorContext {
     return { envIndex: this.index, episodeId: this.episodeId || null, stepIndex: this.stepIndex + 1, request: 'step' };
+  }
+}
+
+/**
+ * The observer of ONE request: a step's answer is `next` then `complete`, and the complete may
+ * arrive after the next request was sent; matching by identity keeps it from being taken for
+ * that request's answer. One small object per request, no closures.
+ */
+class Answer<A, O> implements Observer<StepResult<O>> {
+  constructor(
+    private readonly env: SubEnv<A, O>,
+    private readonly kind: 'step' | 'reset',
+  ) {}
+
+  next(result: StepResult<O>): void {
+    if (!this.env.answered(this)) return;
+    if (this.kind === 'step') this.env.onStep(result);
+    else this.env.onReset(result);
+  }
+
+  error(error: unknown): void {
+    if (!this.env.answered(this)) return;
+    if (this.kind === 'step') this.env.onStepError(error);
+    else this.env.onResetError(error);
+  }
+
+  complete(): void {
+    this.error(new ProtocolError(`The ${this.kind} completed without a result`, undefined));
   }
 }
