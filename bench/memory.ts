@@ -17,7 +17,7 @@ const BUDGET_MB = 20;
 const MB = 1024 * 1024;
 
 /** Full collections until the heap stops shrinking (one gc() can leave weak/finaliser garbage). */
-function settledHeap(gc: () => void): number {
+export function settledHeap(gc: () => void): number {
   let last = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 5; i++) {
     gc();

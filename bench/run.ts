@@ -11,9 +11,11 @@ import { httpStep } from './http-step.js';
 import { machineInfo } from './machine.js';
 import { memory } from './memory.js';
 import { parallel } from './parallel.js';
+import { poolSection } from './pool.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
+import { vector, vectorMemory } from './vector.js';
 import { wsStep } from './ws-step.js';
 
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
@@ -23,6 +25,9 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
   { id: 'memory', title: 'Memory over one long episode', run: memory },
   { id: 'server', title: 'Server under a bare ws client', run: serverSection },
+  { id: 'pool', title: 'envPool: warm claim, cold start of a container pool', run: poolSection },
+  { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
+  { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
