@@ -6,7 +6,7 @@ import { vectorEnv } from '../../src/fleet/vector-env.js';
 import type { AutoresetMode, VectorEnv, VectorEnvOptions, VectorSession } from '../../src/fleet/vector-types.js';
 import type { FakeSessionSpec } from '../../src/testing/fake-session.js';
 import { newScheduler, type Act, type Obs } from '../episode/episode-fixtures.js';
-import { sessionSource, type Fake } from './fleet-fixtures.js';
+import { capacity, sessionSource, type Fake } from './fleet-fixtures.js';
 
 type Spec = Partial<FakeSessionSpec<Act, Obs, unknown>>;
 const o = (x: number): Obs => ({ x });
@@ -236,6 +236,18 @@ describe('vectorEnv faults, concurrency and misuse', () => {
       });
       expectSubscriptions(env.fakes[0]!.stepSubscriptions).toBe('-^!');
       expectSubscriptions(env.fakes[1]!.stepSubscriptions).toBe('-^!');
+    });
+  });
+
+  it('errors with InvalidOptionError when the servers hold fewer sessions than `num` (instead of waiting forever)', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const env = twoEnvs(cold, { pool: { confirm: (s) => s.reset() } }, [{ reset: '-r|' }, { reset: '-#', error: capacity(1) }], ['s', 's']);
+      // s1's confirming reset is refused at 1: the pool learns 1 session is all it gets.
+      expectObservable(env.vector$).toBe(
+        '-#',
+        undefined,
+        expect.objectContaining({ name: 'InvalidOptionError', option: 'num', message: expect.stringContaining('accept only 1 session') }),
+      );
     });
   });
 

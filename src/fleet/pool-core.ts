@@ -273,6 +273,7 @@ export class PoolCore<S> implements EnvPool<S> {
     if (member.state !== 'starting' || this.closed) return;
     this.failedRounds = 0;
     this.counters.started++;
+    if (member.discard) return this.drop(member); // discarded while it was starting
     this.makeIdle(member, true);
     this.checkReady();
   }

@@ -350,6 +350,11 @@ class Answer<A, O> implements Observer<StepResult<O>> {
   }
 
   complete(): void {
-    this.error(new ProtocolError(`The ${this.kind} completed without a result`, undefined));
+    // Every answer completes right after its value: only an empty one is an error (built lazily,
+    // an Error per step would cost more than the step).
+    if (!this.env.answered(this)) return;
+    const error = new ProtocolError(`The ${this.kind} completed without a result`, undefined);
+    if (this.kind === 'step') this.env.onStepError(error);
+    else this.env.onResetError(error);
   }
 }

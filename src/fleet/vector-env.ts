@@ -1,4 +1,4 @@
-import { defer, Observable, of, Subject, switchMap } from 'rxjs';
+import { defer, Observable, of, Subject, switchMap, tap } from 'rxjs';
 import { InvalidOptionError, SessionStateError } from '../errors/usage-errors.js';
 import { assertInteger } from '../internal/assert-option.js';
 import { envPool, type EnvPool } from './env-pool.js';
@@ -65,7 +65,17 @@ export function vectorEnv<A, O>(
     if (isPool<VectorSession<A, O>>(source)) pool$ = of(source);
     else {
       assertPoolSource(source);
-      pool$ = envPool(source, { min: num, max: num, ...poolOptions });
+      // A pool that came up short has learned that its servers hold fewer sessions than `num`:
+      // the missing leases would wait forever (the vector never returns the ones it holds).
+      const short = (pool: EnvPool<VectorSession<A, O>>): boolean => pool.stats().size < num;
+      pool$ = envPool(source, { min: num, max: num, ...poolOptions }).pipe(
+        tap((pool) => {
+          if (short(pool)) {
+            const size = pool.stats().size;
+            throw new InvalidOptionError('num', num, `at most ${size}: the servers of this source accept only ${size} session(s) (learned from CAPACITY_REACHED)`);
+          }
+        }),
+      );
     }
     return pool$.pipe(
       switchMap(
