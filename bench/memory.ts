@@ -29,6 +29,29 @@ export function settledHeap(gc: () => void): number {
 }
 
 /**
+ * The verdict (heap growth against the 20 MB budget) and the heap columns of a memory
+ * section, from heaps measured after full GCs before and after `steps` steps that took `ms`.
+ */
+export function heapFigures(before: number, after: number, peak: number, steps: number, ms: number) {
+  const growthMb = (after - before) / MB;
+  return {
+    verdict: {
+      baseline: `the ${BUDGET_MB} MB budget (ratio = heap growth / budget)`,
+      ratio: round(Math.max(0, growthMb) / BUDGET_MB),
+      target: 1,
+      met: growthMb < BUDGET_MB,
+    },
+    columns: {
+      'heap before MB': round(before / MB),
+      'heap after MB': round(after / MB),
+      'growth MB': round(growthMb),
+      'peak over before MB': round((peak - before) / MB),
+      'steps/s': round((steps * 1000) / ms),
+    },
+  };
+}
+
+/**
  * Section 5: heap growth over one long episode: `episode()` (echo never ends: `maxSteps` cuts it)
  * piped through `recordTrajectory(<temp file>)` and `episodeStats()`, against the in-process
  * server (`inProcessEndpoint(echoEnv)`: client and server share this heap, so both must stay flat).
@@ -57,25 +80,18 @@ export async function memory(config: BenchConfig): Promise<SectionResult> {
     const ms = performance.now() - started;
     clearInterval(sampler);
     const after = settledHeap(gc);
-    const growthMb = (after - before) / MB;
     const lines = (await stat(file)).size;
     if (stats.length !== steps || !stats.truncated) throw new Error(`episode ended early: ${JSON.stringify(stats)}`);
+    const figures = heapFigures(before, after, peak, steps, ms);
     return {
       id: 'memory',
       title: 'Memory over one long episode',
       status: 'ok',
-      baseline: `the ${BUDGET_MB} MB budget (ratio = heap growth / budget)`,
-      ratio: round(Math.max(0, growthMb) / BUDGET_MB),
-      target: 1,
-      met: growthMb < BUDGET_MB,
+      ...figures.verdict,
       rows: [
         {
           steps,
-          'heap before MB': round(before / MB),
-          'heap after MB': round(after / MB),
-          'growth MB': round(growthMb),
-          'peak over before MB': round((peak - before) / MB),
-          'steps/s': round((steps * 1000) / ms),
+          ...figures.columns,
           'trajectory MB': round(lines / MB),
         },
       ],

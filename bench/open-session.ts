@@ -1,6 +1,6 @@
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { EnvSession } from '../src/session/types.js';
-import { onCleanup } from './cleanup.js';
+import { holdFirst } from './hold-first.js';
 
 /** A session taken out of its Observable, with the unsubscribe that ends it. */
 export interface OpenSession<A, O, S> {
@@ -10,18 +10,9 @@ export interface OpenSession<A, O, S> {
 }
 
 /** Subscribes to `session$` and resolves with the first session; the subscription stays open until `close()`. */
-export function openSession<A, O, S>(session$: Observable<EnvSession<A, O, S>>): Promise<OpenSession<A, O, S>> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined;
-    const close = onCleanup(() => subscription?.unsubscribe());
-    subscription = session$.subscribe({
-      next: (session) => resolve({ session, close }),
-      error: (error: unknown) => {
-        void close();
-        reject(error);
-      },
-    });
-  });
+export async function openSession<A, O, S>(session$: Observable<EnvSession<A, O, S>>): Promise<OpenSession<A, O, S>> {
+  const { value, close } = await holdFirst(session$);
+  return { session: value, close };
 }
 
 /**

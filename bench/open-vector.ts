@@ -1,7 +1,6 @@
-import type { Subscription } from 'rxjs';
 import { vectorEnv } from '../src/fleet/vector-env.js';
 import type { VectorEnv } from '../src/fleet/vector-types.js';
-import { onCleanup } from './cleanup.js';
+import { holdFirst } from './hold-first.js';
 import { ECHO_ACTION, Echo } from './echo-env.js';
 
 type EchoVector = VectorEnv<typeof ECHO_ACTION, { echoed_message: string; message_length: number }>;
@@ -12,19 +11,10 @@ export interface OpenVector {
   close(): Promise<void>;
 }
 
-export function openVector(urls: readonly string[], num: number, perServer: number): Promise<OpenVector> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined;
-    const close = onCleanup(() => subscription?.unsubscribe());
-    const sources = urls.map((url) => Echo.connect(url, { transport: 'ws' }));
-    subscription = vectorEnv(sources, { num, pool: { sessionsPerServer: perServer } }).subscribe({
-      next: (vector) => resolve({ vector, close }),
-      error: (error: unknown) => {
-        void close();
-        reject(error);
-      },
-    });
-  });
+export async function openVector(urls: readonly string[], num: number, perServer: number): Promise<OpenVector> {
+  const sources = urls.map((url) => Echo.connect(url, { transport: 'ws' }));
+  const { value, close } = await holdFirst(vectorEnv(sources, { num, pool: { sessionsPerServer: perServer } }));
+  return { vector: value, close };
 }
 
 /** `rounds` sequential `vector.step(actions)` batches, each subscribed when the last completed. Resolves with num × rounds. */

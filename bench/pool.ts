@@ -1,11 +1,11 @@
 import Docker from 'dockerode';
-import type { Observable, Subscription } from 'rxjs';
-import { envPool, type EnvPool } from '../src/fleet/env-pool.js';
+import type { Subscription } from 'rxjs';
+import { envPool } from '../src/fleet/env-pool.js';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { bareContainerToFirstReset, type BareContainer } from './bare-container.js';
 import { BUILTIN_SERVER, startChildServer } from './child-server.js';
-import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
+import { holdFirst } from './hold-first.js';
 import type { BenchConfig, Row, SectionResult } from './section-result.js';
 import { percentile, round } from './stats.js';
 import { testImage } from './test-image.js';
@@ -13,21 +13,6 @@ import { testImage } from './test-image.js';
 const CLAIM_BUDGET_MS = 50;
 const BARE_POLL_MS = 20;
 const GRACE_S = 2;
-
-/** Subscribes to a pool and resolves once it emitted (every session warm); `close` unsubscribes. */
-function openPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined;
-    const close = onCleanup(() => subscription?.unsubscribe());
-    subscription = pool$.subscribe({
-      next: (pool) => resolve({ pool, close }),
-      error: (error: unknown) => {
-        void close();
-        reject(error);
-      },
-    });
-  });
-}
 
 /** Time (ms) from subscribing `session$` to its emission; the subscription is closed right after. */
 function timeToSession<S>(subscribe: (next: (s: S) => void) => Subscription): Promise<number> {
@@ -50,7 +35,7 @@ function timeToSession<S>(subscribe: (next: (s: S) => void) => Subscription): Pr
 async function warmClaims(config: BenchConfig): Promise<Row[]> {
   const server = await startChildServer(BUILTIN_SERVER, ['echo'], { MAX_CONCURRENT_ENVS: '8' });
   try {
-    const { pool, close } = await openPool(envPool(Echo.connect(server.url, { transport: 'ws' }), { size: 4 }));
+    const { value: pool, close } = await holdFirst(envPool(Echo.connect(server.url, { transport: 'ws' }), { size: 4 }));
     const n = config.smoke ? 200 : 5_000;
     const warm = new Float64Array(n);
     const cold = new Float64Array(Math.min(n, config.smoke ? 50 : 500));
@@ -79,7 +64,7 @@ async function coldContainers(config: BenchConfig, docker: Docker, size: number)
   // Warm-up (image cache, first-use code paths) for both, not measured.
   await (await bareContainerToFirstReset(docker, image.tag, BARE_POLL_MS)).remove(GRACE_S);
   let started = performance.now();
-  const { pool, close } = await openPool(envPool(Echo.fromDockerImage(image.tag, { transport: 'ws' }), { size }));
+  const { value: pool, close } = await holdFirst(envPool(Echo.fromDockerImage(image.tag, { transport: 'ws' }), { size }));
   const poolMs = performance.now() - started;
   const stats = pool.stats();
   started = performance.now();

@@ -1,5 +1,8 @@
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
+/** The message of a cause, for the messages that wrap it. */
+const causeText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
 /**
  * A lease asked for a session while every session of the pool was leased, the pool was at its
  * `max`, and `maxWaiting` claims were already waiting. Nothing was started or sent.
@@ -36,8 +39,7 @@ export class PoolStartError extends OpenEnvError {
     cause: unknown,
     context: ErrorContext = {},
   ) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    super(`The pool could not start a session after ${attempts} attempt(s): ${why}`, 'ERR_POOL_START', context, { cause });
+    super(`The pool could not start a session after ${attempts} attempt(s): ${causeText(cause)}`, 'ERR_POOL_START', context, { cause });
   }
 }
 
@@ -56,8 +58,7 @@ export class EpisodeFailedError extends OpenEnvError {
     cause: unknown,
     context: ErrorContext = {},
   ) {
-    const why = cause instanceof Error ? cause.message : String(cause);
     const what = stepUnknown ? 'the outcome of the request in flight is unknown (it is never replayed)' : 'nothing was lost in flight';
-    super(`The episode failed; ${what}: ${why}`, 'ERR_EPISODE_FAILED', context, { cause });
+    super(`The episode failed; ${what}: ${causeText(cause)}`, 'ERR_EPISODE_FAILED', context, { cause });
   }
 }
