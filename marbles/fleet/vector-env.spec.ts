@@ -251,6 +251,22 @@ describe('vectorEnv faults, concurrency and misuse', () => {
     });
   });
 
+  it('closing the vector errors a step still waiting for answers, and completes results$', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const env = twoEnvs(cold, {}, [{ steps: ['-----a|'] }]);
+      const held: VectorEnv<Act, Obs>[] = [];
+      // The vector lives 3 frames; a step subscribed at 2, from outside its subscription, is cut at 3.
+      expectObservable(env.vector$.pipe(tap((v) => held.push(v)), switchMap((v) => v.reset())), '^--!').toBe('-a', { a: expect.anything() });
+      const late$ = defer(() => held[0]!.step(both));
+      expectObservable(timer(2).pipe(switchMap(() => late$))).toBe(
+        '---#',
+        undefined,
+        expect.objectContaining({ name: 'SessionStateError', message: expect.stringContaining('closed before every sub-env answered') }),
+      );
+      expectObservable(timer(1).pipe(switchMap(() => held[0]!.results$))).toBe('---|');
+    });
+  });
+
   it('misuse errors before anything is sent: step before reset, wrong action count, a second request to a busy sub-env', () => {
     const errors: unknown[] = [];
     newScheduler().run(({ cold, expectObservable }) => {

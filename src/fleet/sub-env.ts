@@ -22,6 +22,8 @@ export interface RowSink<O> {
   row(env: SubEnv<unknown, O>, observation: O, reward: number, terminated: boolean, truncated: boolean, extra: RowExtra<O> | undefined): void;
   /** A `reset()` of this sub-env ended: its observation, or the failure that stopped it. */
   resetRow(env: SubEnv<unknown, O>, observation: O | undefined, failure: EpisodeFailedError | undefined): void;
+  /** The vector closed while this sink still waited for answers. */
+  abandon(error: unknown): void;
 }
 
 /** What the vector shares with its sub-envs. */

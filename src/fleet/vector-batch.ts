@@ -65,6 +65,12 @@ export class StepBatch<O> implements RowSink<O> {
   resetRow(): void {
     throw new Error('unreachable: a step batch never resets by request');
   }
+
+  abandon(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.subscriber.error(error);
+  }
 }
 
 /** Collects one `reset()`: masked sub-envs answer; the others keep their current observation. */
@@ -92,6 +98,12 @@ export class ResetBatch<O> implements RowSink<O> {
   row(): void {
     throw new Error('unreachable: a reset batch never steps');
   }
+
+  abandon(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.subscriber.error(error);
+  }
 }
 
 /** The as-completed mode: every answer goes out on `results$` as it arrives. */
@@ -106,5 +118,9 @@ export class ResultStream<O> implements RowSink<O> {
 
   resetRow(): void {
     throw new Error('unreachable: resets are batched');
+  }
+
+  abandon(): void {
+    // results$ completes when the vector closes.
   }
 }

@@ -131,7 +131,10 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
     if (this.closed) return;
     this.closed = true;
     this.gate.length = 0;
+    const waiting = new Set(this.envs.flatMap((env) => (env.sink ? [env.sink] : [])));
     for (const env of this.envs) env.close();
+    // A step or reset subscribed outside the vector's own subscription must not wait forever.
+    for (const sink of waiting) sink.abandon(new SessionStateError('The vector env was closed before every sub-env answered'));
     this.results.complete();
   }
 
