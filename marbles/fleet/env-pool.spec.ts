@@ -206,6 +206,25 @@ describe('envPool capacity learning', () => {
     expect(refused).toEqual([]);
   });
 
+  it('retries a server that fails to start, then errors with PoolStartError (also when it fails synchronously)', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const open = () => cold<Fake>('-');
+      const failing = cold<Endpoint>('-#', undefined, new Error('no such image'));
+      const pool$ = envPool(perServer(failing, open), { size: 2, startRetries: 1, backoff: { initialMs: 10 } });
+      // Fails at 1 (both sessions were waiting on it: one round), retried at 11, fails at 12.
+      expectObservable(pool$).toBe('------------#', undefined, expect.objectContaining({ name: 'PoolStartError', attempts: 2 }));
+      expectSubscriptions(failing.subscriptions).toBe(['^!', '-----------^!']);
+      const sync$ = defer(() => {
+        throw new Error('no engine');
+      }) as Observable<Endpoint>;
+      expectObservable(envPool(perServer(sync$, open), { size: 1, startRetries: 0 })).toBe(
+        '#',
+        undefined,
+        expect.objectContaining({ name: 'PoolStartError', cause: new Error('no engine') }),
+      );
+    });
+  });
+
   it('closes every session before stopping the server it runs on, and stops a server once it has no session left', () => {
     const log: string[] = [];
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -203,11 +203,15 @@ export class PoolCore<S> implements EnvPool<S> {
 
   /** No more placements there; members not opened yet fail as starts; it stops once empty. */
   private serverDied(server: PoolServer<S, Member<S>>, error?: unknown): void {
-    if (server.state === 'dead') return;
+    if (server.state === 'dead' || this.closed) return;
+    const starting = server.state === 'starting';
     server.state = 'dead';
-    for (const member of [...server.members]) {
-      if (member.state === 'pending') this.memberError(member, error ?? new SessionStateError('The server died before the session opened'));
-    }
+    const pending = [...server.members].filter((m) => m.state === 'pending');
+    const why = error ?? new SessionStateError('The server died before the session opened');
+    for (const member of pending) this.memberError(member, why);
+    // A server that failed before any session was placed on it (synchronously, inside placeOne)
+    // is a failed start all the same; without this the pool would start it again at once, forever.
+    if (starting && pending.length === 0) return this.roundFailed(why);
     this.grow();
   }
 
@@ -355,6 +359,14 @@ export class PoolCore<S> implements EnvPool<S> {
       return;
     }
     if (server.owned && hasCode(error, 'ERR_CAPACITY')) server.state = 'dead'; // a fresh server that refuses us is useless
+    this.roundFailed(error);
+  }
+
+  /**
+   * A start failed (a session, or a server before any session was on it). Failures while a retry
+   * is already due belong to the same round; past `startRetries` failed rounds the pool gives up.
+   */
+  private roundFailed(error: unknown): void {
     this.counters.startFailures++;
     if (this.retry === undefined) {
       this.failedRounds++;
