@@ -33,16 +33,17 @@ const alive = (pid: number): boolean => {
 function servers(script: string[], env: (k: number) => Record<string, string>) {
   const endpoints: Endpoint[] = [];
   const stopped: number[] = [];
-  let k = 0;
-  const server$ = defer(() =>
-    processEndpoint(process.execPath, ['--import', './spec/fixtures/register-ts-loader.mjs', ...script], {
+  let next = 0;
+  const server$ = defer(() => {
+    const k = next++;
+    return processEndpoint(process.execPath, ['--import', './spec/fixtures/register-ts-loader.mjs', ...script], {
       cwd: repoPath(),
-      env: { MAX_CONCURRENT_ENVS: '2', ...env(k++) },
+      env: { MAX_CONCURRENT_ENVS: '2', ...env(k) },
       startTimeoutMs: 30_000,
       stopGraceMs: 1_000,
       onStopped: ({ pid }) => pid && stopped.push(pid),
-    }),
-  ).pipe(tap((endpoint) => endpoints.push(endpoint)));
+    }).pipe(tap((endpoint) => (endpoints[k] = endpoint))); // by start order: servers get healthy in any order
+  });
   const source = perServer(server$, (endpoint$) => Echo.fromEndpoint(endpoint$, { transport: 'ws' }));
   const pids = () => endpoints.map((e) => Number(e.id));
   return { source, endpoints, stopped, pids };
