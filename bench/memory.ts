@@ -17,7 +17,7 @@ const BUDGET_MB = 20;
 const MB = 1024 * 1024;
 
 /** Full collections until the heap stops shrinking (one gc() can leave weak/finaliser garbage). */
-function settledHeap(gc: () => void): number {
+export function settledHeap(gc: () => void): number {
   let last = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 5; i++) {
     gc();
@@ -26,6 +26,29 @@ function settledHeap(gc: () => void): number {
     last = used;
   }
   return last;
+}
+
+/**
+ * The verdict (heap growth against the 20 MB budget) and the heap columns of a memory
+ * section, from heaps measured after full GCs before and after `steps` steps that took `ms`.
+ */
+export function heapFigures(before: number, after: number, peak: number, steps: number, ms: number) {
+  const growthMb = (after - before) / MB;
+  return {
+    verdict: {
+      baseline: `the ${BUDGET_MB} MB budget (ratio = heap growth / budget)`,
+      ratio: round(Math.max(0, growthMb) / BUDGET_MB),
+      target: 1,
+      met: growthMb < BUDGET_MB,
+    },
+    columns: {
+      'heap before MB': round(before / MB),
+      'heap after MB': round(after / MB),
+      'growth MB': round(growthMb),
+      'peak over before MB': round((peak - before) / MB),
+      'steps/s': round((steps * 1000) / ms),
+    },
+  };
 }
 
 /**
@@ -57,25 +80,18 @@ export async function memory(config: BenchConfig): Promise<SectionResult> {
     const ms = performance.now() - started;
     clearInterval(sampler);
     const after = settledHeap(gc);
-    const growthMb = (after - before) / MB;
     const lines = (await stat(file)).size;
     if (stats.length !== steps || !stats.truncated) throw new Error(`episode ended early: ${JSON.stringify(stats)}`);
+    const figures = heapFigures(before, after, peak, steps, ms);
     return {
       id: 'memory',
       title: 'Memory over one long episode',
       status: 'ok',
-      baseline: `the ${BUDGET_MB} MB budget (ratio = heap growth / budget)`,
-      ratio: round(Math.max(0, growthMb) / BUDGET_MB),
-      target: 1,
-      met: growthMb < BUDGET_MB,
+      ...figures.verdict,
       rows: [
         {
           steps,
-          'heap before MB': round(before / MB),
-          'heap after MB': round(after / MB),
-          'growth MB': round(growthMb),
-          'peak over before MB': round((peak - before) / MB),
-          'steps/s': round((steps * 1000) / ms),
+          ...figures.columns,
           'trajectory MB': round(lines / MB),
         },
       ],

@@ -1,7 +1,7 @@
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { EnvSession } from '../src/session/types.js';
 import type { AnyToolSchemas, ToolSchemas } from '../src/tools/tool-types.js';
-import { onCleanup } from './cleanup.js';
+import { holdFirst } from './hold-first.js';
 
 /** A session taken out of its Observable, with the unsubscribe that ends it. */
 export interface OpenSession<A, O, S, T extends ToolSchemas = AnyToolSchemas> {
@@ -11,18 +11,9 @@ export interface OpenSession<A, O, S, T extends ToolSchemas = AnyToolSchemas> {
 }
 
 /** Subscribes to `session$` and resolves with the first session; the subscription stays open until `close()`. */
-export function openSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(session$: Observable<EnvSession<A, O, S, T>>): Promise<OpenSession<A, O, S, T>> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined;
-    const close = onCleanup(() => subscription?.unsubscribe());
-    subscription = session$.subscribe({
-      next: (session) => resolve({ session, close }),
-      error: (error: unknown) => {
-        void close();
-        reject(error);
-      },
-    });
-  });
+export async function openSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(session$: Observable<EnvSession<A, O, S, T>>): Promise<OpenSession<A, O, S, T>> {
+  const { value, close } = await holdFirst(session$);
+  return { session: value, close };
 }
 
 /**

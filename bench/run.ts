@@ -12,11 +12,13 @@ import { importTime } from './import-time.js';
 import { machineInfo } from './machine.js';
 import { memory } from './memory.js';
 import { parallel } from './parallel.js';
+import { poolSection } from './pool.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
 import { swarmParallel, swarmRemove, swarmStart } from './swarm.js';
 import { toolsSection } from './tools.js';
+import { vector, vectorMemory } from './vector.js';
 import { wsStep } from './ws-step.js';
 
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
@@ -32,6 +34,9 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'swarm-remove', title: 'Swarm service: unsubscribe → container gone', run: swarmRemove },
   { id: 'swarm-parallel', title: 'Swarm services started in parallel: time to all ready', run: swarmParallel },
   { id: 'tools', title: 'MCP tools: callTool round trip, pipelined mcp calls', run: toolsSection },
+  { id: 'pool', title: 'envPool: warm claim, cold start of a container pool', run: poolSection },
+  { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
+  { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -9,6 +9,7 @@
 export * from './session/index.js';
 export * from './errors/index.js';
 export * from './operators/index.js';
+export * from './fleet/index.js';
 export * from './policies/index.js';
 export * from './tools/index.js';
 export { mulberry32, type Random } from './internal/mulberry32.js';

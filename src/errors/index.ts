@@ -9,3 +9,4 @@ export * from './invalid-argument-error.js';
 export * from './action-rejected-error.js';
 export * from './swarm-errors.js';
 export * from './tool-errors.js';
+export * from './fleet-errors.js';

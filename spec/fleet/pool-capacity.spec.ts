@@ -1,0 +1,108 @@
+import { firstValueFrom, forkJoin, map, switchMap, tap, toArray } from 'rxjs';
+import { z } from 'zod';
+import { echoEnv } from '../../src/envs/echo.js';
+import { envPool, type EnvPool, type PoolStats } from '../../src/fleet/env-pool.js';
+import { perServer } from '../../src/fleet/pool-source.js';
+import { withSession } from '../../src/operators/with-session.js';
+import { processEndpoint } from '../../src/runtime/process-endpoint.js';
+import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
+import { serve, type RunningServer } from '../../src/server/serve.js';
+import { defineEnv } from '../../src/session/define-env.js';
+import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
+import type { EnvSession } from '../../src/session/types.js';
+import { eventually } from '../fixtures/docker-test-support.js';
+import { repoPath } from '../fixtures/test-image.js';
+
+const Echo = defineEnv({
+  name: 'echo',
+  action: z.object({ message: z.string().min(1) }),
+  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
+});
+type EchoSession = EnvSession<ActionOf<typeof Echo>, ObservationOf<typeof Echo>, StateOf<typeof Echo>>;
+
+/**
+ * `leases` leases claimed at once, each running one 10-step episode; `peak` samples the server's
+ * active sessions from inside the policy, i.e. while sessions are busy.
+ */
+function runLeases(pool: EnvPool<EchoSession>, leases: number, sample: () => void) {
+  return forkJoin(
+    Array.from({ length: leases }, (_, i) =>
+      pool.session().pipe(
+        withSession((env) =>
+          env.episode(
+            () => {
+              sample();
+              return { message: `lease ${i}` };
+            },
+            { maxSteps: 10 },
+          ),
+        ),
+        toArray(),
+        map((steps) => ({ lease: i, steps: steps.length, last: steps.at(-1)! })),
+      ),
+    ),
+  );
+}
+
+describe('envPool against our own server: capacity learned from CAPACITY_REACHED refusals', () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await awaitRuntimeTeardowns();
+  });
+
+  it.each([
+    [1, 3],
+    [4, 6],
+  ])('serve({ maxSessions: %i }): %i concurrent leases all finish, none sees a refusal, the server never holds more than its capacity', async (maxSessions, leases) => {
+    server = await serve(echoEnv, { maxSessions });
+    const running = server;
+    let peak = 0;
+    const stats: PoolStats[] = [];
+    const results = await firstValueFrom(
+      envPool(Echo.connect(running.url, { transport: 'ws' }), { min: 0, max: leases }).pipe(
+        switchMap((pool) => runLeases(pool, leases, () => (peak = Math.max(peak, running.activeSessions()))).pipe(tap(() => stats.push(pool.stats())))),
+      ),
+    );
+    expect(results.map((r) => [r.lease, r.steps, r.last.truncated])).toEqual(Array.from({ length: leases }, (_, i) => [i, 11, true]));
+    expect(results.every((r) => r.last.observation.echoed_message === `lease ${r.lease}`)).toBe(true);
+    // leases - maxSessions probes were refused, the limit was learned, and no lease failed.
+    expect(stats[0]).toMatchObject({ refusals: leases - maxSessions, startFailures: 0, failed: 0, size: maxSessions });
+    expect(stats[0]!.servers).toEqual([{ label: running.url, sessions: maxSessions, limit: maxSessions, state: 'up' }]);
+    expect(peak).toBe(maxSessions);
+    // Unsubscribing the pool closed every session.
+    expect(await eventually(() => running.activeSessions() === 0, 5_000)).toBe(true);
+  }, 30_000);
+});
+
+describe('envPool over `openenv-rx serve --max-sessions 4` child processes (perServer)', () => {
+  it('packs 4 sessions onto the first process, starts a second for the other 2, and stops both on unsubscribe', async () => {
+    const pids: number[] = [];
+    const stopped: number[] = [];
+    const server$ = processEndpoint(
+      process.execPath,
+      ['--import', './spec/fixtures/register-ts-loader.mjs', 'src/cli/main.ts', 'serve', 'echo', '--port', '{port}', '--max-sessions', '4'],
+      { cwd: repoPath(), startTimeoutMs: 30_000, onStopped: ({ pid }) => pid && stopped.push(pid) },
+    ).pipe(tap((endpoint) => pids.push(Number(endpoint.id))));
+    const stats = await firstValueFrom(
+      envPool(perServer(server$, (endpoint$) => Echo.fromEndpoint(endpoint$, { transport: 'ws' })), { size: 6 }).pipe(
+        switchMap((pool) =>
+          runLeases(pool, 6, () => undefined).pipe(map((results) => ({ results, stats: pool.stats() }))),
+        ),
+      ),
+    );
+    expect(stats.results.every((r) => r.steps === 11)).toBe(true);
+    // The first server refused 2 of the 6 probes (max_sessions 4): learned, re-placed on a second.
+    expect(stats.stats).toMatchObject({ refusals: 2, startFailures: 0, size: 6 });
+    expect(stats.stats.servers.map((s) => [s.sessions, s.limit])).toEqual([
+      [4, 4],
+      [2, 4],
+    ]);
+    expect(pids).toHaveLength(2);
+    await awaitRuntimeTeardowns();
+    expect(await eventually(() => stopped.length === 2, 10_000)).toBe(true);
+    expect(stopped.sort()).toEqual([...pids].sort());
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+});

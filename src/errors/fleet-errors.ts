@@ -1,0 +1,64 @@
+import { OpenEnvError, type ErrorContext } from './openenv-error.js';
+
+/** The message of a cause, for the messages that wrap it. */
+const causeText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
+/**
+ * A lease asked for a session while every session of the pool was leased, the pool was at its
+ * `max`, and `maxWaiting` claims were already waiting. Nothing was started or sent.
+ *
+ * @example
+ * pool.session().subscribe({ error: (e) => e instanceof PoolQueueFullError && console.log(e.waiting, e.maxWaiting) });
+ */
+export class PoolQueueFullError extends OpenEnvError {
+  constructor(
+    /** Claims already waiting when this one was refused. */
+    readonly waiting: number,
+    readonly maxWaiting: number,
+    context: ErrorContext = {},
+  ) {
+    super(`Every pooled session is leased and ${waiting} claim(s) already wait (maxWaiting ${maxWaiting})`, 'ERR_POOL_QUEUE_FULL', context);
+  }
+}
+
+/** A lease of a pool that was closed (unsubscribed) or had failed. `cause` holds the pool's failure, if any. */
+export class PoolClosedError extends OpenEnvError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, 'ERR_POOL_CLOSED', context, options);
+  }
+}
+
+/**
+ * The pool could not start sessions: `attempts` rounds of starts in a row failed (each round
+ * after a backoff). `cause` is the last start error (a `DockerError`, `ServerExitedError`, a
+ * `CapacityError` no server could absorb, ...). Everything the pool had started is removed.
+ */
+export class PoolStartError extends OpenEnvError {
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+    context: ErrorContext = {},
+  ) {
+    super(`The pool could not start a session after ${attempts} attempt(s): ${causeText(cause)}`, 'ERR_POOL_START', context, { cause });
+  }
+}
+
+/**
+ * One sub-env's episode ended because of a failure, not because the env said so. `stepUnknown`
+ * is true when a request reached the wire and no answer came back (socket dropped, server died,
+ * reply timed out): whether the env applied it is unknown, and it is never sent again. `cause`
+ * holds the underlying typed error; `context.envIndex` says which sub-env.
+ *
+ * @example
+ * venv.step(actions).subscribe(({ infos }) => infos.error?.forEach((e, i) => e && console.log(i, e.stepUnknown, e.cause)));
+ */
+export class EpisodeFailedError extends OpenEnvError {
+  constructor(
+    readonly stepUnknown: boolean,
+    cause: unknown,
+    context: ErrorContext = {},
+  ) {
+    const what = stepUnknown ? 'the outcome of the request in flight is unknown (it is never replayed)' : 'nothing was lost in flight';
+    super(`The episode failed; ${what}: ${causeText(cause)}`, 'ERR_EPISODE_FAILED', context, { cause });
+  }
+}

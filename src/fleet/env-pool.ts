@@ -1,0 +1,78 @@
+import { defer, Observable } from 'rxjs';
+import { resolvePoolOptions, type EnvPoolOptions } from './pool-options.js';
+import { PoolCore } from './pool-core.js';
+import { assertPoolSource, type PoolSource } from './pool-source.js';
+
+/** A snapshot of a pool, for logs, progress lines and tests. */
+export interface PoolStats {
+  /** Sessions open or starting. */
+  size: number;
+  idle: number;
+  leased: number;
+  /** Sessions started and not yet confirmed (or waiting for their server). */
+  starting: number;
+  /** Leases waiting for a session. */
+  waiting: number;
+  servers: Array<{ label: string; sessions: number; limit: number | undefined; state: 'starting' | 'up' | 'dead' }>;
+  /** CAPACITY_REACHED refusals absorbed (the session was placed elsewhere or waited for). */
+  refusals: number;
+  /** Sessions that failed (after being confirmed) and were dropped. */
+  failed: number;
+  /** Starts that failed (each retried after a backoff). */
+  startFailures: number;
+  /** Idle sessions closed by `idleTimeoutMs`. */
+  evicted: number;
+  /** Sessions confirmed over the pool's life (replacements included). */
+  started: number;
+}
+
+/**
+ * Warm sessions to lease. A lease is a subscription: `session()` emits a ready session and gives it
+ * back when unsubscribed. The pool itself lives as long as the `envPool` subscription.
+ */
+export interface EnvPool<S> {
+  /**
+   * A lease, cold: subscribing claims an idle session (emitted at once when one is free), or waits
+   * for one (`PoolQueueFullError` past `maxWaiting`). Like a session Observable it emits once,
+   * never completes, and errors when the session dies. Unsubscribing returns it: a healthy session
+   * is kept for the next lease, as is (every episode starts with its own reset); a dead or
+   * discarded one is closed and replaced in the background.
+   */
+  session(): Observable<S>;
+  /** Closes `session` when its lease ends (at once if idle) and starts a replacement. False if unknown. */
+  discard(session: S): boolean;
+  stats(): PoolStats;
+}
+
+/**
+ * Keeps sessions of `source` open and hands them out as leases: `min` always warm, up to `max`
+ * on demand, idle ones above `min` closed after `idleTimeoutMs`. Emits the pool once `min`
+ * sessions are confirmed (a first `reset` answered: a `/ws` CAPACITY_REACHED refusal only shows
+ * after the handshake); unsubscribing closes every session, then stops every server it started.
+ *
+ * - Capacity: a refused session is never an error the user sees while the pool can absorb it. The
+ *   pool learns each server's limit from refusals (or `sessionsPerServer`), packs sessions onto a
+ *   server up to it, and starts another server (`perServer` sources) or waits for a free slot.
+ * - Failures: a session whose socket drops, whose server dies or whose reply times out errors its
+ *   lease and is replaced. Starts that fail are retried after `backoff`; after `startRetries`
+ *   failed rounds in a row the pool errors with `PoolStartError` (everything it started removed).
+ *
+ * @example
+ * envPool(Echo.fromDockerImage(image), { size: 4 })
+ *   .pipe(switchMap((pool) => merge(...[0, 1, 2, 3].map(() => pool.session().pipe(withSession((env) => env.episode(policy)))))))
+ *   .subscribe(console.log);
+ */
+export function envPool<S>(source: PoolSource<S>, options: EnvPoolOptions<S>): Observable<EnvPool<S>> {
+  return defer(() => {
+    assertPoolSource(source);
+    const resolved = resolvePoolOptions(options);
+    return new Observable<EnvPool<S>>((subscriber) => {
+      const core = new PoolCore(source, resolved, {
+        ready: (pool) => subscriber.next(pool),
+        failed: (error) => subscriber.error(error),
+      });
+      core.start();
+      return () => core.close();
+    });
+  });
+}

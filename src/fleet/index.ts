@@ -1,0 +1,5 @@
+export { envPool, type EnvPool, type PoolStats } from './env-pool.js';
+export type { EnvPoolOptions } from './pool-options.js';
+export { perServer, type PerServer, type PoolSource } from './pool-source.js';
+export { vectorEnv } from './vector-env.js';
+export type * from './vector-types.js';

@@ -1,0 +1,79 @@
+import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
+import { InvalidOptionError } from '../errors/usage-errors.js';
+import { assertFunction, assertInteger, assertNumber } from '../internal/assert-option.js';
+import type { BackoffOptions } from '../operators/backoff-delay.js';
+
+/** Options of `envPool`. Give `size`, or `min`/`max`. */
+export interface EnvPoolOptions<S> {
+  /** Shorthand for `min = max = size`: that many sessions, always warm. */
+  size?: number;
+  /** Sessions kept open even when nobody leases them. Default `size`, else 0. */
+  min?: number;
+  /** Most sessions open at once; leases beyond wait. Default `size`, else `min`, at least 1. */
+  max?: number;
+  /** An idle session above `min` is closed after this long unleased. Default: never. */
+  idleTimeoutMs?: number;
+  /**
+   * Leases that may wait once every session is leased and the pool is at `max`; one more errors
+   * with `PoolQueueFullError`. 0 fails fast. Default 1024.
+   */
+  maxWaiting?: number;
+  /** Sessions one server accepts, when you know it; otherwise learned from CAPACITY_REACHED refusals. */
+  sessionsPerServer?: number;
+  /**
+   * What proves a new session was accepted (a `/ws` refusal arrives only after the handshake):
+   * default `session.reset()`. `false` trusts the emitted session as is.
+   */
+  confirm?: ((session: S) => ObservableInput<unknown>) | false;
+  /** Rounds of failed starts in a row retried (with `backoff`) before the pool errors with `PoolStartError`. Default 5. */
+  startRetries?: number;
+  /** Delay before each retry round. Default 200 ms doubling up to 5 s. */
+  backoff?: BackoffOptions;
+  /** Schedules idle eviction and retries. Default `asyncScheduler` (virtual time in marble tests). */
+  scheduler?: SchedulerLike;
+}
+
+/** `EnvPoolOptions` checked, with every default filled in. */
+export interface ResolvedPoolOptions<S> {
+  min: number;
+  max: number;
+  idleTimeoutMs: number | undefined;
+  maxWaiting: number;
+  sessionsPerServer: number | undefined;
+  confirm: ((session: S) => ObservableInput<unknown>) | false;
+  startRetries: number;
+  backoff: BackoffOptions;
+  scheduler: SchedulerLike;
+}
+
+const DEFAULT_MAX_WAITING = 1024;
+
+/** Checks `EnvPoolOptions` (an `InvalidOptionError` names the field) and fills in the defaults. */
+export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): ResolvedPoolOptions<S> {
+  const o = options ?? {};
+  assertInteger('size', o.size, 1);
+  assertInteger('min', o.min, 0);
+  assertInteger('max', o.max, 1);
+  assertNumber('idleTimeoutMs', o.idleTimeoutMs, 0);
+  if (o.maxWaiting !== Infinity) assertInteger('maxWaiting', o.maxWaiting, 0);
+  assertInteger('sessionsPerServer', o.sessionsPerServer, 1);
+  assertInteger('startRetries', o.startRetries, 0);
+  if (o.confirm !== undefined && o.confirm !== false) assertFunction('confirm', o.confirm);
+  if (o.size === undefined && o.min === undefined && o.max === undefined) {
+    throw new InvalidOptionError('size', undefined, 'a pool size (size, or min/max)');
+  }
+  const min = o.min ?? o.size ?? 0;
+  const max = o.max ?? o.size ?? Math.max(min, 1);
+  if (min > max) throw new InvalidOptionError('min', min, `at most max (${max})`);
+  return {
+    min,
+    max,
+    idleTimeoutMs: o.idleTimeoutMs,
+    maxWaiting: o.maxWaiting ?? DEFAULT_MAX_WAITING,
+    sessionsPerServer: o.sessionsPerServer,
+    confirm: o.confirm ?? ((session: S) => (session as { reset(): ObservableInput<unknown> }).reset()),
+    startRetries: o.startRetries ?? 5,
+    backoff: o.backoff ?? {},
+    scheduler: o.scheduler ?? asyncScheduler,
+  };
+}
