@@ -119,14 +119,16 @@ describe('EnvSession.steps', () => {
 
       const transport = movesTransport({ UP: up, DOWN: down, LEFT: left }, reset);
       const session = createSession(transport, spec);
-      const run$ = concat(session.reset({ episodeId: 'ep-7' }), session.steps(action$));
-      expectObservable(run$).toBe(expected, { Z: result(0), A: result(1) }, failure);
+      let error: unknown;
+      const run$ = concat(session.reset({ episodeId: 'ep-7' }), session.steps(action$)).pipe(tap({ error: (e: unknown) => (error = e) }));
+      expectObservable(run$).toBe(expected, { Z: result(0), A: result(1) }, expect.any(ServerError));
       expectSubscriptions(action$.subscriptions).toBe(actionSubs);
       expectSubscriptions(down.subscriptions).toBe(downSubs);
       expectSubscriptions(left.subscriptions).toBe([]);
       flush();
       {
-        expect(failure.context).toEqual({
+        expect(error).toBeInstanceOf(ServerError);
+        expect((error as ServerError).context).toEqual({
           request: 'step',
           env: 'grid_world',
           url: 'http://127.0.0.1:8000',
@@ -134,8 +136,9 @@ describe('EnvSession.steps', () => {
           stepIndex: 2,
           episodeId: 'ep-7',
         });
-        expect(failure.message).toContain('env grid_world');
-        expect(failure.message).toContain('step 2');
+        expect((error as ServerError).message).toContain('env grid_world');
+        expect((error as ServerError).message).toContain('step 2');
+        expect(failure.context).toEqual({ request: 'step' });
       }
     });
   });

@@ -37,11 +37,15 @@ describe('faults: the connection or the server goes away', () => {
   });
 
   it('resets the TCP connection mid-step over http: ConnectionError with ECONNRESET and the step index', async () => {
+    // Every request of step 2 is reset: the one on the reused keep-alive socket, and the one
+    // resend on a fresh socket that Node's stale keep-alive rule allows (see server-replies).
     let steps = 0;
-    const live = await start({ onHttp: (r) => (r.path === '/schema' ? { status: 404, body: {} } : r.path === '/step' && ++steps === 2 ? 'reset' : undefined) });
+    const live = await start({ onHttp: (r) => (r.path === '/schema' ? { status: 404, body: {} } : r.path === '/step' && ++steps >= 2 ? 'reset' : undefined) });
     const error = await errorWithin(Echo.connect(live.url).pipe(switchMap((env) => concat(env.reset(), env.step(say(1)), env.step(say(2))))), WITHIN_MS);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: 'ERR_CONNECTION', systemCode: 'ECONNRESET', context: { transport: 'http', request: 'step', stepIndex: 2 } });
+    const stepTwice = live.requests.filter((r) => r.path === '/step').slice(1);
+    expect(stepTwice.map((r) => r.onConnection)).toEqual([3, 1]); // reused socket, then a fresh one; never a third time
     await expectReleased(live);
   });
 
@@ -63,7 +67,11 @@ describe('faults: the connection or the server goes away', () => {
         reason,
         context: { env: 'echo', transport: 'ws', request: 'step', stepIndex: 3, episodeId: 'ep-close', episodeIndex: 0 },
       });
-      expect(sessionError).toBe(requestError);
+      // The session fails with the step's error as the session saw it (the episode adds episodeIndex to its copy).
+      expect(sessionError).toBeInstanceOf(ConnectionClosedError);
+      const { episodeIndex: _episodeOnly, ...sessionContext } = (requestError as ConnectionClosedError).context;
+      expect((sessionError as ConnectionClosedError).context).toEqual(sessionContext);
+      expect(sessionError).toMatchObject({ closeCode, reason });
       await expectReleased(live);
     });
   });

@@ -100,7 +100,7 @@ describe('faults: the server answers wrongly', () => {
       detail: undefined,
       context: { env: 'echo', url: live.url, transport: 'http', request: 'step', stepIndex: 1 },
     });
-    expect((stepError as Error).message).toMatch(/^HTTP 500: Internal Server Error/);
+    expect((stepError as Error).message).toMatch(/^HTTP 500, text\/plain: Internal Server Error \[/);
     expect(outcome).toMatchObject({ kind: 'complete', values: [{ observation: { echoed_message: 'ready' } }, { observation: { echoed_message: 'm2' } }] });
     await expectReleased(live);
   });

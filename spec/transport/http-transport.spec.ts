@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, merge, NEVER, toArray, type Subscription } from 'rxjs';
-import { ConnectionClosedError, ConnectionError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
+import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
@@ -175,8 +175,8 @@ describe('openHttpTransport', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('rejects a URL that is not http(s) with a ConnectionError', async () => {
-    await expect(connect(openHttpTransport('ftp://127.0.0.1/'))).rejects.toBeInstanceOf(ConnectionError);
+  it('rejects a URL that is not http(s) with InvalidUrlError', async () => {
+    await expect(connect(openHttpTransport('ftp://127.0.0.1/'))).rejects.toBeInstanceOf(InvalidUrlError);
     await expect(connect(openHttpTransport('not a url'))).rejects.toThrow(/Invalid server URL/);
   });
 

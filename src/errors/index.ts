@@ -1,3 +1,4 @@
+export type { ErrorCode } from './error-codes.js';
 export * from './openenv-error.js';
 export * from './protocol-errors.js';
 export * from './connection-errors.js';

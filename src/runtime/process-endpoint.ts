@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NEVER, Observable, defer, from, map, mergeMap, race, switchMap, throwError, timeout } from 'rxjs';
-import { OpenEnvError, ServerExitedError, TimeoutError, type ErrorContext } from '../errors/index.js';
+import { InvalidOptionError, OpenEnvError, ServerExitedError, TimeoutError, type ErrorContext } from '../errors/index.js';
 import type { Endpoint } from './endpoint.js';
 import { freePort } from './process/free-port.js';
 import { LineTail } from './process/line-tail.js';
@@ -76,7 +76,7 @@ function drained(child: ChildProcess, ms: number): Promise<void> {
  */
 export function processEndpoint(command: string, args: string[] = [], options: ProcessEndpointOptions = {}): Observable<Endpoint> {
   if (typeof command !== 'string' || command.length === 0) {
-    throw new OpenEnvError('processEndpoint needs a command', 'ERR_INVALID_ARGUMENT');
+    throw new InvalidOptionError('command', command, 'a non-empty command');
   }
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const stopGraceMs = options.stopGraceMs ?? 2_000;

@@ -41,6 +41,7 @@ export function explainConnectionLoss(transport: Transport, serverFailure$: Obse
   return {
     kind: transport.kind,
     url: transport.url,
+    ...(transport.stateful !== undefined && { stateful: transport.stateful }),
     reset: (data) => explain(transport.reset(data)),
     step: (action, options) => explain(transport.step(action, options)),
     state: () => explain(transport.state()),

@@ -4,7 +4,7 @@ import { createHttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import { openHttpTransport } from './http-transport.js';
 import type { Transport, TransportKind, TransportOptions } from './transport.js';
-import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
+import { resolveTransportOptions } from './transport-options.js';
 import { openWsTransport } from './ws-transport.js';
 
 /**
@@ -17,7 +17,7 @@ import { openWsTransport } from './ws-transport.js';
  */
 export function probeTransportKind(url: string, options?: TransportOptions): Observable<TransportKind> {
   return defer(() => {
-    const client = createHttpClient(normalizeBaseUrl(url), resolveTransportOptions(options), 'http');
+    const client = createHttpClient(url, resolveTransportOptions(options), 'http');
     return httpInfo(client)
       .schema()
       .pipe(
@@ -33,7 +33,8 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
 
 /**
  * Opens a transport to an env server. `transport: 'auto'` (default) probes `GET /schema` first;
- * the emitted transport's `kind` says which one was picked. Unsubscribing closes it.
+ * the emitted transport's `kind` says which one was picked (an `http` one picked by the probe is
+ * known `stateful`: generation A). Unsubscribing closes it.
  *
  * @example
  * openTransport('http://127.0.0.1:8000')
@@ -43,5 +44,12 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
 export function openTransport(url: string, options: TransportOptions = {}): Observable<Transport> {
   const choice = options.transport ?? 'auto';
   const kind$ = choice === 'auto' ? probeTransportKind(url, options) : of(choice);
-  return kind$.pipe(switchMap((kind) => (kind === 'ws' ? openWsTransport(url, options) : openHttpTransport(url, options))));
+  return kind$.pipe(
+    switchMap((kind) => {
+      if (kind === 'ws') return openWsTransport(url, options);
+      const http$ = openHttpTransport(url, options);
+      // The probe's 404/405 proved generation A, whose HTTP routes share one env: episodes work.
+      return choice === 'auto' ? http$.pipe(map((transport): Transport => ({ ...transport, stateful: true }))) : http$;
+    }),
+  );
 }

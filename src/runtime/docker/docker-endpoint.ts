@@ -1,5 +1,5 @@
 import { NEVER, Observable, defer, from, map, mergeMap, race, switchMap, throwError, timeout } from 'rxjs';
-import { OpenEnvError, TimeoutError } from '../../errors/index.js';
+import { InvalidOptionError, TimeoutError } from '../../errors/index.js';
 import type { Endpoint } from '../endpoint.js';
 import { waitHealthy } from '../wait-healthy.js';
 import { ContainerRun } from './container-run.js';
@@ -21,7 +21,7 @@ import type { DockerEndpointOptions } from './docker-endpoint-options.js';
  */
 export function dockerEndpoint(image: string, options: DockerEndpointOptions = {}): Observable<Endpoint> {
   if (typeof image !== 'string' || image.trim() === '') {
-    throw new OpenEnvError('dockerEndpoint needs an image name', 'ERR_INVALID_ARGUMENT');
+    throw new InvalidOptionError('image', image, 'a non-empty image name');
   }
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
 
