@@ -213,6 +213,7 @@ export function createSession<A, O, S>(
     checkEpisodes() {
       if (stateful === true) return EMPTY;
       return defer(() => {
+        if (stateful === true) return EMPTY;
         const ctx: ErrorContext = { env: spec.name, url: transport.url, transport: transport.kind };
         if (stateful === false) return throwError(() => new StatelessHttpError(ctx));
         // Generation A has no /schema (404/405) and keeps one env over HTTP; B and later answer 200.
