@@ -43,10 +43,10 @@ export interface HttpRequest {
 
 /**
  * A scripted HTTP answer: a status with a body (`close: true` then closes the connection, as
- * uvicorn does after a 500), no answer at all, a TCP reset, or the status line and headers
- * followed by a reset (`reset-after-headers`: the response had begun).
+ * uvicorn does after a 500), no answer at all, a TCP reset, or the first bytes of a status line
+ * followed by a reset (`reset-mid-response`: the response had begun, its headers never completed).
  */
-export type HttpReply = { status: number; contentType?: string; body: string | object; close?: boolean } | 'hang' | 'reset' | 'reset-after-headers';
+export type HttpReply = { status: number; contentType?: string; body: string | object; close?: boolean } | 'hang' | 'reset' | 'reset-mid-response';
 
 export interface FaultScript {
   /** Answers a `/ws` frame. Absent: the default echo answer. */
@@ -148,9 +148,9 @@ export async function startFaultServer(script: FaultScript = {}): Promise<FaultS
       const reply = script.onHttp?.(request) ?? defaultHttp(request);
       if (reply === 'hang') return; // answered by close(): closeAllConnections
       if (reply === 'reset') return void req.socket.resetAndDestroy();
-      if (reply === 'reset-after-headers') {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' }).flushHeaders();
-        return void setImmediate(() => req.socket.resetAndDestroy());
+      if (reply === 'reset-mid-response') {
+        // Raw bytes, then a reset once they are on the wire: the client has bytes but no response.
+        return void req.socket.write('HTTP/1.1 200 OK\r\nContent-Ty', () => req.socket.resetAndDestroy());
       }
       const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' }).end(body);
