@@ -40,7 +40,7 @@ describe('faults: the connection or the server goes away', () => {
     // Every request of step 2 is reset: the one on the reused keep-alive socket, and the one
     // resend on a fresh socket that Node's stale keep-alive rule allows (see server-replies).
     let steps = 0;
-    const live = await start({ onHttp: (r) => (r.path === '/schema' ? { status: 404, body: {} } : r.path === '/step' && ++steps >= 2 ? 'reset' : undefined) });
+    const live = await start({ onHttp: (r) => (r.path === '/schema' ? { status: 404, body: { detail: 'Not Found' } } : r.path === '/step' && ++steps >= 2 ? 'reset' : undefined) });
     const error = await errorWithin(Echo.connect(live.url).pipe(switchMap((env) => concat(env.reset(), env.step(say(1)), env.step(say(2))))), WITHIN_MS);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: 'ERR_CONNECTION', systemCode: 'ECONNRESET', context: { transport: 'http', request: 'step', stepIndex: 2 } });

@@ -1,5 +1,5 @@
 import { catchError, defer, finalize, map, of, switchMap, throwError, type Observable } from 'rxjs';
-import { HttpStatusError } from '../errors/index.js';
+import { isRouteMissing } from '../internal/route-missing.js';
 import { createHttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import { openHttpTransport } from './http-transport.js';
@@ -8,9 +8,10 @@ import { resolveTransportOptions } from './transport-options.js';
 import { openWsTransport } from './ws-transport.js';
 
 /**
- * Which transport a server speaks: `GET /schema` 200 → `ws` (generation B+), 404/405 → `http`
- * (generation A). Any other status is an `HttpStatusError` (a 401 must not silently downgrade to
- * stateless HTTP); a probe that cannot connect is a `ConnectionError`.
+ * Which transport a server speaks: `GET /schema` 200 → `ws` (generation B+), FastAPI's JSON
+ * 404/405 → `http` (generation A). Any other answer is an `HttpStatusError` (a 401 must not
+ * silently downgrade to stateless HTTP; an HTML 404 is not an OpenEnv server) or a
+ * `ProtocolError` (a 200 that is not the schema JSON); a probe that cannot connect is a `ConnectionError`.
  *
  * @example
  * probeTransportKind('http://127.0.0.1:8000').subscribe((kind) => console.log(kind)); // 'ws'
@@ -23,7 +24,7 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
       .pipe(
         map((): TransportKind => 'ws'),
         catchError((error: unknown) =>
-          error instanceof HttpStatusError && (error.status === 404 || error.status === 405) ? of<TransportKind>('http') : throwError(() => error),
+          isRouteMissing(error) ? of<TransportKind>('http') : throwError(() => error),
         ),
         // The probe's agent is released whatever happens (success, error, unsubscribe).
         finalize(() => client.close()),
