@@ -1,22 +1,9 @@
 import { concatAll, lastValueFrom, map, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import { newScheduler, right, values, type Move, type Pos } from '../testing/move-fixtures.js';
 import { fakeSession, type FakeSessionSpec } from '../../src/testing/fake-session.js';
 import { createSession } from '../../src/session/create-session.js';
 import { fakeTransport } from '../../src/testing/fake-transport.js';
 
-interface Move {
-  move: string;
-}
-interface Pos {
-  x: number;
-}
-const values = {
-  r: { observation: { x: 0 } },
-  a: { observation: { x: 1 }, reward: 0 },
-  b: { observation: { x: 2 }, reward: 1, done: true },
-};
-const right = (): Move => ({ move: 'right' });
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const make = (cold: FakeSessionSpec<Move, Pos, unknown>['cold']) =>
   fakeSession<Move, Pos, unknown>({ cold, reset: '-r|', steps: (_action, i) => (i % 2 === 0 ? '-a|' : '-b|'), values });
 
