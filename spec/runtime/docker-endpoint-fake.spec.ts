@@ -131,6 +131,6 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
   });
 
   it('rejects an empty image name at call time', () => {
-    expect(() => dockerEndpoint('')).toThrow(/needs an image name/);
+    expect(() => dockerEndpoint('')).toThrow(/Invalid option image: expected a non-empty image name/);
   });
 });
