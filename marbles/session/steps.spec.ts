@@ -1,7 +1,7 @@
-import { concat, tap, type Observable } from 'rxjs';
+import { concat, concatMap, merge, startWith, Subject, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { z } from 'zod';
-import { ActionValidationError, ServerError } from '../../src/errors/index.js';
+import { ActionValidationError, InvalidOptionError, ServerError } from '../../src/errors/index.js';
 import { createSession } from '../../src/session/create-session.js';
 import type { StepResult } from '../../src/session/types.js';
 import { fakeTransport } from '../../src/testing/fake-transport.js';
@@ -119,14 +119,16 @@ describe('EnvSession.steps', () => {
 
       const transport = movesTransport({ UP: up, DOWN: down, LEFT: left }, reset);
       const session = createSession(transport, spec);
-      const run$ = concat(session.reset({ episodeId: 'ep-7' }), session.steps(action$));
-      expectObservable(run$).toBe(expected, { Z: result(0), A: result(1) }, failure);
+      let error: unknown;
+      const run$ = concat(session.reset({ episodeId: 'ep-7' }), session.steps(action$)).pipe(tap({ error: (e: unknown) => (error = e) }));
+      expectObservable(run$).toBe(expected, { Z: result(0), A: result(1) }, expect.any(ServerError));
       expectSubscriptions(action$.subscriptions).toBe(actionSubs);
       expectSubscriptions(down.subscriptions).toBe(downSubs);
       expectSubscriptions(left.subscriptions).toBe([]);
       flush();
       {
-        expect(failure.context).toEqual({
+        expect(error).toBeInstanceOf(ServerError);
+        expect((error as ServerError).context).toEqual({
           request: 'step',
           env: 'grid_world',
           url: 'http://127.0.0.1:8000',
@@ -134,8 +136,9 @@ describe('EnvSession.steps', () => {
           stepIndex: 2,
           episodeId: 'ep-7',
         });
-        expect(failure.message).toContain('env grid_world');
-        expect(failure.message).toContain('step 2');
+        expect((error as ServerError).message).toContain('env grid_world');
+        expect((error as ServerError).message).toContain('step 2');
+        expect(failure.context).toEqual({ request: 'step' });
       }
     });
   });
@@ -179,3 +182,106 @@ describe('EnvSession.steps', () => {
   });
 });
 
+describe('EnvSession.steps ends like an episode', () => {
+  it('completes right after the result with done: true (included) and unsubscribes action$', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const action$ = cold('  a-b-c-a| ', { a: UP, b: DOWN, c: LEFT });
+      const up = cold('       -(r|)     ', { r: wire(1) });
+      const down = cold('       -(r|)   ', { r: wire(2, true) });
+      const left = cold('         (r|)  ', { r: wire(3) });
+      const expected = '      -A-(B|)   ';
+      const actionSubs = '    ^--!      ';
+      const transport = movesTransport({ UP: up, DOWN: down, LEFT: left });
+      expectObservable(createSession(transport, spec).steps(action$)).toBe(expected, { A: result(1), B: result(2, true) });
+      expectSubscriptions(action$.subscriptions).toBe(actionSubs);
+      expectSubscriptions(left.subscriptions).toBe([]);
+      flush();
+      expect(transport.requests.map((r) => r.body)).toEqual([UP, DOWN]);
+    });
+  });
+
+  it('drops the actions still buffered when done arrives: they are never sent', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions, flush }) => {
+      const action$ = hot('   ^(abc)     ', { a: UP, b: DOWN, c: LEFT });
+      const up = cold('        --(r|)    ', { r: wire(1, true) });
+      const expected = '      ---(A|)    ';
+      const actionSubs = '    ^--!       ';
+      const transport = movesTransport({ UP: up, DOWN: cold('(r|)', { r: wire(2) }), LEFT: cold('(r|)', { r: wire(3) }) });
+      expectObservable(createSession(transport, spec).steps(action$)).toBe(expected, { A: result(1, true) });
+      expectSubscriptions(action$.subscriptions).toBe(actionSubs);
+      flush();
+      expect(transport.requests.map((r) => r.body)).toEqual([UP]);
+    });
+  });
+
+  it('maxSteps marks the last result truncated, completes and unsubscribes action$', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const action$ = cold('  a-b-c|   ', { a: UP, b: DOWN, c: LEFT });
+      const answers = { UP: cold('(r|)', { r: wire(1) }), DOWN: cold('(r|)', { r: wire(2) }), LEFT: cold('(r|)', { r: wire(3) }) };
+      const expected = '      a-(b|)   ';
+      const actionSubs = '    ^-!      ';
+      expectObservable(createSession(movesTransport(answers), spec).steps(action$, { maxSteps: 2 })).toBe(expected, {
+        a: result(1),
+        b: { ...result(2), truncated: true },
+      });
+      expectSubscriptions(action$.subscriptions).toBe(actionSubs);
+    });
+  });
+
+  it('an env done at the maxSteps-th step wins: done, not truncated', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const action$ = cold('a|', { a: UP });
+      expectObservable(createSession(movesTransport({ UP: cold('-(r|)', { r: wire(1, true) }) }), spec).steps(action$, { maxSteps: 1 })).toBe(
+        '-(A|)',
+        { A: result(1, true) },
+      );
+    });
+  });
+
+  it('maxSteps: 0 completes at once without subscribing action$; a negative one is an InvalidOptionError', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const action$ = cold('a|', { a: UP });
+      const session = createSession(movesTransport({}), spec);
+      expectObservable(session.steps(action$, { maxSteps: 0 })).toBe('|');
+      expectObservable(session.steps(action$, { maxSteps: -1 })).toBe('#', undefined, expect.any(InvalidOptionError));
+      expectSubscriptions(action$.subscriptions).toBe([]);
+    });
+  });
+
+  it('an agent loop driven by a Subject of actions: each result decides the next action; done ends it and releases action$', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions, flush }) => {
+      // The env: the reset puts x at 0, each step answers 2 frames later; x = 3 is done.
+      let x = 0;
+      const transport = fakeTransport({
+        reset: () => cold('-(r|)', { r: wire(0) }),
+        step: () => {
+          x += 1;
+          return cold('--(r|)', { r: wire(x, x === 3) });
+        },
+      });
+      const session = createSession(transport, spec);
+      const decide = (observation: { x: number }): Move => (observation.x % 2 === 0 ? UP : DOWN);
+
+      // The pattern of the README: the reset's observation gives the first action, every
+      // result not ending the episode pushes the next one into the Subject.
+      const action$ = new Subject<Move>();
+      const watched = hot<Move>('-'); // never emits: its subscription log is action$'s
+      const loop$ = session.reset().pipe(
+        concatMap((first) => session.steps(merge(action$, watched).pipe(startWith(decide(first.observation))), { maxSteps: 10 })),
+        tap((r) => {
+          if (!r.done && !r.truncated) action$.next(decide(r.observation));
+        }),
+      );
+      expectObservable(loop$).toBe('---a-b-(c|)', { a: result(1), b: result(2), c: result(3, true) });
+      expectSubscriptions(watched.subscriptions).toBe('-^-----!');
+      flush();
+      expect(transport.requests.map((r) => [r.type, r.at, r.body])).toEqual([
+        ['reset', 0, {}],
+        ['step', 1, UP],
+        ['step', 3, DOWN],
+        ['step', 5, UP],
+      ]); // each step sent in the frame the previous result arrived: never two on the wire
+      expect(action$.observed).toBe(false);
+    });
+  });
+});

@@ -1,21 +1,8 @@
 import { concatAll, map } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import { newScheduler, right, values, type Move, type Pos } from './move-fixtures.js';
 import { ServerError } from '../../src/errors/protocol-errors.js';
 import { fakeSession, type FakeSession, type FakeSessionSpec } from '../../src/testing/fake-session.js';
 
-interface Move {
-  move: string;
-}
-interface Pos {
-  x: number;
-}
-const values = {
-  r: { observation: { x: 0 } },
-  a: { observation: { x: 1 }, reward: 0 },
-  b: { observation: { x: 2 }, reward: 1, done: true },
-};
-const right = (): Move => ({ move: 'right' });
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const make = (cold: FakeSessionSpec<Move, Pos, unknown>['cold'], spec: Partial<FakeSessionSpec<Move, Pos, unknown>> = {}) =>
   fakeSession<Move, Pos, unknown>({ cold, reset: '-r|', steps: ['--a|', '--b|'], values, ...spec });
 

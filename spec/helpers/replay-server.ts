@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
+import { flushSockets } from './flush-sockets.js';
 import { loadTranscript, type HttpExchange, type WsExchange } from './transcripts.js';
 
 /** A test peer that answers exactly as the recorded OpenEnv servers did (see startReplayServer). */
@@ -19,6 +20,16 @@ export interface ReplayServer {
   upgrades: Array<{ path: string; headers: IncomingHttpHeaders }>;
   /** Requests it had no recording for (tests should assert this is empty). */
   mismatches: string[];
+  /** Replies held back by the `hold` option, not yet released. */
+  held(): number;
+  /** Sends up to `count` held replies (all by default), oldest first. */
+  release(count?: number): void;
+  /**
+   * Pings every open WS socket and resolves once each answered: every frame a client sent
+   * before that is in `received` by then (WS frames, pings included, travel in order). A gate
+   * for "nothing else was sent" checks, instead of a sleep.
+   */
+  flush(): Promise<void>;
   /** Closes the server and every socket. */
   close(): Promise<void>;
 }
@@ -30,8 +41,10 @@ export interface ReplayServerOptions {
   ws?: string;
   /** Max concurrent WS sessions; a socket beyond it gets the recorded CAPACITY_REACHED frame, then close 1000. */
   capacity?: number;
-  /** Delays every reply (for in-flight tests). */
+  /** Delays every reply. Prefer `hold`: a delay races the client's timers on a loaded machine. */
   replyDelayMs?: number;
+  /** Replies to the requests it matches wait until `release()` (a gate the test opens). */
+  hold?: (request: { kind: 'http' | 'ws'; path: string; body: string }) => boolean;
 }
 
 const CAPACITY_TRANSCRIPT = 'ws-capacity@685de411.jsonl';
@@ -110,10 +123,15 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const capacityRow = loadTranscript<WsExchange>(CAPACITY_TRANSCRIPT).find((row) => row['unsolicited_recv']);
   const delay = options.replyDelayMs ?? 0;
   const timers = new Set<NodeJS.Timeout>();
+  const heldReplies: Array<() => void> = [];
   const sockets = new Set<WebSocket>();
   const sessions = new Set<WebSocket>();
 
-  const later = (fn: () => void): void => {
+  const later = (fn: () => void, request?: { kind: 'http' | 'ws'; path: string; body: string }): void => {
+    if (request && options.hold?.(request)) {
+      heldReplies.push(fn);
+      return;
+    }
     if (delay <= 0) return fn();
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -129,9 +147,15 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     received: [],
     upgrades: [],
     mismatches: [],
+    held: () => heldReplies.length,
+    release: (count = Infinity) => {
+      for (let i = 0; i < count && heldReplies.length > 0; i++) heldReplies.shift()!();
+    },
+    flush: () => flushSockets(sockets),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      heldReplies.length = 0;
       for (const socket of sockets) socket.terminate();
       wss.close();
       server.closeAllConnections();
@@ -148,6 +172,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       if (best < 0 || httpUses[index]! < httpUses[best]!) best = index;
     });
     const row = best >= 0 ? httpRows[best] : undefined;
+    const request = { kind: 'http' as const, path, body };
     later(() => {
       if (res.destroyed) return;
       if (!row) {
@@ -164,7 +189,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       }
       const reply = row.request_body_raw ? row.response_body : withClientRpcId(row.response_body, sent);
       res.writeHead(row.status, { 'content-type': row.content_type }).end(asPayload(reply, true));
-    });
+    }, request);
   };
 
   const server = createServer((req, res) => {
@@ -232,9 +257,12 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         if (!('send' in row) || !wsFrameMatches(row, text, json, isJson)) continue;
         cursor = i + 1;
         const payload = asPayload(row.recv_raw ? row.recv : withClientRpcId(row.recv, json), row.recv_raw === true);
-        later(() => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(payload);
-        });
+        later(
+          () => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(payload);
+          },
+          { kind: 'ws', path: '/ws', body: text },
+        );
         return;
       }
       replay.mismatches.push(`WS ${text}`);

@@ -152,4 +152,57 @@ describe('recordTrajectory', () => {
     stream.end();
     await closed(stream);
   });
+
+  describe('on a shared Writable (end: false), 12 subscriptions leave no listener behind', () => {
+    /** A sink that keeps every line, and the process warnings seen meanwhile. */
+    const shared = () => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      });
+      return { sink, lines, baseline: sink.eventNames().map((name) => [name, sink.listenerCount(name)]) };
+    };
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    beforeEach(() => {
+      warnings.length = 0;
+      process.on('warning', onWarning);
+    });
+    afterEach(() => {
+      process.off('warning', onWarning);
+    });
+    const listeners = (sink: Writable) => sink.eventNames().map((name) => [name, sink.listenerCount(name)]);
+
+    it('after each completes', async () => {
+      const { sink, lines, baseline } = shared();
+      for (let i = 0; i < 12; i++) await lastValueFrom(of(step(0), step(1)).pipe(recordTrajectory(sink, { end: false })));
+      expect(lines).toHaveLength(24);
+      expect(listeners(sink)).toEqual(baseline);
+      await new Promise((resolve) => setImmediate(resolve)); // a MaxListeners warning is emitted on the next tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    });
+
+    it('while 12 run at once, and after each is unsubscribed or errors', async () => {
+      const { sink, baseline } = shared();
+      const live = Array.from({ length: 12 }, () => NEVER.pipe(recordTrajectory<Step>(sink, { end: false })).subscribe());
+      expect(sink.listenerCount('error')).toBe(12 + Number(baseline.find(([name]) => name === 'error')?.[1] ?? 0));
+      for (const subscription of live) subscription.unsubscribe();
+      expect(listeners(sink)).toEqual(baseline);
+      const failed = await lastValueFrom(throwError(() => new Error('boom')).pipe(recordTrajectory<Step>(sink, { end: false }))).catch((e: unknown) => e);
+      expect(failed).toEqual(new Error('boom'));
+      expect(listeners(sink)).toEqual(baseline);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    });
+
+    it('with end: true, once the sink is flushed', async () => {
+      const { sink, baseline } = shared();
+      await lastValueFrom(of(step(0)).pipe(recordTrajectory(sink)));
+      expect(sink.writableFinished).toBe(true);
+      expect(listeners(sink)).toEqual(baseline);
+    });
+  });
 });

@@ -38,6 +38,23 @@ describe('README', () => {
     expect(stdout.trim()).toMatch(/^return 0\.3\d* in 8 steps$/);
   }, 30_000);
 
+  it('the action-Subject loop ends right after done, against a real grid_world server', async () => {
+    const [main] = readmeBlocks('ts');
+    const loop = readmeBlocks('ts').find((block) => block.includes('new Subject<Move>()'))!;
+    // The definitions of the main example, then the loop.
+    const definitions = main!.slice(0, main!.indexOf("GridWorld.connect('http://127.0.0.1:8000')"));
+    const source = `${definitions}\n${loop}`
+      .replaceAll("from 'openenv-rx'", `from '${join(root, 'src/index.ts')}'`)
+      .replace('http://127.0.0.1:8000', server.url);
+    const file = join(dir, 'steps-loop.ts');
+    writeFileSync(file, source);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', './spec/fixtures/register-ts-loader.mjs', file], { cwd: root, timeout: 20_000 });
+    const lines = stdout.trim().split('\n');
+    // DOWN x4 then RIGHT x4: 8 steps, the last one done at the goal, and the stream completed there.
+    expect(lines).toHaveLength(8);
+    expect(lines.at(-1)).toBe('4 4 1 true');
+  }, 30_000);
+
   it('the quick start names the two commands', () => {
     const shell = readmeBlocks('sh').join('\n');
     expect(shell).toMatch(/npm start/);

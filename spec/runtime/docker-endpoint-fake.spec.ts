@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { firstValueFrom } from 'rxjs';
 import { Readable } from 'node:stream';
-import { DockerError, InvalidArgumentError, InvalidOptionError, TimeoutError } from '../../src/errors/index.js';
+import { DockerError, InvalidOptionError, TimeoutError } from '../../src/errors/index.js';
 import type { PullProgressEvent } from '../../src/runtime/docker/pull-image.js';
 import { dockerEndpoint as lazyDockerEndpoint } from '../../src/runtime/lazy-runtimes.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
@@ -203,19 +203,19 @@ describe('dockerEndpoint arguments are checked on subscribe (cold)', () => {
     expect(calls).toEqual([]); // the engine was never asked anything
   });
 
-  it.each(['', 42, '   '])('an unusable image %p: the call returns, subscribing errors with InvalidArgumentError', async (image) => {
+  it.each(['', 42, '   '])('an unusable image %p: the call returns, subscribing errors with InvalidOptionError', async (image) => {
     const { docker, calls } = fakeEngine();
     let source$: ReturnType<typeof dockerEndpoint> | undefined;
     expect(() => (source$ = dockerEndpoint(image as string, base(docker)))).not.toThrow();
     const error = await errorOf(source$!);
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument: 'image', value: image });
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'image', value: image });
     expect(calls).toEqual([]);
   });
 
   it('the exported lazy wrapper is cold too', async () => {
     let source$: ReturnType<typeof dockerEndpoint> | undefined;
     expect(() => (source$ = lazyDockerEndpoint(''))).not.toThrow();
-    expect(await errorOf(source$!)).toMatchObject({ name: 'InvalidArgumentError', argument: 'image' });
+    expect(await errorOf(source$!)).toMatchObject({ name: 'InvalidOptionError', option: 'image' });
   });
 });

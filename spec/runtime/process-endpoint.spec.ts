@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, firstValueFrom, switchMap, toArray, type Subscription } from 'rxjs';
-import { InvalidArgumentError, InvalidOptionError, ServerExitedError, TimeoutError } from '../../src/errors/index.js';
+import { InvalidOptionError, ServerExitedError, TimeoutError } from '../../src/errors/index.js';
 import { processEndpoint as lazyProcessEndpoint } from '../../src/runtime/lazy-runtimes.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
@@ -165,12 +165,12 @@ describe('processEndpoint arguments are checked on subscribe (cold)', () => {
     ['command', () => processEndpoint('')],
     ['args', () => processEndpoint(process.execPath, 'server.mjs' as unknown as string[])],
     ['command', () => lazyProcessEndpoint('')],
-  ])('a bad %s: the call returns, subscribing errors with InvalidArgumentError naming it', async (argument, make) => {
+  ])('a bad %s: the call returns, subscribing errors with InvalidOptionError naming it', async (option, make) => {
     let source$: ReturnType<typeof processEndpoint> | undefined;
     expect(() => (source$ = make())).not.toThrow();
     const error = await errorOf(source$!);
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument });
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option });
   });
 
   it.each<[string, () => ReturnType<typeof processEndpoint>]>([

@@ -16,7 +16,7 @@ describe('bad arguments error the session Observable (cold), never throw while a
     const session$ = build(); // must not throw
     const error = await errorOf(session$);
     expect(error).toBeInstanceOf(OpenEnvError);
-    expect((error as OpenEnvError).code).toMatch(/^ERR_INVALID_(URL|ARGUMENT)$/);
+    expect((error as OpenEnvError).code).toMatch(/^ERR_INVALID_(URL|OPTION)$/);
   });
 
   it('never echoes credentials or a query (signed URLs) of a rejected URL', async () => {

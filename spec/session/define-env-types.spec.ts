@@ -1,37 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { lastValueFrom, of } from 'rxjs';
+import ts from 'typescript';
 import { z } from 'zod';
+import { ActionValidationError } from '../../src/errors/index.js';
+import { createSession } from '../../src/session/create-session.js';
 import { defineEnv } from '../../src/session/define-env.js';
-import type { ActionOf, JsonObject, ObservationOf, StateOf } from '../../src/session/env-spec.js';
+import type { ActionOf } from '../../src/session/env-spec.js';
+import { fakeTransport } from '../../src/testing/fake-transport.js';
+import { repoPath } from '../fixtures/test-image.js';
 
-// Type-level checks run by `tsc` (the @ts-expect-error lines fail type-checking if inference
-// breaks); the runtime assertions make sure the definition carries the schemas it was given.
+const FIXTURE = repoPath('spec/session/fixtures/env-types.fixture.ts');
 
-const GridWorld = defineEnv({
-  name: 'grid_world',
-  action: z.object({ action: z.enum(['UP', 'DOWN', 'LEFT', 'RIGHT']) }),
-  observation: z.object({ x: z.number(), y: z.number(), message: z.string() }),
+/**
+ * Type-checks `file` with the repository's tsconfig; returns the diagnostics as text ('' when
+ * clean). `text`, when given, replaces the file's content (for the check of the check).
+ */
+function typeCheck(file: string, text?: string): string {
+  const config = ts.readConfigFile(repoPath('tsconfig.json'), (path) => ts.sys.readFile(path));
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, repoPath('.'));
+  const options = { ...parsed.options, noEmit: true, incremental: false };
+  const host = ts.createCompilerHost(options);
+  if (text !== undefined) {
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, languageVersion, onError, create) =>
+      name === file ? ts.createSourceFile(name, text, languageVersion) : getSourceFile(name, languageVersion, onError, create);
+  }
+  const program = ts.createProgram([file], options, host);
+  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), {
+    getCanonicalFileName: (name) => name,
+    getCurrentDirectory: () => repoPath('.'),
+    getNewLine: () => '\n',
+  });
+}
+
+describe('action, observation and state types (checked by tsc in this run)', () => {
+  it('the fixture compiles: input types for actions, output types for observations and state; every @ts-expect-error line fails', () => {
+    expect(typeCheck(FIXTURE)).toBe('');
+  }, 120_000);
+
+  it('the check is real: a line that must not compile, and a @ts-expect-error on a line that compiles, are both reported', () => {
+    const text = readFileSync(FIXTURE, 'utf8');
+    const mustFail = '// @ts-expect-error `length` takes the transform\'s input (a string), not its output (a number)\n';
+    const mustCompile = "env.step({ message: 'hi', length: 'abc', level: '3' });\n";
+    expect(text).toContain(mustFail);
+    expect(text).toContain(mustCompile);
+    const broken = text.replace(mustFail, '').replace(mustCompile, `// @ts-expect-error\n${mustCompile}`);
+    const report = typeCheck(FIXTURE, broken);
+    expect(report).toMatch(/env-types\.fixture\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
+    expect(report).toMatch(/error TS2578: Unused '@ts-expect-error' directive/);
+  }, 120_000);
 });
-const Untyped = defineEnv({ name: 'anything' });
 
-type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
-const assertType = <T extends true>(value: T): T => value;
+describe('actions typed by z.input work at runtime: the session parses them and sends the output', () => {
+  const Typed = defineEnv({
+    name: 'typed',
+    action: z.object({ message: z.string(), repeat: z.number().default(1), length: z.string().transform((s) => s.length), level: z.coerce.number() }),
+  });
+  const observed = { observation: { echoed: 'hi' }, reward: 0, done: false };
 
-describe('defineEnv type inference', () => {
-  it('infers action, observation and state types from the schemas (JSON objects when absent)', () => {
-    const checks = [
-      assertType<Equal<ActionOf<typeof GridWorld>, { action: 'UP' | 'DOWN' | 'LEFT' | 'RIGHT' }>>(true),
-      assertType<Equal<ObservationOf<typeof GridWorld>, { x: number; y: number; message: string }>>(true),
-      assertType<Equal<StateOf<typeof GridWorld>, JsonObject>>(true),
-      assertType<Equal<ActionOf<typeof Untyped>, JsonObject>>(true),
-      assertType<Equal<ObservationOf<typeof Untyped>, JsonObject>>(true),
-    ];
-    expect(checks).toEqual([true, true, true, true, true]);
+  it('an action of the input type passes; the wire gets defaults, transforms and coercions applied', async () => {
+    const transport = fakeTransport({ step: () => of(observed) });
+    const session = createSession(transport, Typed.spec);
+    const action: ActionOf<typeof Typed> = { message: 'hi', length: 'abcde', level: '3' };
+    await lastValueFrom(session.step(action));
+    expect(transport.requests.map((r) => r.body)).toEqual([{ message: 'hi', repeat: 1, length: 5, level: 3 }]);
+  });
 
-    const move: ActionOf<typeof GridWorld> = { action: 'UP' };
-    // @ts-expect-error JUMP is not in the action enum
-    const jump: ActionOf<typeof GridWorld> = { action: 'JUMP' };
-    expect(GridWorld.spec.action?.safeParse(move).success).toBe(true);
-    expect(GridWorld.spec.action?.safeParse(jump).success).toBe(false);
-    expect(GridWorld.spec.name).toBe('grid_world');
-    expect(Untyped.spec.action).toBeUndefined();
+  it('the output type is what the old typing asked for, and it fails validation: nothing is sent', async () => {
+    const transport = fakeTransport({ step: () => of(observed) });
+    const session = createSession(transport, Typed.spec);
+    const outputShaped = { message: 'hi', repeat: 1, length: 5, level: 3 } as unknown as ActionOf<typeof Typed>;
+    const error = await lastValueFrom(session.step(outputShaped)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ActionValidationError);
+    expect((error as ActionValidationError).fields).toEqual(['length']);
+    expect(transport.requests).toEqual([]);
   });
 });

@@ -23,7 +23,8 @@ describe('session lifetime against the replay server', () => {
   });
 
   it('unsubscribing during an in-flight step closes the socket and drops the late reply', async () => {
-    server = await startReplayServer({ http: 'grid_world_env.jsonl', ws: 'grid_world_env-ws.jsonl', replyDelayMs: 300 });
+    // The step's reply is held until the test releases it: after the close.
+    server = await startReplayServer({ http: 'grid_world_env.jsonl', ws: 'grid_world_env-ws.jsonl', hold: (r) => r.body.includes('"step"') });
     const seen: string[] = [];
     const sub = GridWorld.connect(server.url, { transport: 'ws' })
       .pipe(switchMap((env) => concat(env.reset(), env.step({ action: 'DOWN' }))))
@@ -38,8 +39,7 @@ describe('session lifetime against the replay server', () => {
     expect(live.openSockets()).toBe(1);
     sub.unsubscribe();
     await waitFor(() => live.openSockets() === 0, 'the server to see the socket closed');
-    // Longer than the reply delay: a late reply, had it been delivered, would show up in `seen`.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    live.release(); // the late reply: there is no socket left to carry it
     expect(seen).toEqual(['Welcome to Grid World! Goal is at [4, 4].']);
     expect(live.received.filter((r) => r.kind === 'ws').map((r) => JSON.parse(r.body) as unknown)).toEqual([
       { type: 'reset', data: {} },

@@ -1,8 +1,10 @@
 import type Docker from 'dockerode';
-import { InvalidOptionError, OpenEnvError } from '../../src/errors/index.js';
+import { firstValueFrom } from 'rxjs';
+import { InvalidOptionError } from '../../src/errors/index.js';
 import { buildServiceSpec, type ServiceSpecInput } from '../../src/runtime/swarm/service-spec.js';
 import { swarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
 import type { SwarmEndpointOptions } from '../../src/runtime/swarm/swarm-endpoint-options.js';
+import { validateSwarmOptions } from '../../src/runtime/swarm/validate-options.js';
 
 const ours = { 'openenv-rx': '1', 'openenv-rx.session': 's-1', 'openenv-rx.owner-pid': '42' };
 const input = (extra: Partial<ServiceSpecInput> = {}): ServiceSpecInput => ({
@@ -95,7 +97,7 @@ describe('buildServiceSpec', () => {
 describe('swarmEndpoint option checks (before anything is created)', () => {
   const invalid = (options: SwarmEndpointOptions): InvalidOptionError => {
     try {
-      swarmEndpoint('img', options);
+      validateSwarmOptions('img', options);
     } catch (error) {
       return error as InvalidOptionError;
     }
@@ -133,11 +135,13 @@ describe('swarmEndpoint option checks (before anything is created)', () => {
     expect(invalid({ token: 'secret value' }).message).not.toContain('secret');
   });
 
-  it('an empty image name is rejected at call time', () => {
-    expect(() => swarmEndpoint('  ')).toThrow(OpenEnvError);
+  it('an empty image name errors the Observable (cold), naming the argument', async () => {
+    let endpoint$: ReturnType<typeof swarmEndpoint> | undefined;
+    expect(() => (endpoint$ = swarmEndpoint('  '))).not.toThrow();
+    await expect(firstValueFrom(endpoint$!)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'image' });
   });
 
   it('schedulingTimeoutMs: Infinity is allowed (wait for the start timeout)', () => {
-    expect(() => swarmEndpoint('img', { schedulingTimeoutMs: Infinity })).not.toThrow();
+    expect(() => validateSwarmOptions('img', { schedulingTimeoutMs: Infinity })).not.toThrow();
   });
 });

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, merge, NEVER, toArray, type Subscription } from 'rxjs';
-import { ConnectionClosedError, ConnectionError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
+import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
-import { connect, errorOf, sleep, startCannedHttpServer, waitFor, type CannedHttpServer } from './support.js';
+import { connect, errorOf, startCannedHttpServer, waitFor, type CannedHttpServer } from './support.js';
 
 const OK_STEP = { status: 200, content_type: 'application/json', response_body: { observation: { n: 1 }, reward: true, done: false } };
 
@@ -118,17 +118,18 @@ describe('openHttpTransport', () => {
     expect((error as ConnectionError).systemCode).toBe('ECONNRESET');
   });
 
-  it('maps a slow reply to a TimeoutError in the reply phase and never retries the step', async () => {
+  it('maps a reply that never comes to a TimeoutError in the reply phase and never retries the step', async () => {
     const server = await canned();
-    server.respondWith(OK_STEP, 1_000);
+    server.respondWith(OK_STEP, 'hold'); // never released
     const transport = await open(server.url, { replyTimeoutMs: 100 });
     const error = await errorOf(transport.step({ a: 1 }));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).phase).toBe('reply');
     expect((error as TimeoutError).timeoutMs).toBe(100);
     expect((error as TimeoutError).context).toMatchObject({ transport: 'http', request: 'step' });
-    await sleep(150);
+    // A retry would have been sent (and timed out) before the error surfaced.
     expect(server.requests).toHaveLength(1);
+    await waitFor(() => server.aborted === 1); // the client gave the request up
   });
 
   it("maps got's connect-phase timeouts to phase connect", () => {
@@ -142,7 +143,7 @@ describe('openHttpTransport', () => {
 
   it('aborts the request when unsubscribed', async () => {
     const server = await canned();
-    server.respondWith(OK_STEP, 2_000);
+    server.respondWith(OK_STEP, 'hold');
     const transport = await open(server.url);
     const values: unknown[] = [];
     const subscription: Subscription = transport.step({ a: 1 }).subscribe({ next: (v) => values.push(v), error: (e) => values.push(e) });
@@ -154,13 +155,16 @@ describe('openHttpTransport', () => {
 
   it('runs reset/step/state one at a time, in subscription order', async () => {
     const server = await canned();
-    server.respondWith(OK_STEP, 80);
+    server.respondWith(OK_STEP, 'hold');
     const transport = await open(server.url);
     const all = lastValueFrom(merge(transport.step({ n: 1 }), transport.step({ n: 2 }), transport.step({ n: 3 })).pipe(toArray()));
-    await waitFor(() => server.requests.length >= 1);
-    await sleep(40);
-    expect(server.requests).toHaveLength(1); // the others wait for the first answer
+    for (let sent = 1; sent <= 3; sent++) {
+      await waitFor(() => server.requests.length >= sent);
+      expect(server.held()).toBe(1); // the others wait for this answer
+      server.release();
+    }
     await expect(all).resolves.toHaveLength(3);
+    expect(server.maxHeld).toBe(1); // never two requests at the server at once
     expect(server.requests.map((r) => (JSON.parse(r.body) as { action: unknown }).action)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
@@ -175,8 +179,8 @@ describe('openHttpTransport', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('rejects a URL that is not http(s) with a ConnectionError', async () => {
-    await expect(connect(openHttpTransport('ftp://127.0.0.1/'))).rejects.toBeInstanceOf(ConnectionError);
+  it('rejects a URL that is not http(s) with InvalidUrlError', async () => {
+    await expect(connect(openHttpTransport('ftp://127.0.0.1/'))).rejects.toBeInstanceOf(InvalidUrlError);
     await expect(connect(openHttpTransport('not a url'))).rejects.toThrow(/Invalid server URL/);
   });
 

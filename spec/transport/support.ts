@@ -6,6 +6,7 @@ import type { Transport } from '../../src/transport/transport.js';
 import { normalizeReward } from '../../src/protocol/reward.js';
 import type { HttpExchange } from '../helpers/transcripts.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
+import { flushSockets } from '../helpers/flush-sockets.js';
 
 /** Subscribes to a transport Observable and resolves with the first transport plus its subscription. */
 export function connect(open$: Observable<Transport>): Promise<{ transport: Transport; subscription: Subscription }> {
@@ -47,7 +48,14 @@ export function expectedStepResult(body: unknown): unknown {
 export interface CannedHttpServer {
   url: string;
   requests: Array<{ method: string; path: string; body: string; headers: IncomingHttpHeaders }>;
-  respondWith(row: Pick<HttpExchange, 'status' | 'content_type' | 'response_body'>, delayMs?: number): void;
+  /** `'hold'`: every answer waits until `release()` (a gate the test opens; never a timer race). */
+  respondWith(row: Pick<HttpExchange, 'status' | 'content_type' | 'response_body'>, delayMs?: number | 'hold'): void;
+  /** Answers up to `count` held requests (all by default), oldest first. */
+  release(count?: number): void;
+  /** Requests held and not answered yet. */
+  held(): number;
+  /** The most requests ever held at once (1 for a client that never overlaps requests). */
+  maxHeld: number;
   /** Requests the client abandoned before the answer was written. */
   aborted: number;
   close(): Promise<void>;
@@ -55,18 +63,25 @@ export interface CannedHttpServer {
 
 export async function startCannedHttpServer(): Promise<CannedHttpServer> {
   let row: Pick<HttpExchange, 'status' | 'content_type' | 'response_body'> = { status: 200, content_type: 'application/json', response_body: {} };
-  let delay = 0;
+  let delay: number | 'hold' = 0;
   const timers = new Set<NodeJS.Timeout>();
+  const held: Array<() => void> = [];
   const canned: CannedHttpServer = {
     url: '',
     requests: [],
     aborted: 0,
+    maxHeld: 0,
     respondWith(next, delayMs = 0) {
       row = next;
       delay = delayMs;
     },
+    release(count = Infinity) {
+      for (let i = 0; i < count && held.length > 0; i++) held.shift()!();
+    },
+    held: () => held.length,
     async close() {
       for (const timer of timers) clearTimeout(timer);
+      held.length = 0;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -85,6 +100,11 @@ export async function startCannedHttpServer(): Promise<CannedHttpServer> {
       res.on('close', () => {
         if (!res.writableEnded) canned.aborted += 1;
       });
+      if (delay === 'hold') {
+        held.push(send);
+        canned.maxHeld = Math.max(canned.maxHeld, held.length);
+        return;
+      }
       if (delay <= 0) return send();
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -103,6 +123,8 @@ export interface ScriptedWsServer {
   url: string;
   sockets: Set<WebSocket>;
   received: string[];
+  /** Pings every open socket and resolves once each answered: every frame sent before is in `received`. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +138,7 @@ export async function startScriptedWsServer(script: {
     url: '',
     sockets: new Set(),
     received: [],
+    flush: () => flushSockets(scripted.sockets),
     async close() {
       for (const socket of scripted.sockets) socket.terminate();
       wss.close();

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { CapacityError, ConnectionClosedError, ProtocolError, ServerError } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
-import { connect, errorOf, sleep, startScriptedWsServer, waitFor, type ScriptedWsServer } from './support.js';
+import { connect, errorOf, startScriptedWsServer, waitFor, type ScriptedWsServer } from './support.js';
 
 const OBSERVATION = { type: 'observation', data: { observation: { ok: 1 }, reward: 0.5, done: false } };
 
@@ -76,8 +76,14 @@ describe('openWsTransport against a misbehaving server', () => {
     await expectDiscarded(server, transport);
   });
 
+  /** The server sends `frame` now, to an idle transport (nothing was asked). */
+  const sendUnsolicited = (server: ScriptedWsServer, frame: unknown) => {
+    for (const ws of server.sockets) ws.send(JSON.stringify(frame));
+  };
+
   it('an unsolicited frame while idle → ProtocolError on failure$', async () => {
-    const { server, transport, failures } = await setup({ onConnection: (ws) => setTimeout(() => ws.send(JSON.stringify(OBSERVATION)), 20) });
+    const { server, transport, failures } = await setup({});
+    sendUnsolicited(server, OBSERVATION);
     await waitFor(() => failures.length === 1);
     expect(failures[0]).toBeInstanceOf(ProtocolError);
     expect((failures[0] as ProtocolError).message).toMatch(/Unsolicited observation frame/);
@@ -86,7 +92,8 @@ describe('openWsTransport against a misbehaving server', () => {
 
   it('an unsolicited non-fatal error frame while idle → ProtocolError', async () => {
     const frame = { type: 'error', data: { message: 'Invalid JSON', code: 'INVALID_JSON' } };
-    const { server, transport, failures } = await setup({ onConnection: (ws) => setTimeout(() => ws.send(JSON.stringify(frame)), 20) });
+    const { server, transport, failures } = await setup({});
+    sendUnsolicited(server, frame);
     await waitFor(() => failures.length === 1);
     expect(failures[0]).toBeInstanceOf(ProtocolError);
     await expectDiscarded(server, transport);
@@ -94,7 +101,8 @@ describe('openWsTransport against a misbehaving server', () => {
 
   it('an unsolicited fatal error frame (SESSION_ERROR) → ServerError on failure$, not a protocol error', async () => {
     const frame = { type: 'error', data: { message: 'session lost', code: 'SESSION_ERROR' } };
-    const { server, transport, failures } = await setup({ onConnection: (ws) => setTimeout(() => ws.send(JSON.stringify(frame)), 20) });
+    const { server, transport, failures } = await setup({});
+    sendUnsolicited(server, frame);
     await waitFor(() => failures.length === 1);
     expect(failures[0]).toBeInstanceOf(ServerError);
     expect(failures[0]).not.toBeInstanceOf(ProtocolError);
@@ -150,8 +158,10 @@ describe('openWsTransport against a misbehaving server', () => {
       },
     });
     transport.close();
+    // The garbage precedes the server's close frame, which the client answers before the TCP
+    // connection ends: once the server sees the socket closed, the client has read the garbage.
     await waitFor(() => server.sockets.size === 0);
-    await sleep(20);
+    expect(server.received).toEqual(['{"type":"close"}']);
     expect(failures).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { jest } from '@jest/globals';
 import { firstValueFrom, lastValueFrom, merge, toArray } from 'rxjs';
+import type { WebSocket } from 'ws';
 import {
   CapacityError,
   ConnectionClosedError,
@@ -11,9 +13,15 @@ import {
 } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
-import { connect, errorOf, sleep, startScriptedWsServer, waitFor, useTestCleanups, type ScriptedWsServer } from './support.js';
+import { connect, errorOf, startScriptedWsServer, waitFor, useTestCleanups, type ScriptedWsServer } from './support.js';
 
 const GRID_WS = 'grid_world_env-ws.jsonl';
+
+/** Polls on `setImmediate` (left real under fake timers), at most 10 000 turns. */
+async function waitForReal(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  if (!condition()) throw new Error('condition not met within 10 000 event-loop turns');
+}
 const GRID_HTTP = 'grid_world_env.jsonl';
 
 describe('openWsTransport', () => {
@@ -165,7 +173,7 @@ describe('openWsTransport', () => {
   });
 
   it('reply timeout: the request fails, the socket is discarded, later calls get ConnectionClosedError', async () => {
-    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 400 });
+    const replay = await replayServer({ ws: GRID_WS, hold: () => true }); // never answers
     const transport = await open(replay.url, { replyTimeoutMs: 100 });
     const failures = watchFailure(transport);
     const onTheWire = errorOf(transport.reset({}));
@@ -175,75 +183,111 @@ describe('openWsTransport', () => {
     expect(timeout).toMatchObject({ phase: 'reply', timeoutMs: 100, context: { transport: 'ws', request: 'reset' } });
     expect(await queued).toBeInstanceOf(ConnectionClosedError);
     expect(failures).toEqual([timeout]);
-    expect(replay.received).toHaveLength(1);
     await waitFor(() => replay.openSockets() === 0);
+    expect(replay.received).toHaveLength(1); // the queued step never reached the wire
     const later = await errorOf(transport.state());
     expect(later).toBeInstanceOf(ConnectionClosedError);
     expect((later as ConnectionClosedError).context.request).toBe('state');
   });
 
-  it('measures the reply timeout from each request, not from the first one', async () => {
+  it('measures the reply timeout from each request, not from the first one (virtual clock, held replies)', async () => {
     const observation = (n: number) => JSON.stringify({ type: 'observation', data: { observation: { n }, reward: true, done: false } });
+    const arrived: Array<() => void> = [];
+    const held: Array<{ ws: WebSocket; n: number }> = [];
     let count = 0;
     const scripted = await scriptedServer({
       onMessage: (ws) => {
         count += 1;
-        const n = count;
-        if (n === 1) ws.send(observation(1));
-        if (n === 2) setTimeout(() => ws.send(observation(2)), 110); // in time for its own deadline
-        // the third is never answered
+        if (count === 1) ws.send(observation(1));
+        else held.push({ ws, n: count }); // answered when the test says, or never
+        arrived.shift()?.();
       },
     });
-    const transport = await open(scripted.url, { replyTimeoutMs: 150 });
-    await expect(firstValueFrom(transport.step({ n: 1 }))).resolves.toEqual({ observation: { n: 1 }, reward: 1, done: false });
-    await sleep(100);
-    // 210 ms after the first request, 110 ms after its own: not a timeout.
-    await expect(firstValueFrom(transport.step({ n: 2 }))).resolves.toMatchObject({ observation: { n: 2 } });
-    const sent = Date.now();
-    const error = await errorOf(transport.step({ n: 3 }));
-    expect(error).toBeInstanceOf(TimeoutError);
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(140);
+    const nextArrival = () => new Promise<void>((resolve) => arrived.push(resolve));
+    // Only the transport's timers and clock are virtual; sockets and their events stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'hrtime'] });
+    try {
+      const transport = await open(scripted.url, { replyTimeoutMs: 1_000 });
+      await expect(firstValueFrom(transport.step({ n: 1 }))).resolves.toEqual({ observation: { n: 1 }, reward: 1, done: false });
+      jest.advanceTimersByTime(600);
+      let second: unknown;
+      const secondArrived = nextArrival();
+      transport.step({ n: 2 }).subscribe({ next: (v) => (second = v), error: (e: unknown) => (second = e) });
+      await secondArrived;
+      // 1 100 ms after the first request, 500 ms after its own: the timer armed for the first fires
+      // at 1 000 ms and must wait for this request's own deadline (1 600 ms).
+      jest.advanceTimersByTime(500);
+      expect(second).toBeUndefined();
+      jest.advanceTimersByTime(400);
+      expect(second).toBeUndefined();
+      held.shift()!.ws.send(observation(2));
+      await waitForReal(() => second !== undefined);
+      expect(second).toEqual({ observation: { n: 2 }, reward: 1, done: false });
+      let third: unknown;
+      const thirdArrived = nextArrival();
+      transport.step({ n: 3 }).subscribe({ error: (e: unknown) => (third = e) });
+      await thirdArrived;
+      jest.advanceTimersByTime(999);
+      expect(third).toBeUndefined();
+      jest.advanceTimersByTime(1);
+      expect(third).toBeInstanceOf(TimeoutError);
+      expect(third).toMatchObject({ phase: 'reply', timeoutMs: 1_000, context: { request: 'step' } });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
-  it('unsubscribing mid-request drops the late reply; the next request gets its own answer', async () => {
-    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 120 });
+  it('unsubscribing mid-request drops the late reply; the next request waits for it, then gets its own answer', async () => {
+    const replay = await replayServer({ ws: GRID_WS, hold: (r) => r.body.includes('"step"') });
     const transport = await open(replay.url);
     await firstValueFrom(transport.reset({}));
     const seen: unknown[] = [];
     const abandoned = transport.step({ action: 'DOWN' }).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
-    await waitFor(() => replay.received.length === 2);
+    await waitFor(() => replay.held() === 1);
     abandoned.unsubscribe();
     const next = firstValueFrom(transport.step({ action: 'DOWN' }));
-    await sleep(40);
+    await replay.flush();
     expect(replay.received).toHaveLength(2); // still waiting for the abandoned reply: one request on the wire
+    replay.release(); // the abandoned reply: read and dropped
+    await waitFor(() => replay.held() === 1);
+    expect(replay.received).toHaveLength(3);
+    replay.release();
     await expect(next).resolves.toEqual({ observation: { x: 2, y: 0, message: 'Keep going...' }, reward: -0.1, done: false });
     expect(seen).toEqual([]);
   });
 
   it('unsubscribing a queued request removes it before it reaches the wire', async () => {
-    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 60 });
+    const replay = await replayServer({ ws: GRID_WS, hold: () => true });
     const transport = await open(replay.url);
     const first = firstValueFrom(transport.reset({}));
     const dropped = transport.step({ action: 'DOWN' }).subscribe();
     const third = firstValueFrom(transport.step({ action: 'RIGHT' }));
     dropped.unsubscribe();
+    await waitFor(() => replay.held() === 1);
+    replay.release();
     await first;
+    await waitFor(() => replay.held() === 1);
+    replay.release();
     await expect(third).resolves.toMatchObject({ observation: { x: 4, y: 1 } });
     expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"step","data":{"action":"RIGHT"}}']);
   });
 
   it('keeps exactly one request on the wire and answers in order', async () => {
-    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 50 });
+    const replay = await replayServer({ ws: GRID_WS, hold: () => true });
     const transport = await open(replay.url);
     const all = lastValueFrom(merge(transport.reset({}), transport.step({ action: 'DOWN' }), transport.step({ action: 'DOWN' })).pipe(toArray()));
-    await sleep(25);
-    expect(replay.received).toHaveLength(1);
+    for (let sent = 1; sent <= 3; sent++) {
+      await waitFor(() => replay.held() === 1);
+      await replay.flush();
+      expect(replay.received).toHaveLength(sent); // the others wait until this one is answered
+      replay.release();
+    }
     const results = await all;
     expect(results.map((r) => r.observation['x'])).toEqual([0, 1, 2]);
   });
 
   it('close() sends {"type":"close"}, is idempotent, fails pending calls and leaves failure$ silent', async () => {
-    const replay = await replayServer({ ws: GRID_WS, replyDelayMs: 200 });
+    const replay = await replayServer({ ws: GRID_WS, hold: () => true });
     const transport = await open(replay.url);
     const failures = watchFailure(transport);
     const pending = errorOf(transport.reset({}));
@@ -253,7 +297,7 @@ describe('openWsTransport', () => {
     expect(await pending).toBeInstanceOf(ConnectionClosedError);
     await waitFor(() => replay.openSockets() === 0);
     expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"close"}']);
-    await sleep(250); // the delayed reply would have arrived by now
+    replay.release(); // the reply comes too late: the socket is gone
     expect(failures).toEqual([]);
     expect(await errorOf(transport.step({ action: 'UP' }))).toBeInstanceOf(ConnectionClosedError);
     const lateWatcher = watchFailure(transport);
@@ -282,9 +326,10 @@ describe('openWsTransport', () => {
   });
 
   it('a server that closes an idle socket → failure$ errors with ConnectionClosedError', async () => {
-    const scripted = await scriptedServer({ onConnection: (ws) => setTimeout(() => ws.close(1001, 'going away'), 30) });
+    const scripted = await scriptedServer({});
     const transport = await open(scripted.url);
     const failures = watchFailure(transport);
+    for (const ws of scripted.sockets) ws.close(1001, 'going away');
     await waitFor(() => failures.length === 1);
     expect(failures[0]).toBeInstanceOf(ConnectionClosedError);
     expect(failures[0]).toMatchObject({ closeCode: 1001, reason: 'going away' });

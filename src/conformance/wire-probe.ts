@@ -1,5 +1,6 @@
 import got, { type Got } from 'got';
 import WebSocket from 'ws';
+import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 
 /** A raw HTTP answer: status, content type and body (parsed JSON when it is JSON). */
 export interface ProbeResponse {
@@ -15,14 +16,17 @@ export interface ProbeResponse {
  */
 export class WireProbe {
   private readonly http: Got;
+  /** The server's base URL, as the package's one URL parser reads `url` (throws `InvalidUrlError`). */
+  readonly baseUrl: string;
 
   constructor(
-    readonly baseUrl: string,
+    url: string,
     private readonly headers: Record<string, string> = {},
     readonly timeoutMs = 5_000,
   ) {
+    this.baseUrl = serverBaseUrl(url);
     this.http = got.extend({
-      prefixUrl: baseUrl.replace(/\/+$/, ''),
+      prefixUrl: this.baseUrl,
       headers,
       throwHttpErrors: false,
       retry: { limit: 0 },
@@ -49,7 +53,7 @@ export class WireProbe {
 
   /** Opens `/ws`; resolves once open, rejects with the handshake failure. */
   openSocket(): Promise<WireSocket> {
-    const url = `${this.baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    const url = wsUrlOf(this.baseUrl);
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers: this.headers, handshakeTimeout: this.timeoutMs, perMessageDeflate: false });
       const socket = new WireSocket(ws, this.timeoutMs);

@@ -1,3 +1,4 @@
+export type { ErrorCode } from './error-codes.js';
 export * from './openenv-error.js';
 export * from './protocol-errors.js';
 export * from './connection-errors.js';
@@ -5,7 +6,6 @@ export * from './runtime-errors.js';
 export * from './usage-errors.js';
 export * from './server-errors.js';
 export * from './io-errors.js';
-export * from './invalid-argument-error.js';
 export * from './action-rejected-error.js';
 export * from './swarm-errors.js';
 export * from './tool-errors.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 import type { ValidationIssue } from '../protocol/http-messages.js';
+import { describeBody } from './describe-body.js';
 
 /** Names the fields of zod issues: `action`, `pos.x`, `(root)`. */
 export function issuePaths(issues: readonly z.core.$ZodIssue[]): string[] {
@@ -53,23 +54,30 @@ export class ProtocolError extends OpenEnvError {
   }
 }
 
-/** An HTTP answer with a non-2xx status. `detail` holds the pydantic list of a 422. */
+/**
+ * An HTTP answer with a non-2xx status. `detail` holds FastAPI's `detail` (the pydantic list of a
+ * 422, the string of a 404/405). A body that is not JSON is described by its content type and
+ * first line (`HTTP 502, text/html: <!DOCTYPE html> ...`), never quoted whole; `body` keeps the
+ * start of it.
+ */
 export class HttpStatusError extends OpenEnvError {
   constructor(
     readonly status: number,
     readonly body: unknown,
     readonly detail: ValidationIssue[] | string | undefined,
     context: ErrorContext = {},
+    /** The `content-type` header of the answer, when known. */
+    readonly contentType?: string,
   ) {
     const what =
       typeof detail === 'string'
-        ? detail
+        ? `: ${detail}`
         : Array.isArray(detail)
-          ? detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; ')
+          ? `: ${detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; ')}`
           : typeof body === 'string'
-            ? body.slice(0, 200)
+            ? `, ${describeBody(contentType, body)}`
             : '';
-    super(`HTTP ${status}${what ? `: ${what}` : ''}`, 'ERR_HTTP_STATUS', context);
+    super(`HTTP ${status}${what}`, 'ERR_HTTP_STATUS', context);
   }
 }
 
@@ -80,7 +88,7 @@ export class ServerError extends OpenEnvError {
     readonly serverMessage: string,
     readonly data: Record<string, unknown>,
     context: ErrorContext = {},
-    code = 'ERR_SERVER',
+    code: 'ERR_SERVER' | 'ERR_CAPACITY' = 'ERR_SERVER',
   ) {
     super(`Server error ${serverCode}: ${serverMessage}`, code, context);
   }
@@ -104,5 +112,29 @@ export class CapacityError extends ServerError {
   }
   get maxSessions(): number | undefined {
     return typeof this.data['max_sessions'] === 'number' ? this.data['max_sessions'] : undefined;
+  }
+}
+
+/**
+ * `episode()`/`episodes()` over `transport: 'http'` against a server that keeps no state between
+ * HTTP requests (generation B or later: it has `/ws`, and each HTTP `/reset` and `/step` runs on a
+ * freshly built env that is thrown away). Every step of such an "episode" would start from
+ * scratch, so the loop is refused before the reset is sent. Use `transport: 'ws'` or `'auto'`
+ * (the default); pass `allowStatelessEpisodes: true` to send the stateless requests anyway.
+ *
+ * @example
+ * Echo.connect(url, { transport: 'http' }).pipe(switchMap((env) => env.episode(policy))).subscribe({
+ *   error: (e) => e instanceof StatelessHttpError && console.log(e.message), // "... use transport 'ws' ..."
+ * });
+ */
+export class StatelessHttpError extends OpenEnvError {
+  constructor(context: ErrorContext = {}) {
+    super(
+      "Refusing to run an episode over transport 'http': this server keeps no state between HTTP requests " +
+        '(GET /schema answers 200, so it is OpenEnv generation B or later, where every HTTP /reset and /step builds a fresh env). ' +
+        "Use transport 'ws' or 'auto' (the default) for episodes; pass { allowStatelessEpisodes: true } to send single stateless requests anyway",
+      'ERR_STATELESS_HTTP',
+      context,
+    );
   }
 }

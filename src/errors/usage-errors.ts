@@ -15,8 +15,9 @@ export class SessionStateError extends OpenEnvError {
 }
 
 /**
- * An option passed to an episode loop or a rollout operator is out of range (a negative
- * `maxSteps`, `sessions: 0`, a policy that is not a function). Nothing was sent.
+ * An option or argument is out of range or missing (a negative `maxSteps`, `sessions: 0`, a
+ * policy that is not a function, an empty image name or command, a `fakeTransport` without an
+ * answer for the request made). `option` names it. Nothing was sent.
  *
  * @example
  * rollouts(session$, policy, { sessions: 0, episodes: 4 }).subscribe({
@@ -42,5 +43,28 @@ function describe(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
+  }
+}
+
+/**
+ * A server URL that cannot be used: not a URL, a scheme other than http(s)/ws(s), credentials
+ * (`user:pass@`) or a query (signed tokens), or a web page that is not the server (a Hugging Face
+ * Space's page instead of its `*.hf.space` app). A usage error: `retryConnect` never retries it.
+ * The message shows the URL with credentials and query replaced by `***`, and says what to do.
+ *
+ * @example
+ * connect('http://me:secret@127.0.0.1:8000').subscribe({
+ *   error: (e) => console.log(e.code, e.message), // ERR_INVALID_URL Invalid server URL "http://***@127.0.0.1:8000/": ...
+ * });
+ */
+export class InvalidUrlError extends OpenEnvError {
+  constructor(
+    /** The URL as shown in the message: credentials and query replaced by `***`. */
+    readonly shown: string,
+    /** What is wrong and what to do instead. */
+    readonly reason: string,
+    context: ErrorContext = {},
+  ) {
+    super(`Invalid server URL ${shown}: ${reason}`, 'ERR_INVALID_URL', context);
   }
 }

@@ -1,12 +1,13 @@
+import type { ErrorCode } from '../errors/error-codes.js';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import { hasCode } from '../internal/error-context.js';
 
 /** Errors that prove the request never changed the env: answered with an error frame, or never sent. */
-const KNOWN_OUTCOME = ['ERR_SERVER', 'ERR_CAPACITY', 'ERR_ACTION_INVALID', 'ERR_SESSION_STATE'];
+const KNOWN_OUTCOME: readonly ErrorCode[] = ['ERR_SERVER', 'ERR_CAPACITY', 'ERR_ACTION_INVALID', 'ERR_SESSION_STATE'];
 
 /** An error frame that keeps the socket open (the session stays usable). */
-const SESSION_KEEPS = ['ERR_SERVER', 'ERR_ACTION_INVALID'];
+const SESSION_KEEPS: readonly ErrorCode[] = ['ERR_SERVER', 'ERR_ACTION_INVALID'];
 
 /**
  * True when a request reached the wire and no usable answer came back (socket dropped, server

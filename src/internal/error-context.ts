@@ -1,16 +1,20 @@
+import type { ErrorCode } from '../errors/error-codes.js';
 import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 
-/** Adds what this layer knows to an `OpenEnvError` (never overwrites); other errors pass unchanged. */
+/**
+ * What this layer knows, added to an `OpenEnvError` (never overwriting): returns the error to
+ * pass on, a copy when anything was added (see `OpenEnvError.addContext`: the original may be
+ * shared by other subscribers). Other errors pass unchanged.
+ */
 export function withContext<E>(error: E, context: ErrorContext): E {
-  if (error instanceof OpenEnvError) error.addContext(context);
-  return error;
+  return error instanceof OpenEnvError ? (error.addContext(context) as E) : error;
 }
 
 /**
  * True when `error` carries the stable `code` (compared by code, not `instanceof`, so that two
  * copies of the library in one process still agree).
  */
-export function hasCode(error: unknown, code: string): boolean {
+export function hasCode(error: unknown, code: ErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 

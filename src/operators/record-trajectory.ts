@@ -43,6 +43,9 @@ export interface TrajectoryLine {
  *   the sink is ended too (teardown is synchronous, the flush then completes in the background).
  * - An open/write/flush failure, or a step that cannot be serialised, errors the stream with a
  *   `TrajectoryWriteError` (`cause` kept, `context.path` set for paths).
+ * - A `Writable` may be shared by many subscriptions (stdout, one log for parallel runs): the
+ *   listeners a subscription adds to it are removed when it completes, errors or is
+ *   unsubscribed (after the flush, when it ends the sink), so they never pile up.
  *
  * @example
  * env.episodes(policy, { count: 10, seed: 0 })
@@ -56,19 +59,38 @@ export function recordTrajectory<T extends EpisodeStep<unknown, unknown>>(
   const shouldEnd = options.end ?? true;
   return (source) =>
     new Observable<T>((subscriber) => {
-      const context = typeof sink === 'string' ? { path: sink } : {};
-      const out = typeof sink === 'string' ? createWriteStream(sink, { flags: options.append ? 'a' : 'w' }) : sink;
+      const owned = typeof sink === 'string';
+      const context = owned ? { path: sink } : {};
+      const out = owned ? createWriteStream(sink, { flags: options.append ? 'a' : 'w' }) : sink;
       const fail = (what: string, cause: unknown) =>
         subscriber.error(new TrajectoryWriteError(`Could not ${what} the trajectory: ${messageOf(cause)}`, context, { cause }));
-      // Stays attached after teardown: a late 'error' event must never crash the process.
-      out.on('error', (cause: unknown) => fail('write', cause));
-      let ended = false;
-      const endThen = (forward: () => void, onFlushError: (cause: unknown) => void) => {
-        ended = true;
-        if (!shouldEnd) return forward();
-        out.end();
-        finished(out, (cause) => (cause ? onFlushError(cause) : forward()));
+      const onError = (cause: unknown) => fail('write', cause);
+      out.on('error', onError);
+      // A late 'error' of a stream we opened must never crash the process: it keeps a listener
+      // (one per subscription, dropped with the stream). A Writable we were given may be shared
+      // by many subscriptions: our listeners leave it once we are done with it.
+      if (owned) out.on('error', noop);
+      let detached = false;
+      const detach = () => {
+        if (detached) return;
+        detached = true;
+        out.off('error', onError);
       };
+      /** Ends the sink (when asked), detaching once it is flushed; then `forward` or `onFlushError`. */
+      const endSink = (forward: () => void, onFlushError: (cause: unknown) => void) => {
+        if (!shouldEnd) {
+          detach();
+          return forward();
+        }
+        out.end();
+        const cleanup = finished(out, (cause) => {
+          cleanup();
+          detach();
+          if (cause) onFlushError(cause);
+          else forward();
+        });
+      };
+      let ended = false;
 
       const subscription = source.subscribe({
         next: (step) => {
@@ -83,15 +105,27 @@ export function recordTrajectory<T extends EpisodeStep<unknown, unknown>>(
           subscriber.next(step);
         },
         // The source's own error matters more than a failed flush: forward it either way.
-        error: (error: unknown) => endThen(() => subscriber.error(error), () => subscriber.error(error)),
-        complete: () => endThen(() => subscriber.complete(), (cause) => fail('flush', cause)),
+        error: (error: unknown) => {
+          ended = true;
+          endSink(() => subscriber.error(error), () => subscriber.error(error));
+        },
+        complete: () => {
+          ended = true;
+          endSink(() => subscriber.complete(), (cause) => fail('flush', cause));
+        },
       });
       return () => {
         subscription.unsubscribe();
-        if (!ended && shouldEnd) out.end();
+        // Unsubscribed (or failed) before the source ended: end the sink in the background.
+        if (!ended) {
+          ended = true;
+          endSink(noop, noop);
+        }
       };
     });
 }
+
+const noop = (): void => undefined;
 
 function toLine(step: EpisodeStep<unknown, unknown>): TrajectoryLine {
   const sessionIndex = (step as { sessionIndex?: unknown }).sessionIndex;

@@ -34,7 +34,8 @@ export interface RetryConnectOptions {
  * `ConnectionError` (`ERR_CONNECTION`), `TimeoutError` of phase `connect`, and `CapacityError`
  * (`ERR_CAPACITY`) when `retryOnCapacity` is set. Only before the session was emitted: once a
  * session is out, requests (steps) may have reached the server and replaying them is never safe,
- * so every later error passes through untouched. Other errors are never retried. The last error
+ * so every later error passes through untouched. Other errors are never retried: usage errors
+ * such as `InvalidUrlError` or `InvalidOptionError` fail on the first attempt. The last error
  * gets `context.attempts`.
  *
  * @example

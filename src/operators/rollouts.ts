@@ -183,10 +183,10 @@ export function rollouts<A, O>(
             const wanted = backoff ? backoffDelay(attempt, { ...backoff, initialMs: delayMs }) : delayMs;
             const wait = Math.min(wanted, maxWaitMs - waitedMs);
             if (attempt > maxRetries || (wait <= 0 && wanted > 0)) {
-              withContext(error, { capacityRefusals: attempt, waitedMs });
-              onSessionEvent?.({ type: 'gave-up', sessionIndex, running, attempts: attempt, waitedMs, error });
+              const gaveUp = withContext(error, { capacityRefusals: attempt, waitedMs });
+              onSessionEvent?.({ type: 'gave-up', sessionIndex, running, attempts: attempt, waitedMs, error: gaveUp });
               // Others hold the server's slots and will finish the episodes: end this session quietly.
-              return running > 0 ? EMPTY : throwError(() => error);
+              return running > 0 ? EMPTY : throwError(() => gaveUp);
             }
             waitedMs += wait;
             onSessionEvent?.({ type: 'refused', sessionIndex, running, attempt, delayMs: wait, error });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NEVER, Observable, defer, from, map, mergeMap, race, switchMap, throwError, timeout } from 'rxjs';
-import { InvalidArgumentError, InvalidOptionError, ServerExitedError, TimeoutError, type OpenEnvError, type ErrorContext } from '../errors/index.js';
+import { InvalidOptionError, ServerExitedError, TimeoutError, type OpenEnvError, type ErrorContext } from '../errors/index.js';
 import { assertFunction, assertInteger } from '../internal/assert-option.js';
 import type { Endpoint } from './endpoint.js';
 import { freePort } from './process/free-port.js';
@@ -46,10 +46,10 @@ export interface ProcessEndpointOptions {
   stateDir?: string;
 }
 
-/** Checks `processEndpoint`'s arguments; throws `InvalidArgumentError` / `InvalidOptionError` naming the first bad one. */
+/** Checks `processEndpoint`'s arguments; throws `InvalidOptionError` naming the first bad one. */
 function assertProcessEndpointArgs(command: unknown, args: unknown, options: ProcessEndpointOptions): void {
-  if (typeof command !== 'string' || command.length === 0) throw new InvalidArgumentError('command', command, 'a non-empty command');
-  if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new InvalidArgumentError('args', args, 'an array of strings');
+  if (typeof command !== 'string' || command.length === 0) throw new InvalidOptionError('command', command, 'a non-empty command');
+  if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new InvalidOptionError('args', args, 'an array of strings');
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
   assertInteger('port', options.port, 0);
   if (options.port !== undefined && options.port > 65_535) throw new InvalidOptionError('port', options.port, 'an integer from 0 to 65535');
@@ -97,7 +97,7 @@ function drained(child: ChildProcess, ms: number): Promise<void> {
  * process group (spawned detached), then SIGKILL after `stopGraceMs`. If this process exits
  * first (a signal, an uncaught error, `process.exit`), the group is SIGKILLed by the shared exit
  * hook; if it is SIGKILLed, the group is recorded for `reapOrphans()` / `openenv-rx reap`.
- * Bad arguments error the Observable with `InvalidArgumentError` / `InvalidOptionError` (nothing is thrown at call time).
+ * Bad arguments error the Observable with `InvalidOptionError` (nothing is thrown at call time).
  *
  * @example
  * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])

@@ -9,6 +9,7 @@ import { messageOf } from '../internal/error-context.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { MCP_PROTOCOL_VERSIONS } from '../protocol/mcp-messages.js';
 import { parseJsonLikePython } from './json-decode-error.js';
+import { JsonRpcFault } from '../errors/json-rpc-fault.js';
 
 /** JSON-RPC 2.0 error codes OpenEnv uses on `/mcp` (-32000: capacity). */
 export const JSON_RPC = {
@@ -41,15 +42,6 @@ export interface JsonRpcResponse {
  */
 export type McpDialect = 'openenv' | 'standard';
 
-/** A JSON-RPC error raised by a backend (unknown session, capacity). */
-export class JsonRpcFault extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Where tool calls go: the socket's env, a fresh env per call, or an `openenv/session/create` session. */
 export interface JsonRpcToolBackend {

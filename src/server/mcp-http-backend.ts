@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '../environment/environment.js';
 import { isToolHost, type ToolHost } from '../environment/tools.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
-import { JSON_RPC, JsonRpcFault, type JsonRpcToolBackend } from './json-rpc.js';
+import { JsonRpcFault } from '../errors/json-rpc-fault.js';
+import { JSON_RPC, type JsonRpcToolBackend } from './json-rpc.js';
 import { withFreshEnv, type ServerContext } from './server-context.js';
 import { capacityMessage, type SessionSlots } from './session-slots.js';
 

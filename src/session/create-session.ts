@@ -1,22 +1,27 @@
-import { catchError, concatMap, Observable, throwError } from 'rxjs';
+import { catchError, concatAll, defer, EMPTY, mergeMap, Observable, throwError } from 'rxjs';
 import { checkToolArguments, createToolApi } from '../tools/tool-api.js';
 import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
 import { isRecord } from '../internal/is-record.js';
 import type { z } from 'zod';
-import { ActionValidationError, ResponseValidationError } from '../errors/protocol-errors.js';
-import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
+import { ActionValidationError, ResponseValidationError, StatelessHttpError } from '../errors/protocol-errors.js';
+import type { ErrorContext } from '../errors/openenv-error.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
+import { withContext } from '../internal/error-context.js';
 import { isPlainRecord } from '../internal/is-record.js';
+import { isRouteMissing } from '../internal/route-missing.js';
 import { JsonObjectSchema, type EnvSpec } from './env-spec.js';
 import { runEpisode } from './episode.js';
 import { runEpisodes } from './episodes.js';
+import { runSteps } from './run-steps.js';
 import type { EnvSession, ResetOptions, StepResult } from './types.js';
 
 /** Options of `createSession`. */
 export interface SessionOptions {
   /** Validate replies against the observation/state schemas. Default true. */
   validateResponses?: boolean;
+  /** Run episodes even when the transport is stateless HTTP (see `EnvSession.checkEpisodes`). Default false. */
+  allowStatelessEpisodes?: boolean;
 }
 
 /** An `EnvSession` plus what its owner (`defineEnv`) needs to run and end it. */
@@ -57,6 +62,11 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
   let stepIndex = 0;
   let episodeId: string | null = null;
   let closed = false;
+  // The last request error, as received and as delivered: when a dead connection fails the request
+  // in flight and failure$ with one error, the session fails with the request's (its step, its request).
+  let lastFailure: { raw: unknown; delivered: unknown } | undefined;
+  // Whether consecutive requests reach one env: known from the transport, or learnt once from GET /schema.
+  let stateful = options.allowStatelessEpisodes === true || transport.kind === 'ws' ? true : transport.stateful;
 
   const context = (request: Request | undefined, index: number, episode: string | null): ErrorContext => ({
     env: spec.name,
@@ -66,9 +76,6 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
     stepIndex: index,
     episodeId: episode,
   });
-
-  const withContext = (error: unknown, ctx: ErrorContext): unknown =>
-    error instanceof OpenEnvError ? error.addContext(ctx) : error;
 
   /**
    * Runs `send` unless closed, maps its value with `project`, and adds context (as known when the
@@ -88,7 +95,11 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
         subscriber.error(new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, ctx));
         return undefined;
       }
-      const fail = (error: unknown): void => subscriber.error(withContext(error, ctx));
+      const fail = (error: unknown): void => {
+        const delivered = withContext(error, ctx);
+        lastFailure = { raw: error, delivered };
+        subscriber.error(delivered);
+      };
       let source: Observable<W>;
       try {
         source = send(ctx);
@@ -222,9 +233,7 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
       return request('state', () => transport.state(), (body, ctx) => checked(spec.state, body, 'state', ctx));
     },
 
-    steps(action$: Observable<A>) {
-      return action$.pipe(concatMap((action) => session.step(action)));
-    },
+    steps: (action$, stepsOptions) => runSteps(session.step, action$, stepsOptions),
 
     health: () => request('health', () => transport.health(), identity),
     schema: () => request('schema', () => transport.schema(), identity),
@@ -232,9 +241,36 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
 
     episode: (policy, episodeOptions) => runEpisode(session, policy, episodeOptions),
     episodes: (policy, episodesOptions) => runEpisodes(session, policy, episodesOptions),
+    episodesFlat: (policy, episodesOptions) => session.episodes(policy, episodesOptions).pipe(concatAll()),
+
+    checkEpisodes() {
+      if (stateful === true) return EMPTY;
+      return defer(() => {
+        if (stateful === true) return EMPTY;
+        const ctx: ErrorContext = { env: spec.name, url: transport.url, transport: transport.kind };
+        if (stateful === false) return throwError(() => new StatelessHttpError(ctx));
+        // Generation A has no /schema (404/405) and keeps one env over HTTP; B and later answer 200.
+        return session.schema().pipe(
+          catchError((error: unknown) => {
+            if (!isRouteMissing(error)) return throwError(() => error);
+            stateful = true;
+            return EMPTY;
+          }),
+          mergeMap(() => {
+            stateful = false;
+            return throwError(() => new StatelessHttpError(ctx));
+          }),
+        );
+      });
+    },
 
     failure$: transport.failure$.pipe(
-      catchError((error: unknown) => throwError(() => withContext(error, context(undefined, stepIndex, episodeId)))),
+      catchError((error: unknown) =>
+        throwError(() => {
+          const failed = lastFailure;
+          return failed !== undefined && failed.raw === error ? failed.delivered : withContext(error, context(undefined, stepIndex, episodeId));
+        }),
+      ),
     ),
 
     close() {

@@ -1,6 +1,5 @@
-import { NEVER, Observable, Subscription, asyncScheduler, catchError, defer, map, merge, observeOn, of, switchMap, throwError, throwIfEmpty } from 'rxjs';
+import { NEVER, Observable, asyncScheduler, catchError, defer, map, merge, observeOn, switchMap, throwError } from 'rxjs';
 import { ConnectionError } from '../errors/connection-errors.js';
-import { OpenEnvError, type ErrorContext } from '../errors/openenv-error.js';
 import type { Endpoint } from '../runtime/endpoint.js';
 import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
 import { dockerEndpoint, processEndpoint } from '../runtime/lazy-runtimes.js';
@@ -14,6 +13,8 @@ import { explainConnectionLoss, explainLoss } from './explain-connection-loss.js
 import type { ActionOf, AnyEnvSpec, EnvSpec, ObservationOf, StateOf, ToolsOf, TypedSpec } from './env-spec.js';
 import type { AnyToolSchemas, CallToolStep, ToolArgs, ToolName, ToolSchemas } from '../tools/tool-types.js';
 import type { ConnectOptions, EnvSession } from './types.js';
+import { withContext } from '../internal/error-context.js';
+import { ownLatest } from '../internal/own-latest.js';
 
 /** How a definition opens a transport. Injected in tests; `openTransport` otherwise. */
 export type OpenTransport = (url: string, options?: TransportOptions) => Observable<Transport>;
@@ -101,79 +102,55 @@ export function defineEnv<const T extends AnyEnvSpec>(
   spec: T,
   dependencies: EnvDependencies = {},
 ): EnvDefinition<ActionOf<T>, ObservationOf<T>, StateOf<T>, ToolsOf<T>> {
-  // The schemas' output types are exactly what TypedSpec names; TS cannot see through the generic.
+  // The schemas' types are exactly what TypedSpec names (action input, observation/state output); TS cannot see through the generic.
   return defineTypedEnv<ActionOf<T>, ObservationOf<T>, StateOf<T>, ToolsOf<T>>(spec as unknown as TypedSpec<T>, dependencies);
 }
 
-const withEnv = (error: unknown, context: ErrorContext): unknown =>
-  error instanceof OpenEnvError ? error.addContext(context) : error;
-
 function defineTypedEnv<A, O, S, T extends ToolSchemas>(spec: EnvSpec<A, O, S>, dependencies: EnvDependencies): EnvDefinition<A, O, S, T> {
   const open = dependencies.openTransport ?? openTransport;
+  const env = { env: spec.name };
+
+  /** What both entry points share: the env's name on every error, an empty source refused, the inner closed first. */
+  const own = <T, R>(source$: Observable<T>, what: string, project: (value: T) => Observable<R>): Observable<R> =>
+    ownLatest(
+      source$.pipe(catchError((error: unknown) => throwError(() => withContext(error, env)))),
+      project,
+      () => new ConnectionError(`No ${what} for env ${spec.name}`, env),
+    );
 
   const fromTransport = (transport$: Observable<Transport>, options: SessionOptions = {}): Observable<EnvSession<A, O, S, T>> =>
-    new Observable<EnvSession<A, O, S, T>>((subscriber) => {
-      let sessionSub: Subscription | undefined;
-      const transportSub = transport$
-        .pipe(
-          throwIfEmpty(() => new ConnectionError(`No transport was opened for env ${spec.name}`, { env: spec.name })),
-          catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name }))),
-        )
-        .subscribe({
-          next: (transport) => {
-            sessionSub?.unsubscribe();
-            const session = createSession<A, O, S, T>(transport, spec, options);
-            // The session closes its transport on teardown; its failure$ ends the stream with an error.
-            sessionSub = session.failure$.subscribe({ error: (error: unknown) => subscriber.error(error) });
-            sessionSub.add(() => session.close());
-            subscriber.next(session);
-          },
-          error: (error: unknown) => subscriber.error(error),
-          // A transport source that completes after emitting is fine: the session lives on.
-        });
-      // Close the session (its transport) before unsubscribing the source that opened it.
-      return () => {
-        sessionSub?.unsubscribe();
-        transportSub.unsubscribe();
-      };
-    });
+    own(
+      transport$,
+      'transport was opened',
+      (transport) =>
+        new Observable<EnvSession<A, O, S, T>>((subscriber) => {
+          const session = createSession<A, O, S, T>(transport, spec, options);
+          // The session closes its transport on teardown; its failure$ ends the stream with an error.
+          const failure = session.failure$.subscribe({ error: (error: unknown) => subscriber.error(error) });
+          subscriber.next(session);
+          return () => {
+            failure.unsubscribe();
+            session.close();
+          };
+        }),
+    );
 
   const fromEndpoint = (endpoint$: Observable<Endpoint>, options: ConnectOptions = {}): Observable<EnvSession<A, O, S, T>> =>
-    new Observable<EnvSession<A, O, S, T>>((subscriber) => {
-      let sessionSub: Subscription | undefined;
-      const endpointSub = endpoint$
-        .pipe(
-          throwIfEmpty(() => new ConnectionError(`No endpoint was started for env ${spec.name}`, { env: spec.name })),
-          catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name }))),
-        )
-        .subscribe({
-          next: (endpoint) => {
-            sessionSub?.unsubscribe();
-            const serverFailure$ = endpoint.failure$?.pipe(
-              catchError((error: unknown) => throwError(() => withEnv(error, { env: spec.name, url: endpoint.url }))),
-            );
-            // A socket killed by a dying server is reported as the server's exit (code, logs).
-            const transport$ = serverFailure$
-              ? open(endpoint.url, options).pipe(
-                  explainLoss(serverFailure$),
-                  map((transport) => explainConnectionLoss(transport, serverFailure$)),
-                )
-              : open(endpoint.url, options);
-            // The server's exit also fails a session that has nothing in flight. One tick later:
-            // a request in flight reports the same error first, with its own step and request.
-            const idleFailure$ = (serverFailure$ ?? NEVER).pipe(observeOn(asyncScheduler));
-            sessionSub = merge(fromTransport(transport$, options), idleFailure$).subscribe({
-              next: (session) => subscriber.next(session),
-              error: (error: unknown) => subscriber.error(error),
-            });
-          },
-          error: (error: unknown) => subscriber.error(error),
-        });
-      // Order matters: close the transport while the server still runs, then stop the server.
-      return () => {
-        sessionSub?.unsubscribe();
-        endpointSub.unsubscribe();
-      };
+    own(endpoint$, 'endpoint was started', (endpoint) => {
+      const serverFailure$ = endpoint.failure$?.pipe(
+        catchError((error: unknown) => throwError(() => withContext(error, { ...env, url: endpoint.url }))),
+      );
+      // A socket killed by a dying server is reported as the server's exit (code, logs).
+      const transport$ = serverFailure$
+        ? open(endpoint.url, options).pipe(
+            explainLoss(serverFailure$),
+            map((transport) => explainConnectionLoss(transport, serverFailure$)),
+          )
+        : open(endpoint.url, options);
+      // The server's exit also fails a session that has nothing in flight. One tick later:
+      // a request in flight reports the same error first, with its own step and request.
+      const idleFailure$ = (serverFailure$ ?? NEVER).pipe(observeOn(asyncScheduler));
+      return merge(fromTransport(transport$, options), idleFailure$);
     });
 
   return {

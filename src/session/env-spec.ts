@@ -11,6 +11,10 @@ export const JsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), z.un
  * Describes one kind of env: its name and, optionally, zod schemas of its action, observation and
  * state. An absent schema means "any JSON object" (`Record<string, unknown>`), unchecked.
  *
+ * `A` is what `step()` accepts: the action schema's INPUT type (the session parses the action and
+ * sends the schema's output, so `.default()`, `.transform()` and `z.coerce` apply before the
+ * wire). `O` and `S` are the observation and state schemas' OUTPUT types (what parsing a reply gives).
+ *
  * @example
  * const spec: EnvSpec<{ message: string }, { echoed_message: string }, JsonObject> = {
  *   name: 'echo',
@@ -21,8 +25,8 @@ export const JsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), z.un
 export interface EnvSpec<A = JsonObject, O = JsonObject, S = JsonObject> {
   name: string;
   description?: string;
-  /** Checked before anything is sent: a failing action never reaches the server. */
-  action?: z.ZodType<A>;
+  /** Parsed before anything is sent (its output goes on the wire): a failing action never reaches the server. */
+  action?: z.ZodType<unknown, A>;
   /** Checked on every reset/step reply (unless `validateResponses: false`). */
   observation?: z.ZodType<O>;
   /** Checked on every `state()` reply (unless `validateResponses: false`). */
@@ -46,25 +50,36 @@ export interface AnyEnvSpec {
 }
 
 // Optional on purpose: works for spec literals (schema present or absent) and for `EnvSpec<A, O, S>`.
+// A schema typed only by its output (`const A: z.ZodType<Move> = ...`) has input `unknown`: its output type is the better guess then.
+type ActionInput<Z extends z.ZodType> = unknown extends z.input<Z> ? z.output<Z> : z.input<Z>;
+type SchemaInput<T, K extends 'action' | 'observation' | 'state'> = T extends { [P in K]?: infer Z }
+  ? NonNullable<Z> extends z.ZodType
+    ? ActionInput<NonNullable<Z>>
+    : JsonObject
+  : JsonObject;
 type SchemaOutput<T, K extends 'action' | 'observation' | 'state'> = T extends { [P in K]?: infer Z }
   ? NonNullable<Z> extends z.ZodType
     ? z.output<NonNullable<Z>>
     : JsonObject
   : JsonObject;
+type SpecOf<T> = T extends { spec: infer S } ? S : T;
 
 /**
- * The action type of a spec (or of anything with a `spec`, such as an `EnvDefinition`):
- * the schema's output type, or `JsonObject` when the spec has no action schema.
+ * The action type of a spec (or of anything with a `spec`, such as an `EnvDefinition`): what
+ * `step()` accepts, i.e. the schema's INPUT type (`z.input`), or `JsonObject` without a schema.
+ * A field with `.default()` is optional here, a `z.coerce.number()` field takes what `Number()`
+ * takes, a `.transform()` takes its input: the session parses the action before sending it.
+ * A schema annotated with its output type only (`z.ZodType<Move>`, input `unknown`) gives `Move`.
  *
  * @example
- * const GridWorld = defineEnv({ name: 'grid', action: z.object({ action: z.enum(['UP', 'DOWN']) }) });
- * type Move = ActionOf<typeof GridWorld>; // { action: 'UP' | 'DOWN' }
+ * const GridWorld = defineEnv({ name: 'grid', action: z.object({ action: z.enum(['UP', 'DOWN']), speed: z.number().default(1) }) });
+ * type Move = ActionOf<typeof GridWorld>; // { action: 'UP' | 'DOWN'; speed?: number | undefined }
  */
-export type ActionOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'action'> : SchemaOutput<T, 'action'>;
-/** The observation type of a spec or definition (`JsonObject` without a schema). */
-export type ObservationOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'observation'> : SchemaOutput<T, 'observation'>;
-/** The state type of a spec or definition (`JsonObject` without a schema). */
-export type StateOf<T> = T extends { spec: infer S } ? SchemaOutput<S, 'state'> : SchemaOutput<T, 'state'>;
+export type ActionOf<T> = SchemaInput<SpecOf<T>, 'action'>;
+/** The observation type of a spec or definition: the schema's OUTPUT type (`z.output`), `JsonObject` without a schema. */
+export type ObservationOf<T> = SchemaOutput<SpecOf<T>, 'observation'>;
+/** The state type of a spec or definition: the schema's OUTPUT type (`z.output`), `JsonObject` without a schema. */
+export type StateOf<T> = SchemaOutput<SpecOf<T>, 'state'>;
 
 /**
  * The declared tools of a spec or definition (`AnyToolSchemas`, i.e. any name, when undeclared).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   asyncScheduler,
   catchError,
+  concat,
   concatMap,
   defer,
   EMPTY,
@@ -40,8 +41,11 @@ export interface RunEpisodeOptions extends EpisodeOptions {
   clock?: Clock;
 }
 
-/** The two requests the agent loop needs (a fake in tests, an `EnvSession` in real use). */
-export type EpisodeSession<A, O> = Pick<EnvSession<A, O, unknown>, 'reset' | 'step'>;
+/**
+ * What the agent loop needs: `reset` and `step` (a fake in tests, an `EnvSession` in real use),
+ * and `checkEpisodes` when the session has one (run before the first reset).
+ */
+export type EpisodeSession<A, O> = Pick<EnvSession<A, O, unknown>, 'reset' | 'step'> & Partial<Pick<EnvSession<A, O, unknown>, 'checkEpisodes'>>;
 
 /**
  * The agent loop: reset, then `policy → step` until the env answers `done`, or until `maxSteps`
@@ -59,6 +63,8 @@ export type EpisodeSession<A, O> = Pick<EnvSession<A, O, unknown>, 'reset' | 'st
  *   late answer is ignored) and the pending request.
  * - Without `episodeId` a uuid is generated and sent with the reset, so every trajectory is traceable.
  * - Errors from the session get `episodeId`, `episodeIndex` and `stepIndex` added to their context.
+ * - A session with `checkEpisodes` (every `EnvSession`) is asked first: over stateless HTTP the
+ *   episode errors with `StatelessHttpError` before any reset is sent.
  *
  * @example
  * runEpisode(session, (obs) => ({ action: obs.x < 4 ? 'RIGHT' : 'DOWN' }), { seed: 7, maxSteps: 50 })
@@ -121,7 +127,11 @@ export function runEpisode<A, O>(
     // expand with concurrency 1: the next decision starts only once the previous request
     // completed, so requests never overlap. queueScheduler trampolines the next step when a
     // session answers synchronously (a fake), so a long episode does not grow the stack.
-    return reset$.pipe(expand(next, 1, queueScheduler));
+    const episode$ = reset$.pipe(expand(next, 1, queueScheduler));
+    // Refuses an episode the server cannot hold (stateless HTTP) before anything is reset.
+    const check$ = session.checkEpisodes?.() ?? EMPTY;
+    if (check$ === EMPTY) return episode$;
+    return concat(check$.pipe(catchError((error: unknown) => throwError(() => withContext(error, where(0))))), episode$);
   });
 }
 

@@ -43,6 +43,7 @@ export function explainConnectionLoss(transport: Transport, serverFailure$: Obse
     ...(mcp && { mcp: (method: string, params?: Record<string, unknown>) => explain(mcp(method, params)) }),
     kind: transport.kind,
     url: transport.url,
+    ...(transport.stateful !== undefined && { stateful: transport.stateful }),
     reset: (data) => explain(transport.reset(data)),
     step: (action, options) => explain(transport.step(action, options)),
     state: () => explain(transport.state()),

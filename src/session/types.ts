@@ -56,6 +56,16 @@ export interface EpisodeOptions {
   resetOptions?: Omit<ResetOptions, 'seed' | 'episodeId'>;
 }
 
+/** Options of `steps(action$)`. */
+export interface StepsOptions {
+  /**
+   * Complete after this many results, the last one marked `truncated: true` (unless it is
+   * `done`), and unsubscribe `action$`, as `episode()` does. Counted from the subscription;
+   * `0` completes at once without subscribing `action$`.
+   */
+  maxSteps?: number;
+}
+
 export interface EpisodesOptions extends Omit<EpisodeOptions, 'episodeId'> {
   /** How many episodes; default: unbounded (take what you need). */
   count?: number;
@@ -76,18 +86,42 @@ export interface EnvSession<A = Record<string, unknown>, O = Record<string, unkn
   /** Validates `action` against the env's action schema before sending (error names the field). */
   step(action: A): Observable<StepResult<O>>;
   state(): Observable<S>;
-  /** Feeds actions through `concatMap`: results in order; completes after `action$` completes and the last step answered. */
-  steps(action$: Observable<A>): Observable<StepResult<O>>;
+  /**
+   * Feeds actions through `concatMap`: one step on the wire at a time, results in order. Completes
+   * right after the first result with `done: true` (that result included) and unsubscribes
+   * `action$`, like an episode; also after `maxSteps` results (the last marked `truncated`), or
+   * once `action$` completed and its last step answered.
+   */
+  steps(action$: Observable<A>, options?: StepsOptions): Observable<StepResult<O>>;
   health(): Observable<HealthResponse>;
   schema(): Observable<SchemaResponse>;
   metadata(): Observable<MetadataResponse>;
   /** Reset, then policy → step until `done` (or `maxSteps`, then `truncated`). Emits the reset result first. */
   episode(policy: Policy<A, O>, options?: EpisodeOptions): Observable<EpisodeStep<A, O>>;
-  /** A stream of episode streams, one after another on this session. */
+  /**
+   * A stream of episode STREAMS (`Observable<Observable<EpisodeStep>>`), one after another on this
+   * session: subscribe to each (e.g. `concatAll()`), or use `episodesFlat`. Collecting the outer
+   * stream alone (`toArray()`) never subscribes an episode and waits forever.
+   */
   episodes(policy: Policy<A, O>, options?: EpisodesOptions): Observable<Observable<EpisodeStep<A, O>>>;
+  /** `episodes(policy, options).pipe(concatAll())`: every step of every episode, in order. */
+  episodesFlat(policy: Policy<A, O>, options?: EpisodesOptions): Observable<EpisodeStep<A, O>>;
+  /**
+   * Completes, without a value, when episodes make sense on this session; errors with
+   * `StatelessHttpError` when the server keeps no state between requests (transport `http` on
+   * an OpenEnv server of generation B or later: `GET /schema` answers 200). `episode()`,
+   * `episodes()` and `rollouts` call it before the first reset; the answer is kept per session.
+   */
+  checkEpisodes(): Observable<never>;
 }
 
 export interface ConnectOptions extends TransportOptions {
   /** Validate server replies against the observation/state schemas. Default true. */
   validateResponses?: boolean;
+  /**
+   * Run `episode()`/`episodes()` over `transport: 'http'` even on a server that keeps no state
+   * between HTTP requests (each reset and step then hits a fresh env). Default false: such
+   * episodes are refused with `StatelessHttpError`.
+   */
+  allowStatelessEpisodes?: boolean;
 }

@@ -1,4 +1,4 @@
-import { Observable, concatMap, defer, map, of, throwError } from 'rxjs';
+import { EMPTY, Observable, concatAll, concatMap, defer, map, of, throwError } from 'rxjs';
 import { createToolApi } from '../tools/tool-api.js';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { SessionStateError } from '../errors/usage-errors.js';
@@ -6,6 +6,7 @@ import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protoc
 import { InvalidOptionError } from '../errors/usage-errors.js';
 import { runEpisode, type Clock } from '../session/episode.js';
 import { runEpisodes } from '../session/episodes.js';
+import { runSteps } from '../session/run-steps.js';
 import type {
   EnvSession,
   EpisodeOptions,
@@ -14,6 +15,7 @@ import type {
   Policy,
   ResetOptions,
   StepResult,
+  StepsOptions,
 } from '../session/types.js';
 
 /** `cold` of `TestScheduler.run`'s helpers, or `scheduler.createColdObservable`. */
@@ -169,7 +171,7 @@ export function fakeSession<A = Record<string, unknown>, O = Record<string, unkn
         if (spec.state === undefined) return of({ episode_id: lastEpisodeId, step_count: stepCount } as S);
         return of(typeof spec.state === 'function' ? (spec.state as () => S)() : spec.state);
       }),
-    steps: (action$: Observable<A>) => action$.pipe(concatMap((action) => session.step(action))),
+    steps: (action$: Observable<A>, options?: StepsOptions) => runSteps(session.step, action$, options),
     health: () => of<HealthResponse>({ status: 'healthy' }),
     schema: () => of<SchemaResponse>({ action: {}, observation: {}, state: {} }),
     metadata: () => of<MetadataResponse>({ name, description: 'A fake session answering from marbles' }),
@@ -177,6 +179,10 @@ export function fakeSession<A = Record<string, unknown>, O = Record<string, unkn
       runEpisode(session, policy, { ...options, ...(clock && { clock }) }),
     episodes: (policy: Policy<A, O>, options?: EpisodesOptions): Observable<Observable<EpisodeStep<A, O>>> =>
       runEpisodes(session, policy, { ...options, ...(clock && { clock }) }),
+    episodesFlat: (policy: Policy<A, O>, options?: EpisodesOptions): Observable<EpisodeStep<A, O>> =>
+      session.episodes(policy, options).pipe(concatAll()),
+    // A fake is one env answering in order: episodes always make sense.
+    checkEpisodes: () => EMPTY,
   };
   return session;
 }

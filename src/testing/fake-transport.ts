@@ -1,6 +1,6 @@
 import { asyncScheduler, defer, finalize, NEVER, throwError, type Observable } from 'rxjs';
 import { ConnectionClosedError } from '../errors/connection-errors.js';
-import { OpenEnvError } from '../errors/openenv-error.js';
+import { InvalidOptionError } from '../errors/usage-errors.js';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import type {
@@ -25,6 +25,12 @@ export interface FakeTransportAnswers {
   failure$?: Observable<never>;
   kind?: TransportKind;
   url?: string;
+  /**
+   * The transport's `stateful` flag. Default `true` (episodes run); pass `undefined` explicitly
+   * for an HTTP transport whose generation is unknown (sessions then ask `schema()` first), or
+   * `false` for one known stateless.
+   */
+  stateful?: boolean | undefined;
 }
 
 /** One request that reached the fake, recorded when it was subscribed (i.e. "sent"). */
@@ -51,8 +57,8 @@ export interface FakeTransport extends Transport {
  * A virtual-time `Transport` for marble tests of sessions and agent loops. Each answer is the
  * Observable your function returns, so `cold()` controls when it arrives and
  * `expectSubscriptions` shows when it was sent and abandoned. A request without an answer
- * function errors with `ERR_FAKE_UNANSWERED`; a request after `close()` errors with
- * `ConnectionClosedError`, as a real transport does.
+ * function errors with `InvalidOptionError` (`ERR_INVALID_OPTION`, `option: 'answers.<request>'`);
+ * a request after `close()` errors with `ConnectionClosedError`, as a real transport does.
  *
  * @example
  * testScheduler.run(({ cold, expectObservable }) => {
@@ -77,7 +83,7 @@ export function fakeTransport(answers: FakeTransportAnswers = {}): FakeTransport
       }
       requests.push({ ...request, at: asyncScheduler.now() });
       if (!respond) {
-        return throwError(() => new OpenEnvError(`fakeTransport has no answer for ${request.type}`, 'ERR_FAKE_UNANSWERED', context));
+        return throwError(() => new InvalidOptionError(`answers.${request.type}`, undefined, `a function answering ${request.type}`, context));
       }
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -88,6 +94,7 @@ export function fakeTransport(answers: FakeTransportAnswers = {}): FakeTransport
   return {
     kind,
     url,
+    ...('stateful' in answers ? (answers.stateful === undefined ? {} : { stateful: answers.stateful }) : { stateful: true }),
     get requests() {
       return requests;
     },

@@ -1,10 +1,21 @@
 import type { z } from 'zod';
+import { describeBody } from '../errors/describe-body.js';
 import { issuePaths, ProtocolError, type ErrorContext } from '../errors/index.js';
 import { RAW_LIMIT } from './http-errors.js';
 
-/** A body that is not JSON → `ProtocolError` keeping the start of the raw text. */
-export function notJsonError(what: string, raw: string, context: ErrorContext, cause: unknown): ProtocolError {
-  return new ProtocolError(`${what} is not JSON`, raw.slice(0, RAW_LIMIT), context, { cause });
+/** Status and content type of an HTTP answer, for messages about its body. */
+export interface Received {
+  status: number;
+  contentType: string | undefined;
+}
+
+/**
+ * A body that is not JSON → `ProtocolError` keeping the start of the raw text in `raw`; for an
+ * HTTP answer the message says status, content type and first line (never the whole page).
+ */
+export function notJsonError(what: string, raw: string, context: ErrorContext, cause: unknown, received?: Received): ProtocolError {
+  const how = received ? `: HTTP ${received.status}, ${describeBody(received.contentType, raw)}` : '';
+  return new ProtocolError(`${what} is not JSON${how}`, raw.slice(0, RAW_LIMIT), context, { cause });
 }
 
 /** A JSON body of the wrong shape → `ProtocolError` naming the offending fields. */
@@ -24,12 +35,13 @@ export function decodeBody<T>(
   what: string,
   context: ErrorContext,
   fast?: (json: unknown) => T | undefined,
+  received?: Received,
 ): T | ProtocolError {
   let json: unknown;
   try {
     json = JSON.parse(raw) as unknown;
   } catch (cause) {
-    return notJsonError(what, raw, context, cause);
+    return notJsonError(what, raw, context, cause, received);
   }
   const quick = fast?.(json);
   if (quick !== undefined) return quick;

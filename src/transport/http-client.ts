@@ -1,11 +1,13 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got, type OptionsOfTextResponseBody } from 'got';
+import got, { type Got, type OptionsOfTextResponseBody, type Response } from 'got';
 import { Observable } from 'rxjs';
 import type { z } from 'zod';
-import { ConnectionClosedError, ConnectionError, OpenEnvError, ProtocolError, type ErrorContext } from '../errors/index.js';
+import { ConnectionClosedError, OpenEnvError, ProtocolError, type ErrorContext } from '../errors/index.js';
+import { serverBaseUrl } from '../internal/server-url.js';
 import { decodeBody } from './decode.js';
 import { httpStatusError, mapGotError } from './http-errors.js';
+import { watchStaleKeepAlive } from './stale-keep-alive.js';
 import type { TransportKind } from './transport.js';
 import type { ResolvedTransportOptions } from './transport-options.js';
 
@@ -35,36 +37,26 @@ export interface HttpClient {
   close(): void;
 }
 
-/** Validates a base URL: only `http:` and `https:` (a `ConnectionError` otherwise). */
-export function parseHttpUrl(url: string, context: ErrorContext): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new ConnectionError(`Invalid server URL "${url}"`, context, { cause });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConnectionError(`Server URL must be http: or https:, got "${parsed.protocol}"`, context);
-  }
-  return parsed;
-}
-
 /**
- * A got client for one server: keep-alive agent, `retry: {limit: 0}` (a request that may have
- * reached the server is never replayed), connect/response timeouts, no thrown HTTP errors (the
- * status is mapped here). Throws `ConnectionError` on a URL that is not http(s).
+ * A got client for one server: keep-alive agent, connect/response timeouts, no thrown HTTP
+ * errors (the status is mapped here). Throws `InvalidUrlError` for a URL `serverBaseUrl` refuses.
+ *
+ * Never replays a request that may have reached the server (got's own retry is off), with the
+ * one exception Node documents as safe: a request that failed with `ECONNRESET` on a REUSED
+ * keep-alive socket before any response byte arrived (the server had closed that idle socket,
+ * as uvicorn does after a 500) is sent once more, on a fresh socket.
  *
  * @example
  * const client = createHttpClient('http://127.0.0.1:8000', resolveTransportOptions(), 'http');
  * client.request({ request: 'health', method: 'GET', path: 'health', schema: HealthResponse }).subscribe(console.log);
  */
 export function createHttpClient(url: string, options: ResolvedTransportOptions, kind: TransportKind): HttpClient {
-  const baseContext: ErrorContext = { url, transport: kind };
-  const parsed = parseHttpUrl(url, baseContext);
-  const agent = parsed.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const base = serverBaseUrl(url);
+  const https = base.startsWith('https:');
+  const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const client: Got = got.extend({
-    prefixUrl: `${url}/`,
-    agent: parsed.protocol === 'https:' ? { https: agent as HttpsAgent } : { http: agent },
+    prefixUrl: `${base}/`,
+    agent: https ? { https: agent as HttpsAgent } : { http: agent },
     headers: options.headers,
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -72,11 +64,13 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
     // `read` covers a body that trickles in after the headers; both count as the reply.
     timeout: { connect: options.connectTimeoutMs, response: options.replyTimeoutMs, read: options.replyTimeoutMs },
   });
+  /** The agent of the one resend after a stale keep-alive socket: no pooled socket to pick. */
+  const freshAgent = (): OptionsOfTextResponseBody['agent'] => (https ? { https: new HttpsAgent() } : { http: new HttpAgent() });
   let closed = false;
 
   function request<S, T = S>(call: HttpCall<S, T>): Observable<T> {
     return new Observable<T>((subscriber) => {
-      const context: ErrorContext = { url, transport: kind, request: call.request };
+      const context: ErrorContext = { url: base, transport: kind, request: call.request };
       if (closed) {
         subscriber.error(new ConnectionClosedError('The HTTP transport was closed', undefined, undefined, context));
         return;
@@ -92,25 +86,35 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
         }
         init.headers = JSON_HEADERS;
       }
-      const pending = client(call.path, init);
       let settled = false;
-      pending.then(
-        (response) => {
-          settled = true;
-          if (subscriber.closed) return;
-          const text = response.body;
-          const status = response.statusCode;
-          if (status < 200 || status > 299) return subscriber.error(httpStatusError(status, text, context));
-          const data = decodeBody(call.schema, text, `${call.method} /${call.path} body`, context, call.fast);
-          if (data instanceof OpenEnvError) return subscriber.error(data);
-          subscriber.next(call.map ? call.map(data) : (data as unknown as T));
-          subscriber.complete();
-        },
-        (error: unknown) => {
+      let resent = false;
+      const onResponse = (response: Response<string>): void => {
+        settled = true;
+        if (subscriber.closed) return;
+        const text = response.body;
+        const status = response.statusCode;
+        const contentType = response.headers['content-type'];
+        if (status < 200 || status > 299) return subscriber.error(httpStatusError(status, text, context, contentType));
+        const data = decodeBody(call.schema, text, `${call.method} /${call.path} body`, context, call.fast, { status, contentType });
+        if (data instanceof OpenEnvError) return subscriber.error(data);
+        subscriber.next(call.map ? call.map(data) : (data as unknown as T));
+        subscriber.complete();
+      };
+      const send = (overrides?: OptionsOfTextResponseBody) => {
+        const sent = client(call.path, overrides ? { ...init, ...overrides } : init);
+        const stale = resent ? undefined : watchStaleKeepAlive(sent);
+        sent.then(onResponse, (error: unknown) => {
+          if (!resent && !closed && !subscriber.closed && stale?.(error)) {
+            resent = true;
+            pending = send({ agent: freshAgent() });
+            return;
+          }
           settled = true;
           if (!subscriber.closed) subscriber.error(mapGotError(error, context, options, closed));
-        },
-      );
+        });
+        return sent;
+      };
+      let pending = send();
       // Unsubscribing aborts the request (got rejects with a CancelError, caught above).
       return () => {
         if (!settled) pending.cancel();
@@ -119,7 +123,7 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
   }
 
   return {
-    url,
+    url: base,
     request,
     close() {
       if (closed) return;

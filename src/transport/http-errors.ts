@@ -17,12 +17,15 @@ export function parseBodyLoosely(text: string): unknown {
   }
 }
 
-/** A non-2xx answer → `HttpStatusError`, with FastAPI's `detail` (422 list, 404/405 string) parsed. */
-export function httpStatusError(status: number, text: string, context: ErrorContext): HttpStatusError {
+/**
+ * A non-2xx answer → `HttpStatusError`, with FastAPI's `detail` (422 list, 404/405 string) parsed;
+ * a body that is not JSON is described by `contentType` and its first line.
+ */
+export function httpStatusError(status: number, text: string, context: ErrorContext, contentType?: string): HttpStatusError {
   const body = parseBodyLoosely(text);
   const detail = ErrorDetailBody.safeParse(body);
   const kept = typeof body === 'string' ? body.slice(0, RAW_LIMIT) : body;
-  return new HttpStatusError(status, kept, detail.success ? detail.data.detail : undefined, context);
+  return new HttpStatusError(status, kept, detail.success ? detail.data.detail : undefined, context, contentType);
 }
 
 interface GotLikeError {

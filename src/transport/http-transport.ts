@@ -8,7 +8,7 @@ import { stepResponseFast } from './step-response-fast.js';
 import { httpInfo } from './http-info.js';
 import { httpMcp } from './http-mcp.js';
 import type { Transport, TransportOptions, WireResetData, WireStepOptions, WireStepResult } from './transport.js';
-import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
+import { resolveTransportOptions } from './transport-options.js';
 
 const toStepResult = (body: StepResponse): WireStepResult => ({
   observation: body.observation,
@@ -17,8 +17,9 @@ const toStepResult = (body: StepResponse): WireStepResult => ({
 });
 
 /**
- * The HTTP transport (generation A's stateful routes; on B/H every call hits a fresh env).
- * Emits the transport at once (HTTP has no connection to open) and closes it on unsubscribe.
+ * The HTTP transport (generation A's stateful routes; on B/H every call hits a fresh env, so
+ * sessions refuse episodes over it there: see `StatelessHttpError`). Emits the transport at once
+ * (HTTP has no connection to open; `stateful` is left unknown) and closes it on unsubscribe.
  * `reset`/`step`/`state` go one at a time; every step carries a fresh `request_id` unless given.
  *
  * @example
@@ -28,13 +29,12 @@ const toStepResult = (body: StepResponse): WireStepResult => ({
  */
 export function openHttpTransport(url: string, options?: TransportOptions): Observable<Transport> {
   return new Observable<Transport>((subscriber) => {
-    const base = normalizeBaseUrl(url);
-    const client = createHttpClient(base, resolveTransportOptions(options), 'http');
+    const client = createHttpClient(url, resolveTransportOptions(options), 'http');
     const info = httpInfo(client);
     const gate = createFifoGate();
     const transport: Transport = {
       kind: 'http',
-      url: base,
+      url: client.url,
       reset: (data?: WireResetData) =>
         gate(client.request({ request: 'reset', method: 'POST', path: 'reset', body: data, schema: StepResponse, fast: stepResponseFast, map: toStepResult })),
       step: (action: Record<string, unknown>, stepOptions?: WireStepOptions) =>

@@ -1,29 +1,30 @@
 import { catchError, defer, finalize, map, of, switchMap, throwError, type Observable } from 'rxjs';
-import { HttpStatusError } from '../errors/index.js';
+import { isRouteMissing } from '../internal/route-missing.js';
 import { createHttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import { openHttpTransport } from './http-transport.js';
 import type { Transport, TransportKind, TransportOptions } from './transport.js';
-import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
+import { resolveTransportOptions } from './transport-options.js';
 import { openWsTransport } from './ws-transport.js';
 
 /**
- * Which transport a server speaks: `GET /schema` 200 → `ws` (generation B+), 404/405 → `http`
- * (generation A). Any other status is an `HttpStatusError` (a 401 must not silently downgrade to
- * stateless HTTP); a probe that cannot connect is a `ConnectionError`.
+ * Which transport a server speaks: `GET /schema` 200 → `ws` (generation B+), FastAPI's JSON
+ * 404/405 → `http` (generation A). Any other answer is an `HttpStatusError` (a 401 must not
+ * silently downgrade to stateless HTTP; an HTML 404 is not an OpenEnv server) or a
+ * `ProtocolError` (a 200 that is not the schema JSON); a probe that cannot connect is a `ConnectionError`.
  *
  * @example
  * probeTransportKind('http://127.0.0.1:8000').subscribe((kind) => console.log(kind)); // 'ws'
  */
 export function probeTransportKind(url: string, options?: TransportOptions): Observable<TransportKind> {
   return defer(() => {
-    const client = createHttpClient(normalizeBaseUrl(url), resolveTransportOptions(options), 'http');
+    const client = createHttpClient(url, resolveTransportOptions(options), 'http');
     return httpInfo(client)
       .schema()
       .pipe(
         map((): TransportKind => 'ws'),
         catchError((error: unknown) =>
-          error instanceof HttpStatusError && (error.status === 404 || error.status === 405) ? of<TransportKind>('http') : throwError(() => error),
+          isRouteMissing(error) ? of<TransportKind>('http') : throwError(() => error),
         ),
         // The probe's agent is released whatever happens (success, error, unsubscribe).
         finalize(() => client.close()),
@@ -33,7 +34,8 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
 
 /**
  * Opens a transport to an env server. `transport: 'auto'` (default) probes `GET /schema` first;
- * the emitted transport's `kind` says which one was picked. Unsubscribing closes it.
+ * the emitted transport's `kind` says which one was picked (an `http` one picked by the probe is
+ * known `stateful`: generation A). Unsubscribing closes it.
  *
  * @example
  * openTransport('http://127.0.0.1:8000')
@@ -43,5 +45,12 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
 export function openTransport(url: string, options: TransportOptions = {}): Observable<Transport> {
   const choice = options.transport ?? 'auto';
   const kind$ = choice === 'auto' ? probeTransportKind(url, options) : of(choice);
-  return kind$.pipe(switchMap((kind) => (kind === 'ws' ? openWsTransport(url, options) : openHttpTransport(url, options))));
+  return kind$.pipe(
+    switchMap((kind) => {
+      if (kind === 'ws') return openWsTransport(url, options);
+      const http$ = openHttpTransport(url, options);
+      // The probe's 404/405 proved generation A, whose HTTP routes share one env: episodes work.
+      return choice === 'auto' ? http$.pipe(map((transport): Transport => ({ ...transport, stateful: true }))) : http$;
+    }),
+  );
 }

@@ -1,7 +1,5 @@
+import { isRecord } from '../internal/is-record.js';
 import type { StepResponse } from '../protocol/http-messages.js';
-
-const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * `{observation, reward?, done}` checked by hand: exactly what the `StepResponse` schema accepts
@@ -14,9 +12,9 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  * stepResponseFast({ observation: [], done: false }) // undefined
  */
 export function stepResponseFast(body: unknown): StepResponse | undefined {
-  if (!isJsonObject(body)) return undefined;
+  if (!isRecord(body)) return undefined;
   const { observation, reward, done } = body;
-  if (typeof done !== 'boolean' || !isJsonObject(observation) || Object.hasOwn(observation, '__proto__')) return undefined;
+  if (typeof done !== 'boolean' || !isRecord(observation) || Object.hasOwn(observation, '__proto__')) return undefined;
   if (reward === undefined || reward === null || typeof reward === 'boolean' || (typeof reward === 'number' && Number.isFinite(reward))) {
     return reward === undefined ? { observation, done } : { observation, reward, done };
   }
@@ -25,5 +23,5 @@ export function stepResponseFast(body: unknown): StepResponse | undefined {
 
 /** The WS envelope `{"type":"observation","data":<StepResponse>}`, checked the same way. */
 export function observationFrameFast(frame: unknown): StepResponse | undefined {
-  return isJsonObject(frame) && frame['type'] === 'observation' ? stepResponseFast(frame['data']) : undefined;
+  return isRecord(frame) && frame['type'] === 'observation' ? stepResponseFast(frame['data']) : undefined;
 }

@@ -23,8 +23,3 @@ export function resolveTransportOptions(options: TransportOptions = {}): Resolve
     perMessageDeflate: options.perMessageDeflate ?? false,
   };
 }
-
-/** `http://host:1/base/` → `http://host:1/base`: one spelling for context and URL building. */
-export function normalizeBaseUrl(url: string): string {
-  return url.replace(/\/+$/, '');
-}

@@ -32,6 +32,12 @@ export interface Transport {
   readonly kind: TransportKind;
   /** Base HTTP URL of the server (`http://127.0.0.1:8000`). */
   readonly url: string;
+  /**
+   * Whether consecutive requests reach the same env instance: `true` over `ws`, and over `http`
+   * when the `auto` probe found generation A; absent over `http` when nobody probed (sessions
+   * then ask `GET /schema` before the first episode: a 200 means the server is stateless over HTTP).
+   */
+  readonly stateful?: boolean;
   reset(data?: WireResetData): Observable<WireStepResult>;
   step(action: Record<string, unknown>, options?: WireStepOptions): Observable<WireStepResult>;
   state(): Observable<StateResponse>;

@@ -18,13 +18,13 @@ import { isRecord } from '../internal/is-record.js';
 import { notJsonError, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
 import { observationFrameFast } from './step-response-fast.js';
+import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
 
 /** Node clamps longer delays to 1 ms: a reply timeout of `Infinity` must re-arm rarely, not spin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-type RequestName = NonNullable<ErrorContext['request']>;
 
 /** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
 interface Pending {

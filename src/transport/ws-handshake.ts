@@ -39,7 +39,7 @@ export function watchHandshake(
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      report(httpStatusError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), context));
+      report(httpStatusError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), context, response.headers['content-type']));
       socket.terminate();
     };
     response.on('data', (chunk: Buffer) => {

@@ -4,10 +4,10 @@ import type { ErrorContext } from '../errors/index.js';
 import { createHttpClient, type HttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import type { Transport, TransportOptions } from './transport.js';
-import { normalizeBaseUrl, resolveTransportOptions } from './transport-options.js';
+import { resolveTransportOptions } from './transport-options.js';
 import { WsConnection } from './ws-connection.js';
 import { watchHandshake } from './ws-handshake.js';
-import { wsUrlFor } from './ws-url.js';
+import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 
 /**
  * The stateful `/ws` transport (generation B+): one socket = one env session. Emits the transport
@@ -23,10 +23,10 @@ import { wsUrlFor } from './ws-url.js';
  */
 export function openWsTransport(url: string, options?: TransportOptions): Observable<Transport> {
   return new Observable<Transport>((subscriber) => {
-    const base = normalizeBaseUrl(url);
+    const base = serverBaseUrl(url);
     const resolved = resolveTransportOptions(options);
     const context: ErrorContext = { url: base, transport: 'ws', request: 'connect' };
-    const socket = new WebSocket(wsUrlFor(base, context), {
+    const socket = new WebSocket(wsUrlOf(base), {
       headers: resolved.headers,
       handshakeTimeout: resolved.connectTimeoutMs,
       maxPayload: resolved.maxMessageBytes,
@@ -46,6 +46,7 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
       subscriber.next({
         kind: 'ws',
         url: base,
+        stateful: true,
         reset: (data) => open.reset(data),
         step: (action) => open.step(action),
         state: () => open.state(),

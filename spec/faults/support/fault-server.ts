@@ -35,10 +35,18 @@ export interface HttpRequest {
   path: string;
   body: string;
   headers: IncomingHttpHeaders;
+  /** The client's port: requests with the same port came over the same TCP connection. */
+  remotePort: number;
+  /** 1 for the first request on its TCP connection, 2 for the next (keep-alive reuse), ... */
+  onConnection: number;
 }
 
-/** A scripted HTTP answer: a status with a body, no answer at all, or a TCP reset. */
-export type HttpReply = { status: number; contentType?: string; body: string | object } | 'hang' | 'reset';
+/**
+ * A scripted HTTP answer: a status with a body (`close: true` then closes the connection, as
+ * uvicorn does after a 500), no answer at all, a TCP reset, or the first bytes of a status line
+ * followed by a reset (`reset-mid-response`: the response had begun, its headers never completed).
+ */
+export type HttpReply = { status: number; contentType?: string; body: string | object; close?: boolean } | 'hang' | 'reset' | 'reset-mid-response';
 
 export interface FaultScript {
   /** Answers a `/ws` frame. Absent: the default echo answer. */
@@ -118,6 +126,7 @@ export async function startFaultServer(script: FaultScript = {}): Promise<FaultS
   const wsSockets = new Set<WebSocket>();
   const connections: FaultConnection[] = [];
   const requests: HttpRequest[] = [];
+  const perSocket = new WeakMap<Socket, number>();
   let maxUnanswered = 0;
   let closing: Promise<void> | undefined;
 
@@ -125,13 +134,27 @@ export async function startFaultServer(script: FaultScript = {}): Promise<FaultS
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: HttpRequest = { method: req.method ?? '', path: req.url ?? '/', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
+      const onConnection = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, onConnection);
+      const request: HttpRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '/',
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: req.headers,
+        remotePort: req.socket.remotePort ?? 0,
+        onConnection,
+      };
       requests.push(request);
       const reply = script.onHttp?.(request) ?? defaultHttp(request);
       if (reply === 'hang') return; // answered by close(): closeAllConnections
       if (reply === 'reset') return void req.socket.resetAndDestroy();
+      if (reply === 'reset-mid-response') {
+        // Raw bytes, then a reset once they are on the wire: the client has bytes but no response.
+        return void req.socket.write('HTTP/1.1 200 OK\r\nContent-Ty', () => req.socket.resetAndDestroy());
+      }
       const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' }).end(body);
+      if (reply.close) res.once('finish', () => req.socket.destroy());
     });
   });
   http.on('connection', (socket: Socket) => {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { InvalidArgumentError, InvalidOptionError } from '../../errors/index.js';
+import { InvalidOptionError } from '../../errors/index.js';
 import { assertFunction, assertInteger } from '../../internal/assert-option.js';
 import type { TeardownErrorHandler } from '../report-teardown-error.js';
 import { PULL_POLICIES, type PullPolicy, type PullProgressEvent } from './pull-image.js';
@@ -53,12 +53,12 @@ export interface DockerEndpointOptions {
 }
 
 /**
- * Checks `dockerEndpoint`'s arguments; throws `InvalidArgumentError` (the image) or
- * `InvalidOptionError` naming the first bad one.
+ * Checks `dockerEndpoint`'s arguments; throws `InvalidOptionError` naming the first bad one
+ * (`image` or an option).
  * Called on subscribe, so a bad argument errors the Observable.
  */
 export function assertDockerEndpointArgs(image: unknown, options: DockerEndpointOptions): void {
-  if (typeof image !== 'string' || image.trim() === '') throw new InvalidArgumentError('image', image, 'a non-empty image name');
+  if (typeof image !== 'string' || image.trim() === '') throw new InvalidOptionError('image', image, 'a non-empty image name');
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
   assertInteger('containerPort', options.containerPort, 1);
   if (options.containerPort !== undefined && options.containerPort > 65_535) {

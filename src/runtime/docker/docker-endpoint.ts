@@ -33,7 +33,7 @@ function abortable(work: (signal: AbortSignal) => Promise<void>): Observable<voi
  * exits (signal, uncaught error), a detached child removes it; if it is SIGKILLed, `reapOrphans()`
  * does. `endpoint.failure$` errors if the container dies while in use. The Observable never
  * completes on its own. `awaitRuntimeTeardowns()` (or `onStopped`) tells when removal finished.
- * Bad arguments error the Observable with `InvalidArgumentError` / `InvalidOptionError` (nothing is thrown at call time).
+ * Bad arguments error the Observable with `InvalidOptionError` (nothing is thrown at call time).
  *
  * @example
  * dockerEndpoint('echo-env:latest', { env: { MAX_CONCURRENT_ENVS: '4' } })

@@ -48,7 +48,14 @@ export const bearerHeaders = (token: string | undefined): Record<string, string>
  *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.nodeId)); // http://10.0.0.5:30001 ...
  */
 export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {}): Observable<SwarmEndpoint> {
-  validateSwarmOptions(image, options);
+  // Cold like every runtime: bad arguments error the Observable, never throw at call time.
+  return defer(() => {
+    validateSwarmOptions(image, options);
+    return startService(image, options);
+  });
+}
+
+function startService(image: string, options: SwarmEndpointOptions): Observable<SwarmEndpoint> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const fastPollMs = options.taskPollIntervalMs ?? 50;
   const watchIntervalMs = options.watchIntervalMs ?? 500;

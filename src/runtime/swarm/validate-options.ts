@@ -1,4 +1,4 @@
-import { InvalidOptionError, OpenEnvError } from '../../errors/index.js';
+import { InvalidOptionError } from '../../errors/index.js';
 import { assertFunction, assertInteger, assertNumber } from '../../internal/assert-option.js';
 import type { SwarmEndpointOptions } from './swarm-endpoint-options.js';
 
@@ -27,7 +27,7 @@ function assertPositive(option: string, value: unknown): void {
  */
 export function validateSwarmOptions(image: unknown, options: SwarmEndpointOptions): void {
   if (typeof image !== 'string' || image.trim() === '') {
-    throw new OpenEnvError('swarmEndpoint needs an image name', 'ERR_INVALID_ARGUMENT');
+    throw new InvalidOptionError('image', image, 'a non-empty image name');
   }
   assertInteger('containerPort', options.containerPort, 1);
   if (options.containerPort !== undefined && options.containerPort > 65_535) {

@@ -28,7 +28,7 @@ const noWsRoute = (error: OpenEnvError): boolean => error instanceof HttpStatusE
  */
 function handshakeOnce(url: string, headers: Record<string, string>, attemptTimeoutMs: number, context: ErrorContext): Observable<void> {
   return new Observable<void>((subscriber) => {
-    const socket = new WebSocket(wsUrlFor(url, context), { headers, perMessageDeflate: false, handshakeTimeout: attemptTimeoutMs });
+    const socket = new WebSocket(wsUrlFor(url), { headers, perMessageDeflate: false, handshakeTimeout: attemptTimeoutMs });
     let opened = false;
     watchHandshake(socket, context, attemptTimeoutMs, (error) => {
       if (!noWsRoute(error)) return subscriber.error(error);

@@ -1,0 +1,51 @@
+/**
+ * Every `code` an `OpenEnvError` carries, one per failure kind. Codes are stable across versions:
+ * switch on them, not on messages. Each code belongs to exactly one class in `src/errors/`
+ * (`ServerExitedError` carries two, one per runtime kind). Keep one code per line.
+ *
+ * @example
+ * const retriable = (code: ErrorCode) => code === 'ERR_CONNECTION' || code === 'ERR_CAPACITY';
+ */
+export type ErrorCode =
+  // connection-errors.ts
+  | 'ERR_TIMEOUT'
+  | 'ERR_CONNECTION'
+  | 'ERR_CONNECTION_CLOSED'
+  // protocol-errors.ts
+  | 'ERR_ACTION_INVALID'
+  | 'ERR_RESPONSE_INVALID'
+  | 'ERR_PROTOCOL'
+  | 'ERR_HTTP_STATUS'
+  | 'ERR_SERVER'
+  | 'ERR_CAPACITY'
+  | 'ERR_STATELESS_HTTP'
+  // runtime-errors.ts
+  | 'ERR_DOCKER_UNAVAILABLE'
+  | 'ERR_CONTAINER_EXITED'
+  | 'ERR_PROCESS_EXITED'
+  | 'ERR_DOCKER'
+  // server-errors.ts
+  | 'ERR_SERVE'
+  | 'ERR_UNKNOWN_ENV'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  // usage-errors.ts
+  | 'ERR_POLICY'
+  | 'ERR_SESSION_STATE'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_URL'
+  // action-rejected-error.ts
+  | 'ERR_ACTION_REJECTED'
+  // fleet-errors.ts
+  | 'ERR_POOL_QUEUE_FULL'
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_POOL_START'
+  | 'ERR_EPISODE_FAILED'
+  // swarm-errors.ts
+  | 'ERR_SWARM_TASK'
+  | 'ERR_SWARM_UNAVAILABLE'
+  // tool-errors.ts
+  | 'ERR_TOOL'
+  | 'ERR_JSON_RPC'
+  | 'ERR_TOOL_ARGUMENTS'
+  // io-errors.ts
+  | 'ERR_TRAJECTORY_WRITE';
