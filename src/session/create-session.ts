@@ -1,14 +1,13 @@
 import { catchError, concatAll, defer, EMPTY, mergeMap, Observable, throwError } from 'rxjs';
 import { checkToolArguments, createToolApi } from '../tools/tool-api.js';
 import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
-import { isRecord } from '../internal/is-record.js';
 import type { z } from 'zod';
 import { ActionValidationError, ResponseValidationError, StatelessHttpError } from '../errors/protocol-errors.js';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
 import { withContext } from '../internal/error-context.js';
-import { isPlainRecord } from '../internal/is-record.js';
+import { isPlainRecord, isRecord } from '../internal/is-record.js';
 import { isRouteMissing } from '../internal/route-missing.js';
 import { JsonObjectSchema, type EnvSpec } from './env-spec.js';
 import { runEpisode } from './episode.js';
