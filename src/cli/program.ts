@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { cliErrorMessage } from './cli-error-message.js';
+import { registerCollect } from './commands/collect.js';
 import { registerReap } from './commands/reap.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
@@ -16,6 +17,7 @@ export function createProgram(io: Io = processIo): Command {
     .version(packageVersion(), '-v, --version', 'print the openenv-rx version')
     .exitOverride();
   registerRollout(program, io);
+  registerCollect(program, io);
   registerServe(program, io);
   registerValidate(program, io);
   registerReap(program, io);

@@ -145,6 +145,7 @@ export class CollectStore {
     takeLock(join(options.dir, LOCK_FILE));
     try {
       const store = new CollectStore(options);
+      store.append(FAILURES_FILE, ''); // exists, empty while nothing failed
       store.writeMetadata();
       return store;
     } catch (error) {

@@ -248,6 +248,7 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
   private record(index: number, record: EpisodeRecord): CollectEvent {
     const file = this.store.appendRecord(index, record);
     this.store.countSteps(record.metrics.steps);
+    this.timings.add('episode', record.metrics.duration_ms);
     this.recorded++;
     this.steps += record.metrics.steps;
     this.returns += record.reward;
