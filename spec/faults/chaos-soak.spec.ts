@@ -4,18 +4,8 @@ import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import type { EpisodeStep } from '../../src/session/types.js';
 import { plannedIds, readFailures, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { chaosFleet, type NonceObs } from './support/chaos-fleet.js';
-import { installFaultGuards, realProcess, waitUntil } from './support/fault-guards.js';
-
-/** Active handles by type (`TCPSocketWrap`, `TCPServerWrap`, `Timeout`, ...). */
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const type of realProcess.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-}
-const grown = (before: Record<string, number>): string[] =>
-  Object.entries(resources())
-    .filter(([type, count]) => count > (before[type] ?? 0))
-    .map(([type, count]) => `${type}: ${before[type] ?? 0} → ${count}`);
+import { activeHandles, grownHandles } from './support/active-handles.js';
+import { installFaultGuards, waitUntil } from './support/fault-guards.js';
 
 const SEED = 1_2024;
 const EPISODES = 420;
@@ -28,7 +18,7 @@ describe('faults: seeded chaos soak of collect over a fleet', () => {
 
   it('10,000+ steps through delays past the reply timeout, killed servers, half-open sockets and refused sessions: no mis-paired reply, no replayed step, nothing leaked, every episode recorded or failed', async () => {
     const started = performance.now();
-    const handlesBefore = resources();
+    const handlesBefore = activeHandles();
     const fleet = chaosFleet({
       seed: SEED,
       maxSessions: 2, // six sessions need three servers: the first refusals teach the pool
@@ -106,8 +96,8 @@ describe('faults: seeded chaos soak of collect over a fleet', () => {
     // Nothing leaked: every server and proxy stopped, every socket and timer released.
     await awaitRuntimeTeardowns();
     await waitUntil(() => fleet.leftovers().servers === 0 && fleet.leftovers().delayedReplies === 0, 'the servers to stop and delayed replies to fire', 10_000);
-    await waitUntil(() => grown(handlesBefore).length === 0, `handles back to the baseline (${grown(handlesBefore).join(', ')})`, 10_000);
-    expect(grown(handlesBefore)).toEqual([]);
+    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 10_000);
+    expect(grownHandles(handlesBefore)).toEqual([]);
     expect(seconds).toBeLessThan(100);
   }, 150_000);
 });

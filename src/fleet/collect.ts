@@ -47,7 +47,7 @@ export interface CollectSummary {
   elapsedMs: number;
   episodesPerSecond: number;
   meanReturn: number;
-  /** Failed episodes by the code of their cause (`ERR_TIMEOUT`, `ERR_CONNECTION_CLOSED`, ...). */
+  /** Failed episodes by the code of their cause (`ERR_TIMEOUT`, `ERR_CONNECTION_CLOSED`, ...; `other` for an error without one). */
   failures: Record<string, number>;
   /** p50/p95/p99 per phase (see `COLLECT_PHASES`), ms. */
   latency: Partial<Record<CollectPhase, PhaseLatency>>;
@@ -259,7 +259,7 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
     const stepUnknown = probe.lostInFlight && outcomeUnknown(cause);
     const error = new EpisodeFailedError(stepUnknown, cause, { episodeId: builder.episodeId, episodeIndex: index, stepIndex: builder.length + (probe.lostInFlight ? 1 : 0) });
     const code = (cause as { code?: unknown } | null)?.code;
-    const key = typeof code === 'string' ? code : 'ERR_UNKNOWN';
+    const key = typeof code === 'string' ? code : 'other'; // an error that is not an OpenEnvError (a bug, a thrown string)
     this.failures[key] = (this.failures[key] ?? 0) + 1;
     const failure: FailureRecord = {
       episode_id: builder.episodeId,
