@@ -82,6 +82,10 @@ const FATAL: readonly ErrorCode[] = [
  * action does not fit the schema — also a server's `VALIDATION_ERROR` — episodes over stateless
  * HTTP, the pool gave up starting sessions, the output cannot be written). Everything else (a
  * socket dropped, a server died, a reply timed out, an env crashed) fails one episode.
+ *
+ * @example
+ * // Also stop at the first reply timeout:
+ * collect(source, policy, { out: 'runs/a', episodes: 10, sessions: 2, isFatal: (e) => isCollectFatal(e) || (e as { code?: string }).code === 'ERR_TIMEOUT' });
  */
 export function isCollectFatal(error: unknown): boolean {
   return FATAL.some((code) => hasCode(error, code)) || (error as { serverCode?: unknown } | null)?.serverCode === 'VALIDATION_ERROR';
