@@ -6,6 +6,8 @@ import { onCleanup } from './cleanup.js';
 /** A server running in its own process, so that client and server CPU are not mixed up. */
 export interface ChildServer {
   url: string;
+  /** The server process's pid (to read its CPU time and memory from /proc). */
+  pid: number;
   /** Stops the process group (SIGTERM, then SIGKILL) and resolves once it is gone. */
   stop(): Promise<void>;
 }
@@ -35,7 +37,7 @@ export function startChildServer(script: string, args: string[], env: Record<str
       await gone;
     });
     subscription = endpoint$.subscribe({
-      next: (endpoint) => resolve({ url: endpoint.url, stop }),
+      next: (endpoint) => resolve({ url: endpoint.url, pid: Number(endpoint.id), stop }),
       error: (error: unknown) => {
         void stop();
         reject(error);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanupAll } from './cleanup.js';
+import { collectSection } from './collect.js';
 import { containers, teardown } from './containers.js';
 import { httpStep } from './http-step.js';
 import { importTime } from './import-time.js';
@@ -37,6 +38,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'pool', title: 'envPool: warm claim, cold start of a container pool', run: poolSection },
   { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
   { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
+  { id: 'collect', title: 'collect: episodes per hour, 8 sessions vs a sequential loop (20 ms policy)', run: collectSection },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

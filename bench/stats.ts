@@ -1,19 +1,10 @@
+import { percentile } from '../src/internal/percentile.js';
+
+export { percentile };
+
 /** Median of a non-empty sample (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
-}
-
-/**
- * The p-th percentile (0..100) by linear interpolation between closest ranks. Accepts a typed
- * array too (per-step latencies are kept in Float64Arrays to stay off the heap's object space).
- */
-export function percentile(values: ArrayLike<number>, p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const rank = (p / 100) * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
 }
 
 /** Rounds for reports: 3 significant digits is all a shared 2-core machine can back up. */

@@ -6,6 +6,7 @@ import { inProcessEndpoint } from '../../src/runtime/in-process.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { Echo, say } from './support/echo-env.js';
+import { activeHandles, grownHandles } from './support/active-handles.js';
 import { installFaultGuards, realProcess, waitUntil } from './support/fault-guards.js';
 
 // A full collection before each heap reading, so that growth means retention, not garbage.
@@ -18,27 +19,13 @@ const heapMb = (): number => {
   return realProcess.memoryUsage().heapUsed / 1024 / 1024;
 };
 
-/** Active handles by type (`TCPSocketWrap`, `TCPServerWrap`, `Timeout`, ...). */
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const type of realProcess.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-}
-
-/** Types whose count grew since `before`, with both counts. */
-function grown(before: Record<string, number>): string[] {
-  return Object.entries(resources())
-    .filter(([type, count]) => count > (before[type] ?? 0))
-    .map(([type, count]) => `${type}: ${before[type] ?? 0} → ${count}`);
-}
-
 /** Listener counts on the real process, per event. */
 function processListeners(): Record<string, number> {
   return Object.fromEntries(realProcess.eventNames().map((name) => [String(name), realProcess.listenerCount(name)]));
 }
 
 /** Open TCP sockets (both ends: client and server live in this process). */
-const tcpSockets = (): number => resources()['TCPSocketWrap'] ?? 0;
+const tcpSockets = (): number => activeHandles()['TCPSocketWrap'] ?? 0;
 
 /** One cycle: subscribe, reset, step, unsubscribe (firstValueFrom ends the subscription). */
 const cycle = (url: string, i: number, onStep?: () => void): Promise<Array<{ observation: { echoed_message: string } }>> =>
@@ -69,7 +56,7 @@ describe('faults: soak', () => {
     const live = (server = await serve(echoEnv, { maxSessions: 1 }));
     for (let i = 0; i < 20; i++) await cycle(live.url, i); // warm-up: lazy module state, JIT, agents
     await waitUntil(() => live.activeSessions() === 0, 'the warm-up sessions to end');
-    const handlesBefore = resources();
+    const handlesBefore = activeHandles();
     const listenersBefore = processListeners();
     const heapBefore = heapMb();
 
@@ -82,7 +69,7 @@ describe('faults: soak', () => {
     }
 
     await waitUntil(() => live.activeSessions() === 0, 'every server-side session to end');
-    await waitUntil(() => grown(handlesBefore).length === 0, `handles back to the baseline (${grown(handlesBefore).join(', ')})`, 5_000);
+    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 5_000);
     const heapAfter = heapMb();
     const seconds = (performance.now() - started) / 1_000;
     console.log(
@@ -90,7 +77,7 @@ describe('faults: soak', () => {
         `(${(heapAfter - heapBefore).toFixed(1)} MB); TCP sockets ${socketsBefore} before, ${socketsDuring} at most during, ${tcpSockets()} after`,
     );
     expect(socketsDuring).toBeGreaterThan(socketsBefore); // the counter does see the sessions' sockets
-    expect(grown(handlesBefore)).toEqual([]);
+    expect(grownHandles(handlesBefore)).toEqual([]);
     expect(processListeners()).toEqual(listenersBefore);
     expect(guards.warnings.map(String)).toEqual([]); // MaxListenersExceededWarning and friends
     expect(heapAfter - heapBefore).toBeLessThan(25);
@@ -109,7 +96,7 @@ describe('faults: soak', () => {
       );
     for (let i = 0; i < 5; i++) await run();
     await awaitRuntimeTeardowns();
-    const handlesBefore = resources();
+    const handlesBefore = activeHandles();
     const listenersBefore = processListeners();
     const heapBefore = heapMb();
     const deadline = performance.now() + 40_000;
@@ -118,7 +105,7 @@ describe('faults: soak', () => {
       await run();
     }
     await awaitRuntimeTeardowns();
-    await waitUntil(() => grown(handlesBefore).length === 0, `handles back to the baseline (${grown(handlesBefore).join(', ')})`, 5_000);
+    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 5_000);
     const heapAfter = heapMb();
     console.log(`lifecycles: 200 in-process servers; heap ${heapBefore.toFixed(1)} → ${heapAfter.toFixed(1)} MB (${(heapAfter - heapBefore).toFixed(1)} MB)`);
     expect(processListeners()).toEqual(listenersBefore);

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { cliErrorMessage } from './cli-error-message.js';
+import { registerCollect } from './commands/collect.js';
 import { registerReap } from './commands/reap.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
+import { packageVersion } from '../internal/package-version.js';
 import { processIo, type Io } from './io.js';
 
 /** Builds the `openenv-rx` command. `io` is injected so tests run commands in-process. */
@@ -16,6 +17,7 @@ export function createProgram(io: Io = processIo): Command {
     .version(packageVersion(), '-v, --version', 'print the openenv-rx version')
     .exitOverride();
   registerRollout(program, io);
+  registerCollect(program, io);
   registerServe(program, io);
   registerValidate(program, io);
   registerReap(program, io);
@@ -39,11 +41,3 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
   }
 }
 
-/** The version in package.json (two levels up from both src/cli and dist/cli). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}

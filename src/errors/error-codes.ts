@@ -48,4 +48,6 @@ export type ErrorCode =
   | 'ERR_JSON_RPC'
   | 'ERR_TOOL_ARGUMENTS'
   // io-errors.ts
-  | 'ERR_TRAJECTORY_WRITE';
+  | 'ERR_TRAJECTORY_WRITE'
+  // collect-errors.ts
+  | 'ERR_COLLECT_OUTPUT';

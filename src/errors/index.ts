@@ -10,3 +10,4 @@ export * from './action-rejected-error.js';
 export * from './swarm-errors.js';
 export * from './tool-errors.js';
 export * from './fleet-errors.js';
+export * from './collect-errors.js';

@@ -3,3 +3,8 @@ export type { EnvPoolOptions } from './pool-options.js';
 export { perServer, type PerServer, type PoolSource } from './pool-source.js';
 export { vectorEnv } from './vector-env.js';
 export type * from './vector-types.js';
+export { collect, isCollectFatal, type CollectEvent, type CollectProgress, type CollectSession, type CollectSummary } from './collect.js';
+export type { CollectOptions } from './collect-options.js';
+export { collectEpisodeId, type EpisodeRecord, type ChatMessage, type ToolTraceEntry } from './collect-record.js';
+export type { CollectMetadata, CollectRunInfo, FailureRecord } from './collect-store.js';
+export { COLLECT_PHASES, type CollectPhase, type PhaseLatency } from './collect-timings.js';

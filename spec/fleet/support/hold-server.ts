@@ -21,7 +21,10 @@ class HoldingEcho implements Environment<EchoAction, EchoObservation> {
     return this.echo.reset(options);
   }
   step(action: EchoAction): MaybePromise<StepOutcome<EchoObservation>> {
-    if (hold && action.message === 'hold') return new Promise<never>(() => undefined);
+    if (hold && action.message === 'hold') {
+      process.stdout.write('holding a step\n'); // tests wait for this before they kill the server
+      return new Promise<never>(() => undefined);
+    }
     return this.echo.step(action);
   }
   state() {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CapacityRetryOptions } from '../../operators/rollouts.js';
+import { deferredSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
 import { parseIntArg, type Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
@@ -107,23 +108,3 @@ async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter
   });
 }
 
-/** The action schema, learnt from the first session; rejected for a server without `/schema`. */
-function deferredSchema() {
-  let value: Record<string, unknown> | undefined;
-  let resolve!: (schema: Record<string, unknown>) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<Record<string, unknown>>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined); // surfaced through the policy, never unhandled
-  return {
-    promise,
-    resolve: (schema: Record<string, unknown>) => {
-      value ??= schema;
-      resolve(schema);
-    },
-    reject,
-    current: () => value,
-  };
-}

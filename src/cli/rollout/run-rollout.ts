@@ -1,12 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { catchError, firstValueFrom, identity, tap, throwError, type Observable } from 'rxjs';
+import { catchError, identity, tap, throwError, type Observable } from 'rxjs';
 import { episodeStats, type EpisodeStats } from '../../operators/episode-stats.js';
 import { recordTrajectory } from '../../operators/record-trajectory.js';
 import { rollouts, type CapacityRetryOptions, type RolloutSessionEvent } from '../../operators/rollouts.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
-import type { EnvSession } from '../../session/types.js';
+import { requestSchema } from '../action-schema.js';
 import type { CliPolicy } from '../cli-policy.js';
 import { ProgressBar } from '../format/progress-bar.js';
 import type { Io } from '../io.js';
@@ -111,16 +111,6 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     stats,
     ...(options.out ? { trajectories: options.out } : {}),
   });
-}
-
-/** The first session that answers `/schema` gives the action schema; a server without it rejects it. */
-function requestSchema(session: EnvSession, schema: RunRolloutOptions['schema']): void {
-  if (schema.current()) return;
-  firstValueFrom(session.schema()).then(
-    (s) => schema.resolve(s.action),
-    (error: unknown) =>
-      schema.reject(new Error(`--policy random needs the action schema from GET /schema, which ${session.url} does not serve (a generation-A server?)`, { cause: error })),
-  );
 }
 
 /** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */

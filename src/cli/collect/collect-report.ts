@@ -1,0 +1,28 @@
+import type { CollectSummary } from '../../fleet/collect.js';
+import { formatNumber, renderTable } from '../format/table.js';
+
+/** The summary as the terminal shows it: counts, failures by code, files, per-phase latency percentiles. */
+export function renderCollectSummary(summary: CollectSummary, target: string): string {
+  const failures = Object.entries(summary.failures)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  const mean = Number.isNaN(summary.meanReturn) ? '-' : formatNumber(Number(summary.meanReturn.toPrecision(6)));
+  const lines = [
+    `collect: ${target} -> ${summary.out} (run ${summary.run}, ${summary.status})`,
+    `  planned ${summary.planned}: recorded ${summary.recorded} now + ${summary.alreadyRecorded} before, failed ${summary.failed}${failures ? ` (${failures})` : ''}, not run ${summary.notRun}`,
+    `  ${summary.steps} steps, mean return ${mean}, ${summary.episodesPerSecond} episodes/s in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+    `  files: ${[...summary.files, 'failures.jsonl', 'metadata.json'].join(', ')}`,
+  ];
+  if (summary.repaired.length) lines.push(`  repaired: ${summary.repaired.map((r) => `${r.file} (${r.bytes} torn bytes cut)`).join(', ')}`);
+  if (summary.pool) {
+    const p = summary.pool;
+    lines.push(`  pool: ${p.started} session(s) started on ${p.servers.length} server(s), ${p.refusals} refusal(s) absorbed, ${p.failed} failed and replaced`);
+  }
+  const phases = Object.entries(summary.latency);
+  if (phases.length) {
+    lines.push('', renderTable(['latency ms', 'count', 'p50', 'p95', 'p99', 'max'], phases.map(([phase, l]) => [phase, l.count, l.p50, l.p95, l.p99, l.max])));
+  }
+  if (summary.notRun > 0) lines.push('', `  ${summary.notRun} episode(s) not run: --resume runs them (and retries the failed ones).`);
+  else if (summary.failed > 0) lines.push('', `  --resume retries the ${summary.failed} failed episode(s) (see failures.jsonl).`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,122 @@
+import type { Command } from 'commander';
+import { filter, fromEvent, lastValueFrom, merge, take, tap } from 'rxjs';
+import { collect, type CollectSummary } from '../../fleet/collect.js';
+import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
+import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
+import { deferredSchema, requestSchema } from '../action-schema.js';
+import { loadCliPolicy } from '../cli-policy.js';
+import { CollectProgressBar } from '../collect/collect-progress.js';
+import { renderCollectSummary } from '../collect/collect-report.js';
+import { collectTarget } from '../collect/collect-source.js';
+import { parseIntArg, type Io } from '../io.js';
+import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
+import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
+
+interface CollectFlags extends TargetFlags, PolicyFlags {
+  episodes: number;
+  sessions: number;
+  out: string;
+  resume?: boolean;
+  shardSize?: number;
+  sessionsPerServer?: number;
+  replyTimeout?: number;
+  json?: boolean;
+}
+
+/** Failed start rounds in a row before the pool gives up (`ERR_POOL_START`): about 30 s of backoff. */
+const CLI_START_RETRIES = 10;
+
+/** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
+const INTERRUPTED_EXIT_CODE = 130;
+
+/** `openenv-rx collect`: a dataset of episodes (OpenEnv's `results.jsonl` format) from a pool of parallel sessions. */
+export function registerCollect(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
+  const command = program
+    .command('collect')
+    .description('collect episodes over a pool of parallel sessions into DIR/results.jsonl (OpenEnv EpisodeRecord lines) with metadata; resumable');
+  addTargetOptions(command);
+  addPolicyOptions(command);
+  command
+    .requiredOption('-o, --out <dir>', 'output directory: results.jsonl (or shards), failures.jsonl, metadata.json')
+    .option('-n, --episodes <n>', 'episodes planned in DIR (indices 0 .. n-1)', parseIntArg(1), 100)
+    .option('-s, --sessions <n>', 'parallel sessions in the pool', parseIntArg(1), 4)
+    .option('--resume', 'continue the collection in DIR: skip the episode ids it holds, cut a torn last line, retry failed episodes')
+    .option('--shard-size <n>', 'write episode i to results-<floor(i / n), 5 digits>.jsonl instead of one results.jsonl', parseIntArg(1))
+    .option('--sessions-per-server <n>', 'sessions one server accepts (default: learnt from CAPACITY_REACHED refusals; in-process: --sessions)', parseIntArg(1))
+    .option('--reply-timeout <seconds>', 'fail an episode whose server does not answer a request within this many seconds (default 60)', parseIntArg(1))
+    .option('--json', 'print the summary as JSON on stdout (progress still goes to stderr)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  openenv-rx collect -o runs/grid -n 1000 -s 8             # ${DEFAULT_ENV}, served in-process
+  openenv-rx collect --url http://127.0.0.1:8000 -o runs/a -n 500 --policy ./agent.js
+  openenv-rx collect --image my-env:latest -s 8 -o runs/b --shard-size 10000
+  openenv-rx collect -o runs/grid -n 1000 -s 8 --resume    # after Ctrl-C, a kill or a crash
+
+Episode i gets the id s<seed>-e<i> and the reset seed seed + i. A failed episode (socket dropped,
+server died, reply timed out) goes to failures.jsonl and the run goes on; --resume retries it.
+Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130.`,
+    )
+    .action(async (flags: CollectFlags) => {
+      const summary = await runCollect(flags, io, signals);
+      if (summary.status === 'interrupted') io.setExitCode(INTERRUPTED_EXIT_CODE);
+    });
+}
+
+async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<CollectSummary> {
+  const schema = deferredSchema();
+  const target = await collectTarget(flags, {
+    sessions: flags.sessions,
+    sessionsPerServer: flags.sessionsPerServer,
+    replyTimeoutMs: flags.replyTimeout !== undefined ? flags.replyTimeout * 1000 : undefined,
+    io,
+    onSession: (session) => requestSchema(session, schema),
+  });
+  const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
+  io.err.write(
+    `collect: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
+  );
+  const progress = new CollectProgressBar(io.err);
+  const stop$ = merge(fromEvent(signals, 'SIGINT'), fromEvent(signals, 'SIGTERM')).pipe(take(1));
+  let summary: CollectSummary | undefined;
+  const run$ = collect(target.source, policy.policy, {
+    out: flags.out,
+    episodes: flags.episodes,
+    sessions: flags.sessions,
+    seed: flags.seed,
+    maxSteps: flags.maxSteps,
+    resume: flags.resume ?? false,
+    ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
+    // 10 failed start rounds (200 ms doubling to 5 s): a server may be unreachable for ~30 s before the run gives up.
+    pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
+    stop$,
+    config: { target: target.label, policy: flags.policy },
+  }).pipe(
+    tap((event) => {
+      if (event.type === 'started') {
+        const repaired = event.repaired.map((r) => `${r.file}: cut a torn last line (${r.bytes} bytes)`).join('; ');
+        io.err.write(`collect: run ${event.run}: ${event.toRun} to run, ${event.alreadyRecorded} already recorded${repaired ? `; ${repaired}` : ''}\n`);
+      } else if (event.type === 'recorded' || event.type === 'failed') {
+        if (event.type === 'failed') io.err.write(`${progressBreak(io)}collect: episode ${event.episodeId} failed: ${event.error.message}\n`);
+        progress.show(event.progress);
+      } else summary = event.summary;
+    }),
+    filter(() => false),
+  );
+  try {
+    await lastValueFrom(run$, { defaultValue: undefined });
+  } catch (error) {
+    const episodeId = (error as { context?: { episodeId?: string } }).context?.episodeId;
+    throw explainRejectedAction(error, schema.current() ?? {}, policy.lastAction(episodeId)) ?? error;
+  } finally {
+    progress.finish();
+    // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
+    await awaitRuntimeTeardowns();
+    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary }, null, 2)}\n` : renderCollectSummary(summary, target.label));
+  }
+  return summary!;
+}
+
+/** On a TTY the progress line is redrawn in place: end it before a message of its own. */
+const progressBreak = (io: Io): string => (io.err.isTTY ? '\r\x1b[K' : '');
