@@ -124,6 +124,32 @@ describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node s
     expect(await containersOfServices(docker, ids)).toEqual([]);
   }, 180_000);
 
+  it('a task killed mid-run ends the command with ERR_SWARM_TASK (state, exit code) and every service removed', async () => {
+    const cli = track(spawnCli(['rollout', '--swarm', '--image', image, '--env', 'grid_world', '--policy', stall, '-n', '10', '-s', '2']));
+    const sampler = sampleServices(() => cli.child.pid);
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 150_000);
+    try {
+      await cli.waitFor(/2\/10 episodes/, 120_000);
+      // One of this child's tasks, found by its owner label; its container carries the service id.
+      const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`], 'desired-state': ['running'] } })) as Array<{
+        ServiceID: string;
+        Status: { ContainerStatus?: { ContainerID?: string } };
+      }>;
+      const [container] = await docker.listContainers({
+        filters: { label: [`com.docker.swarm.service.id=${tasks[0]!.ServiceID}`, 'openenv-rx.swarm-session'] },
+      });
+      await docker.getContainer(container!.Id).kill();
+      expect(await cli.exited).toBe(1);
+    } finally {
+      clearTimeout(timer);
+      await sampler.stop();
+    }
+    expect(cli.stderr()).toMatch(/openenv-rx: ERR_SWARM_TASK: The env's swarm task of service \S+ is failed: .*\(exit code 137\)/);
+    expect(sampler.seen.size).toBe(2);
+    expect((await docker.listServices({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`] } })).map((s) => s.ID)).toEqual([]);
+    expect(await containersOfServices(docker, [...sampler.seen.keys()])).toEqual([]);
+  }, 180_000);
+
   it('fails with one typed line and leaves nothing behind: an image the manager lacks, a constraint no node satisfies', async () => {
     const missing = await runCliChild(['rollout', '--swarm', '--image', 'openenv-rx-cli-test/absent:never', '-n', '1', '-s', '1'], { timeoutMs: 90_000 });
     expect(missing.code).toBe(1);
