@@ -1,6 +1,6 @@
 import type { Io } from './io.js';
 import { loadEnvDefinition } from './load-env-definition.js';
-import { swarmPlacement } from './options/swarm-options.js';
+import { swarmOptionsFromFlags } from './options/swarm-options.js';
 import { DEFAULT_ENV, targetRequest, type TargetFlags } from './options/target-options.js';
 import { rolloutTarget, type RolloutTarget } from './rollout-target.js';
 
@@ -20,19 +20,10 @@ export interface TargetFromFlagsOptions {
  */
 export async function targetFromFlags(flags: TargetFlags, options: TargetFromFlagsOptions): Promise<RolloutTarget> {
   const { headers, containerEnv } = targetRequest(flags);
-  const swarm = swarmPlacement(flags);
+  const swarm = swarmOptionsFromFlags(flags);
   const connect = { transport: flags.transport, headers };
   if (flags.url) return rolloutTarget({ kind: 'url', url: flags.url, connect, ...(flags.env !== undefined ? { label: flags.env } : {}) });
-  if (flags.image && swarm) {
-    const token = flags.token ?? process.env['OPENENV_TOKEN'];
-    return rolloutTarget({
-      kind: 'swarm',
-      image: flags.image,
-      connect,
-      containerEnv,
-      swarm: { ...swarm, pull: flags.pull === 'if-missing' ? 'if-missing' : 'never', ...(token ? { token } : {}) },
-    });
-  }
+  if (flags.image && swarm) return rolloutTarget({ kind: 'swarm', image: flags.image, connect, containerEnv, swarm });
   if (flags.image) {
     let announced = false;
     return rolloutTarget({

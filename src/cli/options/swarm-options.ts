@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { SwarmResources } from '../../runtime/swarm/swarm-endpoint-options.js';
+import type { SwarmEndpointOptions, SwarmResources } from '../../runtime/swarm/swarm-endpoint-options.js';
 
 /** Parsed swarm flags (part of the shared target flags). */
 export interface SwarmFlags {
@@ -12,12 +12,8 @@ export interface SwarmFlags {
   reserveMemory?: number;
 }
 
-/** What the swarm flags set on `fromSwarmService`. */
-export interface SwarmPlacement {
-  constraints?: string[];
-  preferences?: string[];
-  resources?: SwarmResources;
-}
+/** What the target flags set on `fromSwarmService` / `perSwarmService` (the container env aside). */
+export type SwarmFlagOptions = Pick<SwarmEndpointOptions, 'constraints' | 'preferences' | 'resources' | 'pull' | 'token'>;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -55,8 +51,13 @@ export function addSwarmOptions(command: Command): Command {
     .option('--reserve-memory <size>', 'with --swarm: memory a node must have free to take a session, e.g. 512m', parseMemory);
 }
 
-/** The swarm placement of the flags; undefined without `--swarm` (then any swarm flag is an error). */
-export function swarmPlacement(flags: SwarmFlags & { image?: string; pull?: string }): SwarmPlacement | undefined {
+/**
+ * The swarm options of the target flags: placement, resources, pull policy and the token
+ * (`--token`, else `$OPENENV_TOKEN`, else none: a fresh one per service). Undefined without
+ * `--swarm`, and then any swarm flag is an error; `--swarm` without `--image` or with
+ * `--pull always` is one too.
+ */
+export function swarmOptionsFromFlags(flags: SwarmFlags & { image?: string; pull?: string; token?: string }): SwarmFlagOptions | undefined {
   const given = [
     flags.constraint?.length && '--constraint',
     flags.placementPref?.length && '--placement-pref',
@@ -77,7 +78,10 @@ export function swarmPlacement(flags: SwarmFlags & { image?: string; pull?: stri
     ...(flags.reserveCpu !== undefined && { reserveCpus: flags.reserveCpu }),
     ...(flags.reserveMemory !== undefined && { reserveMemoryBytes: flags.reserveMemory }),
   };
+  const token = flags.token ?? process.env['OPENENV_TOKEN'];
   return {
+    pull: flags.pull === 'if-missing' ? 'if-missing' : 'never',
+    ...(token && { token }),
     ...(flags.constraint?.length && { constraints: flags.constraint }),
     // Docker's form is `spread=<descriptor>`; spread is the only strategy there is.
     ...(flags.placementPref?.length && { preferences: flags.placementPref.map((p) => p.replace(/^spread=/, '')) }),
