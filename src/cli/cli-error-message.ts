@@ -7,6 +7,8 @@ import { OpenEnvError } from '../errors/openenv-error.js';
 const OPTION_TO_FLAG: Array<[RegExp, string]> = [
   [/pass \{ pull: '([\w-]+)' \}/g, 'pass --pull $1'],
   [/\(pull: '([\w-]+)'\)/g, '(--pull $1)'],
+  [/\(pull: '([\w-]+)' runs/g, '(--pull $1 runs'],
+  [/talk to a manager \(option docker\)/g, 'talk to a manager (DOCKER_HOST=tcp://manager:2376 or ssh://user@manager)'],
   [/,? or pass \{ docker: new Docker\(\.\.\.\) \}/g, ''],
 ];
 

@@ -2,6 +2,7 @@ import { shareReplay, type Observable } from 'rxjs';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import type { PullPolicy, PullProgressEvent } from '../runtime/docker/pull-image.js';
 import { inProcessEndpoint } from '../runtime/in-process.js';
+import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
 
@@ -16,6 +17,15 @@ export type RolloutTargetOptions =
       containerEnv: Record<string, string>;
       onPullProgress?: (event: PullProgressEvent) => void;
     }
+  | {
+      kind: 'swarm';
+      image: string;
+      connect: ConnectOptions;
+      /** Placement, resources, pull policy, token: what `fromSwarmService` takes (`env` from `containerEnv`). */
+      swarm: Omit<SwarmEndpointOptions, 'env'>;
+      /** Environment variables of every service's container. */
+      containerEnv: Record<string, string>;
+    }
   | { kind: 'in-process'; definition: AnyEnvDefinition; sessions: number; connect: ConnectOptions };
 
 export interface RolloutTarget {
@@ -26,8 +36,9 @@ export interface RolloutTarget {
 
 /**
  * Where a rollout's sessions come from: an env definition served in-process (one server shared by
- * every session, closed when the last one ends), a URL, or a Docker image (one container per
- * session). All three reach the server through the same client path. A URL target carries no env
+ * every session, closed when the last one ends), a URL, a Docker image (one container per
+ * session), or a Docker image on a swarm (one service of one pinned task per session). All reach
+ * the server through the same client path. A URL target carries no env
  * name unless the user gave one, so its errors are labelled by the URL alone.
  */
 export function rolloutTarget(options: RolloutTargetOptions): RolloutTarget {
@@ -42,6 +53,15 @@ export function rolloutTarget(options: RolloutTargetOptions): RolloutTarget {
           pull: options.pull,
           env: options.containerEnv,
           ...(options.onPullProgress ? { onProgress: options.onPullProgress } : {}),
+        }),
+      };
+    case 'swarm':
+      return {
+        label: `${options.image} (swarm)`,
+        session$: defineEnv({ name: options.containerEnv['OPENENV_ENV'] ?? '' }).fromSwarmService(options.image, {
+          ...options.connect,
+          ...options.swarm,
+          env: options.containerEnv,
         }),
       };
     case 'in-process': {

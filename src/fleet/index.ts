@@ -8,3 +8,4 @@ export type { CollectOptions } from './collect-options.js';
 export { collectEpisodeId, type EpisodeRecord, type ChatMessage, type ToolTraceEntry } from './collect-record.js';
 export type { CollectMetadata, CollectRunInfo, FailureRecord } from './collect-store.js';
 export { COLLECT_PHASES, type CollectPhase, type PhaseLatency } from './collect-timings.js';
+export { perSwarmService, type OpensEndpoints } from './per-swarm-service.js';

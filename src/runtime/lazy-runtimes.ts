@@ -54,7 +54,7 @@ export function inProcessEndpoint(definition: AnyEnvDefinition, options: InProce
  *
  * @example
  * swarmEndpoint('registry.example/envs:1.2', { pull: 'if-missing', resources: { cpus: 1 } })
- *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.node));
+ *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.nodeId));
  */
 export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {}): Observable<SwarmEndpoint> {
   return defer(() => import('./swarm/swarm-endpoint.js')).pipe(switchMap((runtime) => runtime.swarmEndpoint(image, options)));

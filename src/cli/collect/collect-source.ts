@@ -1,4 +1,5 @@
 import { tap, type Observable } from 'rxjs';
+import { perSwarmService } from '../../fleet/per-swarm-service.js';
 import { perServer, type PoolSource } from '../../fleet/pool-source.js';
 import { inProcessEndpoint } from '../../runtime/in-process.js';
 import { dockerEndpoint } from '../../runtime/lazy-runtimes.js';
@@ -7,6 +8,7 @@ import { defineEnv } from '../../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../../session/types.js';
 import type { Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
+import { swarmOptionsFromFlags } from '../options/swarm-options.js';
 import { DEFAULT_ENV, targetRequest, type TargetFlags } from '../options/target-options.js';
 
 /** Where `collect` gets its sessions, for the pool. */
@@ -33,6 +35,16 @@ export async function collectTarget(
   const seen = <S extends EnvSession>(session$: Observable<S>) => session$.pipe(tap((session) => options.onSession(session)));
   if (flags.url) {
     return { label: flags.url, source: seen(defineEnv({ name: flags.env ?? '' }).connect(flags.url, connect)), sessionsPerServer: options.sessionsPerServer };
+  }
+  const swarm = swarmOptionsFromFlags(flags);
+  if (flags.image && swarm) {
+    // Swarm services the pool starts as it needs them, each packed up to what it accepts.
+    const services = perSwarmService(defineEnv({ name: containerEnv['OPENENV_ENV'] ?? '' }), flags.image, { ...connect, ...swarm, env: containerEnv });
+    return {
+      label: `${flags.image} (swarm)`,
+      source: perServer(services.server$, (endpoint$: Observable<Endpoint>) => seen(services.open(endpoint$))),
+      sessionsPerServer: options.sessionsPerServer,
+    };
   }
   if (flags.image) {
     const image = flags.image;

@@ -3,12 +3,11 @@ import type { CapacityRetryOptions } from '../../operators/rollouts.js';
 import { deferredSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
 import { parseIntArg, type Io } from '../io.js';
-import { loadEnvDefinition } from '../load-env-definition.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
-import { addTargetOptions, DEFAULT_ENV, targetRequest, type TargetFlags } from '../options/target-options.js';
-import { rolloutTarget, type RolloutTarget } from '../rollout-target.js';
+import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
 import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
 import { runRollout } from '../rollout/run-rollout.js';
+import { targetFromFlags } from '../target-from-flags.js';
 
 export type { RolloutReport, EpisodeRow } from '../rollout/rollout-report.js';
 
@@ -38,7 +37,7 @@ export function registerRollout(program: Command, io: Io, signals: NodeJS.EventE
   addPolicyOptions(command);
   command
     .option('-n, --episodes <n>', 'total episodes, shared by the sessions', parseIntArg(1), 12)
-    .option('-s, --sessions <n>', 'parallel sessions (connections or containers)', parseIntArg(1), 3)
+    .option('-s, --sessions <n>', 'parallel sessions (connections, containers or swarm services)', parseIntArg(1), 3)
     .option('--no-retry-capacity', 'fail at the first CAPACITY_REACHED instead of waiting for a free session slot')
     .option('--capacity-wait <seconds>', 'longest a refused session waits (backing off) for a slot before it gives up', parseIntArg(0), 120)
     .option('-o, --out <file>', 'write JSONL: every step (seed, episode id, action, observation, reward, timing) and one "kind":"episode" row per episode')
@@ -50,11 +49,13 @@ Examples:
   openenv-rx rollout                                   # ${DEFAULT_ENV}, served in-process
   openenv-rx rollout --url http://127.0.0.1:8000 -n 50 --json > run.json
   openenv-rx rollout --image my-env:latest -s 4 -e LOG_LEVEL=debug --pull if-missing
+  DOCKER_HOST=tcp://manager:2376 DOCKER_TLS_VERIFY=1 openenv-rx rollout --swarm --image registry.example/env:1.2 \
+      --pull if-missing -s 16 --constraint node.labels.pool==envs --reserve-cpu 1 --limit-memory 1g
   openenv-rx rollout --env ./my-env.js --policy ./my-policy.js --seed 7 -o steps.jsonl
 
 A server at its session limit (CAPACITY_REACHED) is waited on: refused sessions retry with backoff
 while the others run; the summary says how many attempts were refused. Ctrl-C closes every session,
-removes containers, prints the finished episodes and exits with 130.`,
+removes containers (and swarm services), prints the finished episodes and exits with 130.`,
     )
     .action(async (flags: RolloutFlags) => {
       const report = await rollout(flags, io, signals);
@@ -64,29 +65,7 @@ removes containers, prints the finished episodes and exits with 130.`,
 }
 
 async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
-  const { headers, containerEnv } = targetRequest(flags);
-  const connect = { transport: flags.transport, headers };
-  let target: RolloutTarget;
-  if (flags.url) target = rolloutTarget({ kind: 'url', url: flags.url, connect, ...(flags.env !== undefined ? { label: flags.env } : {}) });
-  else if (flags.image) {
-    let announced = false;
-    target = rolloutTarget({
-      kind: 'image',
-      image: flags.image,
-      connect,
-      pull: flags.pull,
-      containerEnv,
-      onPullProgress: () => {
-        if (announced) return;
-        announced = true;
-        io.err.write(`rollout: pulling ${flags.image} (--pull ${flags.pull})\n`);
-      },
-    });
-  } else {
-    const definition = await loadEnvDefinition(flags.env ?? DEFAULT_ENV, '--env');
-    target = rolloutTarget({ kind: 'in-process', definition, sessions: flags.sessions, connect });
-  }
-
+  const target = await targetFromFlags(flags, { command: 'rollout', sessions: flags.sessions, io });
   const schema = deferredSchema();
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { collectEnvVar, collectHeader, containerEnv, requestHeaders } from '../io.js';
+import { addSwarmOptions, type SwarmFlags } from './swarm-options.js';
 
 /** What `--pull` accepts (as the runtime's `pull` option). */
 export const PULL_POLICIES = ['never', 'if-missing', 'always'] as const;
@@ -9,7 +10,7 @@ export type CliPullPolicy = (typeof PULL_POLICIES)[number];
 export const DEFAULT_ENV = 'grid_world';
 
 /** Parsed target flags (shared by every command that runs episodes). */
-export interface TargetFlags {
+export interface TargetFlags extends SwarmFlags {
   env?: string;
   url?: string;
   image?: string;
@@ -22,21 +23,24 @@ export interface TargetFlags {
 
 /**
  * Adds where the episodes run and how to reach it: `--env`, `--url`, `--image`, `--pull`, `-e`,
- * `--transport`, `--token`, `-H`. Shared so that every episode-running command reads the same.
+ * `--swarm` and its placement flags, `--transport`, `--token`, `-H`. Shared so that every
+ * episode-running command reads the same (resolve them with `targetFromFlags`).
  */
 export function addTargetOptions(command: Command): Command {
-  return command
+  command
     .option(
       '--env <name|./env.js>',
       `env to serve in-process: a built-in name or an ES module exporting an env definition (default ${DEFAULT_ENV}). ` +
         'With --image it is passed to the container as OPENENV_ENV (openenv-rx images serve that built-in); with --url it only labels the output',
     )
     .addOption(new Option('--url <url>', 'an OpenEnv server that is already running (e.g. http://127.0.0.1:8000)').conflicts('image'))
-    .option('--image <image>', 'a Docker image to start, one container per session (removed when the command ends)')
+    .option('--image <image>', 'a Docker image to start, one container per session (with --swarm: one swarm service per session), removed when the command ends')
     .addOption(new Option('--pull <policy>', 'with --image: never (the image must be local), if-missing, or always pull').choices(PULL_POLICIES).default('never'))
-    .option('-e, --env-var <KEY=VALUE>', 'with --image: an environment variable of the containers, repeatable', collectEnvVar)
+    .option('-e, --env-var <KEY=VALUE>', 'with --image: an environment variable of the containers, repeatable', collectEnvVar);
+  addSwarmOptions(command);
+  return command
     .addOption(new Option('--transport <kind>', 'wire protocol: auto (WebSocket when the server has /ws), ws, http').choices(['auto', 'ws', 'http']).default('auto'))
-    .option('--token <token>', 'bearer token for the server (default: $OPENENV_TOKEN)')
+    .option('--token <token>', 'bearer token for the server (default: $OPENENV_TOKEN); with --swarm, the token every service requires (default: a fresh one per service)')
     .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader);
 }
 

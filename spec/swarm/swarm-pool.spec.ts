@@ -1,0 +1,167 @@
+import Docker from 'dockerode';
+import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import { z } from 'zod';
+import { SwarmTaskError } from '../../src/errors/index.js';
+import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
+import { perSwarmService } from '../../src/fleet/per-swarm-service.js';
+import { LABEL } from '../../src/runtime/docker/container-labels.js';
+import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
+import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
+import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
+import { defineEnv } from '../../src/session/define-env.js';
+import { eventually } from '../fixtures/docker-test-support.js';
+import { ensureServerImage } from '../fixtures/test-image.js';
+import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+
+const docker = new Docker();
+const available = await swarmReachable(docker);
+const ours = (): Promise<string[]> => servicesOwnedBy(docker, [process.pid]);
+
+const Echo = defineEnv({
+  name: 'echo',
+  action: z.object({ message: z.string().min(1) }),
+  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
+});
+type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
+
+/** The running container of the task that serves `url` (its host-mode port), among OUR services only. */
+async function containerServing(url: string): Promise<{ serviceId: string; containerId: string }> {
+  const port = Number(new URL(url).port);
+  const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${process.pid}`], 'desired-state': ['running'] } })) as Array<{
+    ServiceID: string;
+    Status: { PortStatus?: { Ports?: Array<{ PublishedPort?: number }> }; ContainerStatus?: { ContainerID?: string } };
+  }>;
+  const task = tasks.find((t) => t.Status.PortStatus?.Ports?.some((p) => p.PublishedPort === port));
+  if (!task?.Status.ContainerStatus?.ContainerID) throw new Error(`no task of ours publishes port ${port}`);
+  // Double-check through the container's own labels: it is one of ours, of that service.
+  const [container] = await docker.listContainers({
+    filters: { label: [`com.docker.swarm.service.id=${task.ServiceID}`, 'openenv-rx.swarm-session'], id: [task.Status.ContainerStatus.ContainerID] },
+  });
+  if (!container) throw new Error(`the container of service ${task.ServiceID} is not labelled as ours`);
+  return { serviceId: task.ServiceID, containerId: container.Id };
+}
+
+/** Holds the pool from `envPool(...)` until `close()`; resolves once it is warm. */
+function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    let subscription: Subscription | undefined = undefined;
+    subscription = pool$.subscribe({
+      next: (pool) => resolve({ pool, close: () => subscription?.unsubscribe() }),
+      error: reject,
+    });
+  });
+}
+
+/** `n` leases held at once, each resetting and stepping its session; resolves with what each echoed, and where. */
+function stepAll(pool: EnvPool<EchoSession>, word: string, n = 4): Promise<Array<{ echoed: string; url: string }>> {
+  const leases = Array.from({ length: n }, (_, i) =>
+    pool.session().pipe(
+      switchMap((env) => env.reset().pipe(switchMap(() => env.step({ message: `${word}-${i}` })), map((r) => ({ echoed: r.observation.echoed_message, url: env.url })))),
+    ),
+  );
+  return firstValueFrom(combineLatest(leases));
+}
+
+describeWithSwarm(available)('envPool over swarm services on a real single-node swarm', () => {
+  let image: string;
+
+  beforeAll(async () => {
+    await checkDockerReachable(docker);
+    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
+    image = await ensureServerImage();
+  }, 240_000);
+
+  afterEach(() => awaitRuntimeTeardowns());
+
+  afterAll(async () => {
+    await awaitRuntimeTeardowns();
+    if (available) await removeServicesOwnedBy(docker, [process.pid]);
+  });
+
+  it('a pool of 4 fromSwarmService sessions (one service each): a killed task errors its lease, a new service replaces it, a lease works again, nothing is left after', async () => {
+    const source = Echo.fromSwarmService(image, { env: { OPENENV_ENV: 'echo' }, transport: 'ws', startTimeoutMs: 90_000 });
+    const { pool, close } = await holdPool(envPool(source, { size: 4 }));
+    const seen = new Set<string>();
+    try {
+      const before = await ours();
+      before.forEach((id) => seen.add(id));
+      expect(before).toHaveLength(4);
+      expect(pool.stats()).toMatchObject({ size: 4, idle: 4, started: 4 });
+
+      // Lease one session, kill its task's container under it.
+      const lease = pool.session();
+      let leased!: EchoSession;
+      const leaseEnd = new Promise<unknown>((resolve) => {
+        lease.subscribe({ next: (env) => (leased = env), error: resolve, complete: () => resolve('completed') });
+      });
+      expect(leased).toBeDefined(); // a warm claim emits at once
+      const victim = await containerServing(leased.url);
+      await docker.getContainer(victim.containerId).kill();
+
+      const error = await leaseEnd;
+      expect(error).toBeInstanceOf(SwarmTaskError);
+      expect(error).toMatchObject({ code: 'ERR_SWARM_TASK', state: 'failed', exitCode: 137 });
+
+      // Replenished: 4 idle sessions again, on 4 services, the killed one gone.
+      expect(await eventually(() => pool.stats().idle === 4, 90_000)).toBe(true);
+      expect(await eventually(async () => (await ours()).length === 4 && !(await ours()).includes(victim.serviceId), 30_000)).toBe(true);
+      const after = await ours();
+      after.forEach((id) => seen.add(id));
+      expect(after.filter((id) => !before.includes(id))).toHaveLength(1);
+      expect(pool.stats()).toMatchObject({ size: 4, failed: 1, started: 5, startFailures: 0 });
+
+      // A lease works again (on whichever session the pool hands out).
+      const [echoed] = await stepAll(pool, 'again', 1);
+      expect(echoed!.echoed).toBe('again-0');
+    } finally {
+      close();
+    }
+    await awaitRuntimeTeardowns();
+    expect(await ours()).toEqual([]);
+    expect(await containersOfServices(docker, [...seen])).toEqual([]);
+  }, 240_000);
+
+  it('perSwarmService packs sessions onto services up to the capacity a refusal teaches, and replaces every session of a killed service', async () => {
+    const source = perSwarmService(Echo, image, { env: { OPENENV_ENV: 'echo', MAX_CONCURRENT_ENVS: '2' }, transport: 'ws', startTimeoutMs: 90_000 });
+    const { pool, close } = await holdPool(envPool(source, { size: 4 }));
+    const seen = new Set<string>();
+    try {
+      const before = await ours();
+      before.forEach((id) => seen.add(id));
+      expect(before).toHaveLength(2);
+      expect(pool.stats()).toMatchObject({ size: 4, refusals: 2, startFailures: 0 });
+      expect(pool.stats().servers.map((s) => [s.sessions, s.limit])).toEqual([
+        [2, 2],
+        [2, 2],
+      ]);
+
+      // Four leases at once: four sessions, two per service, each through its service's token (a
+      // session without it would get a 401).
+      const first = await stepAll(pool, 'one');
+      expect(first.map((r) => r.echoed)).toEqual(['one-0', 'one-1', 'one-2', 'one-3']);
+      expect(new Set(first.map((r) => r.url)).size).toBe(2);
+
+      const victim = await containerServing(pool.stats().servers[0]!.label);
+      await docker.getContainer(victim.containerId).kill();
+
+      // Both sessions of the killed service are replaced on a new service (limit known: 2).
+      expect(await eventually(() => pool.stats().idle === 4 && pool.stats().failed === 2, 90_000)).toBe(true);
+      expect(await eventually(async () => (await ours()).length === 2 && !(await ours()).includes(victim.serviceId), 30_000)).toBe(true);
+      const after = await ours();
+      after.forEach((id) => seen.add(id));
+      expect(pool.stats().servers.map((s) => [s.sessions, s.limit])).toEqual([
+        [2, 2],
+        [2, 2],
+      ]);
+
+      const again = await stepAll(pool, 'two');
+      expect(again.map((r) => r.echoed)).toEqual(['two-0', 'two-1', 'two-2', 'two-3']);
+      expect(new Set(again.map((r) => r.url)).size).toBe(2);
+    } finally {
+      close();
+    }
+    await awaitRuntimeTeardowns();
+    expect(await ours()).toEqual([]);
+    expect(await containersOfServices(docker, [...seen])).toEqual([]);
+  }, 240_000);
+});
