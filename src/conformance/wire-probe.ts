@@ -11,6 +11,8 @@ export interface ProbeResponse {
   contentType: string;
   body: unknown;
   text: string;
+  /** Whether `body` is the parsed JSON (a JSON content type that parsed); otherwise it is `text`. */
+  json: boolean;
 }
 
 /**
@@ -59,14 +61,16 @@ export class WireProbe {
     }
     const contentType = String(res.headers['content-type'] ?? '');
     let parsed: unknown = res.body;
+    let json = false;
     if (contentType.includes('json')) {
       try {
         parsed = JSON.parse(res.body);
+        json = true;
       } catch {
         parsed = res.body;
       }
     }
-    return { status: res.statusCode, contentType, body: parsed, text: res.body };
+    return { status: res.statusCode, contentType, body: parsed, text: res.body, json };
   }
 
   /** Opens `/ws`; resolves once open, rejects with the handshake failure. */
