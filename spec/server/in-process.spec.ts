@@ -33,7 +33,7 @@ describe('inProcessEndpoint', () => {
     const listening = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
     // A closed server's handle is released a tick after close() resolves: wait for a clean baseline.
     const settle = async (): Promise<void> => {
-      for (let i = 0; i < 50 && listening() > 0; i++) await sleep(10);
+      for (let i = 0; i < 1000 && listening() > 0; i++) await sleep(10); // bounded: 10 s
     };
     await settle();
     expect(listening()).toBe(0);
