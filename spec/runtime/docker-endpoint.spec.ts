@@ -183,7 +183,7 @@ describeWithDocker(available)('dockerEndpoint on a real engine', () => {
     }
     expect(await mine()).toEqual([]);
     expect(socketsDuring).toBeGreaterThan(socketsBefore); // the counter does see our sockets
-    expect(await eventually(() => openSocketCount() <= socketsBefore, 3_000)).toBe(true);
+    expect(await eventually(() => openSocketCount() <= socketsBefore, 10_000)).toBe(true);
   }, 90_000);
 
   it("passes createOptions through, merged deeply (HostConfig kept alongside our port binding)", async () => {

@@ -92,7 +92,7 @@ describe('processEndpoint', () => {
       subscription.unsubscribe();
       await awaitRuntimeTeardowns();
       // The grandchild was SIGTERMed with its group (a zombie until init reaps it counts as gone).
-      expect(await eventually(() => !isRunning(grandchild), 2_000)).toBe(true);
+      expect(await eventually(() => !isRunning(grandchild), 10_000)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
