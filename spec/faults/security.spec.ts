@@ -5,7 +5,7 @@ import { concat, firstValueFrom, map, switchMap, take, timeout } from 'rxjs';
 import { WebSocket } from 'ws';
 import { ConnectionClosedError, ConnectionError, HttpStatusError, ServerError, TimeoutError } from '../../src/errors/index.js';
 import { EchoEnvironment, echoEnv, type EchoAction, type EchoObservation } from '../../src/envs/echo.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import type { AnyEnvDefinition, Environment } from '../../src/environment/environment.js';

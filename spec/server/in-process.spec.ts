@@ -2,7 +2,7 @@ import { firstValueFrom, Subscription } from 'rxjs';
 import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { ServeError } from '../../src/errors/server-errors.js';
 import { openSocket, sleep } from './support.js';

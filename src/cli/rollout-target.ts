@@ -2,7 +2,7 @@ import { shareReplay, type Observable } from 'rxjs';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import type { PullPolicy, PullProgressEvent } from '../runtime/docker/pull-image.js';
 import { serverBaseUrl } from '../internal/server-url.js';
-import { inProcessEndpoint } from '../runtime/lazy-runtimes.js';
+import { inProcessEndpoint } from '../server/lazy-in-process-endpoint.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
 
