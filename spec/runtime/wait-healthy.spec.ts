@@ -1,28 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { firstValueFrom, toArray, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { firstValueFrom, toArray } from 'rxjs';
 import { TimeoutError } from '../../src/errors/index.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
 import { waitHealthy } from '../../src/runtime/wait-healthy.js';
+import { virtualClock } from '../helpers/virtual-clock.js';
+import { waitFor } from '../session/wait-for.js';
 
-/** Virtual time for the probe interval and the timeout: `advance(ms)` runs what falls due, synchronously. */
-function virtualClock(): { scheduler: VirtualTimeScheduler; advance(ms: number): void } {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
-  return {
-    scheduler,
-    advance(ms) {
-      scheduler.maxFrames += ms;
-      scheduler.flush();
-      scheduler.frame = scheduler.maxFrames;
-    },
-  };
-}
-
-/** Resolves once `condition` holds, checking after every event-loop turn (bounded: 10 s). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
+/** `waitFor` with a 10 s bound, checking every 10 ms. */
+const until = (condition: () => boolean, what: string): Promise<void> => waitFor(condition, what, 10_000, 10);
 
 describe('waitHealthy', () => {
   let server: http.Server | undefined;

@@ -1,25 +1,12 @@
 import { jest } from '@jest/globals';
 import { request as httpRequest, Server } from 'node:http';
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { serve } from '../../src/server/serve.js';
 import { ServeError } from '../../src/errors/server-errors.js';
 import { waitFor } from '../session/wait-for.js';
 import { Cleanup, openSocket, type TestSocket } from './support.js';
-
-/** Virtual time for the server's idle timers and pings: `advance(ms)` runs what falls due, synchronously. */
-function virtualClock(): { scheduler: VirtualTimeScheduler; advance(ms: number): void } {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
-  return {
-    scheduler,
-    advance(ms) {
-      scheduler.maxFrames += ms;
-      scheduler.flush();
-      scheduler.frame = scheduler.maxFrames; // the clock reads the target time even when nothing ran
-    },
-  };
-}
+import { virtualClock } from '../helpers/virtual-clock.js';
 
 /**
  * A ping from the client, answered by the server's pong: frames travel in order, so by then every
