@@ -5,7 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { echoEnv } from '../src/envs/echo.js';
 import { episodeStats } from '../src/operators/episode-stats.js';
 import { recordTrajectory } from '../src/operators/record-trajectory.js';
-import { inProcessEndpoint } from '../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { onCleanup } from './cleanup.js';
 import { ECHO_ACTION, Echo } from './echo-env.js';

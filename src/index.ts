@@ -28,8 +28,8 @@ export {
   type ReapOptions,
   type ReapResult,
 } from './runtime/index.js';
+export { inProcessEndpoint, type InProcessEndpointOptions } from './server/lazy-in-process-endpoint.js';
 export {
-  inProcessEndpoint,
   swarmEndpoint,
   type SwarmEndpoint,
   type SwarmEndpointOptions,

@@ -64,7 +64,7 @@ describe('openenv-rx rollout', () => {
       expect(report.overall.truncated).toBe(2); // echo never ends
       expect(report.steps).toBe(10);
       // The close handshake finishes after the command returns; bounded wait.
-      expect(await eventually(() => server.activeSessions() === 0 && openSocketCount() <= before, 2000)).toBe(true);
+      expect(await eventually(() => server.activeSessions() === 0 && openSocketCount() <= before, 10_000)).toBe(true);
     } finally {
       await server.close();
     }

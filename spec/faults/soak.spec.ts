@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { concat, firstValueFrom, switchMap, take, tap, timeout, toArray } from 'rxjs';
 import { echoEnv } from '../../src/envs/echo.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { Echo, say } from './support/echo-env.js';

@@ -15,7 +15,7 @@ import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
 import { useFaultServer, type FaultServer } from './support/fault-server.js';
 
-const WITHIN_MS = 5_000;
+const WITHIN_MS = 10_000;
 type EchoSession = EnvSession<{ message: string }, { echoed_message: string; message_length: number }, Record<string, unknown>>;
 
 describe('faults: the user does something wrong', () => {
@@ -155,11 +155,11 @@ describe('faults: the user does something wrong', () => {
     const policy: Policy<{ message: string }, { echoed_message: string; message_length: number }> = (_, last) =>
       last.index === 2 ? NEVER : Promise.resolve(say(last.index + 1));
     const error = await errorWithin(
-      Echo.connect(live.url).pipe(switchMap((env) => env.episode(policy, { maxSteps: 10, episodeId: 'ep-stuck' }).pipe(stepTimeout(300, { env: 'echo' })))),
+      Echo.connect(live.url).pipe(switchMap((env) => env.episode(policy, { maxSteps: 10, episodeId: 'ep-stuck' }).pipe(stepTimeout(2_000, { env: 'echo' })))),
       WITHIN_MS,
     );
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error).toMatchObject({ code: 'ERR_TIMEOUT', phase: 'step', timeoutMs: 300, context: { env: 'echo', episodeId: 'ep-stuck', episodeIndex: 0, stepIndex: 3 } });
+    expect(error).toMatchObject({ code: 'ERR_TIMEOUT', phase: 'step', timeoutMs: 2_000, context: { env: 'echo', episodeId: 'ep-stuck', episodeIndex: 0, stepIndex: 3 } });
     expect(live.connections[0]!.steps).toBe(2);
     await expectReleased(live);
   });

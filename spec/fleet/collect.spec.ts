@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { echoEnv } from '../../src/envs/echo.js';
 import { collect, type CollectEvent, type CollectSummary } from '../../src/fleet/collect.js';
 import { perServer } from '../../src/fleet/pool-source.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { plannedIds, readFailures, readMetadata, readResults, useTempDirs } from './support/collect-files.js';

@@ -9,7 +9,7 @@ import { recordTrajectory, type TrajectoryLine } from '../../src/operators/recor
 import { rollouts } from '../../src/operators/rollouts.js';
 import { summarize } from '../../src/operators/summarize.js';
 import { mulberry32 } from '../../src/internal/mulberry32.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 

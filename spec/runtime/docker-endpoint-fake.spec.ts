@@ -44,7 +44,7 @@ afterEach(async () => {
   await awaitRuntimeTeardowns();
 });
 
-function fakeEngine(options: { create?: Promise<void>; removeError?: Error; pull?: { afterMs: number; lines: object[] } } = {}) {
+function fakeEngine(options: { create?: Promise<void>; onCreate?: () => void; removeError?: Error; pull?: { afterMs: number; lines: object[] } } = {}) {
   const calls: string[] = [];
   const container = {
     id: 'c0ffee0000000000',
@@ -84,6 +84,7 @@ function fakeEngine(options: { create?: Promise<void>; removeError?: Error; pull
     },
     createContainer: async (config: Docker.ContainerCreateOptions) => {
       calls.push(`create ${config.Image}`);
+      options.onCreate?.();
       await options.create;
       return container;
     },
@@ -106,9 +107,10 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
 
   it('an unsubscribe while the create is in flight removes the container once it exists, and never starts it', async () => {
     const create = deferred<void>();
-    const { docker, calls } = fakeEngine({ create: create.promise });
+    const creating = deferred<void>();
+    const { docker, calls } = fakeEngine({ create: create.promise, onCreate: () => creating.resolve() });
     const subscription = dockerEndpoint('img', base(docker)).subscribe();
-    await new Promise((r) => setTimeout(r, 20));
+    await creating.promise; // the create call is in flight (held until create.resolve())
     expect(calls).toEqual(['ping', 'create img']);
     subscription.unsubscribe();
     create.resolve();
@@ -119,7 +121,8 @@ describe('dockerEndpoint lifecycle (scripted engine)', () => {
   it('a start timeout is TimeoutError phase start, emitted after the container was removed', async () => {
     healthStatus = 503;
     const { docker, calls } = fakeEngine();
-    const error = await firstValueFrom(dockerEndpoint('img', base(docker, { startTimeoutMs: 300, healthIntervalMs: 20 }))).catch((e: unknown) => e);
+    // 2 s of 503s: room for a probe to be answered however loaded the machine is.
+    const error = await firstValueFrom(dockerEndpoint('img', base(docker, { startTimeoutMs: 2_000, healthIntervalMs: 20 }))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).phase).toBe('start');
     expect((error as TimeoutError).message).toContain('HTTP 503');
@@ -162,10 +165,11 @@ describe('dockerEndpoint pull phase (scripted engine)', () => {
   const lines = [{ status: 'Pulling from x/img', id: 'latest' }, { status: 'Downloading', id: 'abc', progressDetail: { current: 5, total: 10 } }, { status: 'Status: Downloaded newer image for x/img:latest' }];
 
   it('a pull longer than startTimeoutMs still starts: the pull has its own budget; progress reaches onProgress', async () => {
-    const { docker, calls } = fakeEngine({ pull: { afterMs: 700, lines } });
+    // The pull outlasts the start budget (a slow machine only makes it longer); the start after it has 2 s.
+    const { docker, calls } = fakeEngine({ pull: { afterMs: 2_500, lines } });
     const events: PullProgressEvent[] = [];
     const endpoint = await firstValueFrom(
-      dockerEndpoint('x/img', base(docker, { pull: 'if-missing', startTimeoutMs: 400, pullTimeoutMs: 30_000, onProgress: (e) => events.push(e) })),
+      dockerEndpoint('x/img', base(docker, { pull: 'if-missing', startTimeoutMs: 2_000, pullTimeoutMs: 30_000, onProgress: (e) => events.push(e) })),
     );
     expect(endpoint.kind).toBe('docker');
     expect(calls.slice(0, 3)).toEqual(['ping', 'pull x/img', 'create x/img']);

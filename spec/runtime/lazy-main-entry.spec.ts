@@ -16,7 +16,8 @@ interface Loaded {
 
 const heavy = {
   dockerode: /\/node_modules\/dockerode\//,
-  server: /\/dist\/server\//,
+  // The server and the in-process runtime (only its lazy wrapper may load early: it imports types).
+  server: /\/dist\/server\/(?!lazy-in-process-endpoint\.js$)/,
   dockerRuntime: /\/dist\/runtime\/docker\/docker-endpoint\.js$/,
   processRuntime: /\/dist\/runtime\/process-endpoint\.js$/,
   exitHook: /\/node_modules\/signal-exit\//,

@@ -52,7 +52,8 @@ afterEach(async () => {
 describe('processEndpoint', () => {
   it('starts a server on a free port, runs an episode over /ws, and SIGTERMs it on unsubscribe', async () => {
     let stopped: { pid?: number } | undefined;
-    const { endpoint, subscription } = await started(echo({ onStopped: (info) => (stopped = info) }));
+    // A 30 s grace: a teardown well under it can only be the SIGTERM, honoured.
+    const { endpoint, subscription } = await started(echo({ stopGraceMs: 30_000, onStopped: (info) => (stopped = info) }));
     open.push(subscription);
     expect(endpoint.kind).toBe('process');
     expect(endpoint.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -67,7 +68,7 @@ describe('processEndpoint', () => {
     const t0 = performance.now();
     subscription.unsubscribe();
     await awaitRuntimeTeardowns();
-    expect(performance.now() - t0).toBeLessThan(1_500); // SIGTERM was honoured: no SIGKILL grace needed
+    expect(performance.now() - t0).toBeLessThan(15_000); // SIGTERM was honoured: no SIGKILL grace needed
     expect(isPidAlive(pid)).toBe(false);
     expect(stopped).toEqual({ pid });
   });
@@ -91,7 +92,7 @@ describe('processEndpoint', () => {
       subscription.unsubscribe();
       await awaitRuntimeTeardowns();
       // The grandchild was SIGTERMed with its group (a zombie until init reaps it counts as gone).
-      expect(await eventually(() => !isRunning(grandchild), 2_000)).toBe(true);
+      expect(await eventually(() => !isRunning(grandchild), 10_000)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -103,8 +104,8 @@ describe('processEndpoint', () => {
     subscription.unsubscribe();
     await awaitRuntimeTeardowns();
     const elapsed = performance.now() - t0;
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(3_000);
+    expect(elapsed).toBeGreaterThanOrEqual(290); // the grace was granted (a timer never fires early)...
+    expect(elapsed).toBeLessThan(15_000); // ...then SIGKILL (without it, the teardown would never end)
     expect(isPidAlive(Number(endpoint.id))).toBe(false);
   });
 

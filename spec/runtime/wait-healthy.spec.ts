@@ -4,10 +4,16 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { TimeoutError } from '../../src/errors/index.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
 import { waitHealthy } from '../../src/runtime/wait-healthy.js';
+import { virtualClock } from '../helpers/virtual-clock.js';
+import { waitFor } from '../session/wait-for.js';
+
+/** `waitFor` with a 10 s bound, checking every 10 ms. */
+const until = (condition: () => boolean, what: string): Promise<void> => waitFor(condition, what, 10_000, 10);
 
 describe('waitHealthy', () => {
   let server: http.Server | undefined;
   afterEach(async () => {
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
   });
@@ -44,23 +50,52 @@ describe('waitHealthy', () => {
 
   it('retries refused connections and times out with the last problem in the message', async () => {
     const url = `http://127.0.0.1:${await freePort()}`; // nothing listens
-    const error = await firstValueFrom(waitHealthy(url, { intervalMs: 20, timeoutMs: 200, context: { image: 'x' } })).catch((e: unknown) => e);
+    // Real time, generous: a refused probe takes a millisecond, the budget is 2 s.
+    const error = await firstValueFrom(waitHealthy(url, { intervalMs: 20, timeoutMs: 2_000, context: { image: 'x' } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).phase).toBe('start');
-    expect((error as TimeoutError).timeoutMs).toBe(200);
+    expect((error as TimeoutError).timeoutMs).toBe(2_000);
     expect((error as TimeoutError).message).toContain('ECONNREFUSED');
     expect((error as TimeoutError).context).toMatchObject({ url, request: 'health', image: 'x' });
   });
 
-  it('stops probing when unsubscribed', async () => {
+  it('probes one at a time and times out at exactly timeoutMs, naming the last answer (virtual time)', async () => {
     const { url, hits } = await flakyHealth(1_000);
-    const subscription = waitHealthy(url, { intervalMs: 20 }).subscribe();
-    await new Promise((r) => setTimeout(r, 100));
+    const clock = virtualClock();
+    let outcome: unknown;
+    // Virtual time costs nothing: room for 500 ticks (5 s of real checks below), most of them skipped.
+    // (Not more: rxjs chains each re-scheduled virtual action to the previous one.)
+    const subscription = waitHealthy(url, { intervalMs: 100, timeoutMs: 50_000, scheduler: clock.scheduler }).subscribe({ error: (e: unknown) => (outcome = e) });
+    clock.advance(0); // the first probe goes out at once
+    // A tick while a probe is on the wire is skipped (exhaustMap): probe 3 means probes 1 and 2 were answered.
+    await until(() => (clock.advance(100), hits() >= 3), 'probe 3');
+    expect(hits()).toBe(3);
+    expect(outcome).toBeUndefined();
+    clock.advance(50_000 - clock.scheduler.frame - 1);
+    expect(outcome).toBeUndefined();
+    clock.advance(1);
+    expect(outcome).toBeInstanceOf(TimeoutError);
+    expect((outcome as TimeoutError).message).toMatch(/not healthy after 50000 ms \(last probe: HTTP 503 unhealthy\) \[/);
     subscription.unsubscribe();
-    await new Promise((r) => setTimeout(r, 50)); // a probe already on the wire may still land
-    const seen = hits();
-    await new Promise((r) => setTimeout(r, 150)); // ~7 more probes if it were still polling
-    expect(seen).toBeGreaterThan(0);
-    expect(hits()).toBe(seen);
+  });
+
+  it('stops probing when unsubscribed: the probe on the wire is cancelled and no tick is left (virtual time)', async () => {
+    let hits = 0;
+    let cancelled = 0;
+    server = http.createServer((req) => {
+      hits++; // held: never answered
+      req.socket.once('close', () => cancelled++);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const clock = virtualClock();
+    const subscription = waitHealthy(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { intervalMs: 20, scheduler: clock.scheduler }).subscribe();
+    clock.advance(0);
+    await until(() => hits === 1, 'the first probe');
+    clock.advance(200); // ticks while the probe is held are skipped
+    subscription.unsubscribe();
+    await until(() => cancelled === 1, 'the held probe to be cancelled');
+    expect(clock.scheduler.actions).toHaveLength(0); // no interval left to fire
+    clock.advance(10_000);
+    expect(hits).toBe(1);
   });
 });

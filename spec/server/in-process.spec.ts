@@ -2,7 +2,7 @@ import { firstValueFrom, Subscription } from 'rxjs';
 import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
-import { inProcessEndpoint } from '../../src/runtime/in-process.js';
+import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { ServeError } from '../../src/errors/server-errors.js';
 import { openSocket, sleep } from './support.js';
@@ -33,7 +33,7 @@ describe('inProcessEndpoint', () => {
     const listening = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
     // A closed server's handle is released a tick after close() resolves: wait for a clean baseline.
     const settle = async (): Promise<void> => {
-      for (let i = 0; i < 50 && listening() > 0; i++) await sleep(10);
+      for (let i = 0; i < 1000 && listening() > 0; i++) await sleep(10); // bounded: 10 s
     };
     await settle();
     expect(listening()).toBe(0);

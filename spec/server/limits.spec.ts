@@ -4,7 +4,21 @@ import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { serve } from '../../src/server/serve.js';
 import { ServeError } from '../../src/errors/server-errors.js';
-import { Cleanup, openSocket, sleep } from './support.js';
+import { waitFor } from '../session/wait-for.js';
+import { Cleanup, openSocket, type TestSocket } from './support.js';
+import { virtualClock } from '../helpers/virtual-clock.js';
+
+/**
+ * A ping from the client, answered by the server's pong: frames travel in order, so by then every
+ * frame the server sent before has arrived and every frame the client sent before (its own pongs
+ * included) was read by the server. Not a message: it does not re-arm the idle timer.
+ */
+function roundTrip(socket: TestSocket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.socket.once('pong', () => resolve());
+    socket.socket.ping();
+  });
+}
 
 describe('serve() limits and lifecycle', () => {
   const cleanup = new Cleanup();
@@ -57,27 +71,32 @@ describe('serve() limits and lifecycle', () => {
     expect(server.activeSessions()).toBe(3);
   });
 
-  it('idle timeout: a quiet session gets SESSION_ERROR then close 1000; activity keeps it alive', async () => {
-    const server = cleanup.server(await serve(echoEnv, { idleTimeoutMs: 150 }));
+  it('idle timeout: a quiet session gets SESSION_ERROR then close 1000; activity keeps it alive (virtual time)', async () => {
+    const clock = virtualClock();
+    const server = cleanup.server(await serve(echoEnv, { idleTimeoutMs: 150, scheduler: clock.scheduler }));
     const busy = cleanup.socket(await openSocket(server.url));
     for (let i = 0; i < 5; i++) {
       busy.sendJson({ type: 'state' });
-      await busy.next();
-      await sleep(60); // 5 × 60 ms > 150 ms in total, but never 150 ms in a row
+      await busy.next(); // answered: the server has re-armed its idle timer
+      clock.advance(100); // 5 x 100 ms > 150 ms in total, but never 150 ms in a row
     }
+    await roundTrip(busy);
+    expect(busy.pending()).toBe(0);
     expect(busy.socket.readyState).toBe(busy.socket.OPEN);
     busy.socket.close();
     await busy.closed();
 
     const quiet = cleanup.socket(await openSocket(server.url));
-    const started = Date.now();
-    expect(await quiet.next(1000)).toEqual({
+    clock.advance(149);
+    await roundTrip(quiet); // anything the server sent before the pong has arrived by now
+    expect(quiet.pending()).toBe(0);
+    clock.advance(1);
+    expect(await quiet.next()).toEqual({
       type: 'error',
       data: { message: 'Session idle for 150 ms: closed by the server', code: 'SESSION_ERROR' },
     });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect((await quiet.closed()).code).toBe(1000);
-    expect(server.activeSessions()).toBe(0);
+    await waitFor(() => server.activeSessions() === 0, 'the idle session to free its slot', 10_000);
   });
 
   it('token: 401 without or with a wrong bearer token on HTTP and on the WS upgrade; the token never shows; /health stays public', async () => {
@@ -135,22 +154,31 @@ describe('serve() limits and lifecycle', () => {
     const server = cleanup.server(await serve(echoEnv, { maxMessageBytes: 256, pingIntervalMs: 20 }));
     const client = cleanup.socket(await openSocket(server.url));
     const pinged = new Promise<void>((resolve) => client.socket.once('ping', () => resolve()));
-    await pinged;
+    await pinged; // waits as long as it takes: no race
     client.sendJson({ type: 'step', data: { message: 'x'.repeat(300) } });
     expect((await client.closed()).code).toBe(1009);
-    for (let i = 0; i < 50 && server.activeSessions() > 0; i++) await sleep(10);
-    expect(server.activeSessions()).toBe(0);
+    await waitFor(() => server.activeSessions() === 0, 'the closed session to free its slot', 10_000);
   });
 
-  it('a peer that stops answering pings is cut after one missed pong, freeing its session slot', async () => {
-    const server = cleanup.server(await serve(echoEnv, { pingIntervalMs: 30 }));
+  it('a peer that stops answering pings is cut after one missed pong, freeing its session slot (virtual time)', async () => {
+    const clock = virtualClock();
+    const server = cleanup.server(await serve(echoEnv, { pingIntervalMs: 30, scheduler: clock.scheduler }));
     const client = cleanup.socket(await openSocket(server.url));
-    for (let i = 0; i < 10; i++) await sleep(10); // a live peer answers pings and stays
+    let pings = 0;
+    client.socket.on('ping', () => pings++);
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(30); // a ping goes out...
+      await waitFor(() => pings === i, `ping ${i}`, 10_000);
+      await roundTrip(client); // ...and the pong (sent before this frame) is back at the server
+    }
+    clock.advance(30); // a live peer answered every ping: it stays
     expect(server.activeSessions()).toBe(1);
     // A vanished peer: its TCP socket stops reading, so no pong ever comes back.
     (client.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    for (let i = 0; i < 100 && server.activeSessions() > 0; i++) await sleep(10);
-    expect(server.activeSessions()).toBe(0);
+    clock.advance(30); // ping 5 goes unanswered
+    expect(server.activeSessions()).toBe(1);
+    clock.advance(30); // no pong since: cut
+    await waitFor(() => server.activeSessions() === 0, 'the silent peer to be cut', 10_000);
   });
 
   it('close() closes every session with 1001, frees the port, and is idempotent', async () => {

@@ -32,7 +32,7 @@ export function openSocket(url: string, options: ClientOptions = {}): Promise<Te
   });
   const api: TestSocket = {
     socket,
-    next(timeoutMs = 2000) {
+    next(timeoutMs = 10_000) {
       if (frames.length) return Promise.resolve(frames.shift());
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms`)), timeoutMs);
@@ -53,7 +53,7 @@ export function openSocket(url: string, options: ClientOptions = {}): Promise<Te
         else closeWaiters.push(onClose);
       });
     },
-    closed(timeoutMs = 2000) {
+    closed(timeoutMs = 10_000) {
       if (closeInfo) return Promise.resolve(closeInfo);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);

@@ -3,13 +3,30 @@ import { cartPoleEnv } from '../../src/envs/cartpole.js';
 import { defineServerEnv, type EnvState, type Environment } from '../../src/environment/environment.js';
 import { serve } from '../../src/server/serve.js';
 import type { ServerErrorInfo } from '../../src/server/server-context.js';
+import { waitFor } from '../session/wait-for.js';
 import { Cleanup, openSocket, sleep } from './support.js';
 
-/** An env whose step fails on demand, answers asynchronously, and leaks reward/done/metadata into its observation. */
-function testEnv(log: string[] = []) {
+/** A step the test holds: `entered` resolves when the env got it, `release()` lets it answer. */
+interface HeldStep {
+  entered: Promise<void>;
+  release(): void;
+}
+function heldStep(): HeldStep & { enter(): void; released: Promise<void> } {
+  let enter!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((resolve) => (enter = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { entered, released, enter, release };
+}
+
+/**
+ * An env whose step fails on demand, answers asynchronously, and leaks reward/done/metadata into
+ * its observation. `slow` answers on a later tick; `held` waits until the test releases `held`.
+ */
+function testEnv(log: string[] = [], held = heldStep()) {
   return defineServerEnv({
     name: 'faulty',
-    action: z.strictObject({ op: z.enum(['ok', 'throw', 'reject', 'slow', 'bigint']), n: z.int().optional() }),
+    action: z.strictObject({ op: z.enum(['ok', 'throw', 'reject', 'slow', 'held', 'bigint']), n: z.int().optional() }),
     observation: z.object({ n: z.number() }).loose(),
     create: (): Environment<{ op: string; n?: number }, Record<string, unknown>> => {
       let steps = 0;
@@ -20,7 +37,11 @@ function testEnv(log: string[] = []) {
           if (op === 'throw') throw new Error('boom: step failed');
           if (op === 'reject') return Promise.reject(new Error('async boom'));
           if (op === 'bigint') return { observation: { n: BigInt(1) }, reward: 0, done: false };
-          if (op === 'slow') return sleep(30).then(() => ({ observation: { n }, reward: n, done: false }));
+          if (op === 'slow') return sleep(1).then(() => ({ observation: { n }, reward: n, done: false }));
+          if (op === 'held') {
+            held.enter();
+            return held.released.then(() => ({ observation: { n }, reward: n, done: false }));
+          }
           return { observation: { n }, reward: n, done: false };
         },
         state: (): EnvState => ({ episode_id: 'x', step_count: steps, extra: 'kept over ws' }),
@@ -175,14 +196,17 @@ describe('WS /ws session', () => {
 
   it('closes the env only after an in-flight async step finished', async () => {
     const log: string[] = [];
-    const server = cleanup.server(await serve(testEnv(log)));
+    const held = heldStep();
+    const server = cleanup.server(await serve(testEnv(log, held)));
     const client = cleanup.socket(await openSocket(server.url));
-    client.sendJson({ type: 'step', data: { op: 'slow' } });
-    await sleep(5);
+    client.sendJson({ type: 'step', data: { op: 'held' } });
+    await held.entered; // the step is running in the env
     client.socket.close();
     await client.closed();
-    expect(log).toEqual([]);
-    for (let i = 0; i < 50 && log.length === 0; i++) await sleep(10);
+    await waitFor(() => server.activeSessions() === 0, 'the server to see the close', 10_000);
+    expect(log).toEqual([]); // the socket is gone, the step still runs: the env stays open
+    held.release();
+    await waitFor(() => log.length > 0, 'the env to be closed', 10_000);
     expect(log).toEqual(['closed']);
   });
 });

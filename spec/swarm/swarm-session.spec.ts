@@ -140,7 +140,7 @@ describeWithSwarm(available)('fromSwarmService on a real single-node swarm', () 
     await awaitRuntimeTeardowns();
 
     expect(stoppedCount).toBe(20);
-    expect(serviceIds.length).toBeGreaterThanOrEqual(10); // at least the 'ready' ones created a service
+    expect(serviceIds.length).toBeGreaterThanOrEqual(6); // at least the 6 'ready' ones created a service (the others depend on timing)
     expect(await servicesOwnedBy(docker, [process.pid])).toEqual([]);
     expect(await containersOfServices(docker, serviceIds)).toEqual([]);
   }, 180_000);

@@ -133,7 +133,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
       },
     });
     cleanups.push(() => scripted.close());
-    const { env, failures, close } = await openSession(connect(scripted.url, { transport: 'ws', replyTimeoutMs: 300 }));
+    const { env, failures, close } = await openSession(connect(scripted.url, { transport: 'ws', replyTimeoutMs: 2_000 }));
     cleanups.push(close);
     const abandoned = env.mcp('slow').subscribe();
     await waitFor(() => scripted.received.length === 1);

@@ -82,7 +82,7 @@ describe.each(FILES)('HTTP transcript, generation %s (%s)', (_generation, file) 
 
     // ...and that the transport maps that recorded answer on the nearest typed route.
     const route = routeFor(row);
-    if (!route) return; // /mcp: openenv-rx exposes no MCP call (see the transport report)
+    if (!route) return; // /mcp is JSON-RPC, not a typed route: spec/tools/transcript-replay.spec.ts replays it via `mcp`
     canned.respondWith(row);
     await expectRecordedOutcome(route.call(cannedTransport), row, route, canned.url);
   });

@@ -66,7 +66,8 @@ describe.each(FILES)('WS transcript, generation %s (%s)', (_generation, wsFile, 
     const { reply } = await bareWsExchange(replay.url, frame);
     expect(JSON.parse(reply!)).toEqual(row.recv);
 
-    // ...and check the transport's mapping of that recorded reply; mcp is not exposed (see report).
+    // ...and check the transport's mapping of that recorded reply. `mcp` rows are JSON-RPC (matched
+    // by id, not a step): spec/tools/transcript-replay.spec.ts replays them through `env.mcp`.
     if ((row.recv as { type: string }).type === 'mcp') return;
     const scripted = await startScriptedWsServer({
       onMessage: (ws) => ws.send(JSON.stringify(scripted.received.length === 1 ? row.recv : FOLLOW_UP)),

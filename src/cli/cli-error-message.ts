@@ -10,11 +10,16 @@ const OPTION_TO_FLAG: Array<[RegExp, string]> = [
   [/\(pull: '([\w-]+)' runs/g, '(--pull $1 runs'],
   [/talk to a manager \(option docker\)/g, 'talk to a manager (DOCKER_HOST=tcp://manager:2376 or ssh://user@manager)'],
   [/,? or pass \{ docker: new Docker\(\.\.\.\) \}/g, ''],
+  // StatelessHttpError: the CLI has no opt-out (an HTTP "episode" there is a run of fresh envs).
+  [/Use transport 'ws' or 'auto' \(the default\) for episodes; pass \{ allowStatelessEpisodes: true \} to send single stateless requests anyway/g, 'Use --transport ws or --transport auto (the default) for episodes'],
+  // InvalidUrlError: credentials or a token in the URL.
+  [/pass \{ headers: \{ authorization: \.\.\. \} \}/g, 'pass --token <token> (or $OPENENV_TOKEN) or -H "name: value" instead'],
 ];
 
 /** What the CLI adds to some errors: the flags that fix them. */
 const HINTS: Record<string, string> = {
   ERR_ACTION_REJECTED: 'Pass --policy ./my-policy.js to choose actions yourself (see docs/cli.md).',
+  ERR_STATELESS_HTTP: '--transport http is for servers without /ws (OpenEnv generation A), which keep one env across HTTP requests.',
   ERR_CAPACITY: 'The server is at its session limit: lower --sessions, raise --capacity-wait, or give the server more sessions (serve --max-sessions, MAX_CONCURRENT_ENVS).',
   ERR_UNKNOWN_ENV: 'A path to an ES module exporting an env definition (./my-env.js) works too.',
 };

@@ -1,8 +1,9 @@
 import { shareReplay, type Observable } from 'rxjs';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import type { PullPolicy, PullProgressEvent } from '../runtime/docker/pull-image.js';
-import { inProcessEndpoint } from '../runtime/in-process.js';
+import { serverBaseUrl } from '../internal/server-url.js';
 import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
+import { inProcessEndpoint } from '../server/lazy-in-process-endpoint.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
 
@@ -38,13 +39,19 @@ export interface RolloutTarget {
  * Where a rollout's sessions come from: an env definition served in-process (one server shared by
  * every session, closed when the last one ends), a URL, a Docker image (one container per
  * session), or a Docker image on a swarm (one service of one pinned task per session). All reach
- * the server through the same client path. A URL target carries no env
- * name unless the user gave one, so its errors are labelled by the URL alone.
+ * the server through the same client path. A URL target carries no env name unless the user gave
+ * one, so its errors are labelled by the URL alone; an invalid URL throws `InvalidUrlError` at
+ * once. The in-process server (and dockerode) load only when a session is subscribed, so `--url`
+ * never loads them.
  */
 export function rolloutTarget(options: RolloutTargetOptions): RolloutTarget {
   switch (options.kind) {
-    case 'url':
-      return { label: options.url, session$: defineEnv({ name: options.label ?? '' }).connect(options.url, options.connect) };
+    case 'url': {
+      // Parsed before anything is printed: a URL with credentials or a query is refused here, and
+      // the label (shown in progress and summary) is the base URL the sessions really use.
+      const url = serverBaseUrl(options.url);
+      return { label: url, session$: defineEnv({ name: options.label ?? '' }).connect(url, options.connect) };
+    }
     case 'image':
       return {
         label: `${options.image} (docker)`,

@@ -1,5 +1,6 @@
 import { HealthResponse, MetadataResponse, SchemaResponse, StateResponse, StepResponse, ErrorDetailBody } from '../protocol/http-messages.js';
 import { WsServerMessage } from '../protocol/ws-messages.js';
+import { describeBody } from '../errors/describe-body.js';
 import { sampleJsonSchema } from '../policies/sample-json-schema.js';
 import type { WireProbe, ProbeResponse } from './wire-probe.js';
 
@@ -19,8 +20,19 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
+/** A body for a one-line message: JSON as sent (capped), anything else (an HTML page) described, never dumped. */
+function brief(res: ProbeResponse): string {
+  return res.json ? res.text.slice(0, 160) : describeBody(res.contentType, res.text);
+}
+
 function expectStatus(res: ProbeResponse, status: number, what: string): void {
-  if (res.status !== status) fail(`${what}: expected HTTP ${status}, got ${res.status} ${res.text.slice(0, 160)}`);
+  if (res.status !== status) fail(`${what}: expected HTTP ${status}, got ${res.status} ${brief(res)}`);
+}
+
+/** The parsed JSON body, or a failure that says what came instead (status, content type, first line). */
+function expectJson(res: ProbeResponse, what: string): unknown {
+  if (!res.json) fail(`${what}: the body is not JSON: HTTP ${res.status}, ${brief(res)}`);
+  return res.body;
 }
 
 function expectShape<T>(schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
@@ -39,14 +51,14 @@ async function expectOk<T>(probe: WireProbe, method: 'GET' | 'POST', path: strin
   const what = `${method} ${path}`;
   const res = await probe.request(method, path, body);
   expectStatus(res, 200, what);
-  return expectShape<T>(shape, res.body, what);
+  return expectShape<T>(shape, expectJson(res, what), what);
 }
 
 async function actionFor(ctx: CheckContext): Promise<Record<string, unknown>> {
   if (ctx.action) return ctx.action;
   const res = await ctx.probe.request('GET', '/schema');
-  if (res.status !== 200) fail('no action given (--action) and /schema is unavailable to sample one');
-  const schema = expectShape<SchemaResponse>(SchemaResponse, res.body, '/schema');
+  if (res.status !== 200) fail(`no action given (--action) and /schema is unavailable to sample one (HTTP ${res.status})`);
+  const schema = expectShape<SchemaResponse>(SchemaResponse, expectJson(res, 'GET /schema'), '/schema');
   const sample = sampleJsonSchema(schema.action);
   if (!sample || typeof sample !== 'object') fail('could not sample an action from /schema; pass --action');
   ctx.action = sample as Record<string, unknown>;
@@ -91,7 +103,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     async run({ probe }) {
       const res = await probe.request('GET', '/openapi.json');
       expectStatus(res, 200, '/openapi.json');
-      const version = (res.body as { info?: { version?: unknown } } | null)?.info?.version;
+      const version = (expectJson(res, '/openapi.json') as { info?: { version?: unknown } } | null)?.info?.version;
       if (typeof version !== 'string') fail('/openapi.json info.version is not a string');
     },
   },
@@ -101,7 +113,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     async run({ probe }) {
       const res = await probe.request('POST', '/mcp', {});
       expectStatus(res, 200, 'POST /mcp');
-      if ((res.body as { jsonrpc?: unknown } | null)?.jsonrpc !== '2.0') fail('POST /mcp body lacks jsonrpc: "2.0"');
+      if ((expectJson(res, 'POST /mcp') as { jsonrpc?: unknown } | null)?.jsonrpc !== '2.0') fail('POST /mcp body lacks jsonrpc: "2.0"');
     },
   },
   {
@@ -131,7 +143,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     async run({ probe }) {
       const res = await probe.request('POST', '/step', {});
       expectStatus(res, 422, 'POST /step {}');
-      const body = expectShape<ErrorDetailBody>(ErrorDetailBody, res.body, '422 body');
+      const body = expectShape<ErrorDetailBody>(ErrorDetailBody, expectJson(res, '422 body'), '422 body');
       if (!Array.isArray(body.detail) || body.detail[0]?.loc[0] !== 'body') fail('422 detail does not point at the body');
     },
   },

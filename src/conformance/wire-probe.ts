@@ -1,6 +1,9 @@
-import got, { type Got } from 'got';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import got, { type Got, type OptionsOfTextResponseBody, type Response } from 'got';
 import WebSocket from 'ws';
 import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
+import { watchStaleKeepAlive } from '../transport/stale-keep-alive.js';
 
 /** A raw HTTP answer: status, content type and body (parsed JSON when it is JSON). */
 export interface ProbeResponse {
@@ -8,6 +11,8 @@ export interface ProbeResponse {
   contentType: string;
   body: unknown;
   text: string;
+  /** Whether `body` is the parsed JSON (a JSON content type that parsed); otherwise it is `text`. */
+  json: boolean;
 }
 
 /**
@@ -34,21 +39,38 @@ export class WireProbe {
     });
   }
 
+  /**
+   * One request, never retried, except as the library's HTTP client does: a request that failed
+   * on a reused keep-alive socket before any response byte (the server had closed it, as uvicorn
+   * does after a 500) is sent once more on a fresh socket. Without that, the check after a 500
+   * would report the client's race as the server's failure.
+   */
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ProbeResponse> {
-    const res = await this.http(path.replace(/^\//, ''), {
+    const init: OptionsOfTextResponseBody = {
       method,
       ...(body === undefined ? {} : typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { json: body }),
-    });
+    };
+    const first = this.http(path.replace(/^\//, ''), init);
+    const stale = watchStaleKeepAlive(first);
+    let res: Response<string>;
+    try {
+      res = await first;
+    } catch (error) {
+      if (!stale(error)) throw error;
+      res = await this.http(path.replace(/^\//, ''), { ...init, agent: { http: new HttpAgent(), https: new HttpsAgent() } });
+    }
     const contentType = String(res.headers['content-type'] ?? '');
     let parsed: unknown = res.body;
+    let json = false;
     if (contentType.includes('json')) {
       try {
         parsed = JSON.parse(res.body);
+        json = true;
       } catch {
         parsed = res.body;
       }
     }
-    return { status: res.statusCode, contentType, body: parsed, text: res.body };
+    return { status: res.statusCode, contentType, body: parsed, text: res.body, json };
   }
 
   /** Opens `/ws`; resolves once open, rejects with the handshake failure. */

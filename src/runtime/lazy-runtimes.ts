@@ -1,8 +1,6 @@
 import { defer, switchMap, type Observable } from 'rxjs';
-import type { AnyEnvDefinition } from '../environment/environment.js';
 import type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';
 import type { Endpoint } from './endpoint.js';
-import type { InProcessEndpointOptions } from './in-process.js';
 import type { ProcessEndpointOptions } from './process-endpoint.js';
 import type { ReapOptions, ReapResult } from './reaper/reap-result.js';
 import type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
@@ -10,6 +8,7 @@ import type { SwarmEndpointOptions } from './swarm/swarm-endpoint-options.js';
 
 // The main entry must stay light: a user who only calls `connect(url)` never loads dockerode,
 // child-process handling or the server. Each runtime's module is imported on first subscribe.
+// (The in-process runtime lives in server/, above this layer: server/lazy-in-process-endpoint.ts.)
 
 /**
  * A container of `image` for as long as the subscription lasts (see the implementation in
@@ -34,17 +33,6 @@ export function dockerEndpoint(image: string, options: DockerEndpointOptions = {
  */
 export function processEndpoint(command: string, args: string[] = [], options: ProcessEndpointOptions = {}): Observable<Endpoint> {
   return defer(() => import('./process-endpoint.js')).pipe(switchMap((runtime) => runtime.processEndpoint(command, args, options)));
-}
-
-/**
- * A TypeScript env served in this process on 127.0.0.1 for as long as the subscription lasts
- * (see `runtime/in-process.ts`). The server is loaded on the first subscription.
- *
- * @example
- * inProcessEndpoint(gridWorldEnv).pipe(switchMap((endpoint) => connectTo(endpoint))).subscribe(...);
- */
-export function inProcessEndpoint(definition: AnyEnvDefinition, options: InProcessEndpointOptions = {}): Observable<Endpoint> {
-  return defer(() => import('./in-process.js')).pipe(switchMap((runtime) => runtime.inProcessEndpoint(definition, options)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got from 'got';
-import { Observable, defer, exhaustMap, filter, finalize, map, take, timeout, throwError, timer } from 'rxjs';
+import { Observable, asyncScheduler, defer, exhaustMap, filter, finalize, map, take, timeout, throwError, timer, type SchedulerLike } from 'rxjs';
 import { TimeoutError, type ErrorContext } from '../errors/index.js';
 
 export interface WaitHealthyOptions {
@@ -18,6 +18,8 @@ export interface WaitHealthyOptions {
    * (a runtime's whole start). Default `timeoutMs`.
    */
   budgetMs?: number;
+  /** Runs the probe interval and the timeout. Default `asyncScheduler`; tests pass virtual time. */
+  scheduler?: SchedulerLike;
 }
 
 /** Result of one probe: `undefined` when healthy, else what went wrong (for the timeout message). */
@@ -66,10 +68,11 @@ function probe(url: string, agents: { http: http.Agent; https: https.Agent }, re
 export function waitHealthy(url: string, options: WaitHealthyOptions = {}): Observable<void> {
   const intervalMs = options.intervalMs ?? 50;
   const requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
+  const scheduler = options.scheduler ?? asyncScheduler;
   return defer(() => {
     const agents = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
     let lastProblem = 'no answer yet';
-    const healthy$ = timer(0, intervalMs).pipe(
+    const healthy$ = timer(0, intervalMs, scheduler).pipe(
       exhaustMap(() => probe(url, agents, requestTimeoutMs)),
       filter((problem) => {
         if (problem !== undefined) lastProblem = problem;
@@ -84,6 +87,7 @@ export function waitHealthy(url: string, options: WaitHealthyOptions = {}): Obse
         : healthy$.pipe(
             timeout({
               first: options.timeoutMs,
+              scheduler,
               with: () =>
                 throwError(
                   () =>

@@ -1,6 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SchedulerLike } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { bearerCheck } from './bearer-auth.js';
@@ -45,6 +46,11 @@ export interface ServeOptions {
   closeTimeoutMs?: number;
   /** Sees every env failure (create, reset, step, state, close). The token never reaches it. */
   onError?: (error: unknown, info: ServerErrorInfo) => void;
+  /**
+   * Runs the `/ws` idle timeouts and pings. Default rxjs's `asyncScheduler` (real time); tests
+   * pass a `VirtualTimeScheduler` to step through time instead of sleeping.
+   */
+  scheduler?: SchedulerLike;
 }
 
 /** A listening server. `close()` is idempotent: it closes every session (1001) and the listener. */
@@ -85,7 +91,7 @@ const OptionsSchema = z.object({
  * await server.close();
  */
 export async function serve(definition: AnyEnvDefinition, options: ServeOptions = {}): Promise<RunningServer> {
-  const { onError, ...rest } = options;
+  const { onError, scheduler, ...rest } = options;
   const parsed = OptionsSchema.safeParse(rest);
   if (!parsed.success) {
     // Never echo the token value back: name the fields only.
@@ -167,6 +173,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
       ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
       pingIntervalMs: opts.pingIntervalMs,
       maxQueuedMessages: opts.maxQueuedMessages,
+      ...(scheduler && { scheduler }),
       onEnd: () => {
         slots.release();
         sessions.delete(socket);

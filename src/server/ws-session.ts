@@ -1,5 +1,7 @@
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { messageOf } from '../internal/error-context.js';
+import { isPromiseLike } from '../internal/is-promise-like.js';
 import { isRecord } from '../internal/is-record.js';
 import {
   WsCloseMessage,
@@ -25,12 +27,12 @@ export interface WsSessionOptions {
   pingIntervalMs?: number;
   /** Messages waiting (queued, running `mcp` calls, unwritten replies) beyond which the socket is closed (1008). Default 1024. */
   maxQueuedMessages?: number;
+  /** Runs the idle timeout and the pings. Default `asyncScheduler` (real time). */
+  scheduler?: SchedulerLike;
   /** Called once when the session is over (socket closed); the env is closed right after. */
   onEnd(): void;
 }
 
-const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
-  value !== null && typeof value === 'object' && typeof (value as Promise<T>).then === 'function';
 
 /** The close code when a client outruns the server: 1008, policy violation (RFC 6455). */
 export const QUEUE_OVERFLOW_CLOSE_CODE = 1008;
@@ -65,8 +67,9 @@ export class WsSession {
   private readonly maxQueued: number;
   private busy = true; // until the factory has produced the env
   private ended = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly scheduler: SchedulerLike;
+  private idleTimer: Subscription | undefined;
+  private pingTimer: Subscription | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -74,6 +77,7 @@ export class WsSession {
     private readonly options: WsSessionOptions,
   ) {
     this.maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED;
+    this.scheduler = options.scheduler ?? asyncScheduler;
     socket.on('message', (data) => {
       if (this.ended) return;
       if (this.waiting() >= this.maxQueued) {
@@ -90,27 +94,29 @@ export class WsSession {
       // ping it is cut, so it does not hold a session slot until TCP gives up.
       let alive = true;
       socket.on('pong', () => (alive = true));
-      this.pingTimer = setInterval(() => {
+      const interval = options.pingIntervalMs;
+      this.pingTimer = this.scheduler.schedule(function (this: SchedulerAction<undefined>) {
         if (!alive) {
           socket.terminate();
           return;
         }
         alive = false;
         socket.ping();
-      }, options.pingIntervalMs);
+        this.schedule(undefined, interval); // same delay: rxjs keeps one interval timer
+      }, interval);
     }
     this.start();
+  }
+
+  /** Messages received and not fully answered: queued, `mcp` calls running, replies not yet written out. */
+  private waiting(): number {
+    return this.queue.length + this.mcpRunning + this.unwritten;
   }
 
   /**
    * The client sent more than `maxQueuedMessages` unanswered messages: one SESSION_ERROR frame
    * saying so (`max_queued`), then close 1008. What was queued is dropped unanswered.
    */
-  /** Messages received and not fully answered: queued, `mcp` calls running, replies not yet written out. */
-  private waiting(): number {
-    return this.queue.length + this.mcpRunning + this.unwritten;
-  }
-
   private overflow(): void {
     const waiting = this.waiting();
     this.queue.length = 0;
@@ -133,7 +139,7 @@ export class WsSession {
       this.factoryFailed(err);
       return;
     }
-    if (isPromise(created)) created.then((env) => this.ready(env), (err: unknown) => this.factoryFailed(err));
+    if (isPromiseLike(created)) created.then((env) => this.ready(env), (err: unknown) => this.factoryFailed(err));
     else this.ready(created);
   }
 
@@ -183,7 +189,7 @@ export class WsSession {
       }
     }
     if (!this.ended && this.options.idleTimeoutMs) {
-      this.idleTimer = setTimeout(
+      this.idleTimer = this.scheduler.schedule(
         () => this.fatal('SESSION_ERROR', `Session idle for ${this.options.idleTimeoutMs} ms: closed by the server`),
         this.options.idleTimeoutMs,
       );
@@ -253,7 +259,7 @@ export class WsSession {
   private answerMcp(request: unknown, env: Environment): void {
     const host = this.ctx.tools && isToolHost(env) ? env : undefined;
     const answer = answerJsonRpc(request, host ? { tools: { list: () => host.describeTools(), call: (name, args) => host.invokeTool(name, args) } } : {});
-    if (!isPromise(answer)) {
+    if (!isPromiseLike(answer)) {
       if (answer) this.send({ type: 'mcp', data: answer });
       return;
     }
@@ -282,7 +288,7 @@ export class WsSession {
     } catch (err) {
       return failed(err);
     }
-    if (isPromise(result)) return result.then((value) => this.sendFrame(operation, frame, value), failed);
+    if (isPromiseLike(result)) return result.then((value) => this.sendFrame(operation, frame, value), failed);
     return this.sendFrame(operation, frame, result);
   }
 
@@ -346,7 +352,7 @@ export class WsSession {
     this.ended = true;
     this.queue.length = 0;
     this.clearIdle();
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer?.unsubscribe();
     this.options.onEnd();
     if (!this.busy) this.closeEnv();
   }
@@ -357,7 +363,7 @@ export class WsSession {
     if (!env?.close) return;
     try {
       const closing = env.close();
-      if (isPromise(closing)) closing.catch((err: unknown) => this.ctx.report(err, { operation: 'close', transport: 'ws' }));
+      if (isPromiseLike(closing)) closing.then(undefined, (err: unknown) => this.ctx.report(err, { operation: 'close', transport: 'ws' }));
     } catch (err) {
       this.ctx.report(err, { operation: 'close', transport: 'ws' });
     }
@@ -365,7 +371,7 @@ export class WsSession {
 
   private clearIdle(): void {
     if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
+      this.idleTimer.unsubscribe();
       this.idleTimer = undefined;
     }
   }

@@ -82,7 +82,7 @@ export async function errorWithin<T>(source$: Observable<T>, withinMs: number): 
 }
 
 /** Polls `condition` every 20 ms; rejects naming `what` after `timeoutMs` (bounded in time and count). */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000): Promise<void> {
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const attempts = Math.ceil(timeoutMs / 20);
   for (let i = 0; i < attempts; i++) {
     if (await condition()) return;

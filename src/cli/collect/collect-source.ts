@@ -1,7 +1,7 @@
 import { tap, type Observable } from 'rxjs';
 import { perSwarmService } from '../../fleet/per-swarm-service.js';
 import { perServer, type PoolSource } from '../../fleet/pool-source.js';
-import { inProcessEndpoint } from '../../runtime/in-process.js';
+import { inProcessEndpoint } from '../../server/lazy-in-process-endpoint.js';
 import { dockerEndpoint } from '../../runtime/lazy-runtimes.js';
 import type { Endpoint } from '../../runtime/endpoint.js';
 import { defineEnv } from '../../session/define-env.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { builtinEnvs } from '../../envs/index.js';
-import { serve } from '../../server/serve.js';
 import { parseIntArg, type Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
 
@@ -12,6 +11,7 @@ interface ServeFlags {
   port: number;
   maxSessions?: number;
   idleTimeout?: number;
+  maxQueued?: number;
   token?: string;
 }
 
@@ -29,6 +29,11 @@ export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmi
       parseIntArg(1),
     )
     .option('--idle-timeout <ms>', 'close idle /ws sessions after this many ms', parseIntArg(1))
+    .option(
+      '--max-queued <n>',
+      'messages one /ws client may have waiting for answers; one more gets a SESSION_ERROR frame and close 1008 (default 1024)',
+      parseIntArg(1),
+    )
     .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $OPENENV_TOKEN)')
     .addHelpText(
       'after',
@@ -42,11 +47,14 @@ An env module's default export is an env definition: see examples/cli/coin-env.m
       const token = flags.token ?? process.env['OPENENV_TOKEN'];
       const maxSessions = flags.maxSessions ?? DEFAULT_MAX_SESSIONS;
       const definition = await loadEnvDefinition(env, 'serve');
+      // Loaded here, not at startup: every other command starts without the server.
+      const { serve } = await import('../../server/serve.js');
       const server = await serve(definition, {
         host: flags.host,
         port: flags.port,
         maxSessions,
         ...(flags.idleTimeout ? { idleTimeoutMs: flags.idleTimeout } : {}),
+        ...(flags.maxQueued ? { maxQueuedMessages: flags.maxQueued } : {}),
         ...(token ? { token } : {}),
         onError: (error, info) => io.err.write(`openenv-rx: ${info.operation} over ${info.transport} failed: ${error instanceof Error ? error.message : String(error)}\n`),
       });

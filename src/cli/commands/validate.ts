@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runConformance } from '../../conformance/run-conformance.js';
 import { renderTable } from '../format/table.js';
 import { collectHeader, parseIntArg, parseJsonObject, requestHeaders, type Io } from '../io.js';
 
@@ -16,6 +15,8 @@ export function registerValidate(program: Command, io: Io): void {
     .option('--json', 'print the results as JSON')
     .action(async (opts: { url: string; action?: Record<string, unknown>; token?: string; header?: string[]; timeout: number; json?: boolean }) => {
       const headers = requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']);
+      // Loaded here, not at startup (it brings the JSON Schema sampler).
+      const { runConformance } = await import('../../conformance/run-conformance.js');
       const results = await runConformance(opts.url, {
         headers,
         timeoutMs: opts.timeout,

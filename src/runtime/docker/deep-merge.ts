@@ -1,7 +1,6 @@
-type Plain = Record<string, unknown>;
+import { isPlainRecord } from '../../internal/is-record.js';
 
-const isPlain = (value: unknown): value is Plain =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+type Plain = Record<string, unknown>;
 
 /**
  * Merges `over` into a copy of `base`: plain objects recursively, anything else (arrays,
@@ -13,7 +12,7 @@ export function deepMerge<T extends Plain>(base: T, over: Plain | undefined): T 
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const current = out[key];
-    out[key] = isPlain(current) && isPlain(value) ? deepMerge(current, value) : value;
+    out[key] = isPlainRecord(current) && isPlainRecord(value) ? deepMerge(current, value) : value;
   }
   return out as T;
 }

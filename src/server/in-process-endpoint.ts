@@ -1,9 +1,9 @@
 import { Observable } from 'rxjs';
 import type { AnyEnvDefinition } from '../environment/environment.js';
-import { serve, type RunningServer, type ServeOptions } from '../server/serve.js';
-import type { Endpoint } from './endpoint.js';
-import { reportTeardownError, type TeardownErrorHandler } from './report-teardown-error.js';
-import { trackTeardown } from './teardown-registry.js';
+import type { Endpoint } from '../runtime/endpoint.js';
+import { reportTeardownError, type TeardownErrorHandler } from '../runtime/report-teardown-error.js';
+import { trackTeardown } from '../runtime/teardown-registry.js';
+import { serve, type RunningServer, type ServeOptions } from './serve.js';
 
 export interface InProcessEndpointOptions extends Omit<ServeOptions, 'host' | 'port'> {
   /** Sees a failure to close the server on unsubscribe (default: a process warning). */
@@ -11,7 +11,9 @@ export interface InProcessEndpointOptions extends Omit<ServeOptions, 'host' | 'p
 }
 
 /**
- * Runs a TypeScript env in this process: subscribing starts `serve()` on 127.0.0.1 (a free port)
+ * The in-process runtime (it lives with the server it runs, above `runtime/`; the main entry
+ * exports the lazy `inProcessEndpoint` of `lazy-in-process-endpoint.ts`, which loads this file on
+ * first subscribe). Runs a TypeScript env in this process: subscribing starts `serve()` on 127.0.0.1 (a free port)
  * and emits `{url, kind: 'in-process', id}`; unsubscribing closes the server and its sessions.
  * Clients reach it over real sockets on loopback, the same path as a remote server.
  * A failure to start is the Observable's error (a `ServeError`).
