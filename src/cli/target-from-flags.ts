@@ -1,3 +1,4 @@
+import { PullProgress } from './format/pull-progress.js';
 import type { Io } from './io.js';
 import { loadEnvDefinition } from './load-env-definition.js';
 import { swarmOptionsFromFlags } from './options/swarm-options.js';
@@ -25,19 +26,8 @@ export async function targetFromFlags(flags: TargetFlags, options: TargetFromFla
   if (flags.url) return rolloutTarget({ kind: 'url', url: flags.url, connect, ...(flags.env !== undefined ? { label: flags.env } : {}) });
   if (flags.image && swarm) return rolloutTarget({ kind: 'swarm', image: flags.image, connect, containerEnv, swarm });
   if (flags.image) {
-    let announced = false;
-    return rolloutTarget({
-      kind: 'image',
-      image: flags.image,
-      connect,
-      pull: flags.pull,
-      containerEnv,
-      onPullProgress: () => {
-        if (announced) return;
-        announced = true;
-        options.io.err.write(`${options.command}: pulling ${flags.image} (--pull ${flags.pull})\n`);
-      },
-    });
+    const pull = new PullProgress(options.io.err, options.command);
+    return rolloutTarget({ kind: 'image', image: flags.image, connect, pull: flags.pull, containerEnv, onPullProgress: (event) => pull.update(event) });
   }
   const definition = await loadEnvDefinition(flags.env ?? DEFAULT_ENV, '--env');
   return rolloutTarget({ kind: 'in-process', definition, sessions: options.sessions, connect });

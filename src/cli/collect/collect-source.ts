@@ -6,6 +6,7 @@ import { dockerEndpoint } from '../../runtime/lazy-runtimes.js';
 import type { Endpoint } from '../../runtime/endpoint.js';
 import { defineEnv } from '../../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../../session/types.js';
+import { PullProgress } from '../format/pull-progress.js';
 import type { Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
 import { swarmOptionsFromFlags } from '../options/swarm-options.js';
@@ -48,17 +49,9 @@ export async function collectTarget(
   }
   if (flags.image) {
     const image = flags.image;
-    let announced = false;
     const Env = defineEnv({ name: containerEnv['OPENENV_ENV'] ?? '' });
-    const server$ = dockerEndpoint(image, {
-      pull: flags.pull,
-      env: containerEnv,
-      onProgress: () => {
-        if (announced) return;
-        announced = true;
-        options.io.err.write(`collect: pulling ${image} (--pull ${flags.pull})\n`);
-      },
-    });
+    const pull = new PullProgress(options.io.err, 'collect');
+    const server$ = dockerEndpoint(image, { pull: flags.pull, env: containerEnv, onProgress: (event) => pull.update(event) });
     return {
       label: `${image} (docker)`,
       source: perServer(server$, (endpoint$: Observable<Endpoint>) => seen(Env.fromEndpoint(endpoint$, connect))),
