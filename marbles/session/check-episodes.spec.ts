@@ -1,6 +1,6 @@
 import { concat } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { HttpStatusError, StatelessHttpError } from '../../src/errors/index.js';
+import { HttpStatusError } from '../../src/errors/index.js';
 import { createSession } from '../../src/session/create-session.js';
 import { fakeTransport } from '../../src/testing/fake-transport.js';
 import type { SchemaResponse } from '../../src/protocol/http-messages.js';

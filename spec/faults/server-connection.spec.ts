@@ -7,7 +7,7 @@ import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
-import { useFaultServer, type FaultServer } from './support/fault-server.js';
+import { useFaultServer } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
 const WITHIN_MS = 5_000;

@@ -11,7 +11,7 @@ import {
 import { WS_ERROR_CODES, WS_FATAL_ERROR_CODES, type WsErrorCode } from '../../src/protocol/ws-messages.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
-import { useFaultServer, type FaultScript, type FaultServer } from './support/fault-server.js';
+import { useFaultServer, type FaultScript } from './support/fault-server.js';
 import { sessionFailure } from './support/session-runs.js';
 
 /** Generation A: no `/schema`, so `transport: 'auto'` picks stateful HTTP. */

@@ -4,7 +4,7 @@ import { firstValueFrom, lastValueFrom, merge, NEVER, toArray, type Subscription
 import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
-import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
+import { startReplayServer } from '../helpers/replay-server.js';
 import { connect, errorOf, startCannedHttpServer, waitFor, type CannedHttpServer } from './support.js';
 
 const OK_STEP = { status: 200, content_type: 'application/json', response_body: { observation: { n: 1 }, reward: true, done: false } };

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { firstValueFrom } from 'rxjs';
 import { HttpStatusError, ProtocolError } from '../../src/errors/index.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';

@@ -1,4 +1,4 @@
-import { EMPTY, Observable, concatAll, concatMap, defer, map, of, throwError } from 'rxjs';
+import { EMPTY, Observable, concatAll, defer, map, of, throwError } from 'rxjs';
 import { createToolApi } from '../tools/tool-api.js';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { SessionStateError } from '../errors/usage-errors.js';

@@ -1,22 +1,13 @@
 import type Docker from 'dockerode';
-import { DockerError } from '../../errors/index.js';
-import { isProcessAlive, currentOwner } from '../reaper/process-identity.js';
 import type { ReapKindResult } from '../reaper/reap-result.js';
 import { trackTeardown } from '../teardown-registry.js';
-import { dockerStatus, resolveDocker, toDockerError } from './docker-client.js';
-import { LABEL, MANAGED_FILTER } from './container-labels.js';
+import { resolveDocker, toDockerError } from './docker-client.js';
+import { MANAGED_FILTER } from './container-labels.js';
+import { reapLabelled } from './reap-labelled.js';
 
 export { isPidAlive } from '../reaper/process-identity.js';
+export { isOrphan } from './reap-labelled.js';
 
-/**
- * An orphan: started on this host by a process that no longer runs: gone, a zombie, or its pid
- * now names a process started at another time (the `owner-start` label, Linux).
- */
-export function isOrphan(labels: Record<string, string>, hostname: string): boolean {
-  if (labels[LABEL.ownerHost] !== hostname) return false; // another machine's pid means nothing here
-  const start = labels[LABEL.ownerStart];
-  return !isProcessAlive({ pid: Number(labels[LABEL.ownerPid]), ...(start !== undefined && { startTime: Number(start) }) });
-}
 
 /**
  * Removes the labelled containers of dead owners on this host (force, with anonymous volumes);
@@ -31,28 +22,17 @@ export async function reapContainers(options: { docker?: Docker; all?: boolean }
   } catch (error) {
     throw await toDockerError(error, 'list openenv-rx containers', docker);
   }
-  const hostname = currentOwner().host;
-  const removed: string[] = [];
-  const failed: string[] = [];
-  let kept = 0;
-  for (const info of containers) {
-    if (!options.all && !isOrphan(info.Labels ?? {}, hostname)) {
-      kept++;
-      continue;
-    }
-    try {
-      await docker.getContainer(info.Id).remove({ force: true, v: true });
-      removed.push(info.Id);
-    } catch (error) {
-      const status = dockerStatus(error);
-      if (status === 404 || status === 409) continue; // gone, or being removed by its owner
-      failed.push(`${info.Id.slice(0, 12)}: ${(error as Error).message}`);
-    }
-  }
-  if (failed.length) {
-    throw new DockerError(`Could not remove ${failed.length} orphan container(s): ${failed.join('; ')}`, { removed, failed });
-  }
-  return { removed, kept };
+  return reapLabelled(
+    containers,
+    {
+      noun: 'container',
+      id: (info) => info.Id,
+      labels: (info) => info.Labels ?? {},
+      remove: (id) => docker.getContainer(id).remove({ force: true, v: true }),
+      gone: [404, 409], // gone, or being removed by its owner
+    },
+    options.all,
+  );
 }
 
 let sweep: Promise<void> | undefined;

@@ -1,9 +1,7 @@
 import type Docker from 'dockerode';
-import { DockerError } from '../../errors/index.js';
 import { MANAGED_FILTER } from '../docker/container-labels.js';
-import { dockerStatus, toDockerError } from '../docker/docker-client.js';
-import { isOrphan } from '../docker/reaper.js';
-import { currentOwner } from '../reaper/process-identity.js';
+import { toDockerError } from '../docker/docker-client.js';
+import { reapLabelled } from '../docker/reap-labelled.js';
 import type { ReapKindResult } from '../reaper/reap-result.js';
 import { isSwarmManager, swarmManagerInfo } from './swarm-manager.js';
 
@@ -28,27 +26,17 @@ export async function reapOrphanServices(docker: Docker, options: { all?: boolea
   } catch (error) {
     throw await toDockerError(error, 'list openenv-rx services', docker);
   }
-  const hostname = currentOwner().host;
-  const removed: string[] = [];
-  const failed: string[] = [];
-  let kept = 0;
-  for (const service of services) {
-    if (!options.all && !isOrphan(service.Spec?.Labels ?? {}, hostname)) {
-      kept++;
-      continue;
-    }
-    try {
-      await docker.getService(service.ID).remove();
-      removed.push(service.ID);
-    } catch (error) {
-      if (dockerStatus(error) === 404) continue; // removed by its owner meanwhile
-      failed.push(`${service.ID.slice(0, 12)}: ${(error as Error).message}`);
-    }
-  }
-  if (failed.length) {
-    throw new DockerError(`Could not remove ${failed.length} orphan service(s): ${failed.join('; ')}`, { removed, failed });
-  }
-  return { removed, kept };
+  return reapLabelled(
+    services,
+    {
+      noun: 'service',
+      id: (service) => service.ID,
+      labels: (service) => service.Spec?.Labels ?? {},
+      remove: (id) => docker.getService(id).remove(),
+      gone: [404], // removed by its owner meanwhile
+    },
+    options.all,
+  );
 }
 
 /**
