@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { wsUrlOf } from './bare-ws-client.js';
 import { onCleanup } from './cleanup.js';
@@ -8,6 +9,12 @@ export interface BareFleet {
   lockstep(rounds: number): Promise<number>;
   /** Every socket steps `each` times on its own, as fast as it is answered. Resolves with N × each. */
   free(each: number): Promise<number>;
+  /**
+   * Every socket runs `count` episodes on its own: a reset (with a fresh `episode_id`, as
+   * `runEpisode` sends) then `steps` steps, each frame sent on the previous answer. Resolves with
+   * the frames answered, N × count × (steps + 1): what `rollouts` counts as emitted steps.
+   */
+  episodes(count: number, steps: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -102,6 +109,27 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
         },
       );
       return n * each;
+    },
+    episodes: async (count, steps) => {
+      const per = count * (steps + 1);
+      const sent = new Array<number>(n).fill(0);
+      let running = n;
+      const next = (i: number): void => {
+        const out = sent[i]! % (steps + 1) === 0 ? `{"type":"reset","data":{"episode_id":"${randomUUID()}"}}` : frame;
+        sent[i]!++;
+        sockets[i]!.send(out);
+      };
+      await drive(
+        () => sockets.forEach((_, i) => next(i)),
+        (i) => {
+          if (sent[i]! < per) {
+            next(i);
+            return true;
+          }
+          return --running === 0 ? 'done' : true;
+        },
+      );
+      return n * per;
     },
   };
 }

@@ -6,7 +6,7 @@ import { ProtocolError } from '../errors/protocol-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { StepResult } from '../session/types.js';
 import type { EnvPool } from './env-pool.js';
-import { episodeFailure, outcomeUnknown, sessionSpoiled } from './step-failure.js';
+import { episodeFailure, outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 import type { AutoresetMode, EnvInfo, VectorSession } from './vector-types.js';
 
 /** The optional parts of a sub-env's answer; absent (undefined) on the hot path. */
