@@ -28,7 +28,8 @@ function open(url: string): Promise<WebSocket> {
 
 /**
  * Opens `urls.length` sockets (socket i to `urls[i]`) and drives them with nothing but callbacks:
- * the same frames openenv-rx sends, one JSON.parse per reply, no validation, no Observables.
+ * the same frames openenv-rx sends (serialised per send), one JSON.parse per reply, no validation,
+ * no Observables.
  */
 export async function openBareFleet(urls: readonly string[], action: Record<string, unknown>): Promise<BareFleet> {
   const sockets: WebSocket[] = [];
@@ -52,7 +53,8 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
     await close();
     throw error;
   }
-  const frame = JSON.stringify({ type: 'step', data: action });
+  // Serialised per send, as any client whose actions vary must (and as bare-ws-client does).
+  const frame = (): string => JSON.stringify({ type: 'step', data: action });
   const n = sockets.length;
   /** Runs until `onReply(i)` returns false for every socket; rejects on a bad reply or a closed socket. */
   const drive = (start: () => void, onReply: (i: number) => boolean | 'done'): Promise<void> =>
@@ -85,7 +87,7 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
       let pending = n;
       const round = () => {
         pending = n;
-        for (const socket of sockets) socket.send(frame);
+        for (const socket of sockets) socket.send(frame());
       };
       await drive(round, () => {
         if (--pending > 0) return true;
@@ -99,10 +101,10 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
       const left = new Array<number>(n).fill(each);
       let running = n;
       await drive(
-        () => sockets.forEach((s) => s.send(frame)),
+        () => sockets.forEach((s) => s.send(frame())),
         (i) => {
           if (--left[i]! > 0) {
-            sockets[i]!.send(frame);
+            sockets[i]!.send(frame());
             return true;
           }
           return --running === 0 ? 'done' : true;
@@ -115,7 +117,7 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
       const sent = new Array<number>(n).fill(0);
       let running = n;
       const next = (i: number): void => {
-        const out = sent[i]! % (steps + 1) === 0 ? `{"type":"reset","data":{"episode_id":"${randomUUID()}"}}` : frame;
+        const out = sent[i]! % (steps + 1) === 0 ? JSON.stringify({ type: 'reset', data: { episode_id: randomUUID() } }) : frame();
         sent[i]!++;
         sockets[i]!.send(out);
       };

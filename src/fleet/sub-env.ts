@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Subscription, type Observer } from 'rxjs';
+import { Subscription, type Observer, type Unsubscribable } from 'rxjs';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
-import type { StepResult } from '../session/types.js';
+import type { ResetOptions, StepResult } from '../session/types.js';
+import { sessionRequestOf } from '../session/session-request.js';
 import type { EnvPool } from './env-pool.js';
 import { episodeFailure, outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 import type { AutoresetMode, EnvInfo, VectorSession } from './vector-types.js';
@@ -77,7 +78,7 @@ export class SubEnv<A, O> {
   private lease: Subscription | undefined;
   /** The session died while nothing was in flight: the episode was lost with it. */
   private lost: unknown;
-  private request: Subscription | undefined;
+  private request: Unsubscribable | undefined;
   /** The answer awaited, if any: late callbacks of an earlier request never match it. */
   private awaiting: Answer<A, O> | undefined;
   /** A reset waits for a lease (its session was lost). */
@@ -117,7 +118,7 @@ export class SubEnv<A, O> {
       const cause = this.lost ?? new SessionStateError('The session of this sub-env was lost', { envIndex: this.index });
       return this.failEpisode(new EpisodeFailedError(false, cause, this.context()));
     }
-    this.send(session.step(action), 'step');
+    this.send(session, 'step', action, undefined);
   }
 
   /** Starts a user reset (called by the gate). */
@@ -152,12 +153,17 @@ export class SubEnv<A, O> {
 
   // --- requests --------------------------------------------------------------------------------
 
-  private send(request$: ReturnType<VectorSession<A, O>['step']>, kind: 'step' | 'reset'): void {
+  /** Sends a step (`action`) or reset (`options`): on the session's direct path when it has one. */
+  private send(session: VectorSession<A, O>, kind: 'step' | 'reset', action: A | undefined, options: ResetOptions | undefined): void {
     const answer = new Answer(this, kind);
     this.awaiting = answer;
-    const subscription = request$.subscribe(answer);
+    const direct = sessionRequestOf<A, O>(session);
+    let request: Unsubscribable | undefined;
+    if (direct) request = kind === 'step' ? direct.step(action as A, answer) : direct.reset(options!, answer);
+    else request = (kind === 'step' ? session.step(action as A) : session.reset(options)).subscribe(answer);
     // An answer (and the request after it) may have run synchronously inside subscribe.
-    if (this.awaiting === answer) this.request = subscription;
+    if (this.awaiting === answer) this.request = request;
+    else request?.unsubscribe();
   }
 
   /** Takes the answer of the request in flight; false if it was abandoned or is not that request. */
@@ -222,7 +228,7 @@ export class SubEnv<A, O> {
     }
     this.nextEpisodeId = randomUUID();
     const options = this.resetSeed === undefined ? { episodeId: this.nextEpisodeId } : { seed: this.resetSeed, episodeId: this.nextEpisodeId };
-    this.send(session.reset(options), 'reset');
+    this.send(session, 'reset', undefined, options);
   }
 
   onReset(result: StepResult<O>): void {

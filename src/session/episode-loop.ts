@@ -1,10 +1,11 @@
-import { EMPTY, isObservable, type Observable, type Observer, type Subscription } from 'rxjs';
+import { EMPTY, isObservable, type Observable, type Observer, type Unsubscribable } from 'rxjs';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { PolicyError } from '../errors/usage-errors.js';
 import { messageOf, withContext } from '../internal/error-context.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
 import type { EnvSession, EpisodeStep, Policy, ResetOptions, StepResult } from './types.js';
+import { sessionRequestOf, type SessionRequest } from './session-request.js';
 
 /** Where `latencyMs` and `timestamp` come from. */
 export interface Clock {
@@ -51,8 +52,10 @@ export class EpisodeLoop<A, O> {
   /** `clock.now()` when the request in flight was sent. */
   sentAt = 0;
   private stopped = false;
-  /** The subscription of what is pending (request, policy Observable, check). */
-  private inner: Subscription | undefined;
+  /** What cancels what is pending (request, policy Observable, check). */
+  private inner: Unsubscribable | undefined;
+  /** The session's own per-step path, when it has one: no Observable per request. */
+  private readonly direct: SessionRequest<A, O> | undefined;
   /** The answer awaited: callbacks of anything else (a late `complete`, a stale Promise) are ignored. */
   private current: object | undefined;
   private looping = false;
@@ -63,7 +66,9 @@ export class EpisodeLoop<A, O> {
     private readonly policy: Policy<A, O>,
     private readonly plan: EpisodePlan,
     private readonly observer: Observer<EpisodeStep<A, O>>,
-  ) {}
+  ) {
+    this.direct = sessionRequestOf<A, O>(session);
+  }
 
   /** Runs the check (when the session has one) and sends the reset. */
   start(): void {
@@ -196,16 +201,18 @@ export class EpisodeLoop<A, O> {
   private sendReset(): void {
     const { plan } = this;
     this.waiting = 'reset';
+    const options: ResetOptions = { ...plan.resetOptions, episodeId: plan.episodeId };
+    if (plan.seed !== undefined) options.seed = plan.seed;
+    const answer = new RequestAnswer(this, 0);
+    if (this.direct) return this.sendDirect(answer, options);
     let request$: Observable<StepResult<O>>;
     try {
-      const options: ResetOptions = { ...plan.resetOptions, episodeId: plan.episodeId };
-      if (plan.seed !== undefined) options.seed = plan.seed;
       this.sentAt = plan.clock.now();
       request$ = this.session.reset(options);
     } catch (error) {
       return this.requestFailed(0, error);
     }
-    this.listen(request$, new RequestAnswer(this, 0));
+    this.listen(request$, answer);
   }
 
   private decide(): void {
@@ -238,6 +245,8 @@ export class EpisodeLoop<A, O> {
     const index = this.last!.index + 1;
     this.waiting = 'step';
     this.action = action;
+    const answer = new RequestAnswer(this, index);
+    if (this.direct) return this.sendDirect(answer, undefined, action);
     let request$: Observable<StepResult<O>>;
     try {
       this.sentAt = this.plan.clock.now();
@@ -245,7 +254,16 @@ export class EpisodeLoop<A, O> {
     } catch (error) {
       return this.requestFailed(index, error);
     }
-    this.listen(request$, new RequestAnswer(this, index));
+    this.listen(request$, answer);
+  }
+
+  /** A reset (with `options`) or step (of `action`) on the session's direct path; same bookkeeping as `listen`. */
+  private sendDirect(answer: RequestAnswer<A, O>, options: ResetOptions | undefined, action?: A): void {
+    this.current = answer;
+    this.sentAt = this.plan.clock.now();
+    const handle = options ? this.direct!.reset(options, answer) : this.direct!.step(action as A, answer);
+    if (this.current === answer) this.inner = handle;
+    else handle?.unsubscribe();
   }
 
   /** Subscribes `source$` with `answer` as what is awaited; an answer that came synchronously already released it. */

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
 import {
   CapacityError,
@@ -20,21 +20,33 @@ import { RAW_LIMIT } from './http-errors.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
+import type { ReplySink } from './direct-request.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
 
 /** Node clamps longer delays to 1 ms: a reply timeout of `Infinity` must re-arm rarely, not spin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
-interface Pending {
-  request: WsRequestName | 'mcp';
-  frame: string;
-  subscriber: Subscriber<never> | null;
+/**
+ * A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. It is also the
+ * teardown of its subscription (no closure per request).
+ */
+class Pending implements Unsubscribable {
   /** Set on `mcp` requests: the JSON-RPC id their reply is matched by. */
   mcpId?: number;
   /** `mcp` requests: `performance.now()` by which the reply is due. */
   deadline?: number;
+
+  constructor(
+    private readonly connection: WsConnection,
+    readonly request: WsRequestName | 'mcp',
+    readonly frame: string,
+    public subscriber: ReplySink<never> | null,
+  ) {}
+
+  unsubscribe(): void {
+    this.connection.abandon(this);
+  }
 }
 
 const CLOSE_FRAME = '{"type":"close"}';
@@ -121,17 +133,23 @@ export class WsConnection {
       } catch (cause) {
         return subscriber.error(new ProtocolError(`Cannot serialise the mcp ${method} params as JSON`, undefined, this.context('mcp'), { cause }));
       }
-      const pending: Pending = { request: 'mcp', frame, subscriber: subscriber as Subscriber<never>, mcpId: id };
+      const pending = new Pending(this, 'mcp', frame, subscriber as ReplySink<never>);
+      pending.mcpId = id;
       if (this.inflight === null && this.queue.length === 0) this.sendMcp(pending);
       else this.queue.push(pending);
-      return () => {
-        if (pending.subscriber === null) return;
-        pending.subscriber = null;
-        // Sent: stays outstanding so its late reply is recognised and dropped.
-        const queued = this.queue.indexOf(pending);
-        if (queued >= 0) this.queue.splice(queued, 1);
-      };
+      return pending;
     });
+  }
+
+  /**
+   * The caller left (unsubscribed) before the answer: a request still queued is dropped; one on
+   * the wire stays in flight (or outstanding) so that its late reply is read and dropped.
+   */
+  abandon(pending: Pending): void {
+    if (pending.subscriber === null) return;
+    pending.subscriber = null;
+    const queued = this.queue.indexOf(pending);
+    if (queued >= 0) this.queue.splice(queued, 1);
   }
 
   /** Idempotent. Sends `{"type":"close"}` if open, then closes; pending requests get `ConnectionClosedError`. */
@@ -151,24 +169,32 @@ export class WsConnection {
   }
 
   private call<T>(request: WsRequestName, type: string, data: unknown): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      if (this.dead) return subscriber.error(this.dead(request));
-      let frame: string;
-      try {
-        frame = JSON.stringify(data === undefined ? { type } : { type, data });
-      } catch (cause) {
-        return subscriber.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
-      }
-      const pending: Pending = { request, frame, subscriber: subscriber as Subscriber<never> };
-      if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
-      else this.queue.push(pending);
-      return () => {
-        if (pending.subscriber === null) return;
-        pending.subscriber = null;
-        // On the wire: keep it in flight so its late reply is read and dropped.
-        if (this.inflight !== pending) this.queue.splice(this.queue.indexOf(pending), 1);
-      };
-    });
+    return new Observable<T>((subscriber) => this.request(request, type, data, subscriber as ReplySink<never>));
+  }
+
+  /**
+   * Sends a reset/step/state (now, or once the requests before it were answered); `sink` gets the
+   * answer. Returns what abandons it, or undefined when `sink` already got an error. The
+   * Observable methods and the session's direct path both come here.
+   */
+  request(request: WsRequestName, type: string, data: unknown, sink: ReplySink<never>): Pending | undefined {
+    if (this.dead) {
+      sink.error(this.dead(request));
+      return undefined;
+    }
+    let frame: string;
+    try {
+      // The envelope by concatenation: only the data is walked by JSON.stringify.
+      const json = data === undefined ? undefined : (JSON.stringify(data) as string | undefined);
+      frame = json === undefined ? `{"type":"${type}"}` : `{"type":"${type}","data":${json}}`;
+    } catch (cause) {
+      sink.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
+      return undefined;
+    }
+    const pending = new Pending(this, request, frame, sink);
+    if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
+    else this.queue.push(pending);
+    return pending;
   }
 
   private sendMcp(pending: Pending): void {
