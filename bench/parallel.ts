@@ -59,7 +59,7 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
       await Promise.all(opened.map((o) => firstValueFrom(o.session.reset())));
       // Each batch holds at least ~4000 steps in total and two episodes per session.
       const episodesEach = Math.max(2, Math.round(Math.max(config.parallelSteps, n * 200) / n / (EPISODE_STEPS + 1)));
-      const samples = await interleave(config.parallelRounds, {
+      const samples = await interleave(config.fleetRounds, {
         bare: () => bare.episodes(episodesEach, EPISODE_STEPS),
         plain: async () => (await Promise.all(plain.map((p) => sessionEpisodes(p.session, ECHO_ACTION, episodesEach, EPISODE_STEPS)))).reduce((a, b) => a + b, 0),
         rollouts: () => rolloutBatch(forRollouts, episodesEach),
@@ -98,7 +98,7 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
     rows,
     notes: [
       `Headline: the worst time ratio (rollouts or plain sessions / bare) over N; target ≤ ${TARGET}, i.e. ≥ 0.9× the bare steps/s. Columns "vs bare" are throughput ratios (≥ 0.9 wanted).`,
-      `${config.parallelRounds} interleaved rounds per N; each batch is max(2, ~max(${config.parallelSteps}, 200 N) / N / ${EPISODE_STEPS + 1}) episodes of one reset + ${EPISODE_STEPS} steps per session. Typed echo sessions (zod action and observation schemas), opened before the batches (a batch measures steps, not connects); rollouts() gets them from a session$ that hands them out in turn.`,
+      `${config.fleetRounds} interleaved rounds per N; each batch is max(2, ~max(${config.parallelSteps}, 200 N) / N / ${EPISODE_STEPS + 1}) episodes of one reset + ${EPISODE_STEPS} steps per session. Typed echo sessions (zod action and observation schemas), opened before the batches (a batch measures steps, not connects); rollouts() gets them from a session$ that hands them out in turn.`,
       `${PER_SERVER} sessions per server process (N = 32, 64: 2, 4 processes); the client and the servers share the machine's cores, so client CPU per step decides throughput.`,
     ],
   };

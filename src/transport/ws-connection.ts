@@ -89,16 +89,28 @@ export class WsConnection {
   /** `mcp` requests on the wire by JSON-RPC id, oldest first (Map keeps insertion order). */
   private readonly mcpOutstanding = new Map<number, Pending>();
   private nextMcpId = 1;
+  /** Something arrived (a frame, a pong, a ping) since the keepalive timer last looked. */
+  private heard = false;
+  /** A keepalive ping is out and unanswered. */
+  private pinged = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly url: string,
     private readonly replyTimeoutMs: number,
     private readonly maxMessageBytes: number,
+    private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
   ) {
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', (error) => this.onError(error));
+    if (keepalive) {
+      // One timer per connection, never touched per step: a frame only sets `heard`.
+      socket.on('pong', this.onHeard);
+      socket.on('ping', this.onHeard);
+      this.armKeepalive(keepalive.intervalMs);
+    }
     this.failure$ = new Observable<never>((subscriber) => {
       if (this.failure && !this.closedByUser) return subscriber.error(this.failure);
       if (this.closedByUser) return undefined; // a deliberate close is not a failure: stay silent
@@ -157,6 +169,7 @@ export class WsConnection {
     if (this.closedByUser) return;
     this.closedByUser = true;
     this.watchers.clear();
+    this.stopKeepalive();
     if (!this.dead) {
       this.discard((request) => new ConnectionClosedError('The transport was closed', 1000, '', this.context(request)));
     }
@@ -233,6 +246,7 @@ export class WsConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
+    this.heard = true;
     const pending = this.inflight;
     const request = pending?.request ?? this.currentRequest();
     if (isBinary) return this.failProtocol(new ProtocolError('The server sent a binary frame', undefined, this.context(request)));
@@ -336,6 +350,49 @@ export class WsConnection {
     this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later)));
   };
 
+  private readonly onHeard = (): void => {
+    this.heard = true;
+  };
+
+  private armKeepalive(ms: number): void {
+    this.keepaliveTimer = setTimeout(this.onKeepalive, Math.min(ms, MAX_TIMER_MS));
+    // The socket keeps the process alive while it is open; the keepalive alone never does.
+    this.keepaliveTimer.unref();
+  }
+
+  private stopKeepalive(): void {
+    clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  /**
+   * Every `intervalMs`: anything heard since the last look proves the peer is there; otherwise a
+   * ping, and `timeoutMs` later, still nothing heard: the socket is half-open, it is discarded.
+   */
+  private readonly onKeepalive = (): void => {
+    this.keepaliveTimer = undefined;
+    const keepalive = this.keepalive;
+    if (this.dead || this.closedByUser || !keepalive) return;
+    if (this.heard) {
+      this.heard = false;
+      this.pinged = false;
+      return this.armKeepalive(keepalive.intervalMs);
+    }
+    if (!this.pinged) {
+      this.pinged = true;
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+      return this.armKeepalive(keepalive.timeoutMs);
+    }
+    const { timeoutMs } = keepalive;
+    const error = new TimeoutError(
+      'keepalive',
+      timeoutMs,
+      this.context(this.currentRequest()),
+      `No pong within ${timeoutMs} ms of a keepalive ping: the connection is half-open; the socket was closed`,
+    );
+    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a keepalive timeout', undefined, undefined, this.context(later)));
+  };
+
   private onClose(code: number, reason: string): void {
     if (this.dead) return;
     const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
@@ -384,6 +441,7 @@ export class WsConnection {
     this.dead = later;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopKeepalive();
     const inflight = this.inflight;
     this.inflight = null;
     const queued = this.queue.splice(0);
