@@ -99,17 +99,17 @@ describe('rollouts surviving faults (replaceFailedSessions, the default)', () =>
     });
   });
 
-  it('an env that raised on a step (EXECUTION_ERROR) fails that episode only and keeps the session', () => {
+  it('a fatal error frame (SESSION_ERROR: the server closed the session) is a session fault too', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const raised = new ServerError('EXECUTION_ERROR', 'env raised', {});
-      const c = connections(cold, [{ marbles: '-s', fake: { steps: ['--#', '--------(d|)'], error: raised } }]);
-      expectObservable(rollouts(c.session$, move, { sessions: 1, episodes: 2, seed: 1 })).toBe('--a-fb-------(d|)', {
+      const closed = new ServerError('SESSION_ERROR', 'too many queued messages', {});
+      const c = connections(cold, [{ marbles: '-s', fake: { steps: () => '--#', error: closed } }, { marbles: '-s' }]);
+      expectObservable(rollouts(c.session$, move, { sessions: 1, episodes: 2, seed: 1, replaceFailedSessions: fast })).toBe('--a-f----b-------(d|)', {
         a: emitted(0, 0, 'reset'),
-        f: failedStep(0, 0, { index: 1, action: { move: 1 } }, { stepUnknown: false, cause: expect.objectContaining({ serverCode: 'EXECUTION_ERROR' }) }),
+        f: failedStep(0, 0, { index: 1, action: { move: 1 } }, { stepUnknown: false, cause: expect.objectContaining({ serverCode: 'SESSION_ERROR' }) }),
         b: emitted(0, 1, 'reset', { seed: 2 }),
         d: emitted(0, 1, 'step', { done: true }),
       });
-      expectSubscriptions(c.conns[0]!.subscriptions).toBe('^------------!');
+      expectSubscriptions(c.conns[0]!.subscriptions).toBe('^---!');
     });
   });
 
@@ -191,14 +191,14 @@ describe('rollouts surviving faults (replaceFailedSessions, the default)', () =>
     expect(events.find((e) => e.type === 'gave-up')).toMatchObject({ sessionIndex: 1, running: 1, attempts: 1, reason: 'fault', error: { code: 'ERR_CONNECTION' } });
   });
 
-  it('still errors the run on what the caller must fix: an action the server refused (VALIDATION_ERROR)', () => {
+  it.each(['VALIDATION_ERROR', 'EXECUTION_ERROR'])('still errors the run on what the caller must fix: an action the server refused or raised on (%s)', (serverCode) => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const refused = new ServerError('VALIDATION_ERROR', 'bad action', {});
+      const refused = new ServerError(serverCode, 'bad action', {});
       const c = connections(cold, [{ marbles: '-s', fake: { steps: () => '--#', error: refused } }, { marbles: '-s' }]);
       expectObservable(rollouts(c.session$, move, { sessions: 1, episodes: 2, seed: 1 })).toBe(
         '--a-#',
         { a: emitted(0, 0, 'reset') },
-        expect.objectContaining({ serverCode: 'VALIDATION_ERROR', context: expect.objectContaining({ sessionIndex: 0, stepIndex: 1 }) }),
+        expect.objectContaining({ serverCode, context: expect.objectContaining({ sessionIndex: 0, stepIndex: 1 }) }),
       );
       expectSubscriptions(c.conns[1]!.subscriptions).toBe([]);
     });

@@ -43,27 +43,26 @@ const SESSION_FAULTS: readonly ErrorCode[] = [
 ];
 
 /**
- * How a long run survives `error`: `session` (the session is lost: drop it, report the episode
- * in flight failed, continue on a replacement), `episode` (the env raised on a step: report that
- * episode failed and continue on the same session), or `undefined` (not a fault to survive: a
- * refused action or frame, a policy error, a usage error; fixing the caller is the only cure).
- * A capacity refusal is neither: runs handle it on its own terms.
+ * True when `error` means the session is lost (its socket dropped, its server, container or task
+ * died, a reply or keepalive timed out, garbage or a fatal error frame arrived): a long run drops
+ * that session, reports the episode in flight failed, and continues on a replacement. False for
+ * what only the caller can fix (a refused action or frame, an env that raised, a policy error, a
+ * usage error) and for a capacity refusal, which runs handle on its own terms.
  *
  * @example
- * faultKind(new ConnectionClosedError('gone', 1006, '')); // 'session'
- * faultKind(new ServerError('EXECUTION_ERROR', 'env raised', {})); // 'episode'
- * faultKind(new PolicyError('threw')); // undefined
+ * isSessionFault(new ConnectionClosedError('gone', 1006, '')); // true
+ * isSessionFault(new ServerError('EXECUTION_ERROR', 'env raised', {})); // false
  */
-export function faultKind(error: unknown): 'session' | 'episode' | undefined {
+export function isSessionFault(error: unknown): boolean {
   if (hasCode(error, 'ERR_SERVER')) {
+    // FACTORY_ERROR and SESSION_ERROR close the socket; the others answer a request the server refused.
     const serverCode = (error as { serverCode?: unknown }).serverCode;
-    if (serverCode === 'EXECUTION_ERROR') return 'episode';
-    return serverCode === 'FACTORY_ERROR' || serverCode === 'SESSION_ERROR' ? 'session' : undefined;
+    return serverCode === 'FACTORY_ERROR' || serverCode === 'SESSION_ERROR';
   }
   // HTTP: a server-side failure or overload, not a refused request (4xx are the caller's to fix).
   if (hasCode(error, 'ERR_HTTP_STATUS')) {
     const status = (error as { status?: unknown }).status;
-    return typeof status === 'number' && (status >= 500 || status === 429) ? 'session' : undefined;
+    return typeof status === 'number' && (status >= 500 || status === 429);
   }
-  return SESSION_FAULTS.some((code) => hasCode(error, code)) ? 'session' : undefined;
+  return SESSION_FAULTS.some((code) => hasCode(error, code));
 }

@@ -3,7 +3,7 @@ import { asyncScheduler, Subscription, type Observable, type Observer, type Sche
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode, withContext } from '../internal/error-context.js';
-import { faultKind, outcomeUnknown } from '../internal/step-failure.js';
+import { isSessionFault, outcomeUnknown } from '../internal/step-failure.js';
 import { EpisodeLoop, type Clock, type EpisodeSession } from '../session/episode-loop.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
@@ -218,16 +218,13 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
     this.loop = undefined;
     this.claimed = undefined;
     loop?.stop();
-    const kind = run.options.replace ? faultKind(raw) : undefined;
-    const answered = loop?.last !== undefined;
+    const fault = run.options.replace !== undefined && isSessionFault(raw);
     if (claimed !== undefined) {
       // A reset never answered: nothing of that episode happened; it runs on another session.
-      if (!answered) run.queue.giveBack(claimed);
-      else if (kind !== undefined) this.reportFailed(loop!, error);
+      if (loop?.last === undefined) run.queue.giveBack(claimed);
+      else if (fault) this.reportFailed(loop, error);
       if (this.done) return; // the consumer unsubscribed on that step
     }
-    // The env raised on a step: that episode failed, the session is fine.
-    if (kind === 'episode' && answered) return this.nextEpisode();
     this.release();
     if (hasCode(raw, 'ERR_CAPACITY')) {
       if (run.options.retryOnCapacity) return this.refused(error);
@@ -235,7 +232,7 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
       if (run.options.replace && this.strikes > 0) return this.replace(error);
       return run.fail(error);
     }
-    if (kind === undefined) return run.fail(error);
+    if (!fault) return run.fail(error);
     this.replace(error);
   }
 

@@ -92,15 +92,16 @@ export type RolloutSessionEvent =
  * - Faults (`replaceFailedSessions`, on by default): a session whose socket drops, whose server,
  *   container or task dies, whose reply or keepalive times out, or whose server sends garbage or
  *   a fatal error frame is dropped (its container stopped) and `session$` is subscribed again
- *   after `backoffDelay(n)`, up to `maxRetries` times in a row. The episode in flight ends with a
- *   failure step: `error` (an `EpisodeFailedError`: `stepUnknown` when the step in flight may
- *   have reached the env; its `cause` is the typed fault), `truncated: true`, `reward: null`,
- *   the last observation; it is never replayed. An env that raised on a step (`EXECUTION_ERROR`)
- *   fails that episode the same way and keeps the session. An episode whose reset was not
+ *   after `backoffDelay(n)`, up to `maxRetries` times in a row (a capacity refusal of such a
+ *   replacement counts as one: the server may still hold the lost session's slot). The episode
+ *   in flight ends with a failure step: `error` (an `EpisodeFailedError`: `stepUnknown` when the
+ *   step in flight may have reached the env; its `cause` is the typed fault), `truncated: true`,
+ *   `reward: null`, the last observation; it is never replayed. An episode whose reset was not
  *   answered goes back to the queue. A slot that gives up ends quietly while another session
  *   runs; otherwise its error errors the run. Every planned episode is emitted (ended or failed)
- *   or the run errors. Errors that are the caller's to fix (a `PolicyError`, a refused action or
- *   frame, a schema mismatch, a usage error) still error the run.
+ *   or the run errors. What only the caller can fix still errors the run: a `PolicyError`, an
+ *   action or frame the server refused or raised on (`VALIDATION_ERROR`, `EXECUTION_ERROR`), a
+ *   schema mismatch, a usage error.
  * - A session Observable that completes without emitting a session is a `SessionStateError`.
  *
  * @example
