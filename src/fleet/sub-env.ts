@@ -5,7 +5,7 @@ import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { ResetOptions, StepResult } from '../session/types.js';
-import { sessionRequestOf } from '../session/session-request.js';
+import { sessionRequestOf, type SessionRequest } from '../session/session-request.js';
 import type { EnvPool } from './env-pool.js';
 import { episodeFailure, outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 import type { AutoresetMode, EnvInfo, VectorSession } from './vector-types.js';
@@ -72,13 +72,17 @@ export class SubEnv<A, O> {
   busy = false;
   /** The sink of the operation in flight (or queued behind `maxConcurrency`). */
   sink: RowSink<O> | undefined;
-  /** What to launch when the concurrency gate admits this sub-env. */
-  queued: { kind: 'step'; action: A } | { kind: 'reset'; seed: number | undefined } | undefined;
+  /** What to launch when the concurrency gate admits this sub-env (fields, not an object per step). */
+  queued: 'step' | 'reset' | undefined;
+  queuedAction: A | undefined;
+  queuedSeed: number | undefined;
 
   private lease: Subscription | undefined;
   /** The session died while nothing was in flight: the episode was lost with it. */
   private lost: unknown;
   private request: Unsubscribable | undefined;
+  /** The leased session's direct path (see `SESSION_REQUEST`), looked up once per lease. */
+  private direct: SessionRequest<A, O> | undefined;
   /** The answer awaited, if any: late callbacks of an earlier request never match it. */
   private awaiting: Answer<A, O> | undefined;
   /** A reset waits for a lease (its session was lost). */
@@ -133,6 +137,7 @@ export class SubEnv<A, O> {
     this.busy = false;
     this.sink = undefined;
     this.queued = undefined;
+    this.queuedAction = undefined;
     this.awaiting = undefined;
     this.resumeReset = false;
     const request = this.request;
@@ -148,6 +153,7 @@ export class SubEnv<A, O> {
     const lease = this.lease;
     this.lease = undefined;
     this.session = undefined;
+    this.direct = undefined;
     lease?.unsubscribe();
   }
 
@@ -157,7 +163,7 @@ export class SubEnv<A, O> {
   private send(session: VectorSession<A, O>, kind: 'step' | 'reset', action: A | undefined, options: ResetOptions | undefined): void {
     const answer = new Answer(this, kind);
     this.awaiting = answer;
-    const direct = sessionRequestOf<A, O>(session);
+    const direct = this.direct;
     let request: Unsubscribable | undefined;
     if (direct) request = kind === 'step' ? direct.step(action as A, answer) : direct.reset(options!, answer);
     else request = (kind === 'step' ? session.step(action as A) : session.reset(options)).subscribe(answer);
@@ -276,6 +282,7 @@ export class SubEnv<A, O> {
 
   private onLeased(session: VectorSession<A, O>): void {
     this.session = session;
+    this.direct = sessionRequestOf<A, O>(session);
     if (this.resumeReset) {
       this.resumeReset = false;
       return this.sendReset();
@@ -286,6 +293,7 @@ export class SubEnv<A, O> {
   private onLeaseError(error: unknown): void {
     const had = this.session !== undefined;
     this.session = undefined;
+    this.direct = undefined;
     this.lease = undefined;
     if (this.resumeReset) {
       // No session to retry on: the pool itself closed or gave up.
@@ -304,6 +312,7 @@ export class SubEnv<A, O> {
     const session = this.session;
     const lease = this.lease;
     this.session = undefined;
+    this.direct = undefined;
     this.lease = undefined;
     // discard before returning the lease, so that the pool never parks it as idle.
     if (session) this.host.pool.discard(session);
