@@ -6,6 +6,7 @@ import { rollouts, type RolloutSessionEvent, type RolloutStep } from '../../src/
 import { summarize } from '../../src/operators/summarize.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
+import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import type { EpisodeStep } from '../../src/session/types.js';
@@ -18,14 +19,6 @@ const Echo = defineEnv({
 });
 type Act = { message: string };
 type Obs = { echoed_message: string; message_length: number };
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('rollouts against child-process servers: a killed server is replaced, its episode reported failed and never replayed', () => {
   afterEach(() => awaitRuntimeTeardowns());
@@ -49,8 +42,12 @@ describe('rollouts against child-process servers: a killed server is replaced, i
       );
     });
 
-    // Gates, not timers: session 1 waits (in its policy) until the replacement of session 0 ran a reset.
+    // Gates, not timers: session 1 waits (in its policy) until session 0 has sent the held step (so it
+    // cannot run every episode while session 0's server is still starting), then until the
+    // replacement of session 0 ran a reset.
     let killedPid: number | undefined;
+    let held!: () => void;
+    const holdSent = new Promise<void>((resolve) => (held = resolve));
     let replaced!: () => void;
     const replacement = new Promise<void>((resolve) => (replaced = resolve));
     const events: RolloutSessionEvent[] = [];
@@ -64,9 +61,10 @@ describe('rollouts against child-process servers: a killed server is replaced, i
         killedPid = Number(endpoints[0]!.id);
         // Sent now (the loop sends right after this returns), never answered, then the server dies.
         queueMicrotask(() => process.kill(killedPid!, 'SIGKILL'));
+        held();
         return { message: 'hold' };
       }
-      if (killedPid !== undefined && sessionIndex === 1) return replacement.then(() => ({ message: 'go' }));
+      if (sessionIndex === 1) return (killedPid === undefined ? holdSent : replacement).then(() => ({ message: 'go' }));
       return { message: 'go' };
     };
 
@@ -106,7 +104,7 @@ describe('rollouts against child-process servers: a killed server is replaced, i
     const afterKill = steps.slice(steps.indexOf(failure) + 1);
     expect(afterKill.some((s) => s.sessionIndex === 0 && s.kind === 'reset')).toBe(true);
     // Nothing outlives the run.
-    expect(endpoints.map((e) => alive(Number(e.id)))).toEqual([false, false, false]);
+    expect(endpoints.map((e) => isPidAlive(Number(e.id)))).toEqual([false, false, false]);
     expect(stopped.sort()).toEqual(endpoints.map((e) => Number(e.id)).sort());
   });
 });

@@ -4,6 +4,7 @@ import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode, withContext } from '../internal/error-context.js';
 import { isSessionFault, outcomeUnknown } from '../internal/step-failure.js';
+import { Trampoline } from '../internal/trampoline.js';
 import { EpisodeLoop, type Clock, type EpisodeSession } from '../session/episode-loop.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
@@ -106,8 +107,11 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
   private faultWaitedMs = 0;
   private wait: Subscription | undefined;
   private done = false;
-  private looping = false;
-  private again = false;
+  /** Claims and starts the next episode; an episode ending synchronously loops instead of recursing. */
+  private readonly nextEpisode = new Trampoline(
+    () => this.startEpisode(),
+    () => !this.done,
+  );
 
   constructor(
     private readonly run: RolloutRun<A, O>,
@@ -125,7 +129,7 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
           if (this.lease !== lease || emitted) return;
           emitted = true;
           this.session = session;
-          this.nextEpisode();
+          this.nextEpisode.run();
         },
         error: (error: unknown) => {
           if (this.lease === lease) this.failed(error);
@@ -162,7 +166,7 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
   complete(): void {
     this.loop = undefined;
     this.claimed = undefined;
-    this.nextEpisode();
+    this.nextEpisode.run();
   }
 
   error(error: unknown): void {
@@ -170,21 +174,6 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
   }
 
   // --- internals -------------------------------------------------------------------------------
-
-  /** Claims and starts the next episode; an episode ending synchronously loops here instead of recursing. */
-  private nextEpisode(): void {
-    this.again = true;
-    if (this.looping) return;
-    this.looping = true;
-    try {
-      while (this.again && !this.done) {
-        this.again = false;
-        this.startEpisode();
-      }
-    } finally {
-      this.looping = false;
-    }
-  }
 
   private startEpisode(): void {
     const session = this.session;

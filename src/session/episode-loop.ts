@@ -4,6 +4,7 @@ import { ProtocolError } from '../errors/protocol-errors.js';
 import { PolicyError } from '../errors/usage-errors.js';
 import { messageOf, withContext } from '../internal/error-context.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
+import { Trampoline } from '../internal/trampoline.js';
 import type { EnvSession, EpisodeStep, Policy, ResetOptions, StepResult } from './types.js';
 import { sessionRequestOf, type SessionRequest } from './session-request.js';
 
@@ -58,8 +59,11 @@ export class EpisodeLoop<A, O> {
   private readonly direct: SessionRequest<A, O> | undefined;
   /** The answer awaited: callbacks of anything else (a late `complete`, a stale Promise) are ignored. */
   private current: object | undefined;
-  private looping = false;
-  private again = false;
+  /** The next decision, trampolined: a synchronous answer inside it loops instead of recursing. */
+  private readonly next = new Trampoline(
+    () => this.decide(),
+    () => !this.stopped,
+  );
 
   constructor(
     private readonly session: EpisodeSession<A, O>,
@@ -145,7 +149,7 @@ export class EpisodeLoop<A, O> {
       this.observer.complete();
       return;
     }
-    this.advance();
+    this.next.run();
   }
 
   /** A request failed (or completed empty): the episode errors with its position added. */
@@ -181,21 +185,6 @@ export class EpisodeLoop<A, O> {
     if (this.stopped) return;
     this.stop();
     this.observer.error(error);
-  }
-
-  /** The next decision, trampolined: a synchronous answer inside it loops here instead of recursing. */
-  private advance(): void {
-    this.again = true;
-    if (this.looping) return;
-    this.looping = true;
-    try {
-      while (this.again && !this.stopped) {
-        this.again = false;
-        this.decide();
-      }
-    } finally {
-      this.looping = false;
-    }
   }
 
   private sendReset(): void {
