@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { wsUrlOf } from './bare-ws-client.js';
 import { onCleanup } from './cleanup.js';
@@ -8,6 +9,12 @@ export interface BareFleet {
   lockstep(rounds: number): Promise<number>;
   /** Every socket steps `each` times on its own, as fast as it is answered. Resolves with N × each. */
   free(each: number): Promise<number>;
+  /**
+   * Every socket runs `count` episodes on its own: a reset (with a fresh `episode_id`, as
+   * `runEpisode` sends) then `steps` steps, each frame sent on the previous answer. Resolves with
+   * the frames answered, N × count × (steps + 1): what `rollouts` counts as emitted steps.
+   */
+  episodes(count: number, steps: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,7 +28,8 @@ function open(url: string): Promise<WebSocket> {
 
 /**
  * Opens `urls.length` sockets (socket i to `urls[i]`) and drives them with nothing but callbacks:
- * the same frames openenv-rx sends, one JSON.parse per reply, no validation, no Observables.
+ * the same frames openenv-rx sends (serialised per send), one JSON.parse per reply, no validation,
+ * no Observables.
  */
 export async function openBareFleet(urls: readonly string[], action: Record<string, unknown>): Promise<BareFleet> {
   const sockets: WebSocket[] = [];
@@ -45,7 +53,8 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
     await close();
     throw error;
   }
-  const frame = JSON.stringify({ type: 'step', data: action });
+  // Serialised per send, as any client whose actions vary must (and as bare-ws-client does).
+  const frame = (): string => JSON.stringify({ type: 'step', data: action });
   const n = sockets.length;
   /** Runs until `onReply(i)` returns false for every socket; rejects on a bad reply or a closed socket. */
   const drive = (start: () => void, onReply: (i: number) => boolean | 'done'): Promise<void> =>
@@ -78,7 +87,7 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
       let pending = n;
       const round = () => {
         pending = n;
-        for (const socket of sockets) socket.send(frame);
+        for (const socket of sockets) socket.send(frame());
       };
       await drive(round, () => {
         if (--pending > 0) return true;
@@ -92,16 +101,37 @@ export async function openBareFleet(urls: readonly string[], action: Record<stri
       const left = new Array<number>(n).fill(each);
       let running = n;
       await drive(
-        () => sockets.forEach((s) => s.send(frame)),
+        () => sockets.forEach((s) => s.send(frame())),
         (i) => {
           if (--left[i]! > 0) {
-            sockets[i]!.send(frame);
+            sockets[i]!.send(frame());
             return true;
           }
           return --running === 0 ? 'done' : true;
         },
       );
       return n * each;
+    },
+    episodes: async (count, steps) => {
+      const per = count * (steps + 1);
+      const sent = new Array<number>(n).fill(0);
+      let running = n;
+      const next = (i: number): void => {
+        const out = sent[i]! % (steps + 1) === 0 ? JSON.stringify({ type: 'reset', data: { episode_id: randomUUID() } }) : frame();
+        sent[i]!++;
+        sockets[i]!.send(out);
+      };
+      await drive(
+        () => sockets.forEach((_, i) => next(i)),
+        (i) => {
+          if (sent[i]! < per) {
+            next(i);
+            return true;
+          }
+          return --running === 0 ? 'done' : true;
+        },
+      );
+      return n * per;
     },
   };
 }

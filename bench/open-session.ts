@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import type { EnvSession } from '../src/session/types.js';
 import type { AnyToolSchemas, ToolSchemas } from '../src/tools/tool-types.js';
@@ -40,6 +41,32 @@ export function sessionSteps<A>(session: EnvSession<A, unknown, unknown>, action
       session.step(action).subscribe(observer);
     };
     if (n <= 0) resolve(0);
+    else next();
+  });
+}
+
+/**
+ * `count` episodes by hand on one session: a `reset` (fresh `episodeId`, as `runEpisode` sends),
+ * then `steps` sequential `step(action)` calls, each subscribed when the previous completed: the
+ * loop a user writes without the episode operators. Resolves with the results, count × (steps + 1).
+ */
+export function sessionEpisodes<A>(session: EnvSession<A, unknown, unknown>, action: A, count: number, steps: number): Promise<number> {
+  const per = steps + 1;
+  const total = count * per;
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    const observer = {
+      error: reject,
+      complete: () => {
+        if (++done === total) resolve(total);
+        else next();
+      },
+    };
+    const next = (): void => {
+      const request$ = done % per === 0 ? session.reset({ episodeId: randomUUID() }) : session.step(action);
+      request$.subscribe(observer);
+    };
+    if (total <= 0) resolve(0);
     else next();
   });
 }

@@ -26,7 +26,7 @@ import { wsStep } from './ws-step.js';
 const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) => Promise<SectionResult> }> = [
   { id: 'ws-step', title: 'WS step round trip', run: wsStep },
   { id: 'http-step', title: 'HTTP step', run: httpStep },
-  { id: 'parallel', title: 'Parallel sessions against one server process', run: parallel },
+  { id: 'parallel', title: 'rollouts() and plain sessions vs N bare ws clients', run: parallel },
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
   { id: 'teardown', title: 'Teardown: unsubscribe → container gone', run: teardown },
   { id: 'import-time', title: 'Import time of the main entry', run: importTime },

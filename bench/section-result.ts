@@ -9,8 +9,13 @@ export interface BenchConfig {
   httpSteps: number;
   /** Steps per batch, all sessions together, parallel and server sections. */
   parallelSteps: number;
-  /** Interleaved rounds per level, parallel and server sections. */
+  /** Interleaved rounds per level, server section. */
   parallelRounds: number;
+  /**
+   * Interleaved rounds per N, parallel and vector sections: their ratios (≥ 0.9 wanted) sit close
+   * to their targets, so they take more rounds for a median that a neighbour's load moves less.
+   */
+  fleetRounds: number;
   /** Container starts per contender. */
   containerRounds: number;
   /** Steps of the memory section's single episode. */
@@ -24,6 +29,7 @@ export const FULL: BenchConfig = {
   httpSteps: 800,
   parallelSteps: 4000,
   parallelRounds: 5,
+  fleetRounds: 11,
   containerRounds: 5,
   memorySteps: 100_000,
 };
@@ -35,6 +41,7 @@ export const SMOKE: BenchConfig = {
   httpSteps: 50,
   parallelSteps: 64,
   parallelRounds: 1,
+  fleetRounds: 1,
   containerRounds: 1,
   memorySteps: 2000,
 };

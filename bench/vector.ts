@@ -46,7 +46,7 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
       await firstValueFrom(v.reset());
       await Promise.all(plain.map((p) => firstValueFrom(p.session.reset())));
       const rounds = Math.max(10, Math.round(config.parallelSteps / n));
-      const samples = await interleave(config.parallelRounds, {
+      const samples = await interleave(config.fleetRounds, {
         bareLockstep: () => bare.lockstep(rounds),
         vector: () => vectorRounds(v, rounds),
         bareFree: () => bare.free(rounds),
@@ -100,7 +100,7 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
     notes: [
       `Headline: the worst time ratio (vector / bare) over N and both modes; target ≤ ${TARGET}, i.e. ≥ 0.9× the bare steps/s. Columns "vs bare" are throughput ratios (≥ 0.9 wanted).`,
       `Knee: the vector.step throughput reaches 90% of its peak (${round(peak)} steps/s) at N = ${knee}; more sessions add no throughput on this machine.`,
-      `${config.parallelRounds} interleaved rounds per N; each batch is max(10, ${config.parallelSteps} / N) steps per sub-env. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
+      `${config.fleetRounds} interleaved rounds per N; each batch is max(10, ${config.parallelSteps} / N) steps per sub-env. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
       '"plain vs bare" is the session layer\'s own cost (not this section\'s code); "as-completed vs plain" is what the vector adds on top of it.',
     ],
   };

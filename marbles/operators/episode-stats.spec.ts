@@ -1,3 +1,4 @@
+import { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 import { episodeStats } from '../../src/operators/episode-stats.js';
 import { newScheduler, step } from '../episode/episode-fixtures.js';
 
@@ -30,6 +31,17 @@ describe('episodeStats', () => {
       expectObservable(steps.pipe(episodeStats())).toBe('---x-y|', {
         x: e1Stats,
         y: { episodeId: 'e2', episodeIndex: 1, return: 0.5, length: 1, durationMs: 6, truncated: true, done: false },
+      });
+    });
+  });
+
+  it('ends a failed episode at its failure step: error kept, the lost step not counted, neither done nor truncated', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const failure = new EpisodeFailedError(true, new Error('socket closed'), { stepIndex: 3 });
+      const lost = { ...step(3, 2, { at: 18, sentAt: 15, seed: 3, action: act, truncated: true }), error: failure };
+      const steps = cold('-r-a-b-x-|', { ...e1, x: lost });
+      expectObservable(steps.pipe(episodeStats())).toBe('-------s-|', {
+        s: { episodeId: 'e1', episodeIndex: 0, seed: 3, return: -1, length: 2, durationMs: 10, truncated: false, done: false, error: failure },
       });
     });
   });

@@ -78,11 +78,11 @@ describe('rollouts', () => {
     });
   });
 
-  it('errors the whole run on a step error, tearing down the other session and its pending step', () => {
+  it('with replaceFailedSessions: false, errors the whole run on a step error, tearing down the other session and its pending step', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const failure = new ServerError('EXECUTION_ERROR', 'env raised', {});
       const { fakes, conns, session$ } = connections(cold, ['-s', '-s'], [{ steps: () => '------#', error: failure }]);
-      expectObservable(rollouts(session$, move, { sessions: 2, episodes: 2, seed: 1 })).toBe(
+      expectObservable(rollouts(session$, move, { sessions: 2, episodes: 2, seed: 1, replaceFailedSessions: false })).toBe(
         '--(ab)--#',
         { a: emitted(0, 0, 'reset'), b: emitted(1, 1, 'reset') },
         expect.objectContaining({ name: 'ServerError', context: expect.objectContaining({ sessionIndex: 0, episodeIndex: 0, stepIndex: 1 }) }),

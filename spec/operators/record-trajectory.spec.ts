@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { concat, concatAll, lastValueFrom, NEVER, Observable, of, Subject, throwError, toArray } from 'rxjs';
+import { concat, concatAll, from, lastValueFrom, NEVER, Observable, of, Subject, throwError, toArray } from 'rxjs';
+import { ConnectionClosedError } from '../../src/errors/connection-errors.js';
+import { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 import { recordTrajectory, type TrajectoryLine } from '../../src/operators/record-trajectory.js';
 import { runEpisodes } from '../../src/session/episodes.js';
 import type { EpisodeStep, StepResult } from '../../src/session/types.js';
@@ -58,8 +60,9 @@ describe('recordTrajectory', () => {
     ]);
     expect(Object.keys(lines[0]!)).toEqual([
       'sessionIndex', 'episodeId', 'episodeIndex', 'seed', 'index', 'kind', 'action',
-      'observation', 'reward', 'done', 'truncated', 'latencyMs', 'timestamp',
+      'observation', 'reward', 'done', 'truncated', 'latencyMs', 'timestamp', 'error',
     ]);
+    expect(lines.every((l) => l.error === null)).toBe(true);
     expect(lines[0]).toMatchObject({ sessionIndex: null, action: null, observation: { x: 0 }, episodeId: passed[0]!.episodeId });
     expect(lines[2]).toMatchObject({ action: { move: 2 }, reward: 1, done: true, truncated: false });
     // Passed through unchanged, like tap.
@@ -204,5 +207,18 @@ describe('recordTrajectory', () => {
       expect(sink.writableFinished).toBe(true);
       expect(listeners(sink)).toEqual(baseline);
     });
+  });
+
+  it('writes the failure of a failed episode (its code, its cause, whether the step may have reached the env)', async () => {
+    const path = join(dir, 'failed.jsonl');
+    const cause = new ConnectionClosedError('The server closed the connection (code 1006)', 1006, '', { request: 'step' });
+    const failed: Step = { ...step(2), observation: { x: 1 }, reward: null, truncated: true, error: new EpisodeFailedError(true, cause, { stepIndex: 2 }) };
+    await lastValueFrom(from([step(0), step(1), failed]).pipe(recordTrajectory(path), toArray()));
+    const lines = readLines(path);
+    expect(lines.map((l) => l.error)).toEqual([
+      null,
+      null,
+      { code: 'ERR_EPISODE_FAILED', cause: 'ERR_CONNECTION_CLOSED', stepUnknown: true, message: expect.stringContaining('code 1006') },
+    ]);
   });
 });

@@ -8,8 +8,21 @@ describe('summarize', () => {
       episodes: 3,
       done: 2,
       truncated: 1,
+      failed: 0,
       return: { mean: 2, std: Math.sqrt(2 / 3), min: 1, max: 3 },
       length: { mean: 5, std: Math.sqrt(2 / 3), min: 4, max: 6 },
+    });
+  });
+
+  it('counts failed episodes apart and leaves their partial return and length out of the moments', () => {
+    const failed = { return: -100, length: 1, done: false, truncated: false, error: new Error('lost') };
+    expect(summarize([ended(1, 4), failed, ended(3, 6, true)])).toEqual({
+      episodes: 3,
+      done: 1,
+      truncated: 1,
+      failed: 1,
+      return: { mean: 2, std: 1, min: 1, max: 3 },
+      length: { mean: 5, std: 1, min: 4, max: 6 },
     });
   });
 

@@ -2,10 +2,11 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
 /**
  * Every phase a `TimeoutError` is emitted for, and only those: `connect` (WS handshake, TCP/TLS
- * connect of an HTTP request), `reply` (an answer to a request), `pull` (an image pull), `start` (a runtime's server
+ * connect of an HTTP request), `reply` (an answer to a request), `keepalive` (no pong to a WS
+ * keepalive ping: a half-open socket), `pull` (an image pull), `start` (a runtime's server
  * turning healthy), `stop` (a swarm service's task gone after removal), `step` and `episode` (the `stepTimeout`/`episodeTimeout` operators).
  */
-export const TIMEOUT_PHASES = ['connect', 'reply', 'pull', 'start', 'stop', 'step', 'episode'] as const;
+export const TIMEOUT_PHASES = ['connect', 'reply', 'keepalive', 'pull', 'start', 'stop', 'step', 'episode'] as const;
 export type TimeoutPhase = (typeof TIMEOUT_PHASES)[number];
 
 /** Something did not answer in time. `phase` says what was awaited, `timeoutMs` for how long. */

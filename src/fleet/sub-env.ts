@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Subscription, type Observer } from 'rxjs';
+import { Subscription, type Observer, type Unsubscribable } from 'rxjs';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
-import type { StepResult } from '../session/types.js';
+import type { ResetOptions, StepResult } from '../session/types.js';
+import { sessionRequestOf, type SessionRequest } from '../session/session-request.js';
 import type { EnvPool } from './env-pool.js';
-import { episodeFailure, outcomeUnknown, sessionSpoiled } from './step-failure.js';
+import { episodeFailure, outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 import type { AutoresetMode, EnvInfo, VectorSession } from './vector-types.js';
 
 /** The optional parts of a sub-env's answer; absent (undefined) on the hot path. */
@@ -71,13 +72,17 @@ export class SubEnv<A, O> {
   busy = false;
   /** The sink of the operation in flight (or queued behind `maxConcurrency`). */
   sink: RowSink<O> | undefined;
-  /** What to launch when the concurrency gate admits this sub-env. */
-  queued: { kind: 'step'; action: A } | { kind: 'reset'; seed: number | undefined } | undefined;
+  /** What to launch when the concurrency gate admits this sub-env (fields, not an object per step). */
+  queued: 'step' | 'reset' | undefined;
+  queuedAction: A | undefined;
+  queuedSeed: number | undefined;
 
   private lease: Subscription | undefined;
   /** The session died while nothing was in flight: the episode was lost with it. */
   private lost: unknown;
-  private request: Subscription | undefined;
+  private request: Unsubscribable | undefined;
+  /** The leased session's direct path (see `SESSION_REQUEST`), looked up once per lease. */
+  private direct: SessionRequest<A, O> | undefined;
   /** The answer awaited, if any: late callbacks of an earlier request never match it. */
   private awaiting: Answer<A, O> | undefined;
   /** A reset waits for a lease (its session was lost). */
@@ -117,7 +122,7 @@ export class SubEnv<A, O> {
       const cause = this.lost ?? new SessionStateError('The session of this sub-env was lost', { envIndex: this.index });
       return this.failEpisode(new EpisodeFailedError(false, cause, this.context()));
     }
-    this.send(session.step(action), 'step');
+    this.send(session, 'step', action, undefined);
   }
 
   /** Starts a user reset (called by the gate). */
@@ -132,6 +137,7 @@ export class SubEnv<A, O> {
     this.busy = false;
     this.sink = undefined;
     this.queued = undefined;
+    this.queuedAction = undefined;
     this.awaiting = undefined;
     this.resumeReset = false;
     const request = this.request;
@@ -147,17 +153,23 @@ export class SubEnv<A, O> {
     const lease = this.lease;
     this.lease = undefined;
     this.session = undefined;
+    this.direct = undefined;
     lease?.unsubscribe();
   }
 
   // --- requests --------------------------------------------------------------------------------
 
-  private send(request$: ReturnType<VectorSession<A, O>['step']>, kind: 'step' | 'reset'): void {
+  /** Sends a step (`action`) or reset (`options`): on the session's direct path when it has one. */
+  private send(session: VectorSession<A, O>, kind: 'step' | 'reset', action: A | undefined, options: ResetOptions | undefined): void {
     const answer = new Answer(this, kind);
     this.awaiting = answer;
-    const subscription = request$.subscribe(answer);
+    const direct = this.direct;
+    let request: Unsubscribable | undefined;
+    if (direct) request = kind === 'step' ? direct.step(action as A, answer) : direct.reset(options!, answer);
+    else request = (kind === 'step' ? session.step(action as A) : session.reset(options)).subscribe(answer);
     // An answer (and the request after it) may have run synchronously inside subscribe.
-    if (this.awaiting === answer) this.request = subscription;
+    if (this.awaiting === answer) this.request = request;
+    else request?.unsubscribe();
   }
 
   /** Takes the answer of the request in flight; false if it was abandoned or is not that request. */
@@ -222,7 +234,7 @@ export class SubEnv<A, O> {
     }
     this.nextEpisodeId = randomUUID();
     const options = this.resetSeed === undefined ? { episodeId: this.nextEpisodeId } : { seed: this.resetSeed, episodeId: this.nextEpisodeId };
-    this.send(session.reset(options), 'reset');
+    this.send(session, 'reset', undefined, options);
   }
 
   onReset(result: StepResult<O>): void {
@@ -270,6 +282,7 @@ export class SubEnv<A, O> {
 
   private onLeased(session: VectorSession<A, O>): void {
     this.session = session;
+    this.direct = sessionRequestOf<A, O>(session);
     if (this.resumeReset) {
       this.resumeReset = false;
       return this.sendReset();
@@ -280,6 +293,7 @@ export class SubEnv<A, O> {
   private onLeaseError(error: unknown): void {
     const had = this.session !== undefined;
     this.session = undefined;
+    this.direct = undefined;
     this.lease = undefined;
     if (this.resumeReset) {
       // No session to retry on: the pool itself closed or gave up.
@@ -298,6 +312,7 @@ export class SubEnv<A, O> {
     const session = this.session;
     const lease = this.lease;
     this.session = undefined;
+    this.direct = undefined;
     this.lease = undefined;
     // discard before returning the lease, so that the pool never parks it as idle.
     if (session) this.host.pool.discard(session);

@@ -151,7 +151,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
       }
       this.everReset = true;
       const batch = new ResetBatch<O>(this.num, chosen.length, this.envs.map((e) => e.observation as O), subscriber);
-      for (const env of chosen) this.run(env, batch, { kind: 'reset', seed: seeds[env.index] });
+      for (const env of chosen) this.run(env, batch, 'reset', undefined, seeds[env.index]);
       return () => {
         if (!batch.done) for (const env of chosen) if (env.sink === batch) this.abort(env);
       };
@@ -165,8 +165,10 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
         if (!Array.isArray(actions) || actions.length !== this.num) {
           throw new InvalidOptionError('actions', actions, `an array of ${this.num} actions (one per sub-env)`);
         }
-        const busy = this.envs.filter((e) => e.busy).map((e) => e.index);
-        if (busy.length > 0) throw new SessionStateError(`Sub-env(s) ${busy.join(', ')} still have a request in flight`);
+        if (this.envs.some((e) => e.busy)) {
+          const busy = this.envs.filter((e) => e.busy).map((e) => e.index);
+          throw new SessionStateError(`Sub-env(s) ${busy.join(', ')} still have a request in flight`);
+        }
         this.stepAllowed(this.envs);
       } catch (error) {
         subscriber.error(error);
@@ -174,7 +176,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
       }
       const batch = new StepBatch<O>(this.num, subscriber);
       const envs = this.envs;
-      for (let i = 0; i < envs.length; i++) this.run(envs[i]!, batch, { kind: 'step', action: actions[i]! });
+      for (let i = 0; i < envs.length; i++) this.run(envs[i]!, batch, 'step', actions[i]!, undefined);
       return () => {
         if (!batch.done) for (const env of envs) if (env.sink === batch) this.abort(env);
       };
@@ -188,7 +190,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
     if (!env) throw new InvalidOptionError('index', index, `a sub-env index below ${this.num}`);
     if (env.busy) throw new SessionStateError(`Sub-env ${index} still has a request in flight: send again after its answer`);
     this.stepAllowed([env]);
-    this.run(env, this.stream, { kind: 'step', action });
+    this.run(env, this.stream, 'step', action, undefined);
   }
 
   stats(): VectorStats {
@@ -256,21 +258,25 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
   }
 
   /** Marks `env` busy now (one request per sub-env, from the call on) and launches it when a slot is free. */
-  private run(env: SubEnv<A, O>, sink: SubEnv<A, O>['sink'] & object, work: NonNullable<SubEnv<A, O>['queued']>): void {
+  private run(env: SubEnv<A, O>, sink: SubEnv<A, O>['sink'] & object, kind: 'step' | 'reset', action: A | undefined, seed: number | undefined): void {
     env.busy = true;
     env.sink = sink;
-    env.queued = work;
+    env.queued = kind;
+    env.queuedAction = action;
+    env.queuedSeed = seed;
     if (this.inflight < this.maxConcurrency) this.launch(env);
     else this.gate.push(env);
   }
 
   private launch(env: SubEnv<A, O>): void {
-    const work = env.queued;
+    const kind = env.queued;
+    const action = env.queuedAction;
     env.queued = undefined;
-    if (!work || !env.busy) return;
+    env.queuedAction = undefined;
+    if (!kind || !env.busy) return;
     this.inflight++;
-    if (work.kind === 'step') env.launchStep(work.action);
-    else env.launchReset(work.seed);
+    if (kind === 'step') env.launchStep(action as A);
+    else env.launchReset(env.queuedSeed);
   }
 
   private abort(env: SubEnv<A, O>): void {

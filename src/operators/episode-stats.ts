@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { EpisodeStep } from '../session/types.js';
 
 /** One finished (or cut) episode, as `episodeStats()` reports it. */
@@ -11,12 +12,18 @@ export interface EpisodeStats {
   sessionIndex?: number;
   /** Sum of the non-null rewards of the steps; the reset's reward is excluded (nothing was done yet). */
   return: number;
-  /** Number of steps (the reset is not a step). */
+  /** Number of steps answered (the reset is not a step; nor is the step a failed episode lost). */
   length: number;
   /** From the reset being sent (`timestamp - latencyMs` of the first result) to the last result. */
   durationMs: number;
   truncated: boolean;
   done: boolean;
+  /**
+   * Set when the episode FAILED (its last step carried `error`: `rollouts` replacing a failed
+   * session): then `done` and `truncated` are false, and `return`/`length` cover the steps
+   * answered before the failure.
+   */
+  error?: EpisodeFailedError;
 }
 
 interface Running {
@@ -30,7 +37,8 @@ interface Running {
  * ones from `rollouts`: steps are grouped by `sessionIndex` + `episodeId`, and a `reset` starts a
  * new group. Episodes still open when the source completes (cut by a `take`) are emitted then,
  * with `done` and `truncated` both false, so nothing is silently dropped; filter on
- * `s.done || s.truncated` to keep whole episodes only.
+ * `s.done || s.truncated` to keep whole episodes only. A failed episode (a step with `error`)
+ * is emitted with that `error`; `summarize` counts it apart.
  *
  * @example
  * env.episodes(policy, { count: 20, seed: 0 }).pipe(concatAll(), episodeStats(), toArray())
@@ -68,11 +76,17 @@ export function episodeStats<A, O>(): OperatorFunction<EpisodeStep<A, O>, Episod
             open.set(key, running);
           }
           const { stats } = running;
+          stats.durationMs = step.timestamp - running.startedAt;
+          if (step.error) {
+            // The step that failed was never answered: the episode ends here, neither done nor cut.
+            stats.error = step.error;
+            emit(key, running);
+            return;
+          }
           if (step.kind === 'step') {
             stats.length += 1;
             if (step.reward !== null) stats.return += step.reward;
           }
-          stats.durationMs = step.timestamp - running.startedAt;
           stats.done = step.done;
           stats.truncated = step.truncated;
           if (step.done || step.truncated) emit(key, running);

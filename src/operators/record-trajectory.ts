@@ -27,6 +27,8 @@ export interface TrajectoryLine {
   truncated: boolean;
   latencyMs: number;
   timestamp: number;
+  /** The failure that ended the episode on this step (see `EpisodeStep.error`); null on every other line. */
+  error: { code: string; cause: string | null; stepUnknown: boolean; message: string } | null;
 }
 
 /**
@@ -143,5 +145,11 @@ function toLine(step: EpisodeStep<unknown, unknown>): TrajectoryLine {
     truncated: step.truncated,
     latencyMs: step.latencyMs,
     timestamp: step.timestamp,
+    error: step.error ? failureOf(step.error) : null,
   };
+}
+
+function failureOf(error: NonNullable<EpisodeStep<unknown, unknown>['error']>): NonNullable<TrajectoryLine['error']> {
+  const cause = (error.cause as { code?: unknown } | undefined)?.code;
+  return { code: error.code, cause: typeof cause === 'string' ? cause : null, stepUnknown: error.stepUnknown, message: error.message };
 }

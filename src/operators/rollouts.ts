@@ -1,29 +1,10 @@
-import {
-  asyncScheduler,
-  catchError,
-  concat,
-  defer,
-  EMPTY,
-  filter,
-  finalize,
-  map,
-  merge,
-  queueScheduler,
-  repeat,
-  retry,
-  tap,
-  throwError,
-  timer,
-  type Observable,
-  type SchedulerLike,
-} from 'rxjs';
-import { SessionStateError } from '../errors/usage-errors.js';
-import { runEpisode, type Clock, type EpisodeSession } from '../session/episode.js';
+import { asyncScheduler, defer, EMPTY, Observable, type SchedulerLike } from 'rxjs';
+import type { Clock, EpisodeSession } from '../session/episode-loop.js';
 import type { EpisodeOptions, EpisodeStep, Policy } from '../session/types.js';
+import { InvalidOptionError } from '../errors/usage-errors.js';
 import { assertFunction, assertInteger, assertNumber } from '../internal/assert-option.js';
-import { hasCode, withContext } from '../internal/error-context.js';
-import { withSession } from './with-session.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
+import { RolloutRun } from './rollout-run.js';
 
 /** An `EpisodeStep` of `rollouts`, tagged with the session (0 .. sessions-1) that produced it. */
 export type RolloutStep<A, O> = EpisodeStep<A, O> & { sessionIndex: number };
@@ -39,11 +20,19 @@ export interface RolloutsOptions {
   resetOptions?: EpisodeOptions['resetOptions'];
   /** Wait and resubscribe a session refused with `CapacityError`; without it the refusal errors the whole run. */
   retryOnCapacity?: CapacityRetryOptions;
-  /** Sees sessions start, end, get refused and give up (progress displays, refusal counts). Must not throw. */
+  /**
+   * Survive session faults (default on): a session whose socket drops, whose server or container
+   * dies, or whose reply times out is dropped and `session$` is subscribed again (after a backoff,
+   * a bounded number of times in a row); the episode in flight ends with a failure step (see
+   * `EpisodeStep.error`) and is never replayed; the other sessions carry on. `false` restores
+   * "the first error fails the run".
+   */
+  replaceFailedSessions?: boolean | ReplaceSessionsOptions;
+  /** Sees sessions start, end, get refused, get lost and give up (progress displays, counts). Must not throw. */
   onSessionEvent?: (event: RolloutSessionEvent) => void;
   /** Stamps `timestamp`/`latencyMs` (default `asyncScheduler`). */
   clock?: Clock;
-  /** Schedules the capacity retry delay (default `asyncScheduler`). */
+  /** Schedules the capacity retry and replacement delays (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
 }
 
@@ -59,6 +48,17 @@ export interface CapacityRetryOptions {
   maxWaitMs?: number;
 }
 
+/** How `rollouts` replaces a failed session. */
+export interface ReplaceSessionsOptions {
+  /**
+   * Replacements in a row per session slot before it gives up; the count restarts once a
+   * replacement answers a reset. Default 5.
+   */
+  maxRetries?: number;
+  /** The wait before replacement n is `backoffDelay(n, backoff)`. Default `{ initialMs: 200, factor: 2, maxMs: 5_000 }`. */
+  backoff?: BackoffOptions;
+}
+
 /**
  * What happened to one of the parallel sessions. `running` counts the sessions whose reset was
  * answered and that are not released yet, after this event.
@@ -67,7 +67,10 @@ export type RolloutSessionEvent =
   | { type: 'started'; sessionIndex: number; running: number }
   | { type: 'ended'; sessionIndex: number; running: number }
   | { type: 'refused'; sessionIndex: number; running: number; attempt: number; delayMs: number; error: unknown }
-  | { type: 'gave-up'; sessionIndex: number; running: number; attempts: number; waitedMs: number; error: unknown };
+  /** A session fault: the session was dropped and is replaced after `delayMs` (`attempt`: in a row). */
+  | { type: 'lost'; sessionIndex: number; running: number; attempt: number; delayMs: number; error: unknown }
+  /** `reason`: too many capacity refusals, or too many faults in a row. */
+  | { type: 'gave-up'; sessionIndex: number; running: number; attempts: number; waitedMs: number; error: unknown; reason: 'capacity' | 'fault' };
 
 /**
  * Runs `episodes` episodes over `sessions` parallel sessions and merges their steps, each tagged
@@ -86,6 +89,19 @@ export type RolloutSessionEvent =
  *   A refused session whose wait ends with no episode left completes. One that gives up ends
  *   quietly while another session runs (the others finish the episodes); otherwise its
  *   `CapacityError` (with `context.capacityRefusals` and `waitedMs`) errors the run.
+ * - Faults (`replaceFailedSessions`, on by default): a session whose socket drops, whose server,
+ *   container or task dies, whose reply or keepalive times out, or whose server sends garbage or
+ *   a fatal error frame is dropped (its container stopped) and `session$` is subscribed again
+ *   after `backoffDelay(n)`, up to `maxRetries` times in a row (a capacity refusal of such a
+ *   replacement counts as one: the server may still hold the lost session's slot). The episode
+ *   in flight ends with a failure step: `error` (an `EpisodeFailedError`: `stepUnknown` when the
+ *   step in flight may have reached the env; its `cause` is the typed fault), `truncated: true`,
+ *   `reward: null`, the last observation; it is never replayed. An episode whose reset was not
+ *   answered goes back to the queue. A slot that gives up ends quietly while another session
+ *   runs; otherwise its error errors the run. Every planned episode is emitted (ended or failed)
+ *   or the run errors. What only the caller can fix still errors the run: a `PolicyError`, an
+ *   action or frame the server refused or raised on (`VALIDATION_ERROR`, `EXECUTION_ERROR`), a
+ *   schema mismatch, a usage error.
  * - A session Observable that completes without emitting a session is a `SessionStateError`.
  *
  * @example
@@ -99,115 +115,40 @@ export function rollouts<A, O>(
   options: RolloutsOptions,
 ): Observable<RolloutStep<A, O>> {
   return defer(() => {
-    const { sessions, episodes, seed, maxSteps, resetOptions, retryOnCapacity, onSessionEvent, clock, scheduler = asyncScheduler } = options ?? {};
+    const { sessions, episodes, seed, maxSteps, retryOnCapacity, onSessionEvent, replaceFailedSessions = true } = options ?? ({} as RolloutsOptions);
     assertFunction('policy', policy);
     assertInteger('sessions', sessions, 1, false);
     assertInteger('episodes', episodes, 0, false);
     assertInteger('seed', seed, 0);
+    assertInteger('maxSteps', maxSteps, 0);
     if (retryOnCapacity !== undefined) {
       assertInteger('retryOnCapacity.maxRetries', retryOnCapacity.maxRetries, 0, false);
       assertNumber('retryOnCapacity.delayMs', retryOnCapacity.delayMs, 0, false);
       assertNumber('retryOnCapacity.maxWaitMs', retryOnCapacity.maxWaitMs, 0);
       if (retryOnCapacity.backoff) backoffDelay(1, { ...retryOnCapacity.backoff, initialMs: retryOnCapacity.delayMs });
     }
+    const replace = replaceOptions(replaceFailedSessions);
     if (onSessionEvent !== undefined) assertFunction('onSessionEvent', onSessionEvent);
-    const queue = episodeQueue(episodes);
-    let running = 0;
-
-    /** Runs claimed episodes on one connected session until the queue is empty. */
-    const work = (env: EpisodeSession<A, O>, sessionIndex: number, markLive: () => void): Observable<RolloutStep<A, O>> =>
-      defer(() => {
-        const episodeIndex = queue.claim();
-        if (episodeIndex === undefined) return EMPTY;
-        let answered = false;
-        return runEpisode(env, policy, {
-          ...(seed !== undefined && { seed: seed + episodeIndex }),
-          ...(maxSteps !== undefined && { maxSteps }),
-          ...(resetOptions && { resetOptions }),
-          ...(clock && { clock }),
-          episodeIndex,
-        }).pipe(
-          tap(() => {
-            answered = true;
-            markLive();
-          }),
-          finalize(() => {
-            if (!answered) queue.giveBack(episodeIndex);
-          }),
-          map((step) => ({ ...step, sessionIndex })),
-        );
-        // timer on queueScheduler trampolines episodes of a synchronous session instead of nesting them.
-      }).pipe(repeat({ delay: () => (queue.hasWork() ? timer(0, queueScheduler) : EMPTY) }));
-
-    const worker = (sessionIndex: number): Observable<RolloutStep<A, O>> => {
-      const connected$ = defer(() => {
-        let gotSession = false;
-        // Live from the first answered reset until released: what `running` counts.
-        let live = false;
-        const markLive = () => {
-          if (live) return;
-          live = true;
-          running++;
-          onSessionEvent?.({ type: 'started', sessionIndex, running });
-        };
-        const release = () => {
-          if (!live) return;
-          live = false;
-          running--;
-          onSessionEvent?.({ type: 'ended', sessionIndex, running });
-        };
-        return concat(
-          // When the work completes, the worker completes, which releases the connection/container.
-          session$.pipe(
-            withSession((env) => {
-              gotSession = true;
-              return work(env, sessionIndex, markLive);
-            }),
-          ),
-          defer(() =>
-            gotSession ? EMPTY : throwError(() => new SessionStateError('The session Observable completed without emitting a session')),
-          ),
-        ).pipe(
-          // Released before a retry decision sees the error (finalize alone would run after it).
-          tap({ error: release }),
-          finalize(release),
-        );
-      }).pipe(catchError((error: unknown) => throwError(() => withContext(error, { sessionIndex, sessions }))));
-      if (!retryOnCapacity) return connected$;
-      const { maxRetries, delayMs, backoff, maxWaitMs = Infinity } = retryOnCapacity;
-      let waitedMs = 0;
-      return connected$.pipe(
-        retry({
-          delay: (error: unknown, attempt: number) => {
-            if (!hasCode(error, 'ERR_CAPACITY')) return throwError(() => error);
-            const wanted = backoff ? backoffDelay(attempt, { ...backoff, initialMs: delayMs }) : delayMs;
-            const wait = Math.min(wanted, maxWaitMs - waitedMs);
-            if (attempt > maxRetries || (wait <= 0 && wanted > 0)) {
-              const gaveUp = withContext(error, { capacityRefusals: attempt, waitedMs });
-              onSessionEvent?.({ type: 'gave-up', sessionIndex, running, attempts: attempt, waitedMs, error: gaveUp });
-              // Others hold the server's slots and will finish the episodes: end this session quietly.
-              return running > 0 ? EMPTY : throwError(() => gaveUp);
-            }
-            waitedMs += wait;
-            onSessionEvent?.({ type: 'refused', sessionIndex, running, attempt, delayMs: wait, error });
-            // No episode left when the wait ends (the others took them all): nothing to reconnect for.
-            return timer(wait, scheduler).pipe(filter(() => queue.hasWork()));
-          },
-        }),
-      );
-    };
-
-    return merge(...Array.from({ length: Math.min(sessions, episodes) }, (_, sessionIndex) => worker(sessionIndex)));
+    if (episodes === 0) return EMPTY;
+    // One hand-written coordinator instead of merge/retry/repeat/switchMap chains per session:
+    // every step passes through here, and each operator layer per step showed in profiles.
+    return new Observable<RolloutStep<A, O>>((subscriber) => {
+      const run = new RolloutRun<A, O>(session$, policy, { ...options, scheduler: options.scheduler ?? asyncScheduler, replace }, subscriber);
+      run.start();
+      return () => run.stop();
+    });
   });
 }
 
-/** Global episode indices handed out on demand; an index given back is handed out first. */
-function episodeQueue(total: number) {
-  let next = 0;
-  const returned: number[] = [];
-  return {
-    claim: (): number | undefined => returned.shift() ?? (next < total ? next++ : undefined),
-    giveBack: (index: number) => returned.unshift(index),
-    hasWork: () => returned.length > 0 || next < total,
-  };
+const DEFAULT_REPLACE_BACKOFF: BackoffOptions = { initialMs: 200, factor: 2, maxMs: 5_000 };
+
+/** `replaceFailedSessions` validated, defaults filled in; `undefined` when faults fail the run. */
+function replaceOptions(option: unknown): { maxRetries: number; backoff: BackoffOptions } | undefined {
+  if (option === false) return undefined;
+  if (option === true) return { maxRetries: 5, backoff: DEFAULT_REPLACE_BACKOFF };
+  if (typeof option !== 'object' || option === null) throw new InvalidOptionError('replaceFailedSessions', option, 'a boolean or { maxRetries?, backoff? }');
+  const { maxRetries = 5, backoff = DEFAULT_REPLACE_BACKOFF } = option as ReplaceSessionsOptions;
+  assertInteger('replaceFailedSessions.maxRetries', maxRetries, 0);
+  backoffDelay(1, backoff); // bad backoff options fail now, not at the first fault
+  return { maxRetries, backoff };
 }

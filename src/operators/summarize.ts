@@ -10,29 +10,35 @@ export interface Moments {
 }
 
 export interface StatsSummary {
+  /** Every episode reported, failed ones included. */
   episodes: number;
   /** How many ended with the env's `done`, and how many were cut by `maxSteps`. */
   done: number;
   truncated: number;
+  /** How many failed (`error` set: a lost session, an env that raised); they count in neither `done` nor `truncated`. */
+  failed: number;
+  /** Over the episodes that did not fail (a failed episode's return is partial). */
   return: Moments;
   length: Moments;
 }
 
 /**
  * Reduces per-episode statistics to a table row: count, and mean/std/min/max of return and
- * length. Pure; an empty input gives `episodes: 0` and NaN moments.
+ * length over the episodes that did not fail. Pure; an empty input gives `episodes: 0` and NaN moments.
  *
  * @example
  * summarize([{ return: 1, length: 4, done: true, truncated: false }, { return: 3, length: 6, done: true, truncated: false }]);
- * // { episodes: 2, done: 2, truncated: 0, return: { mean: 2, std: 1, min: 1, max: 3 }, length: { mean: 5, std: 1, min: 4, max: 6 } }
+ * // { episodes: 2, done: 2, truncated: 0, failed: 0, return: { mean: 2, std: 1, min: 1, max: 3 }, length: { mean: 5, std: 1, min: 4, max: 6 } }
  */
-export function summarize(stats: readonly Pick<EpisodeStats, 'return' | 'length' | 'done' | 'truncated'>[]): StatsSummary {
+export function summarize(stats: readonly (Pick<EpisodeStats, 'return' | 'length' | 'done' | 'truncated'> & { error?: unknown })[]): StatsSummary {
+  const ended = stats.filter((s) => s.error === undefined);
   return {
     episodes: stats.length,
-    done: stats.filter((s) => s.done).length,
-    truncated: stats.filter((s) => s.truncated).length,
-    return: moments(stats.map((s) => s.return)),
-    length: moments(stats.map((s) => s.length)),
+    done: ended.filter((s) => s.done).length,
+    truncated: ended.filter((s) => s.truncated).length,
+    failed: stats.length - ended.length,
+    return: moments(ended.map((s) => s.return)),
+    length: moments(ended.map((s) => s.length)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { catchError, concatAll, defer, EMPTY, mergeMap, Observable, throwError } from 'rxjs';
+import { catchError, concatAll, defer, EMPTY, mergeMap, Observable, throwError, type Observer, type Unsubscribable } from 'rxjs';
 import { checkToolArguments, createToolApi } from '../tools/tool-api.js';
 import type { AnyToolSchemas, ToolSchemas } from '../tools/tool-types.js';
 import type { z } from 'zod';
@@ -6,6 +6,8 @@ import { ActionValidationError, ResponseValidationError, StatelessHttpError } fr
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
+import { directOf, type ReplySink } from '../transport/direct-request.js';
+import { SESSION_REQUEST, type SessionRequest } from './session-request.js';
 import { withContext } from '../internal/error-context.js';
 import { isPlainRecord, isRecord } from '../internal/is-record.js';
 import { isRouteMissing } from '../internal/route-missing.js';
@@ -75,79 +77,72 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
     stepIndex: index,
     episodeId: episode,
   });
+  const owner: CallOwner = {
+    context,
+    failed: (raw, delivered) => {
+      lastFailure = { raw, delivered };
+    },
+  };
 
   /**
    * Runs `send` unless closed, maps its value with `project`, and adds context (as known when the
-   * request started) to any error. One hand-written Observable instead of defer + catchError +
-   * map + tap: every step goes through here, and each operator layer showed in the profile.
+   * request started: `at` is the step index, `next` the one after the last step; `episode` the
+   * episode id, the current one when undefined) to any error. One hand-written Observable with one
+   * observer object instead of defer + catchError + map + tap: every step goes through here.
    */
   function request<W, T>(
     name: Request,
-    send: (ctx: ErrorContext) => Observable<W>,
-    project: (value: W, ctx: ErrorContext) => T,
-    position: () => { index: number; episode: string | null } = () => ({ index: stepIndex, episode: episodeId }),
+    send: (call: RequestContext) => Observable<W>,
+    project: (value: W, call: RequestContext) => T,
+    at: number | 'next' | 'current' = 'current',
+    episode?: string | null,
   ): Observable<T> {
     return new Observable<T>((subscriber) => {
-      const { index, episode } = position();
-      const ctx = context(name, index, episode);
+      const index = at === 'next' ? stepIndex + 1 : at === 'current' ? stepIndex : at;
+      const call = new SessionCall<W, T>(owner, subscriber, name, index, episode === undefined ? episodeId : episode, project);
       if (closed) {
-        subscriber.error(new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, ctx));
+        subscriber.error(new SessionStateError(`Session ${spec.name} is closed: ${name}() cannot be sent`, call.context));
         return undefined;
       }
-      const fail = (error: unknown): void => {
-        const delivered = withContext(error, ctx);
-        lastFailure = { raw: error, delivered };
-        subscriber.error(delivered);
-      };
       let source: Observable<W>;
       try {
-        source = send(ctx);
+        source = send(call);
       } catch (error) {
-        fail(error);
+        call.error(error);
         return undefined;
       }
-      return source.subscribe({
-        next: (value) => {
-          let result: T;
-          try {
-            result = project(value, ctx);
-          } catch (error) {
-            fail(error);
-            return;
-          }
-          subscriber.next(result);
-        },
-        error: fail,
-        complete: () => subscriber.complete(),
-      });
+      return source.subscribe(call);
     });
   }
 
-  function checked<T>(schema: z.ZodType<T> | undefined, value: unknown, what: 'observation' | 'state', ctx: ErrorContext): T {
+  function checked<T>(schema: z.ZodType<T> | undefined, value: unknown, what: 'observation' | 'state', call: RequestContext): T {
     if (!schema || !validateResponses) return value as T;
     const result = schema.safeParse(value);
-    if (!result.success) throw new ResponseValidationError(result.error.issues, value, what, ctx);
+    if (!result.success) throw new ResponseValidationError(result.error.issues, value, what, call.context);
     return result.data;
   }
 
-  const toResult = (wire: WireStepResult, ctx: ErrorContext): StepResult<O> => ({
-    observation: checked(spec.observation, wire.observation, 'observation', ctx),
+  const toResult = (wire: WireStepResult, call: RequestContext): StepResult<O> => ({
+    observation: checked(spec.observation, wire.observation, 'observation', call),
     reward: wire.reward,
     done: wire.done,
     truncated: false,
   });
 
   /** The wire carries JSON objects only, whatever the action schema's output type is. */
-  function wireAction(value: unknown, action: A, ctx: ErrorContext): Record<string, unknown> {
+  function wireAction(value: unknown, action: A, call: RequestContext): Record<string, unknown> {
     // Hot path: a plain object without symbol keys or an own `__proto__` passes the record
     // schema unchanged, so a shallow copy (what zod would return) is enough.
     if (isPlainRecord(value)) return { ...value };
     const wire = JsonObjectSchema.safeParse(value);
-    if (!wire.success) throw new ActionValidationError(wire.error.issues, action, ctx);
+    if (!wire.success) throw new ActionValidationError(wire.error.issues, action, call.context);
     return wire.data;
   }
 
   const declaredTools = typeof spec.tools === 'object' ? spec.tools : undefined;
+  // zod's object schemas output a fresh plain object with string keys only (never an own
+  // `__proto__`): exactly what the wire check would return, so their output goes out as is.
+  const actionIsObject = (spec.action as { _zod?: { def?: { type?: unknown } } } | undefined)?._zod?.def?.type === 'object';
   const tools = createToolApi<T>({
     env: spec.name,
     tools: spec.tools,
@@ -156,22 +151,84 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
       request(
         'step',
         () => transport.step(action),
-        (wire, ctx) => {
+        (wire, call) => {
           stepIndex += 1;
-          return project(wire, ctx);
+          return project(wire, call.context);
         },
-        () => ({ index: stepIndex + 1, episode: episodeId }),
+        'next',
       ),
     mcp: (method, params, project) =>
       request(
         'mcp',
-        (ctx) => {
-          if (!transport.mcp) throw new SessionStateError(`The ${transport.kind} transport of env ${spec.name} cannot send JSON-RPC (mcp)`, ctx);
+        (call) => {
+          if (!transport.mcp) throw new SessionStateError(`The ${transport.kind} transport of env ${spec.name} cannot send JSON-RPC (mcp)`, call.context);
           return transport.mcp(method, params);
         },
-        project,
+        (reply, call) => project(reply, call.context),
       ),
   });
+
+  /** The reply of a reset: resets the episode position (the id sent is the call's episode). */
+  const projectReset = (wire: WireStepResult, call: RequestContext): StepResult<O> => {
+    const result = toResult(wire, call);
+    stepIndex = 0;
+    episodeId = call.episode;
+    return result;
+  };
+
+  const projectStep = (wire: WireStepResult, call: RequestContext): StepResult<O> => {
+    const result = toResult(wire, call);
+    stepIndex += 1;
+    return result;
+  };
+
+  /** A reset or step on the transport: its direct path when it has one, else its Observable. */
+  function transportRequest(kind: 'reset' | 'step', data: Record<string, unknown>, call: SessionCall<WireStepResult, StepResult<O>>): Unsubscribable | undefined {
+    try {
+      const direct = directOf(transport);
+      if (direct) return direct.send(kind, data, call);
+      return (kind === 'step' ? transport.step(data) : transport.reset(data)).subscribe(call);
+    } catch (error) {
+      call.error(error);
+      return undefined;
+    }
+  }
+
+  /** `reset(options).subscribe(sink)`, without the Observable (the episode loop's path). */
+  function sendReset(resetOptions: ResetOptions, sink: ReplySink<StepResult<O>>): Unsubscribable | undefined {
+    const call = new SessionCall<WireStepResult, StepResult<O>>(owner, sink, 'reset', 0, resetOptions.episodeId ?? null, projectReset);
+    if (closed) return call.closed(spec.name);
+    const data: WireResetData = {};
+    if (resetOptions.seed !== undefined) data['seed'] = resetOptions.seed;
+    if (resetOptions.episodeId !== undefined) data['episode_id'] = resetOptions.episodeId;
+    Object.assign(data, resetOptions.extra);
+    return transportRequest('reset', data, call);
+  }
+
+  /** `step(action).subscribe(sink)`, without the Observable (the episode loop's path). */
+  function sendStep(action: A, sink: ReplySink<StepResult<O>>): Unsubscribable | undefined {
+    const call = new SessionCall<WireStepResult, StepResult<O>>(owner, sink, 'step', stepIndex + 1, episodeId, projectStep);
+    if (closed) return call.closed(spec.name);
+    let wire: Record<string, unknown>;
+    try {
+      // Validate before sending: a bad action must never reach the server.
+      if (declaredTools && isRecord(action) && action['type'] === 'call_tool' && typeof action['tool_name'] === 'string') {
+        // A tool call from a policy or `steps()`: its arguments are checked like `callTool`'s.
+        const value = { ...action, arguments: checkToolArguments(declaredTools, action['tool_name'], action['arguments'] ?? {}, call.context) };
+        wire = wireAction(value, action, call);
+      } else if (spec.action) {
+        const parsed = spec.action.safeParse(action);
+        if (!parsed.success) throw new ActionValidationError(parsed.error.issues, action, call.context);
+        wire = actionIsObject ? (parsed.data as Record<string, unknown>) : wireAction(parsed.data, action, call);
+      } else {
+        wire = wireAction(action, action, call);
+      }
+    } catch (error) {
+      call.error(error);
+      return undefined;
+    }
+    return transportRequest('step', wire, call);
+  }
 
   const session: ManagedEnvSession<A, O, S, T> = {
     ...tools,
@@ -182,54 +239,12 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
       return closed;
     },
 
-    reset(resetOptions: ResetOptions = {}) {
-      const sentId = resetOptions.episodeId ?? null;
-      return request(
-        'reset',
-        () => {
-          const data: WireResetData = {};
-          if (resetOptions.seed !== undefined) data['seed'] = resetOptions.seed;
-          if (resetOptions.episodeId !== undefined) data['episode_id'] = resetOptions.episodeId;
-          Object.assign(data, resetOptions.extra);
-          return transport.reset(data);
-        },
-        (wire, ctx) => {
-          const result = toResult(wire, ctx);
-          stepIndex = 0;
-          episodeId = sentId;
-          return result;
-        },
-        () => ({ index: 0, episode: sentId }),
-      );
-    },
+    reset: (resetOptions: ResetOptions = {}) => new Observable<StepResult<O>>((subscriber) => sendReset(resetOptions, subscriber)),
 
-    step(action: A) {
-      return request(
-        'step',
-        (ctx) => {
-          // Validate before sending: a bad action must never reach the server.
-          let value: unknown = action;
-          if (declaredTools && isRecord(action) && action['type'] === 'call_tool' && typeof action['tool_name'] === 'string') {
-            // A tool call from a policy or `steps()`: its arguments are checked like `callTool`'s.
-            value = { ...action, arguments: checkToolArguments(declaredTools, action['tool_name'], action['arguments'] ?? {}, ctx) };
-          } else if (spec.action) {
-            const parsed = spec.action.safeParse(action);
-            if (!parsed.success) throw new ActionValidationError(parsed.error.issues, action, ctx);
-            value = parsed.data;
-          }
-          return transport.step(wireAction(value, action, ctx));
-        },
-        (wire, ctx) => {
-          const result = toResult(wire, ctx);
-          stepIndex += 1;
-          return result;
-        },
-        () => ({ index: stepIndex + 1, episode: episodeId }),
-      );
-    },
+    step: (action: A) => new Observable<StepResult<O>>((subscriber) => sendStep(action, subscriber)),
 
     state() {
-      return request('state', () => transport.state(), (body, ctx) => checked(spec.state, body, 'state', ctx));
+      return request('state', () => transport.state(), (body, call) => checked(spec.state, body, 'state', call));
     },
 
     steps: (action$, stepsOptions) => runSteps(session.step, action$, stepsOptions),
@@ -278,5 +293,69 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
       transport.close();
     },
   };
-  return session;
+  const direct: SessionRequest<A, O> = { owner: session, reset: sendReset, step: sendStep };
+  return Object.assign(session, { [SESSION_REQUEST]: direct });
+}
+
+/** A request's error context (built when first read) and the episode it belongs to. */
+interface RequestContext {
+  readonly context: ErrorContext;
+  readonly episode: string | null;
+}
+
+/** What a `SessionCall` needs from its session. */
+interface CallOwner {
+  context(request: Request, index: number, episode: string | null): ErrorContext;
+  /** Records the last request failure (see `failure$`). */
+  failed(raw: unknown, delivered: unknown): void;
+}
+
+/**
+ * The observer of one request on the transport: maps its value with `project`, adds the
+ * session's context to its error. Its context is built only when an error needs it.
+ */
+class SessionCall<W, T> implements Observer<W>, RequestContext {
+  private ctx: ErrorContext | undefined;
+
+  constructor(
+    private readonly owner: CallOwner,
+    private readonly subscriber: ReplySink<T>,
+    private readonly name: Request,
+    private readonly index: number,
+    /** The episode id as known when the request started (for a reset: the id it sends). */
+    readonly episode: string | null,
+    private readonly project: (value: W, call: RequestContext) => T,
+  ) {}
+
+  /** `{ env, url, transport, request, stepIndex, episodeId }` as known when the request started. */
+  get context(): ErrorContext {
+    return (this.ctx ??= this.owner.context(this.name, this.index, this.episode));
+  }
+
+  next(value: W): void {
+    let result: T;
+    try {
+      result = this.project(value, this);
+    } catch (error) {
+      this.error(error);
+      return;
+    }
+    this.subscriber.next(result);
+  }
+
+  error(error: unknown): void {
+    const delivered = withContext(error, this.context);
+    this.owner.failed(error, delivered);
+    this.subscriber.error(delivered);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  /** Refuses the request of a closed session (nothing is sent). */
+  closed(env: string): undefined {
+    this.subscriber.error(new SessionStateError(`Session ${env} is closed: ${this.name}() cannot be sent`, this.context));
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { Observable, finalize, tap } from 'rxjs';
 import { assertFunction, assertInteger } from '../internal/assert-option.js';
+import { Trampoline } from '../internal/trampoline.js';
 import { runEpisode, type Clock, type EpisodeSession } from './episode.js';
 import type { EpisodeStep, EpisodesOptions, Policy } from './types.js';
 
@@ -46,10 +47,6 @@ export function runEpisodes<A, O>(
       return;
     }
     let nextIndex = 0;
-    // A trampoline: an episode completing synchronously inside `subscriber.next` asks for the
-    // next one while we are still emitting; looping instead of recursing keeps the stack flat.
-    let emitting = false;
-    let wanted = false;
 
     const emitOne = () => {
       if (count !== undefined && nextIndex >= count) {
@@ -61,7 +58,7 @@ export function runEpisodes<A, O>(
       const end = (completed: boolean) => {
         if (ended) return;
         ended = true;
-        if (completed) pump();
+        if (completed) pump.run();
         else subscriber.complete();
       };
       subscriber.next(
@@ -77,20 +74,9 @@ export function runEpisodes<A, O>(
       );
     };
 
-    const pump = () => {
-      wanted = true;
-      if (emitting) return;
-      emitting = true;
-      try {
-        while (wanted && !subscriber.closed) {
-          wanted = false;
-          emitOne();
-        }
-      } finally {
-        emitting = false;
-      }
-    };
-
-    pump();
+    // An episode completing synchronously inside `subscriber.next` asks for the next one while we
+    // are still emitting: the trampoline loops instead of recursing, keeping the stack flat.
+    const pump = new Trampoline(emitOne, () => !subscriber.closed);
+    pump.run();
   });
 }

@@ -1,6 +1,7 @@
-import { catchError, mergeMap, race, throwError, timer, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { catchError, mergeMap, race, throwError, timer, type MonoTypeOperatorFunction, type Observable, type Subscription, type Unsubscribable } from 'rxjs';
 import { ConnectionClosedError, ConnectionError } from '../errors/connection-errors.js';
-import type { Transport } from '../transport/transport.js';
+import { DIRECT_REQUEST, directOf, type ReplySink } from '../transport/direct-request.js';
+import type { Transport, WireStepResult } from '../transport/transport.js';
 
 /**
  * How long a lost connection waits for the runtime to report why (the container or process
@@ -39,7 +40,7 @@ export function explainLoss<T>(serverFailure$: Observable<never>, graceMs = EXIT
 export function explainConnectionLoss(transport: Transport, serverFailure$: Observable<never>, graceMs = EXIT_EXPLANATION_GRACE_MS): Transport {
   const explain = <T>(source: Observable<T>): Observable<T> => source.pipe(explainLoss<T>(serverFailure$, graceMs));
   const mcp = transport.mcp?.bind(transport);
-  return {
+  const wrapped: Transport = {
     ...(mcp && { mcp: (method: string, params?: Record<string, unknown>) => explain(mcp(method, params)) }),
     kind: transport.kind,
     url: transport.url,
@@ -53,4 +54,54 @@ export function explainConnectionLoss(transport: Transport, serverFailure$: Obse
     failure$: explain(transport.failure$),
     close: () => transport.close(),
   };
+  // The per-step path stays direct: only an error takes the detour through the explanation.
+  const direct = directOf(transport);
+  if (!direct) return wrapped;
+  return Object.assign(wrapped, {
+    [DIRECT_REQUEST]: {
+      owner: wrapped,
+      send: (kind: 'reset' | 'step', data: Record<string, unknown>, sink: ReplySink<WireStepResult>): Unsubscribable | undefined => {
+        const explaining = new ExplainingSink(sink, serverFailure$, graceMs);
+        const request = direct.send(kind, data, explaining);
+        return { unsubscribe: () => explaining.cancel(request) };
+      },
+    },
+  });
+}
+
+/** A `ReplySink` that holds a connection loss back until `serverFailure$` explains it (as `explainLoss`). */
+class ExplainingSink<T> implements ReplySink<T> {
+  private waiting: Subscription | undefined;
+  private cancelled = false;
+
+  constructor(
+    private readonly sink: ReplySink<T>,
+    private readonly serverFailure$: Observable<never>,
+    private readonly graceMs: number,
+  ) {}
+
+  next(value: T): void {
+    this.sink.next(value);
+  }
+
+  complete(): void {
+    this.sink.complete();
+  }
+
+  error(error: unknown): void {
+    if (this.cancelled) return;
+    if (!isConnectionLoss(error)) return this.sink.error(error);
+    this.waiting = race(this.serverFailure$, timer(this.graceMs).pipe(mergeMap(() => throwError(() => error)))).subscribe({
+      error: (explained: unknown) => {
+        if (!this.cancelled) this.sink.error(explained);
+      },
+    });
+  }
+
+  /** The caller left: the request is abandoned and a pending explanation dropped. */
+  cancel(request: Unsubscribable | undefined): void {
+    this.cancelled = true;
+    request?.unsubscribe();
+    this.waiting?.unsubscribe();
+  }
 }

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { HealthResponse, MetadataResponse, SchemaResponse } from '../protocol/http-messages.js';
 import type { TransportKind, TransportOptions } from '../transport/transport.js';
 import type { SessionTools } from '../tools/tool-api.js';
@@ -45,6 +46,13 @@ export interface EpisodeStep<A, O> extends StepResult<O> {
   latencyMs: number;
   /** `Date.now()` when the result arrived. */
   timestamp: number;
+  /**
+   * Set on the step that ends an episode which FAILED instead of ending (`rollouts` replacing
+   * failed sessions): a `kind: 'step'` with `truncated: true`, `reward: null`, the episode's last
+   * observation, the `action` in flight if a step was sent, and `index` the step that failed.
+   * `error.stepUnknown` says whether that step may have reached the env (it is never sent again).
+   */
+  error?: EpisodeFailedError;
 }
 
 export interface EpisodeOptions {

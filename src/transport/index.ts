@@ -7,6 +7,7 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_REPLY_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_KEEPALIVE,
   resolveTransportOptions,
   type ResolvedTransportOptions,
 } from './transport-options.js';

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
+import { DIRECT_REQUEST, type DirectRequest } from './direct-request.js';
 
 export type TransportKind = 'ws' | 'http';
 
@@ -60,6 +61,8 @@ export interface Transport {
   readonly failure$: Observable<never>;
   /** Idempotent. Sends `{"type":"close"}` over WS, releases the keep-alive agent over HTTP. */
   close(): void;
+  /** Internal: the per-step path of the `/ws` transport (see `DIRECT_REQUEST`); a transport without it is used through its Observables. */
+  readonly [DIRECT_REQUEST]?: DirectRequest;
 }
 
 /** Options shared by both transports. Every field has a default that suits a local server. */
@@ -76,4 +79,23 @@ export interface TransportOptions {
   maxMessageBytes?: number;
   /** permessage-deflate; off by default: it halves throughput on small JSON frames. */
   perMessageDeflate?: boolean;
+  /**
+   * WS only: a ping when the socket has heard nothing for a whole `intervalMs`, and the socket
+   * closed when nothing (no pong, no frame) comes back within `timeoutMs`. A half-open socket
+   * (server frozen or gone, a NAT or proxy that dropped the connection) then fails the session
+   * with `TimeoutError` phase `keepalive` instead of hanging, and closing it frees the server's
+   * slot once the server can see it. Default `{ intervalMs: 20_000, timeoutMs: 20_000 }` (the
+   * Python client's websockets defaults; uvicorn pings every 20 s too). `false` turns it off, for
+   * tunnels that drop pings. A server that blocks its event loop longer than about
+   * `intervalMs + timeoutMs` during a step cannot answer pings either: raise them for such envs.
+   */
+  keepalive?: false | KeepaliveOptions;
+}
+
+/** See `TransportOptions.keepalive`. */
+export interface KeepaliveOptions {
+  /** Silence (nothing received) before a ping. Default 20 000 ms. */
+  intervalMs?: number;
+  /** Wait for the pong (or any frame) after a ping. Default 20 000 ms. */
+  timeoutMs?: number;
 }

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
 import {
   CapacityError,
@@ -20,21 +20,33 @@ import { RAW_LIMIT } from './http-errors.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
+import type { ReplySink } from './direct-request.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
 
 /** Node clamps longer delays to 1 ms: a reply timeout of `Infinity` must re-arm rarely, not spin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. */
-interface Pending {
-  request: WsRequestName | 'mcp';
-  frame: string;
-  subscriber: Subscriber<never> | null;
+/**
+ * A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. It is also the
+ * teardown of its subscription (no closure per request).
+ */
+class Pending implements Unsubscribable {
   /** Set on `mcp` requests: the JSON-RPC id their reply is matched by. */
   mcpId?: number;
   /** `mcp` requests: `performance.now()` by which the reply is due. */
   deadline?: number;
+
+  constructor(
+    private readonly connection: WsConnection,
+    readonly request: WsRequestName | 'mcp',
+    readonly frame: string,
+    public subscriber: ReplySink<never> | null,
+  ) {}
+
+  unsubscribe(): void {
+    this.connection.abandon(this);
+  }
 }
 
 const CLOSE_FRAME = '{"type":"close"}';
@@ -77,16 +89,28 @@ export class WsConnection {
   /** `mcp` requests on the wire by JSON-RPC id, oldest first (Map keeps insertion order). */
   private readonly mcpOutstanding = new Map<number, Pending>();
   private nextMcpId = 1;
+  /** Something arrived (a frame, a pong, a ping) since the keepalive timer last looked. */
+  private heard = false;
+  /** A keepalive ping is out and unanswered. */
+  private pinged = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly url: string,
     private readonly replyTimeoutMs: number,
     private readonly maxMessageBytes: number,
+    private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
   ) {
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', (error) => this.onError(error));
+    if (keepalive) {
+      // One timer per connection, never touched per step: a frame only sets `heard`.
+      socket.on('pong', this.onHeard);
+      socket.on('ping', this.onHeard);
+      this.armKeepalive(keepalive.intervalMs);
+    }
     this.failure$ = new Observable<never>((subscriber) => {
       if (this.failure && !this.closedByUser) return subscriber.error(this.failure);
       if (this.closedByUser) return undefined; // a deliberate close is not a failure: stay silent
@@ -121,17 +145,23 @@ export class WsConnection {
       } catch (cause) {
         return subscriber.error(new ProtocolError(`Cannot serialise the mcp ${method} params as JSON`, undefined, this.context('mcp'), { cause }));
       }
-      const pending: Pending = { request: 'mcp', frame, subscriber: subscriber as Subscriber<never>, mcpId: id };
+      const pending = new Pending(this, 'mcp', frame, subscriber as ReplySink<never>);
+      pending.mcpId = id;
       if (this.inflight === null && this.queue.length === 0) this.sendMcp(pending);
       else this.queue.push(pending);
-      return () => {
-        if (pending.subscriber === null) return;
-        pending.subscriber = null;
-        // Sent: stays outstanding so its late reply is recognised and dropped.
-        const queued = this.queue.indexOf(pending);
-        if (queued >= 0) this.queue.splice(queued, 1);
-      };
+      return pending;
     });
+  }
+
+  /**
+   * The caller left (unsubscribed) before the answer: a request still queued is dropped; one on
+   * the wire stays in flight (or outstanding) so that its late reply is read and dropped.
+   */
+  abandon(pending: Pending): void {
+    if (pending.subscriber === null) return;
+    pending.subscriber = null;
+    const queued = this.queue.indexOf(pending);
+    if (queued >= 0) this.queue.splice(queued, 1);
   }
 
   /** Idempotent. Sends `{"type":"close"}` if open, then closes; pending requests get `ConnectionClosedError`. */
@@ -139,6 +169,7 @@ export class WsConnection {
     if (this.closedByUser) return;
     this.closedByUser = true;
     this.watchers.clear();
+    this.stopKeepalive();
     if (!this.dead) {
       this.discard((request) => new ConnectionClosedError('The transport was closed', 1000, '', this.context(request)));
     }
@@ -151,24 +182,32 @@ export class WsConnection {
   }
 
   private call<T>(request: WsRequestName, type: string, data: unknown): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      if (this.dead) return subscriber.error(this.dead(request));
-      let frame: string;
-      try {
-        frame = JSON.stringify(data === undefined ? { type } : { type, data });
-      } catch (cause) {
-        return subscriber.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
-      }
-      const pending: Pending = { request, frame, subscriber: subscriber as Subscriber<never> };
-      if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
-      else this.queue.push(pending);
-      return () => {
-        if (pending.subscriber === null) return;
-        pending.subscriber = null;
-        // On the wire: keep it in flight so its late reply is read and dropped.
-        if (this.inflight !== pending) this.queue.splice(this.queue.indexOf(pending), 1);
-      };
-    });
+    return new Observable<T>((subscriber) => this.request(request, type, data, subscriber as ReplySink<never>));
+  }
+
+  /**
+   * Sends a reset/step/state (now, or once the requests before it were answered); `sink` gets the
+   * answer. Returns what abandons it, or undefined when `sink` already got an error. The
+   * Observable methods and the session's direct path both come here.
+   */
+  request(request: WsRequestName, type: string, data: unknown, sink: ReplySink<never>): Pending | undefined {
+    if (this.dead) {
+      sink.error(this.dead(request));
+      return undefined;
+    }
+    let frame: string;
+    try {
+      // The envelope by concatenation: only the data is walked by JSON.stringify.
+      const json = data === undefined ? undefined : (JSON.stringify(data) as string | undefined);
+      frame = json === undefined ? `{"type":"${type}"}` : `{"type":"${type}","data":${json}}`;
+    } catch (cause) {
+      sink.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
+      return undefined;
+    }
+    const pending = new Pending(this, request, frame, sink);
+    if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
+    else this.queue.push(pending);
+    return pending;
   }
 
   private sendMcp(pending: Pending): void {
@@ -207,6 +246,7 @@ export class WsConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
+    this.heard = true;
     const pending = this.inflight;
     const request = pending?.request ?? this.currentRequest();
     if (isBinary) return this.failProtocol(new ProtocolError('The server sent a binary frame', undefined, this.context(request)));
@@ -310,6 +350,49 @@ export class WsConnection {
     this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later)));
   };
 
+  private readonly onHeard = (): void => {
+    this.heard = true;
+  };
+
+  private armKeepalive(ms: number): void {
+    this.keepaliveTimer = setTimeout(this.onKeepalive, Math.min(ms, MAX_TIMER_MS));
+    // The socket keeps the process alive while it is open; the keepalive alone never does.
+    this.keepaliveTimer.unref();
+  }
+
+  private stopKeepalive(): void {
+    clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  /**
+   * Every `intervalMs`: anything heard since the last look proves the peer is there; otherwise a
+   * ping, and `timeoutMs` later, still nothing heard: the socket is half-open, it is discarded.
+   */
+  private readonly onKeepalive = (): void => {
+    this.keepaliveTimer = undefined;
+    const keepalive = this.keepalive;
+    if (this.dead || this.closedByUser || !keepalive) return;
+    if (this.heard) {
+      this.heard = false;
+      this.pinged = false;
+      return this.armKeepalive(keepalive.intervalMs);
+    }
+    if (!this.pinged) {
+      this.pinged = true;
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+      return this.armKeepalive(keepalive.timeoutMs);
+    }
+    const { timeoutMs } = keepalive;
+    const error = new TimeoutError(
+      'keepalive',
+      timeoutMs,
+      this.context(this.currentRequest()),
+      `No pong within ${timeoutMs} ms of a keepalive ping: the connection is half-open; the socket was closed`,
+    );
+    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a keepalive timeout', undefined, undefined, this.context(later)));
+  };
+
   private onClose(code: number, reason: string): void {
     if (this.dead) return;
     const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
@@ -358,6 +441,7 @@ export class WsConnection {
     this.dead = later;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopKeepalive();
     const inflight = this.inflight;
     this.inflight = null;
     const queued = this.queue.splice(0);

@@ -6,6 +6,7 @@ import { httpInfo } from './http-info.js';
 import type { Transport, TransportOptions } from './transport.js';
 import { resolveTransportOptions } from './transport-options.js';
 import { WsConnection } from './ws-connection.js';
+import { DIRECT_REQUEST, type DirectRequest, type ReplySink } from './direct-request.js';
 import { watchHandshake } from './ws-handshake.js';
 import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 
@@ -38,12 +39,12 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
     socket.once('open', () => {
       // Listeners attach synchronously in 'open': ws delivers the first frame (a possible
       // CAPACITY_REACHED) on a later tick, so it reaches the connection, not the void.
-      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes);
+      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes, resolved.keepalive);
       client = createHttpClient(base, resolved, 'ws');
       const info = httpInfo(client);
       const open = connection;
       const http = client;
-      subscriber.next({
+      const transport: Transport = {
         kind: 'ws',
         url: base,
         stateful: true,
@@ -59,7 +60,9 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
           open.close();
           http.close();
         },
-      });
+      };
+      const direct: DirectRequest = { owner: transport, send: (kind, data, sink) => open.request(kind, kind, data, sink as ReplySink<never>) };
+      subscriber.next(Object.assign(transport, { [DIRECT_REQUEST]: direct }));
     });
     return () => {
       if (connection) connection.close();

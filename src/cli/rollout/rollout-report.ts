@@ -16,6 +16,10 @@ export interface EpisodeRow {
   truncated: boolean;
   /** From sending the reset to the last result, in ms. */
   wallMs: number;
+  /** Only on an episode that failed (its session was lost): neither terminated nor truncated. */
+  failed?: true;
+  /** Why it failed (the `EpisodeFailedError` message); only on failed episodes. */
+  error?: string;
 }
 
 /** Capacity refusals seen while the run opened its sessions. */
@@ -64,6 +68,7 @@ export function episodeRow(s: EpisodeStats): EpisodeRow {
     terminated: s.done,
     truncated: s.truncated,
     wallMs: Math.round(s.durationMs * 1000) / 1000,
+    ...(s.error && { failed: true as const, error: s.error.message }),
   };
 }
 
@@ -75,7 +80,8 @@ export function buildReport(input: ReportInput): RolloutReport {
   const rows = stats.map(episodeRow).sort((a, b) => a.episodeIndex - b.episodeIndex);
   const bySession = new Map<number, EpisodeRow[]>();
   for (const row of rows) bySession.set(row.sessionIndex, [...(bySession.get(row.sessionIndex) ?? []), row]);
-  const summary = (r: readonly EpisodeRow[]) => denoiseSummary(summarize(r.map((x) => ({ return: x.return, length: x.length, done: x.terminated, truncated: x.truncated }))));
+  const summary = (r: readonly EpisodeRow[]) =>
+    denoiseSummary(summarize(r.map((x) => ({ return: x.return, length: x.length, done: x.terminated, truncated: x.truncated, ...(x.failed && { error: x.error }) }))));
   return {
     ...rest,
     stepsPerSecond: input.elapsedMs > 0 ? Math.round((input.steps * 1000) / input.elapsedMs) : 0,
@@ -120,6 +126,9 @@ export function renderReport(report: RolloutReport): string {
       `capacity: the server refused ${refusals} session attempt(s); at most ${maxRunning} of ${report.sessions} session(s) ran at once` +
         (gaveUp > 0 ? `; ${gaveUp} session(s) gave up waiting` : ''),
     );
+  }
+  if (report.overall.failed > 0) {
+    lines.push(`failures: ${report.overall.failed} episode(s) failed with their session (never replayed; left out of the return and length columns)`);
   }
   if (report.interrupted) lines.push(`interrupted: ${report.overall.episodes} of ${report.episodes} episodes finished`);
   const title = `${report.target}, policy ${report.policy}${report.interrupted ? ' (interrupted)' : ''}`;

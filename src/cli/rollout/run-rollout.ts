@@ -50,7 +50,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     running = event.running;
     capacity.maxRunning = Math.max(capacity.maxRunning, running);
     if (event.type === 'refused') capacity.refusals++;
-    if (event.type === 'gave-up') {
+    if (event.type === 'gave-up' && event.reason === 'capacity') {
       capacity.refusals++;
       capacity.gaveUp++;
     }
