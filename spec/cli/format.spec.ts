@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import { renderTable, formatNumber } from '../../src/cli/format/table.js';
 import { ProgressBar } from '../../src/cli/format/progress-bar.js';
+import { buildReport, renderReport } from '../../src/cli/rollout/rollout-report.js';
+import type { EpisodeStats } from '../../src/operators/episode-stats.js';
+import { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 
 class Sink extends Writable {
   text = '';
@@ -44,5 +47,29 @@ describe('ProgressBar', () => {
     expect(sink.text.startsWith('\r[')).toBe(true);
     expect(sink.text.split('\r')).toHaveLength(3);
     expect(sink.text.endsWith('\n')).toBe(true);
+  });
+  it('shows refused and lost sessions only once there are some', () => {
+    const bar = new ProgressBar(new Sink(false));
+    const state = { done: 1, total: 4, steps: 7, elapsedMs: 1000, running: 2, sessions: 2 };
+    expect(bar.render(state, 0.25)).not.toMatch(/refused|lost/);
+    expect(bar.render({ ...state, refused: 3, lost: 1 }, 0.25)).toContain('2/2 sessions running  3 refused  1 lost  7 steps');
+  });
+});
+
+describe('rollout report', () => {
+  const stats = (episodeIndex: number, extra: Partial<EpisodeStats> = {}): EpisodeStats =>
+    ({ episodeIndex, sessionIndex: 0, episodeId: `e${episodeIndex}`, seed: episodeIndex, return: 1, length: 3, done: true, truncated: false, durationMs: 5, ...extra }) as EpisodeStats;
+  const input = { target: 't', policy: 'random', episodes: 2, sessions: 1, seed: 0, steps: 3, elapsedMs: 1000, interrupted: false };
+
+  it('prints a failures line naming failed episodes and sessions lost and replaced', () => {
+    const failed = stats(1, { done: false, length: 2, error: new EpisodeFailedError(true, new Error('socket closed')) });
+    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 1 }, stats: [stats(0), failed] });
+    expect(report.overall).toMatchObject({ episodes: 2, failed: 1 });
+    expect(report.perEpisode[1]).toMatchObject({ failed: true, error: expect.stringContaining('socket closed') });
+    expect(renderReport(report)).toContain('failures: 1 episode(s) failed with their session (never replayed; left out of the return and length columns); 1 session(s) lost and replaced');
+  });
+  it('has no failures line on a clean run', () => {
+    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 0 }, stats: [stats(0), stats(1)] });
+    expect(renderReport(report)).not.toContain('failures:');
   });
 });

@@ -1,3 +1,6 @@
+import { access, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
@@ -10,6 +13,7 @@ import { runCliChild, spawnCli, type CliChild } from './cli-child.js';
 const docker = new Docker();
 const available = await swarmReachable(docker);
 const stall = './spec/cli/fixtures/stall-after-two-policy.mjs';
+const gated = './spec/cli/fixtures/gated-after-two-policy.mjs';
 
 describe('openenv-rx rollout --swarm flags (no engine needed)', () => {
   it.each([
@@ -48,6 +52,17 @@ function sampleServices(owner: () => number | undefined): { seen: Map<string, Do
       await done;
     },
   };
+}
+
+/** Resolves once every file exists (polled every 50 ms); rejects after `timeoutMs`. */
+async function waitForFiles(paths: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)));
+    if (present.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`not all of ${paths.join(', ')} appeared within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node swarm (the CLI as a child process)', () => {
@@ -124,31 +139,51 @@ describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node s
     expect(await containersOfServices(docker, ids)).toEqual([]);
   }, 180_000);
 
-  it('a task killed mid-run ends the command with ERR_SWARM_TASK (state, exit code) and every service removed', async () => {
-    const cli = track(spawnCli(['rollout', '--swarm', '--image', image, '--env', 'grid_world', '--policy', stall, '-n', '10', '-s', '2']));
+  it('a task killed mid-run: its episode is reported failed, a new service replaces it, the run finishes and removes every service', async () => {
+    const gate = join(await mkdtemp(join(tmpdir(), 'openenv-rx-gate-')), 'open');
+    const cli = track(
+      spawnCli(['rollout', '--swarm', '--image', image, '--env', 'grid_world', '--policy', gated, '-n', '6', '-s', '2', '--max-steps', '40', '--json'], {
+        env: { OPENENV_RX_TEST_GATE: gate },
+      }),
+    );
     const sampler = sampleServices(() => cli.child.pid);
-    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 150_000);
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 200_000);
+    let code: number | null;
     try {
-      await cli.waitFor(/2\/10 episodes/, 120_000);
+      // Both sessions wait in the policy (episodes 2 and 3, past their resets): the kill lands mid-episode.
+      await cli.waitFor(/2\/6 episodes/, 120_000);
+      await waitForFiles([`${gate}.waiting-2`, `${gate}.waiting-3`], 60_000);
       // One of this child's tasks, found by its owner label; its container carries the service id.
       const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`], 'desired-state': ['running'] } })) as Array<{
         ServiceID: string;
-        Status: { ContainerStatus?: { ContainerID?: string } };
       }>;
       const [container] = await docker.listContainers({
         filters: { label: [`com.docker.swarm.service.id=${tasks[0]!.ServiceID}`, 'openenv-rx.swarm-session'] },
       });
       await docker.getContainer(container!.Id).kill();
-      expect(await cli.exited).toBe(1);
+      // The progress line counts the loss, then the replacement running again.
+      await cli.waitFor(/2\/2 sessions running.* 1 lost/, 120_000);
+      await writeFile(gate, '');
+      code = await cli.exited;
     } finally {
       clearTimeout(timer);
       await sampler.stop();
     }
-    expect(cli.stderr()).toMatch(/openenv-rx: ERR_SWARM_TASK: The env's swarm task of service \S+ is failed: .*\(exit code 137\)/);
-    expect(sampler.seen.size).toBe(2);
+    expect(cli.stderr()).not.toMatch(/openenv-rx: ERR_/);
+    expect(code).toBe(0);
+    const report = JSON.parse(cli.stdout()) as RolloutReport;
+    expect(report.capacity.lost).toBe(1);
+    expect(report.overall).toMatchObject({ episodes: 6, failed: 1 });
+    const failed = report.perEpisode.filter((e) => e.failed);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.episodeIndex === 2 || failed[0]!.episodeIndex === 3).toBe(true);
+    expect(failed[0]!.error).toMatch(/ERR_SWARM_TASK|swarm task of service \S+ is (failed|shutdown|complete)/);
+    expect(report.perEpisode.map((e) => e.episodeIndex)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Two services, then the replacement; none left behind.
+    expect(sampler.seen.size).toBe(3);
     expect((await docker.listServices({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`] } })).map((s) => s.ID)).toEqual([]);
     expect(await containersOfServices(docker, [...sampler.seen.keys()])).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 
   it('fails with one typed line and leaves nothing behind: an image the manager lacks, a constraint no node satisfies', async () => {
     const missing = await runCliChild(['rollout', '--swarm', '--image', 'openenv-rx-cli-test/absent:never', '-n', '1', '-s', '1'], { timeoutMs: 90_000 });

@@ -10,6 +10,8 @@ export interface ProgressState {
   sessions?: number;
   /** Capacity refusals so far (shown when > 0). */
   refused?: number;
+  /** Sessions lost to a fault and replaced so far (shown when > 0). */
+  lost?: number;
 }
 
 /**
@@ -55,6 +57,7 @@ export class ProgressBar {
     const rate = state.elapsedMs > 0 ? Math.round((state.steps * 1000) / state.elapsedMs) : 0;
     const sessions = state.sessions !== undefined ? `  ${state.running ?? 0}/${state.sessions} sessions running` : '';
     const refused = state.refused ? `  ${state.refused} refused` : '';
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state.done}/${state.total} ${this.label}${sessions}${refused}  ${state.steps} steps  ${rate} steps/s`;
+    const lost = state.lost ? `  ${state.lost} lost` : '';
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state.done}/${state.total} ${this.label}${sessions}${refused}${lost}  ${state.steps} steps  ${rate} steps/s`;
   }
 }

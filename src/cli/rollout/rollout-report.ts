@@ -22,7 +22,7 @@ export interface EpisodeRow {
   error?: string;
 }
 
-/** Capacity refusals seen while the run opened its sessions. */
+/** How the run's sessions fared: capacity refusals while opening them, faults that replaced them. */
 export interface CapacityReport {
   /** Session attempts the server refused with CAPACITY_REACHED (each was retried or gave up). */
   refusals: number;
@@ -30,6 +30,8 @@ export interface CapacityReport {
   gaveUp: number;
   /** Most sessions running at once. */
   maxRunning: number;
+  /** Sessions lost to a fault (socket dropped, server, container or task died, reply timed out) and replaced. */
+  lost: number;
 }
 
 /** The rollout's outcome, as `--json` prints it. */
@@ -127,8 +129,11 @@ export function renderReport(report: RolloutReport): string {
         (gaveUp > 0 ? `; ${gaveUp} session(s) gave up waiting` : ''),
     );
   }
-  if (report.overall.failed > 0) {
-    lines.push(`failures: ${report.overall.failed} episode(s) failed with their session (never replayed; left out of the return and length columns)`);
+  if (report.overall.failed > 0 || report.capacity.lost > 0) {
+    lines.push(
+      `failures: ${report.overall.failed} episode(s) failed with their session (never replayed; left out of the return and length columns)` +
+        (report.capacity.lost > 0 ? `; ${report.capacity.lost} session(s) lost and replaced` : ''),
+    );
   }
   if (report.interrupted) lines.push(`interrupted: ${report.overall.episodes} of ${report.episodes} episodes finished`);
   const title = `${report.target}, policy ${report.policy}${report.interrupted ? ' (interrupted)' : ''}`;

@@ -41,15 +41,16 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
   const progress = new ProgressBar(io.err);
   const started = Date.now();
   const stats: EpisodeStats[] = [];
-  const capacity: CapacityReport = { refusals: 0, gaveUp: 0, maxRunning: 0 };
+  const capacity: CapacityReport = { refusals: 0, gaveUp: 0, maxRunning: 0, lost: 0 };
   let running = 0;
   let steps = 0;
   const tick = (force = false) =>
-    progress.update({ done: stats.length, total: episodes, steps, elapsedMs: Date.now() - started, running, sessions: Math.min(sessions, episodes), refused: capacity.refusals }, force);
+    progress.update({ done: stats.length, total: episodes, steps, elapsedMs: Date.now() - started, running, sessions: Math.min(sessions, episodes), refused: capacity.refusals, lost: capacity.lost }, force);
   const onSessionEvent = (event: RolloutSessionEvent) => {
     running = event.running;
     capacity.maxRunning = Math.max(capacity.maxRunning, running);
     if (event.type === 'refused') capacity.refusals++;
+    if (event.type === 'lost') capacity.lost++;
     if (event.type === 'gave-up' && event.reason === 'capacity') {
       capacity.refusals++;
       capacity.gaveUp++;
