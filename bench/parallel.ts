@@ -6,7 +6,7 @@ import { BUILTIN_SERVER, startChildServer, type ChildServer } from './child-serv
 import { ECHO_ACTION, Echo } from './echo-env.js';
 import { openSession, sessionEpisodes, type OpenSession } from './open-session.js';
 import type { BenchConfig, Row, SectionResult } from './section-result.js';
-import { interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round } from './stats.js';
+import { calibrate, fleetRounds, interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round } from './stats.js';
 
 export const LEVELS = [1, 8, 32, 64] as const;
 /** Sessions per server process: N = 32 and 64 spread over 2 and 4 processes (as the vector section). */
@@ -47,6 +47,7 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
   const servers = await startServers(Math.ceil(LEVELS.at(-1)! / PER_SERVER));
   const rows: Row[] = [];
   const worst: number[] = [];
+  const episodeCounts: number[] = [];
   try {
     for (const n of LEVELS) {
       const urls = Array.from({ length: n }, (_, i) => servers[Math.floor(i / PER_SERVER)]!.url);
@@ -57,9 +58,11 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
       for (const url of urls) opened.push(await openSession(Echo.connect(url, { transport: 'ws' })));
       const forRollouts = opened.slice(n).map((o) => o.session);
       await Promise.all(opened.map((o) => firstValueFrom(o.session.reset())));
-      // Each batch holds at least ~4000 steps in total and two episodes per session.
-      const episodesEach = Math.max(2, Math.round(Math.max(config.parallelSteps, n * 200) / n / (EPISODE_STEPS + 1)));
-      const samples = await interleave(config.fleetRounds, {
+      // Each batch holds at least ~4000 steps in total and two episodes per session, and lasts about fleetBatchMs.
+      const minEpisodes = Math.max(2, Math.round(Math.max(config.parallelSteps, n * 200) / n / (EPISODE_STEPS + 1)));
+      const episodesEach = config.fleetBatchMs > 0 ? await calibrate((e) => bare.episodes(e, EPISODE_STEPS), minEpisodes, config.fleetBatchMs, minEpisodes, 50 * minEpisodes) : minEpisodes;
+      episodeCounts.push(episodesEach);
+      const samples = await interleave(fleetRounds(config, 3), {
         bare: () => bare.episodes(episodesEach, EPISODE_STEPS),
         plain: async () => (await Promise.all(plain.map((p) => sessionEpisodes(p.session, ECHO_ACTION, episodesEach, EPISODE_STEPS)))).reduce((a, b) => a + b, 0),
         rollouts: () => rolloutBatch(forRollouts, episodesEach),
@@ -98,7 +101,7 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
     rows,
     notes: [
       `Headline: the worst time ratio (rollouts or plain sessions / bare) over N; target ≤ ${TARGET}, i.e. ≥ 0.9× the bare steps/s. Columns "vs bare" are throughput ratios (≥ 0.9 wanted).`,
-      `${config.fleetRounds} interleaved rounds per N; each batch is max(2, ~max(${config.parallelSteps}, 200 N) / N / ${EPISODE_STEPS + 1}) episodes of one reset + ${EPISODE_STEPS} steps per session. Typed echo sessions (zod action and observation schemas), opened before the batches (a batch measures steps, not connects); rollouts() gets them from a session$ that hands them out in turn.`,
+      `${fleetRounds(config, 3)} interleaved rounds per N (the order rotating: each contender runs first, second and third equally often); each batch is ${episodeCounts.join(', ')} episodes (N = ${LEVELS.join(', ')}) of one reset + ${EPISODE_STEPS} steps per session${config.fleetBatchMs > 0 ? `, sized so that a bare batch lasts about ${config.fleetBatchMs} ms (at least 2 episodes and ~max(${config.parallelSteps}, 200 N) steps)` : ''}. Typed echo sessions (zod action and observation schemas), opened before the batches (a batch measures steps, not connects); rollouts() gets them from a session$ that hands them out in turn.`,
       `${PER_SERVER} sessions per server process (N = 32, 64: 2, 4 processes); the client and the servers share the machine's cores, so client CPU per step decides throughput.`,
     ],
   };

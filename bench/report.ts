@@ -70,7 +70,7 @@ export function renderMarkdown(report: BenchReport): string {
   ];
   if (report.note) lines.push(`**Conditions:** ${report.note}`, '');
   lines.push(
-    'Every figure is a ratio against a baseline measured in the same run, on the same machine, against the same server. Batches of subject and baseline interleave, the order alternating each round so that drift hits both alike; figures are medians over rounds, and a time ratio is the median of the per-round ratios (subject time per step ÷ baseline time per step: 1.00 is as fast as the baseline, lower is better). "client CPU" is the CPU time of the bench process itself per step (user + system), which shows the client\'s own cost apart from the server\'s and the kernel\'s.',
+    'Every figure is a ratio against a baseline measured in the same run, on the same machine, against the same server. Batches of subject and baseline interleave, the order rotating each round so that drift and position hit all alike; figures are medians over rounds, and a time ratio is the median of the per-round ratios (subject time per step ÷ baseline time per step: 1.00 is as fast as the baseline, lower is better). "client CPU" is the CPU time of the bench process itself per step (user + system), which shows the client\'s own cost apart from the server\'s and the kernel\'s.',
     '',
     '## Summary',
     '',

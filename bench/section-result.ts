@@ -16,6 +16,8 @@ export interface BenchConfig {
    * to their targets, so they take more rounds for a median that a neighbour's load moves less.
    */
   fleetRounds: number;
+  /** Target duration of one batch in the parallel and vector sections (their sizes are calibrated to it); 0 keeps the minimum sizes. */
+  fleetBatchMs: number;
   /** Container starts per contender. */
   containerRounds: number;
   /** Steps of the memory section's single episode. */
@@ -29,7 +31,8 @@ export const FULL: BenchConfig = {
   httpSteps: 800,
   parallelSteps: 4000,
   parallelRounds: 5,
-  fleetRounds: 11,
+  fleetRounds: 12,
+  fleetBatchMs: 400,
   containerRounds: 5,
   memorySteps: 100_000,
 };
@@ -42,6 +45,7 @@ export const SMOKE: BenchConfig = {
   parallelSteps: 64,
   parallelRounds: 1,
   fleetRounds: 1,
+  fleetBatchMs: 0,
   containerRounds: 1,
   memorySteps: 2000,
 };

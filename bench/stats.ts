@@ -27,8 +27,10 @@ export interface Sample {
 export type Samples<K extends string> = Record<K, Sample[]>;
 
 /**
- * Runs every contender once per round, `rounds` times, rotating the order each round (A B, B A,
- * ...) so that slow drift (thermal, a neighbour's test run, GC pressure) hits all of them alike.
+ * Runs every contender once per round, `rounds` times, rotating the order each round (A B C,
+ * B C A, C A B, ...) so that slow drift (thermal, a neighbour's test run, GC pressure) and the
+ * position in a round (the servers' garbage left by the batch before) hit all of them alike:
+ * over `rounds` a multiple of the contenders' count, each runs in each position equally often.
  * Each runner does one batch and returns how many operations it did; this function times it.
  * `warmup` batches of each are run first and discarded (JIT, socket buffers); runners are told
  * which batches are measured (to keep per-step latencies of those only).
@@ -42,7 +44,8 @@ export async function interleave<K extends string>(
   const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Samples<K>;
   for (let w = 0; w < warmup; w++) for (const name of names) await runners[name](false);
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? names : [...names].reverse();
+    const shift = r % names.length;
+    const order = [...names.slice(shift), ...names.slice(0, shift)];
     for (const name of order) {
       const cpu = process.cpuUsage();
       const start = performance.now();
@@ -91,4 +94,22 @@ export function stepRow(client: string, samples: readonly Sample[], baseline: re
     'client CPU µs/step': round(medianCpuUsPerOp(samples)),
     'vs bare': round(medianPairedRatio(samples, baseline)),
   };
+}
+
+/**
+ * Scales a batch to last about `targetMs`: runs `run(units)` once with `guess` units (a discarded
+ * batch) and returns the units that take `targetMs` at that speed, within `[min, max]`. Batches of
+ * a fixed size last 0.1 s at one N and 2 s at another; too short, and a scheduler hiccup or a
+ * server's GC decides the ratio.
+ */
+export async function calibrate(run: (units: number) => Promise<unknown>, guess: number, targetMs: number, min: number, max: number): Promise<number> {
+  const start = performance.now();
+  await run(guess);
+  const ms = Math.max(1, performance.now() - start);
+  return Math.min(max, Math.max(min, Math.round((guess * targetMs) / ms)));
+}
+
+/** Rounds for a comparison of `contenders`: a multiple of their count near `config.fleetRounds` (1 in a smoke run), so the rotation is complete. */
+export function fleetRounds(config: { smoke: boolean; fleetRounds: number }, contenders: number): number {
+  return config.smoke ? 1 : Math.max(contenders, Math.round(config.fleetRounds / contenders) * contenders);
 }

@@ -6,7 +6,7 @@ import { heapFigures, settledHeap } from './memory.js';
 import { openSession, sessionSteps } from './open-session.js';
 import { asCompleted, openVector, vectorRounds } from './open-vector.js';
 import type { BenchConfig, Row, SectionResult } from './section-result.js';
-import { interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round } from './stats.js';
+import { calibrate, fleetRounds, interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round } from './stats.js';
 
 export const VECTOR_LEVELS = [1, 8, 32, 64] as const;
 /** Sessions per server process: N = 32 and 64 spread over 2 and 4 processes. */
@@ -36,6 +36,7 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
   const servers = await startServers(Math.ceil(VECTOR_LEVELS.at(-1)! / PER_SERVER));
   const rows: Row[] = [];
   const worst: number[] = [];
+  const stepCounts: number[] = [];
   const throughput: Array<[number, number]> = [];
   try {
     for (const n of VECTOR_LEVELS) {
@@ -45,8 +46,11 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
       const plain = await Promise.all(urls.map((url) => openSession(Echo.connect(url, { transport: 'ws' }))));
       await firstValueFrom(v.reset());
       await Promise.all(plain.map((p) => firstValueFrom(p.session.reset())));
-      const rounds = Math.max(10, Math.round(config.parallelSteps / n));
-      const samples = await interleave(config.fleetRounds, {
+      const minRounds = Math.max(10, Math.round(config.parallelSteps / n));
+      // Sized on the slower bare shape (lockstep) so that its batches last about fleetBatchMs.
+      const rounds = config.fleetBatchMs > 0 ? await calibrate((r) => bare.lockstep(r), minRounds, config.fleetBatchMs, minRounds, 50 * minRounds) : minRounds;
+      stepCounts.push(rounds);
+      const samples = await interleave(fleetRounds(config, 5), {
         bareLockstep: () => bare.lockstep(rounds),
         vector: () => vectorRounds(v, rounds),
         bareFree: () => bare.free(rounds),
@@ -100,7 +104,7 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
     notes: [
       `Headline: the worst time ratio (vector / bare) over N and both modes; target ≤ ${TARGET}, i.e. ≥ 0.9× the bare steps/s. Columns "vs bare" are throughput ratios (≥ 0.9 wanted).`,
       `Knee: the vector.step throughput reaches 90% of its peak (${round(peak)} steps/s) at N = ${knee}; more sessions add no throughput on this machine.`,
-      `${config.fleetRounds} interleaved rounds per N; each batch is max(10, ${config.parallelSteps} / N) steps per sub-env. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
+      `${fleetRounds(config, 5)} interleaved rounds per N (the order rotating: each contender in each position equally often); each batch is ${stepCounts.join(', ')} steps per sub-env (N = ${VECTOR_LEVELS.join(', ')})${config.fleetBatchMs > 0 ? `, sized so that a bare lockstep batch lasts about ${config.fleetBatchMs} ms (at least max(10, ${config.parallelSteps} / N))` : ''}. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
       '"plain vs bare" is the session layer\'s own cost (not this section\'s code); "as-completed vs plain" is what the vector adds on top of it.',
     ],
   };
