@@ -17,6 +17,7 @@ import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
 import { notJsonError, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
+import { enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
@@ -102,7 +103,15 @@ export class WsConnection {
     private readonly maxMessageBytes: number,
     private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
   ) {
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('message', (data, isBinary) => {
+      // Requests sent from inside the reply (the next step) leave together after the I/O phase.
+      enterReplyHandler();
+      try {
+        this.onMessage(data, isBinary);
+      } finally {
+        leaveReplyHandler();
+      }
+    });
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', (error) => this.onError(error));
     if (keepalive) {
@@ -213,7 +222,7 @@ export class WsConnection {
   private sendMcp(pending: Pending): void {
     this.mcpOutstanding.set(pending.mcpId!, pending);
     this.used = true;
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
     pending.deadline = performance.now() + this.replyTimeoutMs;
     this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
   }
@@ -237,7 +246,7 @@ export class WsConnection {
     this.inflight = pending;
     this.used = true;
     // A socket that is already closing gets no frame; its 'close' event fails the request.
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
     // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
     // an answer just moves on, the timer checks the deadline of whatever is in flight when it fires.
     this.deadline = performance.now() + this.replyTimeoutMs;

@@ -1,0 +1,68 @@
+import WebSocket from 'ws';
+
+/**
+ * Frames sent while replies are handled go out together once the event loop's I/O phase ends.
+ *
+ * Why: with many sessions, one wakeup of the event loop delivers many replies, and each reply's
+ * handler sends the next request at once. Every send is a `writev` that wakes a server; on a
+ * machine with fewer cores than busy processes, the woken server preempts the client halfway
+ * through its batch of replies, and the client pays a context switch per reply. Here the first
+ * frame of a batch still leaves at once (a lone session waits for nothing), and the frames after
+ * it wait until `setImmediate`, which Node runs right after the I/O phase: the client handles the
+ * whole batch first, then writes. The frames of one socket keep their order: once one of them
+ * waits, every later frame of that socket waits behind it.
+ *
+ * @example
+ * // In a socket's 'message' listener:
+ * enterReplyHandler();
+ * try {
+ *   handleReply(data); // may call sendFrame(socket, nextFrame)
+ * } finally {
+ *   leaveReplyHandler();
+ * }
+ */
+
+/** Reply handlers running now (a handler may run another synchronously). */
+let depth = 0;
+/** A frame of this I/O phase already went out at once; the flush at the phase's end is scheduled. */
+let phaseOpen = false;
+/** Sockets with frames waiting for the end of the phase, in the order they first waited. */
+const waiting = new Map<WebSocket, string[]>();
+
+export function enterReplyHandler(): void {
+  depth++;
+}
+
+export function leaveReplyHandler(): void {
+  depth--;
+}
+
+/** Sends `frame` on `socket` now, or at the end of the current I/O phase (see above). */
+export function sendFrame(socket: WebSocket, frame: string): void {
+  const queued = waiting.get(socket);
+  if (queued) {
+    queued.push(frame);
+    return;
+  }
+  if (depth === 0) {
+    socket.send(frame);
+    return;
+  }
+  if (!phaseOpen) {
+    phaseOpen = true;
+    setImmediate(endPhase);
+    socket.send(frame);
+    return;
+  }
+  waiting.set(socket, [frame]);
+}
+
+function endPhase(): void {
+  phaseOpen = false;
+  for (const [socket, frames] of waiting) {
+    // A socket closed meanwhile: its requests have already failed with the close.
+    if (socket.readyState !== WebSocket.OPEN) continue;
+    for (const frame of frames) socket.send(frame);
+  }
+  waiting.clear();
+}
