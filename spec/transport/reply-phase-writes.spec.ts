@@ -42,10 +42,23 @@ describe('sendFrame: requests sent from reply handlers leave together after the 
     await endOfPhase();
   });
 
+  it('lets every frame of the handler that opened the phase leave at once (one reply answered with N requests, as vector.step does)', async () => {
+    const { socket, writes } = sockets(4);
+    inReplyHandler(() => {
+      for (const [i, s] of socket.entries()) sendFrame(s, `lockstep${i}`);
+    });
+    expect(writes).toEqual(['0:lockstep0', '1:lockstep1', '2:lockstep2', '3:lockstep3']);
+    // The next handler of the same phase waits.
+    inReplyHandler(() => sendFrame(socket[0]!, 'later'));
+    expect(writes).toHaveLength(4);
+    await endOfPhase();
+    expect(writes.at(-1)).toBe('0:later');
+  });
+
   it('keeps the order of one socket: a frame sent after one that waits waits behind it, even outside a handler', async () => {
     const { socket, writes } = sockets(2);
+    inReplyHandler(() => sendFrame(socket[0]!, 'first'));
     inReplyHandler(() => {
-      sendFrame(socket[0]!, 'first');
       sendFrame(socket[1]!, 'mcp-1');
       sendFrame(socket[1]!, 'mcp-2');
     });
@@ -57,10 +70,8 @@ describe('sendFrame: requests sent from reply handlers leave together after the 
 
   it('drops the waiting frames of a socket that closed meanwhile (its requests failed with the close)', async () => {
     const { socket, writes } = sockets(2);
-    inReplyHandler(() => {
-      sendFrame(socket[0]!, 'sent');
-      sendFrame(socket[1]!, 'dropped');
-    });
+    inReplyHandler(() => sendFrame(socket[0]!, 'sent'));
+    inReplyHandler(() => sendFrame(socket[1]!, 'dropped'));
     (socket[1] as unknown as { readyState: number }).readyState = WebSocket.CLOSING;
     await endOfPhase();
     expect(writes).toEqual(['0:sent']);

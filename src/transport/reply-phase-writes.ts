@@ -6,11 +6,12 @@ import WebSocket from 'ws';
  * Why: with many sessions, one wakeup of the event loop delivers many replies, and each reply's
  * handler sends the next request at once. Every send is a `writev` that wakes a server; on a
  * machine with fewer cores than busy processes, the woken server preempts the client halfway
- * through its batch of replies, and the client pays a context switch per reply. Here the first
- * frame of a batch still leaves at once (a lone session waits for nothing), and the frames after
- * it wait until `setImmediate`, which Node runs right after the I/O phase: the client handles the
- * whole batch first, then writes. The frames of one socket keep their order: once one of them
- * waits, every later frame of that socket waits behind it.
+ * through its batch of replies, and the client pays a context switch per reply. Here the frames
+ * of the first reply handler of a phase still leave at once (a lone session waits for nothing; a
+ * vector step that answers one reply with N requests writes them back to back, as a bare client
+ * would), and the frames of the later handlers wait until `setImmediate`, which Node runs right
+ * after the I/O phase: the client handles the whole batch first, then writes. The frames of one
+ * socket keep their order: once one of them waits, every later frame of that socket waits too.
  *
  * @example
  * // In a socket's 'message' listener:
@@ -24,13 +25,17 @@ import WebSocket from 'ws';
 
 /** Reply handlers running now (a handler may run another synchronously). */
 let depth = 0;
-/** A frame of this I/O phase already went out at once; the flush at the phase's end is scheduled. */
+/** Counts outermost reply handlers: which one is running now. */
+let handler = 0;
+/** A handler of this I/O phase already wrote at once; the flush at the phase's end is scheduled. */
 let phaseOpen = false;
+/** The handler that opened the phase: its frames all leave at once. */
+let phaseOwner = 0;
 /** Sockets with frames waiting for the end of the phase, in the order they first waited. */
 const waiting = new Map<WebSocket, string[]>();
 
 export function enterReplyHandler(): void {
-  depth++;
+  if (depth++ === 0) handler++;
 }
 
 export function leaveReplyHandler(): void {
@@ -44,12 +49,13 @@ export function sendFrame(socket: WebSocket, frame: string): void {
     queued.push(frame);
     return;
   }
-  if (depth === 0) {
+  if (depth === 0 || (phaseOpen && phaseOwner === handler)) {
     socket.send(frame);
     return;
   }
   if (!phaseOpen) {
     phaseOpen = true;
+    phaseOwner = handler;
     setImmediate(endPhase);
     socket.send(frame);
     return;
