@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/program.js';
 
-class Capture extends Writable {
+/** A writable that keeps what was written (`text`), posing as a TTY or not. */
+export class Capture extends Writable {
   text = '';
   constructor(readonly isTTY = false) {
     super();

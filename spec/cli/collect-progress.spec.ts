@@ -1,17 +1,6 @@
-import { Writable } from 'node:stream';
 import { CollectProgressBar } from '../../src/cli/collect/collect-progress.js';
 import type { CollectProgress } from '../../src/fleet/collect.js';
-
-class Sink extends Writable {
-  text = '';
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.text += chunk.toString();
-    cb();
-  }
-}
+import { Capture as Sink } from './cli-support.js';
 
 const at = (done: number, failed = 0): CollectProgress => ({
   toRun: 20,

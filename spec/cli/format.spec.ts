@@ -1,20 +1,9 @@
-import { Writable } from 'node:stream';
 import { renderTable, formatNumber } from '../../src/cli/format/table.js';
 import { ProgressBar } from '../../src/cli/format/progress-bar.js';
 import { buildReport, renderReport } from '../../src/cli/rollout/rollout-report.js';
 import type { EpisodeStats } from '../../src/operators/episode-stats.js';
 import { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
-
-class Sink extends Writable {
-  text = '';
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.text += chunk.toString();
-    cb();
-  }
-}
+import { Capture as Sink } from './cli-support.js';
 
 describe('renderTable', () => {
   it('aligns text left and numbers right under a rule', () => {

@@ -1,17 +1,6 @@
-import { Writable } from 'node:stream';
 import { PullProgress } from '../../src/cli/format/pull-progress.js';
 import type { PullProgressEvent } from '../../src/runtime/docker/pull-image.js';
-
-class Capture extends Writable {
-  text = '';
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Capture } from './cli-support.js';
 
 const MB = 1024 * 1024;
 const image = 'registry.example/envs:1';
