@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { enterReplyHandler, leaveReplyHandler, sendFrame } from '../../src/transport/reply-phase-writes.js';
+import { IMMEDIATE_HANDLERS, enterReplyHandler, leaveReplyHandler, sendFrame } from '../../src/transport/reply-phase-writes.js';
 
 /** Records what each socket wrote, in the order of the writes across all sockets. */
 function sockets(count: number): { socket: WebSocket[]; writes: string[] } {
@@ -22,6 +22,11 @@ function inReplyHandler(body: () => void): void {
   }
 }
 
+/** Opens a phase with the handlers that write at once, each sending one frame on `socket`. */
+function useImmediateHandlers(socket: WebSocket): void {
+  for (let i = 0; i < IMMEDIATE_HANDLERS; i++) inReplyHandler(() => sendFrame(socket, `immediate${i}`));
+}
+
 describe('sendFrame: requests sent from reply handlers leave together after the I/O phase', () => {
   it('outside a reply handler every frame leaves at once', () => {
     const { socket, writes } = sockets(2);
@@ -30,15 +35,18 @@ describe('sendFrame: requests sent from reply handlers leave together after the 
     expect(writes).toEqual(['0:a', '1:b']);
   });
 
-  it('in reply handlers the first frame of the phase leaves at once, the others after the phase', async () => {
-    const { socket, writes } = sockets(3);
+  it('in reply handlers the frames of the first handlers of the phase leave at once, the others after the phase', async () => {
+    expect(IMMEDIATE_HANDLERS).toBeGreaterThanOrEqual(1);
+    const count = IMMEDIATE_HANDLERS + 2;
+    const { socket, writes } = sockets(count);
     for (const [i, s] of socket.entries()) inReplyHandler(() => sendFrame(s, `step${i}`));
-    expect(writes).toEqual(['0:step0']);
+    const immediate = socket.slice(0, IMMEDIATE_HANDLERS).map((_, i) => `${i}:step${i}`);
+    expect(writes).toEqual(immediate);
     await endOfPhase();
-    expect(writes).toEqual(['0:step0', '1:step1', '2:step2']);
-    // A new phase: again the first frame at once.
-    inReplyHandler(() => sendFrame(socket[2]!, 'next'));
-    expect(writes.at(-1)).toBe('2:next');
+    expect(writes).toEqual(socket.map((_, i) => `${i}:step${i}`));
+    // A new phase: again the first handlers' frames at once.
+    inReplyHandler(() => sendFrame(socket[count - 1]!, 'next'));
+    expect(writes.at(-1)).toBe(`${count - 1}:next`);
     await endOfPhase();
   });
 
@@ -48,32 +56,34 @@ describe('sendFrame: requests sent from reply handlers leave together after the 
       for (const [i, s] of socket.entries()) sendFrame(s, `lockstep${i}`);
     });
     expect(writes).toEqual(['0:lockstep0', '1:lockstep1', '2:lockstep2', '3:lockstep3']);
-    // The next handler of the same phase waits.
+    // Up to IMMEDIATE_HANDLERS handlers write at once; the next handler of the same phase waits.
+    for (let i = 1; i < IMMEDIATE_HANDLERS; i++) inReplyHandler(() => sendFrame(socket[1]!, `more${i}`));
     inReplyHandler(() => sendFrame(socket[0]!, 'later'));
-    expect(writes).toHaveLength(4);
+    expect(writes).toHaveLength(4 + IMMEDIATE_HANDLERS - 1);
     await endOfPhase();
     expect(writes.at(-1)).toBe('0:later');
   });
 
   it('keeps the order of one socket: a frame sent after one that waits waits behind it, even outside a handler', async () => {
     const { socket, writes } = sockets(2);
-    inReplyHandler(() => sendFrame(socket[0]!, 'first'));
+    useImmediateHandlers(socket[0]!);
     inReplyHandler(() => {
       sendFrame(socket[1]!, 'mcp-1');
       sendFrame(socket[1]!, 'mcp-2');
     });
     sendFrame(socket[1]!, 'mcp-3'); // e.g. from a timer before the phase ended
-    expect(writes).toEqual(['0:first']);
+    expect(writes.filter((w) => w.startsWith('1:'))).toEqual([]);
     await endOfPhase();
-    expect(writes).toEqual(['0:first', '1:mcp-1', '1:mcp-2', '1:mcp-3']);
+    expect(writes.filter((w) => w.startsWith('1:'))).toEqual(['1:mcp-1', '1:mcp-2', '1:mcp-3']);
   });
 
   it('drops the waiting frames of a socket that closed meanwhile (its requests failed with the close)', async () => {
     const { socket, writes } = sockets(2);
-    inReplyHandler(() => sendFrame(socket[0]!, 'sent'));
+    useImmediateHandlers(socket[0]!);
     inReplyHandler(() => sendFrame(socket[1]!, 'dropped'));
     (socket[1] as unknown as { readyState: number }).readyState = WebSocket.CLOSING;
     await endOfPhase();
-    expect(writes).toEqual(['0:sent']);
+    expect(writes).toHaveLength(IMMEDIATE_HANDLERS);
+    expect(writes.every((w) => w.startsWith('0:'))).toBe(true);
   });
 });
