@@ -31,7 +31,7 @@ export const FULL: BenchConfig = {
   httpSteps: 800,
   parallelSteps: 4000,
   parallelRounds: 5,
-  fleetRounds: 12,
+  fleetRounds: 24,
   fleetBatchMs: 400,
   containerRounds: 5,
   memorySteps: 100_000,

@@ -97,12 +97,14 @@ export function stepRow(client: string, samples: readonly Sample[], baseline: re
 }
 
 /**
- * Scales a batch to last about `targetMs`: runs `run(units)` once with `guess` units (a discarded
- * batch) and returns the units that take `targetMs` at that speed, within `[min, max]`. Batches of
- * a fixed size last 0.1 s at one N and 2 s at another; too short, and a scheduler hiccup or a
- * server's GC decides the ratio.
+ * Scales a batch to last about `targetMs`: runs `run(units)` with `guess` units twice (both
+ * discarded; the first warms the JIT and the sockets, and timed cold it sized batches at half
+ * their intended length) and returns the units that take `targetMs` at the second run's speed,
+ * within `[min, max]`. Batches of a fixed size last 0.1 s at one N and 2 s at another; too short,
+ * and a scheduler hiccup or a server's GC decides the ratio.
  */
 export async function calibrate(run: (units: number) => Promise<unknown>, guess: number, targetMs: number, min: number, max: number): Promise<number> {
+  await run(guess);
   const start = performance.now();
   await run(guess);
   const ms = Math.max(1, performance.now() - start);

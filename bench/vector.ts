@@ -47,8 +47,8 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
       await firstValueFrom(v.reset());
       await Promise.all(plain.map((p) => firstValueFrom(p.session.reset())));
       const minRounds = Math.max(10, Math.round(config.parallelSteps / n));
-      // Sized on the slower bare shape (lockstep) so that its batches last about fleetBatchMs.
-      const rounds = config.fleetBatchMs > 0 ? await calibrate((r) => bare.lockstep(r), minRounds, config.fleetBatchMs, minRounds, 50 * minRounds) : minRounds;
+      // Sized on the faster bare shape (free-running) so that every batch lasts at least about fleetBatchMs.
+      const rounds = config.fleetBatchMs > 0 ? await calibrate((r) => bare.free(r), minRounds, config.fleetBatchMs, minRounds, 50 * minRounds) : minRounds;
       stepCounts.push(rounds);
       const samples = await interleave(fleetRounds(config, 5), {
         bareLockstep: () => bare.lockstep(rounds),
@@ -104,7 +104,7 @@ export async function vector(config: BenchConfig): Promise<SectionResult> {
     notes: [
       `Headline: the worst time ratio (vector / bare) over N and both modes; target ≤ ${TARGET}, i.e. ≥ 0.9× the bare steps/s. Columns "vs bare" are throughput ratios (≥ 0.9 wanted).`,
       `Knee: the vector.step throughput reaches 90% of its peak (${round(peak)} steps/s) at N = ${knee}; more sessions add no throughput on this machine.`,
-      `${fleetRounds(config, 5)} interleaved rounds per N (the order rotating: each contender in each position equally often); each batch is ${stepCounts.join(', ')} steps per sub-env (N = ${VECTOR_LEVELS.join(', ')})${config.fleetBatchMs > 0 ? `, sized so that a bare lockstep batch lasts about ${config.fleetBatchMs} ms (at least max(10, ${config.parallelSteps} / N))` : ''}. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
+      `${fleetRounds(config, 5)} interleaved rounds per N (the order rotating: each contender in each position equally often); each batch is ${stepCounts.join(', ')} steps per sub-env (N = ${VECTOR_LEVELS.join(', ')})${config.fleetBatchMs > 0 ? `, sized so that a bare free-running batch (the faster shape) lasts about ${config.fleetBatchMs} ms (at least max(10, ${config.parallelSteps} / N))` : ''}. Typed echo (zod action and observation schemas) for vector and plain sessions; ${PER_SERVER} sessions per server process (MAX_CONCURRENT_ENVS ${PER_SERVER * 4} so that all contenders keep their sockets).`,
       '"plain vs bare" is the session layer\'s own cost (not this section\'s code); "as-completed vs plain" is what the vector adds on top of it.',
     ],
   };
