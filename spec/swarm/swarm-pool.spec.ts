@@ -7,6 +7,7 @@ import { perSwarmService } from '../../src/fleet/per-swarm-service.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
+import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { eventually } from '../fixtures/docker-test-support.js';
@@ -24,18 +25,21 @@ const Echo = defineEnv({
 });
 type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
 
-/** The running container of the task that serves `url` (its host-mode port), among OUR services only. */
+/**
+ * The running container of the task that serves `url` (its host-mode port), among OUR services only.
+ * Matched as the runtime picks the port (`publishedHostPort`): on a dual-stack engine a task
+ * publishes one port for IPv4 and another for IPv6, and one task's IPv6 port can be the number of
+ * another task's IPv4 port, so "any of its ports" can name the wrong task.
+ */
 async function containerServing(url: string): Promise<{ serviceId: string; containerId: string }> {
   const port = Number(new URL(url).port);
-  const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${process.pid}`], 'desired-state': ['running'] } })) as Array<{
-    ServiceID: string;
-    Status: { PortStatus?: { Ports?: Array<{ PublishedPort?: number }> }; ContainerStatus?: { ContainerID?: string } };
-  }>;
-  const task = tasks.find((t) => t.Status.PortStatus?.Ports?.some((p) => p.PublishedPort === port));
-  if (!task?.Status.ContainerStatus?.ContainerID) throw new Error(`no task of ours publishes port ${port}`);
+  const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${process.pid}`], 'desired-state': ['running'] } })) as SwarmTask[];
+  const task = tasks.find((t) => publishedHostPort(t, 8000) === port);
+  const containerId = task?.Status?.ContainerStatus?.ContainerID;
+  if (!task || !containerId) throw new Error(`no task of ours publishes port ${port}`);
   // Double-check through the container's own labels: it is one of ours, of that service.
   const [container] = await docker.listContainers({
-    filters: { label: [`com.docker.swarm.service.id=${task.ServiceID}`, 'openenv-rx.swarm-session'], id: [task.Status.ContainerStatus.ContainerID] },
+    filters: { label: [`com.docker.swarm.service.id=${task.ServiceID}`, 'openenv-rx.swarm-session'], id: [containerId] },
   });
   if (!container) throw new Error(`the container of service ${task.ServiceID} is not labelled as ours`);
   return { serviceId: task.ServiceID, containerId: container.Id };
@@ -98,7 +102,12 @@ describeWithSwarm(available)('envPool over swarm services on a real single-node 
       const victim = await containerServing(leased.url);
       await docker.getContainer(victim.containerId).kill();
 
-      const error = await leaseEnd;
+      // Bounded: a lease that never ends fails here with the victim named, not at jest's timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the lease did not end within 60 s of killing ${victim.containerId} (service ${victim.serviceId})`)), 60_000);
+      });
+      const error = await Promise.race([leaseEnd, stuck]).finally(() => clearTimeout(timer));
       expect(error).toBeInstanceOf(SwarmTaskError);
       expect(error).toMatchObject({ code: 'ERR_SWARM_TASK', state: 'failed', exitCode: 137 });
 

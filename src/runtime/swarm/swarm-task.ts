@@ -35,7 +35,12 @@ export function taskExitCode(task: SwarmTask): number | null {
   return status.ExitCode ?? null;
 }
 
-/** The engine-chosen host port of `containerPort`/tcp, once the task runs. */
+/**
+ * The engine-chosen host port of `containerPort`/tcp, once the task runs. On a dual-stack engine
+ * (Docker 20.10 here) a task lists two entries, IPv4 first (0.0.0.0) then IPv6 (::), allocated
+ * separately: the first is the one a session reaches over an IPv4 node address. One task's IPv6
+ * port may carry the number of another task's IPv4 port.
+ */
 export function publishedHostPort(task: SwarmTask, containerPort: number): number | undefined {
   return task.Status?.PortStatus?.Ports?.find(
     (p) => p.TargetPort === containerPort && p.PublishMode === 'host' && (p.Protocol ?? 'tcp') === 'tcp' && (p.PublishedPort ?? 0) > 0,
