@@ -58,18 +58,14 @@ export function sendFrame(socket: WebSocket, frame: string): void {
     queued.push(frame);
     return;
   }
-  if (depth === 0 || (phaseOpen && handler - phaseFirst < IMMEDIATE_HANDLERS)) {
-    socket.send(frame);
-    return;
-  }
-  if (!phaseOpen) {
+  if (depth > 0 && !phaseOpen) {
+    // The first frame sent from a reply handler opens the phase; its flush runs when it ends.
     phaseOpen = true;
     phaseFirst = handler;
     setImmediate(endPhase);
-    socket.send(frame);
-    return;
   }
-  waiting.set(socket, [frame]);
+  if (depth === 0 || handler - phaseFirst < IMMEDIATE_HANDLERS) socket.send(frame);
+  else waiting.set(socket, [frame]);
 }
 
 function endPhase(): void {
