@@ -225,6 +225,25 @@ describe('vectorEnv faults, concurrency and misuse', () => {
     });
   });
 
+  it('launches a batch server by server (sessions grouped by url, in index order within a server)', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      // Sub-envs 0 and 2 share server a: their requests go out back to back, before sub-env 1's.
+      const urls = ['http://a:8000', 'http://b:8000', 'http://a:8000'];
+      const source = sessionSource(cold, ['s', 's', 's']);
+      // Fake k is named s<k>; every lease subscribes session$ afresh, so map's own index is always 0.
+      const session$ = source.session$.pipe(map((fake) => ({ ...fake, url: urls[Number(fake.name.slice(1))]! })));
+      const vector$ = vectorEnv<Act, Obs>(session$, { num: 3, maxConcurrency: 1, pool: { confirm: false } });
+      const three: Act[] = [M, M, M];
+      expectObservable(run(vector$, (v) => [v.reset(), v.step(three)]), '^-------!').toBe('---a--b', { a: expect.anything(), b: expect.anything() });
+      expectSubscriptions(source.fakes[0]!.resetSubscriptions).toBe('^-!');
+      expectSubscriptions(source.fakes[2]!.resetSubscriptions).toBe('-^-!');
+      expectSubscriptions(source.fakes[1]!.resetSubscriptions).toBe('--^-!');
+      expectSubscriptions(source.fakes[0]!.stepSubscriptions).toBe('---^-!');
+      expectSubscriptions(source.fakes[2]!.stepSubscriptions).toBe('----^-!');
+      expectSubscriptions(source.fakes[1]!.stepSubscriptions).toBe('-----^-!');
+    });
+  });
+
   it('unsubscribing a step abandons the requests still in flight (their episodes end: autoreset next)', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const env = twoEnvs(cold, {}, [{ steps: ['-----a|'] }, { steps: ['-----a|'] }]);

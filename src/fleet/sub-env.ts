@@ -36,6 +36,8 @@ export interface SubEnvHost<A, O> {
   readonly counters: { steps: number; failures: number; unknownSteps: number };
   /** A sub-env's operation ended: the concurrency gate may admit the next. */
   released(env: SubEnv<A, O>): void;
+  /** A sub-env got a new session (maybe on another server): the launch order is out of date. */
+  sessionChanged(env: SubEnv<A, O>): void;
   /** A lease emitted a session (the vector waits for all of them before it emits itself). */
   sessionArrived(env: SubEnv<A, O>): void;
   /** A lease failed while no operation could report it (the pool closed or gave up). */
@@ -283,6 +285,7 @@ export class SubEnv<A, O> {
   private onLeased(session: VectorSession<A, O>): void {
     this.session = session;
     this.direct = sessionRequestOf<A, O>(session);
+    this.host.sessionChanged(this);
     if (this.resumeReset) {
       this.resumeReset = false;
       return this.sendReset();

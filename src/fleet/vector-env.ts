@@ -3,6 +3,7 @@ import { InvalidOptionError, SessionStateError } from '../errors/usage-errors.js
 import { assertInteger } from '../internal/assert-option.js';
 import { envPool, type EnvPool } from './env-pool.js';
 import { assertPoolSource, type PoolSource } from './pool-source.js';
+import { groupByServer } from './server-order.js';
 import { SubEnv, type SubEnvHost } from './sub-env.js';
 import { ResetBatch, ResultStream, StepBatch } from './vector-batch.js';
 import type {
@@ -106,6 +107,8 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
   private emitted = false;
   private closed = false;
   private everReset = false;
+  /** The sub-envs in the order a batch launches them (`groupByServer`); recomputed after a lease. */
+  private order: SubEnv<A, O>[] | undefined;
 
   constructor(
     readonly pool: EnvPool<VectorSession<A, O>>,
@@ -175,8 +178,11 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
         return undefined;
       }
       const batch = new StepBatch<O>(this.num, subscriber);
-      const envs = this.envs;
-      for (let i = 0; i < envs.length; i++) this.run(envs[i]!, batch, 'step', actions[i]!, undefined);
+      const envs = this.launchOrder();
+      for (let i = 0; i < envs.length; i++) {
+        const env = envs[i]!;
+        this.run(env, batch, 'step', actions[env.index]!, undefined);
+      }
       return () => {
         if (!batch.done) for (const env of envs) if (env.sink === batch) this.abort(env);
       };
@@ -204,6 +210,10 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
     while (this.inflight < this.maxConcurrency && this.gate.length > 0) this.launch(this.gate.shift()!);
   }
 
+  sessionChanged(): void {
+    this.order = undefined;
+  }
+
   sessionArrived(): void {
     if (this.emitted || this.closed) return;
     if (++this.arrived === this.num) {
@@ -217,6 +227,10 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  private launchOrder(): SubEnv<A, O>[] {
+    return (this.order ??= groupByServer(this.envs));
+  }
 
   private usable(): void {
     if (this.closed) throw new SessionStateError('The vector env is closed');
@@ -244,16 +258,16 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
       seed.forEach((s, i) => assertInteger(`seed[${i}]`, s, 0));
       seeds = [...seed];
     }
-    let chosen = this.envs;
+    let chosen = this.launchOrder();
     if (mask !== undefined) {
       if (!Array.isArray(mask) || mask.length !== this.num || mask.some((m) => typeof m !== 'boolean')) {
         throw new InvalidOptionError('mask', mask, `an array of ${this.num} booleans`);
       }
       if (!mask.includes(true)) throw new InvalidOptionError('mask', mask, 'at least one true (Gymnasium asserts the same)');
-      chosen = this.envs.filter((e) => mask[e.index]);
+      chosen = chosen.filter((e) => mask[e.index]);
     }
     const busy = chosen.filter((e) => e.busy).map((e) => e.index);
-    if (busy.length > 0) throw new SessionStateError(`Sub-env(s) ${busy.join(', ')} still have a request in flight`);
+    if (busy.length > 0) throw new SessionStateError(`Sub-env(s) ${busy.sort((a, b) => a - b).join(', ')} still have a request in flight`);
     return { chosen, seeds };
   }
 
