@@ -182,11 +182,13 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
     return result;
   };
 
+  // Looked up once: a transport carries its direct path from the moment it is emitted.
+  const transportDirect = directOf(transport);
+
   /** A reset or step on the transport: its direct path when it has one, else its Observable. */
   function transportRequest(kind: 'reset' | 'step', data: Record<string, unknown>, call: SessionCall<WireStepResult, StepResult<O>>): Unsubscribable | undefined {
     try {
-      const direct = directOf(transport);
-      if (direct) return direct.send(kind, data, call);
+      if (transportDirect) return transportDirect.send(kind, data, call);
       return (kind === 'step' ? transport.step(data) : transport.reset(data)).subscribe(call);
     } catch (error) {
       call.error(error);
