@@ -12,6 +12,7 @@ interface Loaded {
   atImport: string[];
   afterConnect: string[];
   afterSubscribe: string[];
+  afterHttp: string[];
 }
 
 const heavy = {
@@ -53,5 +54,13 @@ describe("import 'openenv-rx' (dist/index.js)", () => {
 
   it.each(Object.entries(heavy))('loads %s on the first subscribe to a runtime', (_name, pattern) => {
     expect(has(loaded.afterSubscribe, pattern)).toBe(true);
+  });
+
+  // got (HTTP) is the heaviest import left: a /ws session never needs it.
+  const got = /\/node_modules\/got\//;
+  it('loads got only with the first HTTP request, not at import nor for a /ws session', () => {
+    expect(loaded.atImport.filter((url) => got.test(url))).toEqual([]);
+    expect(loaded.afterConnect.filter((url) => got.test(url))).toEqual([]);
+    expect(has(loaded.afterHttp, got)).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got, type OptionsOfTextResponseBody, type Response } from 'got';
+import type { Got, OptionsOfTextResponseBody, Response } from 'got';
 import WebSocket from 'ws';
+import { loadGot } from '../internal/lazy-got.js';
 import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 import { watchStaleKeepAlive } from '../transport/stale-keep-alive.js';
 
@@ -20,7 +21,8 @@ export interface ProbeResponse {
  * `validate` must see exactly what the server sends, not what our client makes of it.
  */
 export class WireProbe {
-  private readonly http: Got;
+  /** Made on the first request (got is imported then, see lazy-got). */
+  private http: Got | undefined;
   /** The server's base URL, as the package's one URL parser reads `url` (throws `InvalidUrlError`). */
   readonly baseUrl: string;
 
@@ -30,13 +32,17 @@ export class WireProbe {
     readonly timeoutMs = 5_000,
   ) {
     this.baseUrl = serverBaseUrl(url);
-    this.http = got.extend({
+  }
+
+  private async client(): Promise<Got> {
+    const got = await loadGot();
+    return (this.http ??= got.extend({
       prefixUrl: this.baseUrl,
-      headers,
+      headers: this.headers,
       throwHttpErrors: false,
       retry: { limit: 0 },
-      timeout: { request: timeoutMs },
-    });
+      timeout: { request: this.timeoutMs },
+    }));
   }
 
   /**
@@ -50,14 +56,15 @@ export class WireProbe {
       method,
       ...(body === undefined ? {} : typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { json: body }),
     };
-    const first = this.http(path.replace(/^\//, ''), init);
+    const http = await this.client();
+    const first = http(path.replace(/^\//, ''), init);
     const stale = watchStaleKeepAlive(first);
     let res: Response<string>;
     try {
       res = await first;
     } catch (error) {
       if (!stale(error)) throw error;
-      res = await this.http(path.replace(/^\//, ''), { ...init, agent: { http: new HttpAgent(), https: new HttpsAgent() } });
+      res = await http(path.replace(/^\//, ''), { ...init, agent: { http: new HttpAgent(), https: new HttpsAgent() } });
     }
     const contentType = String(res.headers['content-type'] ?? '');
     let parsed: unknown = res.body;

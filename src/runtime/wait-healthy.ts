@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import got from 'got';
 import { Observable, asyncScheduler, defer, exhaustMap, filter, finalize, map, take, timeout, throwError, timer, type SchedulerLike } from 'rxjs';
 import { TimeoutError, type ErrorContext } from '../errors/index.js';
+import { withGot } from '../internal/lazy-got.js';
 
 export interface WaitHealthyOptions {
   /** Pause between probes. Default 50 ms: a refused probe costs next to nothing, and boot takes ~0.3-0.5 s. */
@@ -26,7 +26,7 @@ export interface WaitHealthyOptions {
 type ProbeResult = string | undefined;
 
 function probe(url: string, agents: { http: http.Agent; https: https.Agent }, requestTimeoutMs: number): Observable<ProbeResult> {
-  return new Observable<ProbeResult>((subscriber) => {
+  return withGot((got) => new Observable<ProbeResult>((subscriber) => {
     const request = got(`${url}/health`, {
       agent: agents,
       retry: { limit: 0 },
@@ -53,7 +53,7 @@ function probe(url: string, agents: { http: http.Agent; https: https.Agent }, re
       },
     );
     return () => request.cancel();
-  });
+  }));
 }
 
 /**

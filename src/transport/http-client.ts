@@ -1,9 +1,10 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got, type OptionsOfTextResponseBody, type Response } from 'got';
+import type { Got, OptionsOfTextResponseBody, Response } from 'got';
 import { Observable } from 'rxjs';
 import type { z } from 'zod';
 import { ConnectionClosedError, OpenEnvError, ProtocolError, type ErrorContext } from '../errors/index.js';
+import { withGot } from '../internal/lazy-got.js';
 import { serverBaseUrl } from '../internal/server-url.js';
 import { decodeBody } from './decode.js';
 import { httpStatusError, mapGotError } from './http-errors.js';
@@ -54,21 +55,28 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
   const base = serverBaseUrl(url);
   const https = base.startsWith('https:');
   const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  const client: Got = got.extend({
-    prefixUrl: `${base}/`,
-    agent: https ? { https: agent as HttpsAgent } : { http: agent },
-    headers: options.headers,
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    responseType: 'text',
-    // `read` covers a body that trickles in after the headers; both count as the reply.
-    timeout: { connect: options.connectTimeoutMs, response: options.replyTimeoutMs, read: options.replyTimeoutMs },
-  });
+  let client: Got | undefined;
+  // Made on the first request (got itself is imported then, see lazy-got).
+  const clientOf = (got: Got): Got =>
+    (client ??= got.extend({
+      prefixUrl: `${base}/`,
+      agent: https ? { https: agent as HttpsAgent } : { http: agent },
+      headers: options.headers,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      responseType: 'text',
+      // `read` covers a body that trickles in after the headers; both count as the reply.
+      timeout: { connect: options.connectTimeoutMs, response: options.replyTimeoutMs, read: options.replyTimeoutMs },
+    }));
   /** The agent of the one resend after a stale keep-alive socket: no pooled socket to pick. */
   const freshAgent = (): OptionsOfTextResponseBody['agent'] => (https ? { https: new HttpsAgent() } : { http: new HttpAgent() });
   let closed = false;
 
   function request<S, T = S>(call: HttpCall<S, T>): Observable<T> {
+    return withGot((got) => requestOn(clientOf(got), call));
+  }
+
+  function requestOn<S, T>(http: Got, call: HttpCall<S, T>): Observable<T> {
     return new Observable<T>((subscriber) => {
       const context: ErrorContext = { url: base, transport: kind, request: call.request };
       if (closed) {
@@ -101,7 +109,7 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
         subscriber.complete();
       };
       const send = (overrides?: OptionsOfTextResponseBody) => {
-        const sent = client(call.path, overrides ? { ...init, ...overrides } : init);
+        const sent = http(call.path, overrides ? { ...init, ...overrides } : init);
         const stale = resent ? undefined : watchStaleKeepAlive(sent);
         sent.then(onResponse, (error: unknown) => {
           if (!resent && !closed && !subscriber.closed && stale?.(error)) {
