@@ -1,5 +1,13 @@
+import { jest } from '@jest/globals';
 import WebSocket from 'ws';
-import { IMMEDIATE_HANDLERS, enterReplyHandler, leaveReplyHandler, sendFrame } from '../../src/transport/reply-phase-writes.js';
+import {
+  IMMEDIATE_HANDLERS,
+  connectionClosed,
+  connectionOpened,
+  enterReplyHandler,
+  leaveReplyHandler,
+  sendFrame,
+} from '../../src/transport/reply-phase-writes.js';
 
 /** Records what each socket wrote, in the order of the writes across all sockets. */
 function sockets(count: number): { socket: WebSocket[]; writes: string[] } {
@@ -27,7 +35,20 @@ function useImmediateHandlers(socket: WebSocket): void {
   for (let i = 0; i < IMMEDIATE_HANDLERS; i++) inReplyHandler(() => sendFrame(socket, `immediate${i}`));
 }
 
+/** Registers `count` open connections (what WsConnection does) for the duration of one test. */
+function withConnections(count: number): void {
+  beforeEach(() => {
+    for (let i = 0; i < count; i++) connectionOpened();
+  });
+  afterEach(() => {
+    for (let i = 0; i < count; i++) connectionClosed();
+  });
+}
+
 describe('sendFrame: requests sent from reply handlers leave together after the I/O phase', () => {
+  // More connections than handlers that write at once: the phase policy applies.
+  withConnections(IMMEDIATE_HANDLERS + 1);
+
   it('outside a reply handler every frame leaves at once', () => {
     const { socket, writes } = sockets(2);
     sendFrame(socket[0]!, 'a');
@@ -85,5 +106,37 @@ describe('sendFrame: requests sent from reply handlers leave together after the 
     await endOfPhase();
     expect(writes).toHaveLength(IMMEDIATE_HANDLERS);
     expect(writes.every((w) => w.startsWith('0:'))).toBe(true);
+  });
+});
+
+describe('sendFrame with no more connections than IMMEDIATE_HANDLERS', () => {
+  withConnections(IMMEDIATE_HANDLERS);
+
+  it('writes every frame at once, however many handlers of one phase send, and schedules nothing', async () => {
+    const { socket, writes } = sockets(1);
+    const count = IMMEDIATE_HANDLERS + 3;
+    const immediates = jest.spyOn(globalThis, 'setImmediate');
+    try {
+      for (let i = 0; i < count; i++) inReplyHandler(() => sendFrame(socket[0]!, `step${i}`));
+      expect(writes).toEqual(Array.from({ length: count }, (_, i) => `0:step${i}`));
+      expect(immediates).not.toHaveBeenCalled();
+    } finally {
+      immediates.mockRestore();
+    }
+    await endOfPhase();
+    expect(writes).toHaveLength(count);
+  });
+
+  it('switches to the phase policy once a connection more opens', async () => {
+    connectionOpened();
+    try {
+      const { socket, writes } = sockets(IMMEDIATE_HANDLERS + 1);
+      for (const [i, s] of socket.entries()) inReplyHandler(() => sendFrame(s, `step${i}`));
+      expect(writes).toHaveLength(IMMEDIATE_HANDLERS);
+      await endOfPhase();
+      expect(writes).toHaveLength(IMMEDIATE_HANDLERS + 1);
+    } finally {
+      connectionClosed();
+    }
   });
 });

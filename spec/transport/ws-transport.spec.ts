@@ -12,6 +12,7 @@ import {
   TimeoutError,
 } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
+import { openConnections } from '../../src/transport/reply-phase-writes.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
 import { connect, errorOf, startScriptedWsServer, waitFor, useTestCleanups, type ScriptedWsServer } from './support.js';
 
@@ -52,6 +53,27 @@ describe('openWsTransport', () => {
     await expect(firstValueFrom(transport.health())).resolves.toEqual({ status: 'healthy' });
     await expect(firstValueFrom(transport.metadata())).resolves.toMatchObject({ name: 'GridWorldEnvironment' });
     expect(replay.received.map((r) => `${r.kind} ${r.path}`)).toEqual(['http /health', 'http /metadata']);
+  });
+
+  it('counts for the write policy (reply-phase-writes) from open until closed, or until the server closed it', async () => {
+    const replay = await replayServer({ http: GRID_HTTP, ws: GRID_WS });
+    const before = openConnections();
+    const opened = await connect(openWsTransport(replay.url));
+    expect(openConnections()).toBe(before + 1);
+    opened.subscription.unsubscribe();
+    expect(openConnections()).toBe(before);
+    opened.subscription.unsubscribe(); // idempotent: counted down once
+    expect(openConnections()).toBe(before);
+
+    const scripted = await scriptedServer({ onMessage: (ws) => ws.close(1011) });
+    const dropped = await open(scripted.url);
+    const failures = watchFailure(dropped);
+    expect(openConnections()).toBe(before + 1);
+    await firstValueFrom(dropped.step({ action: 'DOWN' })).catch(() => undefined);
+    await waitFor(() => failures.length > 0);
+    expect(openConnections()).toBe(before);
+    dropped.close(); // after the failure: no second count-down
+    expect(openConnections()).toBe(before);
   });
 
   it('sends custom headers on the upgrade and on the HTTP info requests', async () => {

@@ -17,7 +17,7 @@ import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
 import { notJsonError, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
-import { enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
+import { connectionClosed, connectionOpened, enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
@@ -103,6 +103,8 @@ export class WsConnection {
     private readonly maxMessageBytes: number,
     private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
   ) {
+    // Counted until `discard` (which runs once): how sendFrame picks its write policy.
+    connectionOpened();
     socket.on('message', (data, isBinary) => {
       // Requests sent from inside the reply (the next step) leave together after the I/O phase.
       enterReplyHandler();
@@ -448,6 +450,7 @@ export class WsConnection {
   /** Marks the connection dead and errors every request still waiting. */
   private discard(later: (request: RequestName) => OpenEnvError, inflightError?: OpenEnvError): void {
     this.dead = later;
+    connectionClosed();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopKeepalive();
