@@ -72,7 +72,8 @@ export function leaveReplyHandler(): void {
 
 /** Sends `frame` on `socket` now, or at the end of the current I/O phase (see above). */
 export function sendFrame(socket: WebSocket, frame: string): void {
-  const queued = waiting.get(socket);
+  // Nothing waits in most calls: skip the lookup then.
+  const queued = waiting.size === 0 ? undefined : waiting.get(socket);
   if (queued) {
     queued.push(frame);
     return;
