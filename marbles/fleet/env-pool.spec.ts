@@ -142,6 +142,8 @@ describe('envPool lease lifecycle', () => {
       expectObservable(envPool(source, { size: 0 })).toBe('#', undefined, invalid('size'));
       expectObservable(envPool(source, { min: 3, max: 2 })).toBe('#', undefined, invalid('min'));
       expectObservable(envPool(source, { size: 1, maxWaiting: -1 })).toBe('#', undefined, invalid('maxWaiting'));
+      expectObservable(envPool(source, { size: 1, reprobeMs: -1 })).toBe('#', undefined, invalid('reprobeMs'));
+      expectObservable(envPool(source, { size: 1, reprobeMs: Number.NaN })).toBe('#', undefined, invalid('reprobeMs'));
       expectObservable(envPool([] as Observable<Fake>[], { size: 1 })).toBe('#', undefined, invalid('source'));
       expectSubscriptions(source.subscriptions).toBe([]);
     });
@@ -164,6 +166,45 @@ describe('envPool capacity learning', () => {
     expect(stats).toEqual([
       expect.objectContaining({ size: 1, leased: 1, waiting: 1, refusals: 1, startFailures: 0, servers: [{ label: 'fake://session', sessions: 1, limit: 1, state: 'up' }] }),
     ]);
+  });
+
+  it('tries a learnt limit again `reprobeMs` after the lesson while a lease waits: refused, it waits as long again; accepted, the limit grows', () => {
+    const stats: PoolStats[] = [];
+    const frames = (n: number, then: string) => '-'.repeat(n) + then;
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      // Someone else holds a slot at first: s1 and s2 are refused, s3 (after they left) is accepted.
+      const refusal = { reset: '-#', error: capacity(1) };
+      const { conns, session$ } = sessionSource(cold, ['-s', '-s', '-s', '-s'], [{}, refusal, refusal]);
+      const pool$ = envPool(session$, { min: 1, max: 2, reprobeMs: 10 });
+      const stream = withPool(pool$, (p) => [lease(p, 1, 40), lease(p, 1, 1), statsAt(p, 20, stats), statsAt(p, 35, stats)]);
+      // A: s0 at 3. B claims at 3: s1 refused at 5 (limit 1). Probe at 15: s2 refused at 17.
+      // Probe at 27: s3 confirmed at 29 serves B.
+      expectObservable(stream, frames(45, '!')).toBe(frames(3, 'a') + frames(25, 'b'), { a: 's0', b: 's3' });
+      expectSubscriptions(conns[1]!.subscriptions).toBe('---^-!');
+      expectSubscriptions(conns[2]!.subscriptions).toBe(frames(15, '^-!'));
+      expectSubscriptions(conns[3]!.subscriptions).toBe(frames(27, '^') + frames(17, '!'));
+    });
+    expect(stats).toEqual([
+      expect.objectContaining({ size: 1, waiting: 1, refusals: 2, servers: [expect.objectContaining({ sessions: 1, limit: 1 })] }),
+      expect.objectContaining({ size: 2, waiting: 0, refusals: 2, servers: [expect.objectContaining({ sessions: 2, limit: 2 })] }),
+    ]);
+  });
+
+  it('never tries a learnt limit again with `reprobeMs: Infinity`, nor when nothing waits', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const refusal = { reset: '-#', error: capacity(1) };
+      const never = sessionSource(cold, ['-s', '-s', '-s'], [{}, refusal]);
+      const waiting = withPool(envPool(never.session$, { min: 1, max: 2, reprobeMs: Infinity }), (p) => [lease(p, 1, 60), lease(p, 1, 1)]);
+      // B waits for A's return (63): no probe in between.
+      expectObservable(waiting, '-'.repeat(70) + '!').toBe('---a' + '-'.repeat(59) + 'a', { a: 's0' });
+      expectSubscriptions(never.conns[2]!.subscriptions).toBe([]);
+
+      // The lease that waited is served at 9 by s0's return: at 15 nothing wants a session more.
+      const idle = sessionSource(cold, ['-s', '-s', '-s'], [{}, refusal]);
+      const served = withPool(envPool(idle.session$, { min: 1, max: 2, reprobeMs: 10 }), (p) => [lease(p, 1, 6), lease(p, 1, 1)]);
+      expectObservable(served, '-'.repeat(70) + '!').toBe('---a-----a', { a: 's0' });
+      expectSubscriptions(idle.conns[2]!.subscriptions).toBe([]);
+    });
   });
 
   it('packs sessions onto a started server up to the capacity a refusal reports, then starts another', () => {

@@ -76,6 +76,54 @@ describe('envPool against our own server: capacity learned from CAPACITY_REACHED
   }, 30_000);
 });
 
+describe('envPool takes back a slot another client freed (reprobeMs), on our own server', () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await awaitRuntimeTeardowns();
+  });
+
+  it('learns limit 1 while another client holds a slot, then serves the waiting lease once that client left', async () => {
+    server = await serve(echoEnv, { maxSessions: 2 });
+    const running = server;
+    const subscriptions: Array<{ unsubscribe(): void }> = [];
+    try {
+      // Another client holds one of the two slots (confirmed by its reset).
+      const outside = new Promise<void>((resolve, reject) => {
+        subscriptions.push(Echo.connect(running.url, { transport: 'ws' }).pipe(switchMap((s) => s.reset())).subscribe({ next: () => resolve(), error: reject }));
+      });
+      await outside;
+      const pool = await new Promise<EnvPool<EchoSession>>((resolve, reject) => {
+        subscriptions.push(envPool(Echo.connect(running.url, { transport: 'ws' }), { min: 0, max: 2, reprobeMs: 300 }).subscribe({ next: resolve, error: reject }));
+      });
+      const leased: EchoSession[] = [];
+      const failures: unknown[] = [];
+      const claim = () => subscriptions.push(pool.session().subscribe({ next: (s) => leased.push(s), error: (e: unknown) => failures.push(e) }));
+      claim();
+      expect(await eventually(() => leased.length === 1, 10_000)).toBe(true);
+      // The second lease's session is refused (the slot is the other client's): limit 1, the lease waits.
+      claim();
+      expect(await eventually(() => pool.stats().refusals >= 1, 10_000)).toBe(true);
+      expect(leased).toHaveLength(1);
+      expect(pool.stats().servers).toEqual([expect.objectContaining({ sessions: 1, limit: 1 })]);
+      // The other client leaves; a probe reprobeMs after the lesson takes its slot for the waiting lease.
+      subscriptions[0]!.unsubscribe();
+      expect(await eventually(() => leased.length === 2, 15_000)).toBe(true);
+      expect(failures).toEqual([]);
+      expect(pool.stats()).toMatchObject({ size: 2, leased: 2, waiting: 0, failed: 0 });
+      expect(pool.stats().servers).toEqual([expect.objectContaining({ sessions: 2, limit: 2 })]);
+      expect(running.activeSessions()).toBe(2);
+      // Both sessions work.
+      const answers = await firstValueFrom(forkJoin(leased.map((s, i) => s.step({ message: `lease ${i}` }))));
+      expect(answers.map((a) => a.observation.echoed_message)).toEqual(['lease 0', 'lease 1']);
+    } finally {
+      for (const subscription of subscriptions.reverse()) subscription.unsubscribe();
+    }
+    expect(await eventually(() => running.activeSessions() === 0, 5_000)).toBe(true);
+  }, 60_000);
+});
+
 describe('envPool over `openenv-rx serve --max-sessions 4` child processes (perServer)', () => {
   it('packs 4 sessions onto the first process, starts a second for the other 2, and stops both on unsubscribe', async () => {
     const pids: number[] = [];

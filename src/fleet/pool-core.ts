@@ -62,6 +62,8 @@ export class PoolCore<S> implements EnvPool<S> {
   /** Failed start rounds in a row; a confirmed session resets it. */
   private failedRounds = 0;
   private retry: Subscription | undefined;
+  /** A look for a server whose learnt limit may be tried again (see `probe`). */
+  private reprobe: Subscription | undefined;
   private readonly counters = { refusals: 0, failed: 0, startFailures: 0, evicted: 0, started: 0 };
 
   constructor(
@@ -152,7 +154,7 @@ export class PoolCore<S> implements EnvPool<S> {
 
   /** Puts one new member on the first server with room, starting a server if the source can. */
   private placeOne(): boolean {
-    let server = this.servers.find((s) => s.room() > 0);
+    let server = this.servers.find((s) => s.room() > 0) ?? this.probe();
     if (!server && isPerServer(this.source)) server = this.startServer(this.source);
     if (!server) return false;
     const member: Member<S> = {
@@ -168,6 +170,34 @@ export class PoolCore<S> implements EnvPool<S> {
     server.members.add(member);
     if (server.open) this.openMember(member, server.open);
     return true;
+  }
+
+  /**
+   * A server whose learnt limit is due to be tried again (`PoolServer.probeDueAt`), with room for
+   * one session more; else undefined, and the next look is scheduled for when one falls due (the
+   * pool wants more than its servers take: a later return or claim might not call `grow`).
+   */
+  private probe(): PoolServer<S, Member<S>> | undefined {
+    const { reprobeMs, scheduler } = this.options;
+    if (reprobeMs === Infinity) return undefined;
+    const now = scheduler.now();
+    let next = Infinity;
+    for (const server of this.servers) {
+      const due = server.probeDueAt(reprobeMs);
+      if (due === undefined) continue;
+      if (due <= now) {
+        server.probe(now);
+        return server;
+      }
+      next = Math.min(next, due);
+    }
+    if (next < Infinity && this.reprobe === undefined) {
+      this.reprobe = scheduler.schedule(() => {
+        this.reprobe = undefined;
+        this.grow();
+      }, next - now);
+    }
+    return undefined;
   }
 
   private startServer(source: PerServer<S>): PoolServer<S, Member<S>> {
@@ -346,7 +376,7 @@ export class PoolCore<S> implements EnvPool<S> {
   private startFailed(member: Member<S>, error: unknown): void {
     const server = member.server;
     this.close1(member);
-    if (hasCode(error, 'ERR_CAPACITY') && server.learnFromRefusal()) {
+    if (hasCode(error, 'ERR_CAPACITY') && server.learnFromRefusal(this.options.scheduler.now())) {
       // Full of our own sessions: a lesson, absorbed. Fresh servers of a per-server source are
       // ours alone, so what this one reports (or holds) is what each of them will take.
       this.counters.refusals++;
@@ -434,6 +464,8 @@ export class PoolCore<S> implements EnvPool<S> {
     this.closed = true;
     this.retry?.unsubscribe();
     this.retry = undefined;
+    this.reprobe?.unsubscribe();
+    this.reprobe = undefined;
     const claims = [...this.waiting];
     this.waiting.length = 0;
     for (const member of this.members) if (member.claim) claims.push(member.claim);

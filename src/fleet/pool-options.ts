@@ -21,6 +21,13 @@ export interface EnvPoolOptions<S> {
   /** Sessions one server accepts, when you know it; otherwise learned from CAPACITY_REACHED refusals. */
   sessionsPerServer?: number;
   /**
+   * A limit learnt from a refusal on a server the pool did not start (a URL others may share) is
+   * tried again this long after the lesson: one session more, only while leases wait or the pool
+   * is below `min`. Refused, the limit stays; accepted, it grows by one. Default 60 000;
+   * `Infinity` never tries again.
+   */
+  reprobeMs?: number;
+  /**
    * What proves a new session was accepted (a `/ws` refusal arrives only after the handshake):
    * default `session.reset()`. `false` trusts the emitted session as is.
    */
@@ -40,6 +47,7 @@ export interface ResolvedPoolOptions<S> {
   idleTimeoutMs: number | undefined;
   maxWaiting: number;
   sessionsPerServer: number | undefined;
+  reprobeMs: number;
   confirm: ((session: S) => ObservableInput<unknown>) | false;
   startRetries: number;
   backoff: BackoffOptions;
@@ -47,6 +55,7 @@ export interface ResolvedPoolOptions<S> {
 }
 
 const DEFAULT_MAX_WAITING = 1024;
+const DEFAULT_REPROBE_MS = 60_000;
 
 /** Checks `EnvPoolOptions` (an `InvalidOptionError` names the field) and fills in the defaults. */
 export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): ResolvedPoolOptions<S> {
@@ -57,6 +66,7 @@ export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): R
   assertNumber('idleTimeoutMs', o.idleTimeoutMs, 0);
   if (o.maxWaiting !== Infinity) assertInteger('maxWaiting', o.maxWaiting, 0);
   assertInteger('sessionsPerServer', o.sessionsPerServer, 1);
+  if (o.reprobeMs !== Infinity) assertNumber('reprobeMs', o.reprobeMs, 0);
   assertInteger('startRetries', o.startRetries, 0);
   if (o.confirm !== undefined && o.confirm !== false) assertFunction('confirm', o.confirm);
   if (o.size === undefined && o.min === undefined && o.max === undefined) {
@@ -71,6 +81,7 @@ export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): R
     idleTimeoutMs: o.idleTimeoutMs,
     maxWaiting: o.maxWaiting ?? DEFAULT_MAX_WAITING,
     sessionsPerServer: o.sessionsPerServer,
+    reprobeMs: o.reprobeMs ?? DEFAULT_REPROBE_MS,
     confirm: o.confirm ?? ((session: S) => (session as { reset(): ObservableInput<unknown> }).reset()),
     startRetries: o.startRetries ?? 5,
     backoff: o.backoff ?? {},

@@ -9,6 +9,8 @@ export class PoolServer<S, M> {
   state: 'starting' | 'up' | 'dead' = 'up';
   /** Refused our first session: skipped until the next retry round (someone else may hold it). */
   blocked = false;
+  /** Scheduler time of the last lesson (refusal) or probe; undefined while `limit` was never learnt. */
+  learnedAt: number | undefined;
 
   constructor(
     /** `url` once known, else `source #i` / `server #i`. */
@@ -33,13 +35,31 @@ export class PoolServer<S, M> {
    * probes that are refused later lower it further, so it settles on what was accepted). With none
    * of ours, someone else holds it: that is a failure, not a lesson. Returns whether it taught us.
    */
-  learnFromRefusal(): boolean {
+  learnFromRefusal(now: number): boolean {
     const ours = this.members.size;
     if (ours === 0) {
       this.blocked = true;
       return false;
     }
     this.limit = Math.min(this.limit ?? Infinity, ours);
+    this.learnedAt = now;
     return true;
+  }
+
+  /**
+   * When one session more may be tried on this server: `reprobeMs` after the last lesson or probe.
+   * A limit learnt on a server others share shrinks while they hold sessions and must be able to
+   * grow once they leave. Undefined when it never will: a server the pool started is ours alone
+   * (its limit is exact), a limit that was given or never learnt, a server down or blocked.
+   */
+  probeDueAt(reprobeMs: number): number | undefined {
+    if (this.owned || this.learnedAt === undefined || this.state !== 'up' || this.blocked) return undefined;
+    return this.learnedAt + reprobeMs;
+  }
+
+  /** Room for one session more than ours: if it is refused, `learnFromRefusal` takes the limit back. */
+  probe(now: number): void {
+    this.limit = this.members.size + 1;
+    this.learnedAt = now;
   }
 }
