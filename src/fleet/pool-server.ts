@@ -50,7 +50,7 @@ export class PoolServer<S, M> {
    * When one session more may be tried on this server: `reprobeMs` after the last lesson or probe.
    * A limit learnt on a server others share shrinks while they hold sessions and must be able to
    * grow once they leave. Undefined when it never will: a server the pool started is ours alone
-   * (its limit is exact), a limit that was given or never learnt, a server down or blocked.
+   * (its limit is exact), a limit no refusal taught (given, or unknown), a server down or blocked.
    */
   probeDueAt(reprobeMs: number): number | undefined {
     if (this.owned || this.learnedAt === undefined || this.state !== 'up' || this.blocked) return undefined;

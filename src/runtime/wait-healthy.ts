@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Got } from 'got';
 import { Observable, asyncScheduler, defer, exhaustMap, filter, finalize, map, take, timeout, throwError, timer, type SchedulerLike } from 'rxjs';
 import { TimeoutError, type ErrorContext } from '../errors/index.js';
 import { withGot } from '../internal/lazy-got.js';
@@ -25,8 +26,14 @@ export interface WaitHealthyOptions {
 /** Result of one probe: `undefined` when healthy, else what went wrong (for the timeout message). */
 type ProbeResult = string | undefined;
 
-function probe(url: string, agents: { http: http.Agent; https: https.Agent }, requestTimeoutMs: number): Observable<ProbeResult> {
-  return withGot((got) => new Observable<ProbeResult>((subscriber) => {
+type Agents = { http: http.Agent; https: https.Agent };
+
+function probe(url: string, agents: Agents, requestTimeoutMs: number): Observable<ProbeResult> {
+  return withGot((got) => probeWith(got, url, agents, requestTimeoutMs));
+}
+
+function probeWith(got: Got, url: string, agents: Agents, requestTimeoutMs: number): Observable<ProbeResult> {
+  return new Observable<ProbeResult>((subscriber) => {
     const request = got(`${url}/health`, {
       agent: agents,
       retry: { limit: 0 },
@@ -53,7 +60,7 @@ function probe(url: string, agents: { http: http.Agent; https: https.Agent }, re
       },
     );
     return () => request.cancel();
-  }));
+  });
 }
 
 /**
