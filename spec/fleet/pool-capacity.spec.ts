@@ -74,16 +74,8 @@ describe('envPool against our own server: capacity learned from CAPACITY_REACHED
     // Unsubscribing the pool closed every session.
     expect(await eventually(() => running.activeSessions() === 0, 5_000)).toBe(true);
   }, 30_000);
-});
 
-describe('envPool takes back a slot another client freed (reprobeMs), on our own server', () => {
-  let server: RunningServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await awaitRuntimeTeardowns();
-  });
-
+  // reprobeMs: a limit learnt while another client held a slot grows back once that client left.
   it('learns limit 1 while another client holds a slot, then serves the waiting lease once that client left', async () => {
     server = await serve(echoEnv, { maxSessions: 2 });
     const running = server;
