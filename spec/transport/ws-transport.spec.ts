@@ -62,8 +62,6 @@ describe('openWsTransport', () => {
     expect(openConnections()).toBe(before + 1);
     opened.subscription.unsubscribe();
     expect(openConnections()).toBe(before);
-    opened.subscription.unsubscribe(); // idempotent: counted down once
-    expect(openConnections()).toBe(before);
 
     const scripted = await scriptedServer({ onMessage: (ws) => ws.close(1011) });
     const dropped = await open(scripted.url);
