@@ -9,6 +9,9 @@ import { fakeSession } from '../../src/testing/fake-session.js';
 import { newScheduler, type Act, type Obs } from '../episode/episode-fixtures.js';
 import { capacity, lease, leaseError, sessionSource, VALUES, type Fake } from './fleet-fixtures.js';
 
+/** A marble of `n` empty frames, then `then` (for timelines too long to count dashes). */
+const frames = (n: number, then: string): string => '-'.repeat(n) + then;
+
 /** Runs `leases(pool)` once the pool emitted; the pool lives as long as the returned stream. */
 const withPool = (pool$: Observable<EnvPool<Fake>>, leases: (pool: EnvPool<Fake>) => Observable<unknown>[], keep?: (pool: EnvPool<Fake>) => void) =>
   pool$.pipe(
@@ -111,13 +114,13 @@ describe('envPool lease lifecycle', () => {
       const { conns, session$ } = sessionSource(cold, ['-#', '-#', '-#'], [], new Error('image not found'));
       // Fails at 1, retried at 1+10; fails at 12, retried at 12+20; fails at 33: three failed rounds > 2 retries.
       expectObservable(envPool(session$, { size: 1, startRetries: 2, backoff: { initialMs: 10 } })).toBe(
-        `${'-'.repeat(33)}#`,
+        frames(33, '#'),
         undefined,
         expect.objectContaining({ name: 'PoolStartError', code: 'ERR_POOL_START', attempts: 3, cause: new Error('image not found') }),
       );
       expectSubscriptions(conns[0]!.subscriptions).toBe('^!');
-      expectSubscriptions(conns[1]!.subscriptions).toBe(`${'-'.repeat(11)}^!`);
-      expectSubscriptions(conns[2]!.subscriptions).toBe(`${'-'.repeat(32)}^!`);
+      expectSubscriptions(conns[1]!.subscriptions).toBe(frames(11, '^!'));
+      expectSubscriptions(conns[2]!.subscriptions).toBe(frames(32, '^!'));
     });
   });
 
@@ -170,7 +173,6 @@ describe('envPool capacity learning', () => {
 
   it('tries a learnt limit again `reprobeMs` after the lesson while a lease waits: refused, it waits as long again; accepted, the limit grows', () => {
     const stats: PoolStats[] = [];
-    const frames = (n: number, then: string) => '-'.repeat(n) + then;
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       // Someone else holds a slot at first: s1 and s2 are refused, s3 (after they left) is accepted.
       const refusal = { reset: '-#', error: capacity(1) };
@@ -196,13 +198,13 @@ describe('envPool capacity learning', () => {
       const never = sessionSource(cold, ['-s', '-s', '-s'], [{}, refusal]);
       const waiting = withPool(envPool(never.session$, { min: 1, max: 2, reprobeMs: Infinity }), (p) => [lease(p, 1, 60), lease(p, 1, 1)]);
       // B waits for A's return (63): no probe in between.
-      expectObservable(waiting, '-'.repeat(70) + '!').toBe('---a' + '-'.repeat(59) + 'a', { a: 's0' });
+      expectObservable(waiting, frames(70, '!')).toBe(frames(3, 'a') + frames(59, 'a'), { a: 's0' });
       expectSubscriptions(never.conns[2]!.subscriptions).toBe([]);
 
       // The lease that waited is served at 9 by s0's return: at 15 nothing wants a session more.
       const idle = sessionSource(cold, ['-s', '-s', '-s'], [{}, refusal]);
       const served = withPool(envPool(idle.session$, { min: 1, max: 2, reprobeMs: 10 }), (p) => [lease(p, 1, 6), lease(p, 1, 1)]);
-      expectObservable(served, '-'.repeat(70) + '!').toBe('---a-----a', { a: 's0' });
+      expectObservable(served, frames(70, '!')).toBe('---a-----a', { a: 's0' });
       expectSubscriptions(idle.conns[2]!.subscriptions).toBe([]);
     });
   });
