@@ -3,6 +3,7 @@ import type { RunHelpers } from 'rxjs/testing';
 import type { SubscriptionLog } from 'rxjs/internal/testing/SubscriptionLog';
 import { ConnectionError } from '../../src/errors/connection-errors.js';
 import { envPool, type EnvPool, type PoolStats } from '../../src/fleet/env-pool.js';
+import { vectorEnv } from '../../src/fleet/vector-env.js';
 import { fakeSession, type FakeSessionSpec } from '../../src/testing/fake-session.js';
 import { newScheduler, type Act, type Obs } from '../episode/episode-fixtures.js';
 import { capacity, VALUES, type Fake } from './fleet-fixtures.js';
@@ -125,6 +126,26 @@ describe('envPool over a fixed list of servers: quarantine, re-probe, give-up', 
         { l: undefined },
       );
       expectSubscriptions(a.conns[1]!.subscriptions).toBe(frames(12, '^') + frames(7, '!'));
+    });
+  });
+
+  it('vectorEnv over a fixed set left short by a dead server errors with the `num` that fits, naming the server that failed', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = server(cold, 'a', ['#', '#', '#']);
+      const b = server(cold, 'b', ['-s', '-s'], [{}, { reset: '-#', error: capacity(1) }]);
+      // Both sessions go to a first and fail at 0 (a quarantined until 10), then to b, which takes
+      // one (its second is refused at 2: limit 1); a's re-probe at 10 fails; short at 15.
+      const v$ = vectorEnv([a.session$, b.session$], { num: 2, pool: { backoff: { initialMs: 10 }, unplaceableTimeoutMs: 15 } });
+      expectObservable(v$).toBe(
+        frames(15, '#'),
+        undefined,
+        expect.objectContaining({
+          name: 'InvalidOptionError',
+          option: 'num',
+          message: expect.stringContaining('at most 1: the servers of this source accept only 1 session(s) (learned from CAPACITY_REACHED; servers that failed: http://a: connect ECONNREFUSED (a)'),
+        }),
+      );
+      expectSubscriptions(a.conns[2]!.subscriptions).toBe(frames(10, '(^!)'));
     });
   });
 
