@@ -23,8 +23,8 @@ const ID = /^s(\d+)-e(\d+)$/;
 
 /**
  * Reads the results files and `failures.jsonl` of `dir`: cuts a torn last line off each (what a
- * killed write leaves), and refuses a results line in the middle that is not JSON or has no
- * string `episode_id` (never skipped). Memory stays flat in the number of records: one line at a
+ * killed write leaves), and refuses a results line in the middle that is cut short, is not JSON
+ * or has no string `episode_id` (never skipped). Memory stays flat in the number of records: one line at a
  * time, and a bitset of indices.
  *
  * @example
@@ -35,7 +35,7 @@ export function scanCollection(dir: string, resultFiles: readonly string[], fail
   for (const file of resultFiles) {
     const path = join(dir, file);
     const read = forEachLine(path, (line, n) => {
-      if (line.trim() === '') return;
+      if (isBlank(line)) return;
       const id = episodeIdOf(line, path, n);
       scan.records++;
       const match = ID.exec(id);
@@ -46,9 +46,9 @@ export function scanCollection(dir: string, resultFiles: readonly string[], fail
   const path = join(dir, failuresFile);
   if (existsSync(path) && statSync(path).size > 0) {
     const read = forEachLine(path, (line) => {
-      if (line.trim() === '') return;
+      if (isBlank(line)) return;
       scan.failures++;
-      const run = runOf(line);
+      const run = runOf(line.toString('utf8'));
       if (run !== undefined) scan.failuresByRun.set(run, (scan.failuresByRun.get(run) ?? 0) + 1);
     });
     repair(path, failuresFile, read, scan);
@@ -62,7 +62,31 @@ function repair(path: string, file: string, read: { completeBytes: number; tornB
   scan.repaired.push({ file, bytes: read.tornBytes });
 }
 
-function episodeIdOf(line: string, path: string, n: number): string {
+const PREFIX = Buffer.from('{"episode_id":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const CLOSE = 0x7d;
+
+const isBlank = (line: Buffer): boolean => line.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d);
+
+/**
+ * The line's `episode_id`. Lines as `collect` writes them (`{"episode_id":"<id>", ... }`, an id
+ * without escapes) are read without parsing the whole record: a resume over millions of records
+ * would otherwise spend most of its time, and its garbage, in `JSON.parse`. A write cut short
+ * leaves a line that does not end in `}`: refused. Any other line (another writer's key order, an
+ * escaped id) is parsed whole.
+ */
+function episodeIdOf(line: Buffer, path: string, n: number): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === 0x20 || line[end - 1] === 0x0d)) end--;
+  if (end > PREFIX.length && line[end - 1] === CLOSE && line.subarray(0, PREFIX.length).equals(PREFIX)) {
+    const quote = line.indexOf(QUOTE, PREFIX.length);
+    if (quote > 0 && !line.subarray(PREFIX.length, quote).includes(BACKSLASH)) return line.toString('utf8', PREFIX.length, quote);
+  }
+  return parsedEpisodeId(line.toString('utf8'), path, n);
+}
+
+function parsedEpisodeId(line: string, path: string, n: number): string {
   let id: unknown;
   try {
     const parsed: unknown = JSON.parse(line);

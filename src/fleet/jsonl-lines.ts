@@ -10,15 +10,16 @@ export interface LinesRead {
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * Calls `onLine(text, lineNumber)` for each newline-terminated line of `path`, reading 1 MiB at a
- * time: only the current chunk and the line being cut are held, whatever the file's size (a
- * resume scans results files of many GB). A last line without its newline is not passed on: its
- * length is returned as `tornBytes`.
+ * Calls `onLine(bytes, lineNumber)` for each newline-terminated line of `path` (without the
+ * newline), reading 1 MiB at a time: only the current chunk and the line being cut are held,
+ * whatever the file's size (a resume scans results files of many GB). `bytes` is a view valid
+ * during the call only (copy what you keep). A last line without its newline is not passed on:
+ * its length is returned as `tornBytes`.
  *
  * @example
- * const { lines } = forEachLine('runs/a/results.jsonl', (line) => ids.push(JSON.parse(line).episode_id));
+ * const { lines } = forEachLine('runs/a/results.jsonl', (line) => ids.push(JSON.parse(line.toString()).episode_id));
  */
-export function forEachLine(path: string, onLine: (line: string, lineNumber: number) => void): LinesRead {
+export function forEachLine(path: string, onLine: (line: Buffer, lineNumber: number) => void): LinesRead {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -38,7 +39,7 @@ export function forEachLine(path: string, onLine: (line: string, lineNumber: num
         const line = carry ? Buffer.concat([carry, piece]) : piece;
         consumed += line.length + 1;
         carry = undefined;
-        onLine(line.toString('utf8'), ++lines);
+        onLine(line, ++lines);
         start = newline + 1;
         newline = chunk.indexOf(10, start);
       }
