@@ -106,12 +106,19 @@ export function isCollectFatal(error: unknown): boolean {
  * - Ids: episode i gets the id `s<seed>-e<i>` and the reset seed `seed + i`, whichever session
  *   runs it. With `resume`, ids already in the results are skipped: a killed run continues where
  *   it stopped, without duplicates (a torn last line is cut off first, and reported).
+ * - Datasets: `metadata.json`'s `dataset` records seed, `maxSteps`, `shardSize`, `resetOptions`
+ *   and the `dataset` option; a `resume` that differs fails with `CollectMismatchError` before
+ *   writing anything (`forceResume` mixes them, except seed and shard size). Resuming reads the
+ *   results line by line and keeps a bitset of indices: memory is flat in the number of records.
  * - Faults: an episode whose session drops, whose server dies or whose reply times out is written
  *   to `failures.jsonl` (with `step_unknown`; a step is never replayed) and the run goes on; the
  *   pool replaces the session. Every planned episode ends up recorded, failed, or (interrupted
  *   runs) not run, and the summary counts each. `isFatal` errors stop the run instead.
  * - Writes are synchronous, one line per write: what was reported is on disk.
  * - Unsubscribing (or `stop$`) closes every session and server and marks the run `interrupted`.
+ * - A pool that gives up ends the run with its own error (`PoolStartError`); the episodes its
+ *   teardown cut off are not run, not failed. A first run that records and fails nothing removes
+ *   what it created in `out` (`summary.removed`).
  *
  * @example
  * collect(perServer(inProcessEndpoint(echoEnv, { maxSessions: 8 }), Echo.fromEndpoint), (obs) => ({ message: 'hi' }), {
