@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { filter, fromEvent, lastValueFrom, merge, take, tap } from 'rxjs';
+import { filter, fromEvent, lastValueFrom, map, merge, take, tap } from 'rxjs';
 import { collect, type CollectSummary } from '../../fleet/collect.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { deferredSchema, requestSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
+import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
 import { renderCollectSummary } from '../collect/collect-report.js';
 import { collectTarget } from '../collect/collect-source.js';
@@ -25,9 +26,6 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
 
 /** Failed start rounds in a row before the pool gives up (`ERR_POOL_START`): about 30 s of backoff. */
 const CLI_START_RETRIES = 10;
-
-/** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
-const INTERRUPTED_EXIT_CODE = 130;
 
 /** `openenv-rx collect`: a dataset of episodes (OpenEnv's `results.jsonl` format) from a pool of parallel sessions. */
 export function registerCollect(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
@@ -56,15 +54,15 @@ Examples:
 
 Episode i gets the id s<seed>-e<i> and the reset seed seed + i. A failed episode (socket dropped,
 server died, reply timed out) goes to failures.jsonl and the run goes on; --resume retries it.
-Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130.`,
+Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130 (143 after SIGTERM).`,
     )
     .action(async (flags: CollectFlags) => {
-      const summary = await runCollect(flags, io, signals);
-      if (summary.status === 'interrupted') io.setExitCode(INTERRUPTED_EXIT_CODE);
+      const { summary, signal } = await runCollect(flags, io, signals);
+      if (summary.status === 'interrupted') io.setExitCode(interruptExitCode(signal ?? 'SIGINT'));
     });
 }
 
-async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<CollectSummary> {
+async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<{ summary: CollectSummary; signal?: StopSignal }> {
   const schema = deferredSchema();
   const target = await collectTarget(flags, {
     sessions: flags.sessions,
@@ -78,7 +76,11 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     `collect: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
-  const stop$ = merge(fromEvent(signals, 'SIGINT'), fromEvent(signals, 'SIGTERM')).pipe(take(1));
+  let signal: StopSignal | undefined;
+  const stop$ = merge(fromEvent(signals, 'SIGINT').pipe(map(() => 'SIGINT' as const)), fromEvent(signals, 'SIGTERM').pipe(map(() => 'SIGTERM' as const))).pipe(
+    take(1),
+    tap((received) => (signal = received)),
+  );
   let summary: CollectSummary | undefined;
   const run$ = collect(target.source, policy.policy, {
     out: flags.out,
@@ -115,7 +117,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     await awaitRuntimeTeardowns();
     if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary }, null, 2)}\n` : renderCollectSummary(summary, target.label));
   }
-  return summary!;
+  return { summary: summary!, ...(signal && { signal }) };
 }
 
 /** On a TTY the progress line is redrawn in place: end it before a message of its own. */
