@@ -12,6 +12,7 @@ import { collectTarget } from '../collect/collect-source.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
+import { sessionsForTarget } from '../stateful-server-sessions.js';
 
 interface CollectFlags extends TargetFlags, PolicyFlags {
   episodes: number;
@@ -64,8 +65,9 @@ Ctrl-C closes every session, writes metadata.json, prints the summary and exits 
 
 async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<{ summary: CollectSummary; signal?: StopSignal }> {
   const schema = deferredSchema();
+  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'collect');
   const target = await collectTarget(flags, {
-    sessions: flags.sessions,
+    sessions,
     sessionsPerServer: flags.sessionsPerServer,
     replyTimeoutMs: flags.replyTimeout !== undefined ? flags.replyTimeout * 1000 : undefined,
     io,
@@ -73,7 +75,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
   });
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `collect: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
+    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
   let signal: StopSignal | undefined;
@@ -85,7 +87,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
   const run$ = collect(target.source, policy.policy, {
     out: flags.out,
     episodes: flags.episodes,
-    sessions: flags.sessions,
+    sessions,
     seed: flags.seed,
     maxSteps: flags.maxSteps,
     resume: flags.resume ?? false,

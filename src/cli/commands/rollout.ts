@@ -7,6 +7,7 @@ import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
 import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
+import { sessionsForTarget } from '../stateful-server-sessions.js';
 import { runRollout } from '../rollout/run-rollout.js';
 import { targetFromFlags } from '../target-from-flags.js';
 
@@ -64,11 +65,12 @@ removes containers (and swarm services), prints the finished episodes and exits 
 }
 
 async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
-  const target = await targetFromFlags(flags, { command: 'rollout', sessions: flags.sessions, io });
+  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'rollout');
+  const target = await targetFromFlags(flags, { command: 'rollout', sessions, io });
   const schema = deferredSchema();
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `rollout: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
+    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
   );
   return runRollout({
     target,
@@ -76,7 +78,7 @@ async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter
     policy,
     schema,
     episodes: flags.episodes,
-    sessions: flags.sessions,
+    sessions,
     seed: flags.seed,
     maxSteps: flags.maxSteps,
     ...(flags.out ? { out: flags.out } : {}),
