@@ -1,5 +1,6 @@
 import { from, isObservable, Observable, of, Subscription, take, type ObservableInput, type Subscriber } from 'rxjs';
 import { PoolClosedError, PoolQueueFullError, PoolStartError } from '../errors/fleet-errors.js';
+import { isPermanentStartFailure } from '../errors/permanent-failure.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode } from '../internal/error-context.js';
 import { backoffDelay } from '../operators/backoff-delay.js';
@@ -398,6 +399,8 @@ export class PoolCore<S> implements EnvPool<S> {
    */
   private roundFailed(error: unknown): void {
     this.counters.startFailures++;
+    // No such image, a server that exits while starting, a 404 for the env routes: no retry helps.
+    if (isPermanentStartFailure(error)) return this.fail(new PoolStartError(this.failedRounds + 1, error));
     if (this.retry === undefined) {
       this.failedRounds++;
       if (this.failedRounds > this.options.startRetries) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, take, throwError, timeout } from 'rxjs';
-import { DockerError, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
+import { DockerError, markPermanent, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { sessionLabels } from '../docker/container-labels.js';
 import { holdUntilExit } from '../docker/container-exit-guard.js';
 import { checkDockerReachable, dockerStatus, toDockerError } from '../docker/docker-client.js';
@@ -19,6 +19,20 @@ import { taskPollerFor, type TaskPoller } from './task-poller.js';
 /** Label of a task's container: which session it serves (not the reaper's `openenv-rx` label: its service owns it). */
 export const SWARM_SESSION_LABEL = 'openenv-rx.swarm-session';
 
+/**
+ * A task that failed to start in a way the next service would repeat: no node satisfies its
+ * placement constraints (and none lacks only resources, which free up), or its container exited
+ * with a code before it ran (a crash at start).
+ */
+export function startCannotSucceed(task: SwarmTask): boolean {
+  const state = taskState(task);
+  if (state === 'pending') {
+    const reasons = task.Status?.Err ?? '';
+    return /scheduling constraints not satisfied/.test(reasons) && !/insufficient resources/.test(reasons);
+  }
+  return (state === 'failed' || state === 'complete') && taskExitCode(task) !== null;
+}
+
 /** Where the running task is reached. */
 export interface RunningTask {
   url: string;
@@ -35,6 +49,8 @@ export class ServiceRun {
   readonly sessionId = randomUUID();
   readonly name = `openenv-rx-${this.sessionId}`;
   readonly context: ErrorContext;
+  /** Set once the server answered (health and handshake): a failure after that is no start failure. */
+  ready = false;
   /** The last task state seen, for the start timeout's message. */
   lastState = 'service not created yet';
   private docker: Docker | undefined;
@@ -131,11 +147,13 @@ export class ServiceRun {
       return info.Id;
     } catch (error) {
       if (dockerStatus(error) !== 404) throw await toDockerError(error, `inspect image ${this.image}`, docker, this.context);
-      throw new DockerError(
-        `Image ${this.image} is not present on the swarm manager (pull: 'never' runs the manager's local image by its ID): ` +
-          "build or load it there, or pass { pull: 'if-missing' } to let each node pull it",
-        this.context,
-        { cause: error },
+      throw markPermanent(
+        new DockerError(
+          `Image ${this.image} is not present on the swarm manager (pull: 'never' runs the manager's local image by its ID): ` +
+            "build or load it there, or pass { pull: 'if-missing' } to let each node pull it",
+          this.context,
+          { cause: error },
+        ),
       );
     }
   }
@@ -203,7 +221,8 @@ export class ServiceRun {
       const tty = (this.options.serviceOptions?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.TTY === true;
       const tail = await serviceLogTail(this.docker!, task.ServiceID, this.options.logTailLines ?? 50, tty);
       const context = { ...this.context, taskId: task.ID, nodeId: task.NodeID };
-      return new SwarmTaskError(taskState(task), taskMessage(task), taskExitCode(task), tail, context);
+      const error = new SwarmTaskError(taskState(task), taskMessage(task), taskExitCode(task), tail, context);
+      return !this.ready && startCannotSucceed(task) ? markPermanent(error) : error;
     })();
     return this.failure;
   }
