@@ -57,6 +57,29 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
     await expect(run).rejects.toMatchObject({ code: 'ERR_STATEFUL_SERVER_BUSY' });
   }, 30_000);
 
+  it("transport 'http' forced: the server is found to be generation A at the first episode, and a second session's episode is refused", async () => {
+    const a = await hold({ transport: 'http' });
+    const b = await hold({ transport: 'http' });
+    const before = server.log().length;
+    try {
+      await lastValueFrom(a.session.episode(say, { maxSteps: 1 }).pipe(toArray()));
+      const refused = lastValueFrom(b.session.episode(say, { maxSteps: 1 }).pipe(toArray()));
+      await expect(refused).rejects.toMatchObject({ code: 'ERR_STATEFUL_SERVER_BUSY', context: { url: server.url } });
+      // Only a's episode reached the env.
+      expect((await server.logged(before + 2)).slice(before)).toEqual(['reset', 'step 1']);
+    } finally {
+      a.close();
+      b.close();
+    }
+    // a closed: the URL is free for the next one.
+    const c = await hold({ transport: 'http' });
+    try {
+      expect(await lastValueFrom(c.session.episode(say, { maxSteps: 1 }).pipe(toArray()))).toHaveLength(2);
+    } finally {
+      c.close();
+    }
+  }, 30_000);
+
   it('shareStatefulServer: true opts in: both sessions open and step the one env', async () => {
     const a = await hold({ shareStatefulServer: true });
     const b = await hold({ shareStatefulServer: true });
