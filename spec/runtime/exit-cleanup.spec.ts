@@ -64,6 +64,22 @@ describe('server processes do not outlive their owner', () => {
     expect(records(stateDir)).toEqual([]);
   }, 60_000);
 
+  it('a program that handles SIGINT itself with a handler prepended after the runtime started keeps running and cleans up itself', async () => {
+    const { child, held, exited } = await startRuntimeOwner(['--process', '--then', 'handle-sigint-prepended'], env(), children);
+    serverPids.push(held.serverPid!);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    child.kill('SIGINT');
+    expect(await eventually(() => out.includes('cleaned up') || ended, 15_000)).toBe(true);
+    expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
+    expect(isRunning(held.serverPid!)).toBe(false);
+    expect(records(stateDir)).toEqual([]);
+    child.stdin!.write('exit\n');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('owner SIGKILLed: the server keeps running, recorded; reaping stops it', async () => {
     const { child, held } = await startRuntimeOwner(['--process', '--then', 'hold'], env(), children);
     serverPids.push(held.serverPid!);
