@@ -24,7 +24,7 @@ describe('the CLI against a generation-A server (real CLI and server processes)'
   });
 
   it('rollout runs one session instead of the default 3, with a note on stderr; episodes never interleave', async () => {
-    const before = server.log().length;
+    const before = await server.settled();
     const { code, out, err } = await runCliChild(['rollout', '--url', server.url, '--policy', policy, '-n', '4', '--max-steps', '3', '--json']);
     expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
     expect(err).toContain(`rollout: ${server.url} is an OpenEnv generation-A server (no /schema, no /ws): its HTTP routes step one shared env`);
@@ -37,7 +37,7 @@ describe('the CLI against a generation-A server (real CLI and server processes)'
   }, 60_000);
 
   it('collect runs one session instead of the default 4, with a note on stderr; every episode recorded, none interleaved', async () => {
-    const before = server.log().length;
+    const before = await server.settled();
     const dir = join(tmp, 'collect');
     const { code, out, err } = await runCliChild(['collect', '--url', server.url, '--policy', policy, '-o', dir, '-n', '5', '--max-steps', '2', '--json']);
     expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });

@@ -34,7 +34,7 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
 
   it('refuses a second concurrent session to the same base URL with ERR_STATEFUL_SERVER_BUSY, sending nothing; the URL is free again once the first closes', async () => {
     const first = await hold();
-    const before = server.log().length;
+    const before = await server.settled();
     try {
       // The same server spelled differently (a pasted route, a trailing slash) is the same env.
       const second = firstValueFrom(connect(`${server.url}/reset/`));
@@ -60,7 +60,7 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
   it("transport 'http' forced: the server is found to be generation A at the first episode, and a second session's episode is refused", async () => {
     const a = await hold({ transport: 'http' });
     const b = await hold({ transport: 'http' });
-    const before = server.log().length;
+    const before = await server.settled();
     try {
       await lastValueFrom(a.session.episode(say, { maxSteps: 1 }).pipe(toArray()));
       const refused = lastValueFrom(b.session.episode(say, { maxSteps: 1 }).pipe(toArray()));

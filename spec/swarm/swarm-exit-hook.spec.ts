@@ -40,7 +40,6 @@ describeWithSwarm(available)('swarm services do not outlive their owner (real si
   it.each([
     ['process.exit()', 'exit', (owner: ChildProcess) => owner.stdin!.write('go\n'), { code: 0, signal: null }],
     ['an uncaught error', 'throw', (owner: ChildProcess) => owner.stdin!.write('go\n'), { code: 1, signal: null }],
-    ['SIGTERM (not handled by the program)', 'hold', (owner: ChildProcess) => owner.kill('SIGTERM'), { code: null, signal: 'SIGTERM' }],
   ] as const)('owner ended by %s: its service is removed shortly after', async (_how, then, end, expected) => {
     const { child, held, exited } = await startRuntimeOwner(['--swarm', image, '--then', then], { OPENENV_RX_STATE_DIR: stateDir }, children);
     owners.push(held.owner);
