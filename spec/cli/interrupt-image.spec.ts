@@ -36,7 +36,8 @@ describeWithDocker(available)('Ctrl-C / SIGTERM during a run with --image (real 
     children.push(cli);
     try {
       await cli.waitFor(/2\/10 episodes/, 120_000);
-      expect(await containersOwnedBy(docker, [cli.child.pid!])).toHaveLength(2);
+      // Containers are running (rollout: one per session; collect: as many as the pool packed the sessions onto).
+      expect((await containersOwnedBy(docker, [cli.child.pid!])).length).toBeGreaterThan(0);
     } finally {
       cli.child.kill(signal);
     }
