@@ -11,3 +11,4 @@ export * from './swarm-errors.js';
 export * from './tool-errors.js';
 export * from './fleet-errors.js';
 export * from './collect-errors.js';
+export * from './permanent-failure.js';

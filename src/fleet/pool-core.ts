@@ -1,5 +1,6 @@
 import { from, isObservable, Observable, of, Subscription, take, type ObservableInput, type Subscriber } from 'rxjs';
 import { PoolClosedError, PoolQueueFullError, PoolStartError, PoolUnplaceableError } from '../errors/fleet-errors.js';
+import { isPermanentStartFailure } from '../errors/permanent-failure.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode } from '../internal/error-context.js';
 import { backoffDelay } from '../operators/backoff-delay.js';
@@ -448,8 +449,15 @@ export class PoolCore<S> implements EnvPool<S> {
       if (typeof url === 'string') server.label = url;
     }
     this.lastFailure = error;
-    this.wakeAt(server.quarantine(error, now, this.options.backoff), now);
-    this.startGiveUpClock(now);
+    if (isPermanentStartFailure(error)) {
+      // A 404 for the env routes: no re-probe helps. The others carry the run; with none left, fail now.
+      server.lastError = error;
+      server.state = 'dead';
+      if (this.servers.every((s) => s.state === 'dead')) return this.unplaceable(now);
+    } else {
+      this.wakeAt(server.quarantine(error, now, this.options.backoff), now);
+      this.startGiveUpClock(now);
+    }
     this.grow();
   }
 
@@ -481,6 +489,11 @@ export class PoolCore<S> implements EnvPool<S> {
       return;
     }
     if (this.wanted() === 0) return; // nobody wants a session any more
+    this.unplaceable(since);
+  }
+
+  /** Fails with `PoolUnplaceableError`: no server can host a session since `since`; each one's cause named. */
+  private unplaceable(since: number): void {
     const now = this.options.scheduler.now();
     const servers = this.servers.map((s) => ({ server: s.label, cause: s.lastError }));
     this.fail(new PoolUnplaceableError(now - since, servers, this.counters.startFailures, this.lastFailure));
@@ -492,6 +505,8 @@ export class PoolCore<S> implements EnvPool<S> {
    */
   private roundFailed(error: unknown): void {
     this.counters.startFailures++;
+    // No such image, a server that exits while starting, a 404 for the env routes: no retry helps.
+    if (isPermanentStartFailure(error)) return this.fail(new PoolStartError(this.failedRounds + 1, error));
     if (this.retry === undefined) {
       this.failedRounds++;
       if (this.failedRounds > this.options.startRetries) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asyncScheduler, Subscription, type Observable, type Observer, type SchedulerLike, type Subscriber } from 'rxjs';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
+import { isPermanentStartFailure } from '../errors/permanent-failure.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode, withContext } from '../internal/error-context.js';
 import { isSessionFault, outcomeUnknown } from '../internal/step-failure.js';
@@ -221,7 +222,8 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
       if (run.options.replace && this.strikes > 0) return this.replace(error);
       return run.fail(error);
     }
-    if (!fault) return run.fail(error);
+    // A start that can never succeed (no such image, a crash at start, a 404) is not replaced.
+    if (!fault || isPermanentStartFailure(raw)) return run.fail(error);
     this.replace(error);
   }
 

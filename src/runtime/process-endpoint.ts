@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NEVER, Observable, defer, from, map, mergeMap, race, switchMap, throwError, timeout } from 'rxjs';
-import { InvalidOptionError, ServerExitedError, TimeoutError, type OpenEnvError, type ErrorContext } from '../errors/index.js';
+import { InvalidOptionError, markPermanent, ServerExitedError, TimeoutError, type OpenEnvError, type ErrorContext } from '../errors/index.js';
 import { assertFunction, assertInteger } from '../internal/assert-option.js';
 import type { Endpoint } from './endpoint.js';
 import { freePort } from './process/free-port.js';
@@ -116,6 +116,7 @@ export function processEndpoint(command: string, args: string[] = [], options: P
     let child: ChildProcess | undefined;
     let release: (() => void) | undefined;
     let stopRequested = false;
+    let healthy = false;
     let stopping: Promise<void> | undefined;
     const context: ErrorContext = { command };
     if (options.reap !== false) sweepOrphanProcessesOnce(options.stateDir, (error) => reportTeardownError(options.onTeardownError, error, {}));
@@ -169,11 +170,15 @@ export function processEndpoint(command: string, args: string[] = [], options: P
       spawned.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
       spawned.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
       const exited = onceExited(spawned).then(async (exit): Promise<OpenEnvError> => {
+        // A command that cannot be spawned, or a server that exits with a code before it answered
+        // /health, does that again on every start: permanent (pools and rollouts do not retry it).
         if (exit.spawnError) {
-          return new ServerExitedError('process', null, [`spawn ${command}: ${exit.spawnError.message}`], context);
+          return markPermanent(new ServerExitedError('process', null, [`spawn ${command}: ${exit.spawnError.message}`], context));
         }
+        const atStart = !healthy && exit.code !== null;
         await drained(spawned, 200);
-        return new ServerExitedError('process', exit.code, output.snapshot(), context, exit.signal);
+        const error = new ServerExitedError('process', exit.code, output.snapshot(), context, exit.signal);
+        return atStart ? markPermanent(error) : error;
       });
       const exit$ = from(exited).pipe(mergeMap((error) => (stopRequested ? NEVER : throwError(() => error))));
       const endpoint: Endpoint = { url, kind: 'process', id: String(spawned.pid ?? ''), failure$: exit$ };
@@ -194,7 +199,12 @@ export function processEndpoint(command: string, args: string[] = [], options: P
           budgetMs: startTimeoutMs,
           context,
         });
-        return race(healthy$, started.exit$).pipe(map(() => started.endpoint));
+        return race(healthy$, started.exit$).pipe(
+          map(() => {
+            healthy = true;
+            return started.endpoint;
+          }),
+        );
       }),
     );
 

@@ -7,6 +7,7 @@ import type { ErrorContext } from '../errors/openenv-error.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { Transport, WireResetData, WireStepResult } from '../transport/transport.js';
 import { directOf, type ReplySink } from '../transport/direct-request.js';
+import { claimStatefulServer } from '../transport/stateful-server-claims.js';
 import { SESSION_REQUEST, type SessionRequest } from './session-request.js';
 import { withContext } from '../internal/error-context.js';
 import { isPlainRecord, isRecord } from '../internal/is-record.js';
@@ -23,6 +24,8 @@ export interface SessionOptions {
   validateResponses?: boolean;
   /** Run episodes even when the transport is stateless HTTP (see `EnvSession.checkEpisodes`). Default false. */
   allowStatelessEpisodes?: boolean;
+  /** Let this session share a generation-A server with others of this process (see `TransportOptions.shareStatefulServer`). Default false. */
+  shareStatefulServer?: boolean;
 }
 
 /** An `EnvSession` plus what its owner (`defineEnv`) needs to run and end it. */
@@ -68,6 +71,8 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
   let lastFailure: { raw: unknown; delivered: unknown } | undefined;
   // Whether consecutive requests reach one env: known from the transport, or learnt once from GET /schema.
   let stateful = options.allowStatelessEpisodes === true || transport.kind === 'ws' ? true : transport.stateful;
+  // Held while this session uses a generation-A server it found itself (transport 'http' forced).
+  let releaseClaim: (() => void) | undefined;
 
   const context = (request: Request | undefined, index: number, episode: string | null): ErrorContext => ({
     env: spec.name,
@@ -269,6 +274,14 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
         return session.schema().pipe(
           catchError((error: unknown) => {
             if (!isRouteMissing(error)) return throwError(() => error);
+            // Generation A (one env behind HTTP) found behind a forced 'http': claimed as the auto probe would.
+            if (!options.shareStatefulServer && !closed) {
+              try {
+                releaseClaim = claimStatefulServer(transport.url, ctx);
+              } catch (busy) {
+                return throwError(() => busy);
+              }
+            }
             stateful = true;
             return EMPTY;
           }),
@@ -292,6 +305,7 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
     close() {
       if (closed) return;
       closed = true;
+      releaseClaim?.();
       transport.close();
     },
   };

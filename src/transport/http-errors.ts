@@ -1,4 +1,4 @@
-import { ConnectionClosedError, ConnectionError, HttpStatusError, TimeoutError, type ErrorContext, type OpenEnvError } from '../errors/index.js';
+import { ConnectionClosedError, ConnectionError, HttpStatusError, markPermanent, TimeoutError, type ErrorContext, type OpenEnvError } from '../errors/index.js';
 import { ErrorDetailBody } from '../protocol/http-messages.js';
 
 /** got's timeout events that happen before the request reached the server. */
@@ -25,7 +25,10 @@ export function httpStatusError(status: number, text: string, context: ErrorCont
   const body = parseBodyLoosely(text);
   const detail = ErrorDetailBody.safeParse(body);
   const kept = typeof body === 'string' ? body.slice(0, RAW_LIMIT) : body;
-  return new HttpStatusError(status, kept, detail.success ? detail.data.detail : undefined, context, contentType);
+  const error = new HttpStatusError(status, kept, detail.success ? detail.data.detail : undefined, context, contentType);
+  // No such route: asking again gets the same answer (generation A's JSON 404 for /schema is read
+  // as "no /schema" before it can fail anything).
+  return status === 404 ? markPermanent(error) : error;
 }
 
 interface GotLikeError {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
-import { DockerError, ServerExitedError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
+import { DockerError, markPermanent, ServerExitedError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { reportTeardownError } from '../report-teardown-error.js';
 import { trackTeardown } from '../teardown-registry.js';
 import { checkDockerReachable, dockerStatus, resolveDocker, toDockerError } from './docker-client.js';
@@ -80,10 +80,12 @@ export class ContainerRun {
       container = await this.created;
     } catch (error) {
       throw dockerStatus(error) === 404
-        ? new DockerError(
-            `Image ${this.image} is not present locally (pull: '${this.options.pull ?? 'never'}'): build or pull it, or pass { pull: 'if-missing' }`,
-            this.context,
-            { cause: error },
+        ? markPermanent(
+            new DockerError(
+              `Image ${this.image} is not present locally (pull: '${this.options.pull ?? 'never'}'): build or pull it, or pass { pull: 'if-missing' }`,
+              this.context,
+              { cause: error },
+            ),
           )
         : await toDockerError(error, `create a container from ${this.image}`, docker, this.context);
     }
@@ -134,7 +136,9 @@ export class ContainerRun {
       async (result) => {
         if (this.stopRequested) return new DockerError('Container stopped by its owner', this.context);
         const tail = await containerLogTail(docker, container, this.options.logTailLines ?? 50, this.tty);
-        return new ServerExitedError('container', result.StatusCode ?? null, tail, this.context);
+        const exited = new ServerExitedError('container', result.StatusCode ?? null, tail, this.context);
+        // Exited with a code before it ever answered /health: the same image does that every time.
+        return !this.ready && result.StatusCode !== undefined ? markPermanent(exited) : exited;
       },
       (error: unknown) => toDockerError(error, 'watch the container', docker, this.context),
     );

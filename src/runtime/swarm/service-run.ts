@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, take, throwError, timeout } from 'rxjs';
-import { DockerError, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
+import { DockerError, markPermanent, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { sessionLabels } from '../docker/container-labels.js';
+import { holdUntilExit } from '../docker/container-exit-guard.js';
 import { checkDockerReachable, dockerStatus, toDockerError } from '../docker/docker-client.js';
 import { sweepOrphansOnce } from '../docker/reaper.js';
 import { reportTeardownError } from '../report-teardown-error.js';
@@ -17,6 +18,20 @@ import { taskPollerFor, type TaskPoller } from './task-poller.js';
 
 /** Label of a task's container: which session it serves (not the reaper's `openenv-rx` label: its service owns it). */
 export const SWARM_SESSION_LABEL = 'openenv-rx.swarm-session';
+
+/**
+ * A task that failed to start in a way the next service would repeat: no node satisfies its
+ * placement constraints (and none lacks only resources, which free up), or its container exited
+ * with a code before it ran (a crash at start).
+ */
+export function startCannotSucceed(task: SwarmTask): boolean {
+  const state = taskState(task);
+  if (state === 'pending') {
+    const reasons = task.Status?.Err ?? '';
+    return /scheduling constraints not satisfied/.test(reasons) && !/insufficient resources/.test(reasons);
+  }
+  return (state === 'failed' || state === 'complete') && taskExitCode(task) !== null;
+}
 
 /** Where the running task is reached. */
 export interface RunningTask {
@@ -34,6 +49,8 @@ export class ServiceRun {
   readonly sessionId = randomUUID();
   readonly name = `openenv-rx-${this.sessionId}`;
   readonly context: ErrorContext;
+  /** Set once the server answered (health and handshake): a failure after that is no start failure. */
+  ready = false;
   /** The last task state seen, for the start timeout's message. */
   lastState = 'service not created yet';
   private docker: Docker | undefined;
@@ -43,6 +60,7 @@ export class ServiceRun {
   private failure: Promise<OpenEnvError> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
+  private releaseExitGuard: (() => void) | undefined;
 
   constructor(
     readonly image: string,
@@ -107,6 +125,8 @@ export class ServiceRun {
       serviceOptions: this.options.serviceOptions,
     });
     const auth = this.options.registryAuth;
+    // From here on a service may exist: an exit of this process (process.exit, uncaught error, signal) removes it.
+    this.releaseExitGuard = holdUntilExit(docker, 'services');
     this.created = (auth ? docker.createService(auth, spec) : docker.createService(spec)).then((service) => service.id);
     let serviceId: string;
     try {
@@ -127,11 +147,13 @@ export class ServiceRun {
       return info.Id;
     } catch (error) {
       if (dockerStatus(error) !== 404) throw await toDockerError(error, `inspect image ${this.image}`, docker, this.context);
-      throw new DockerError(
-        `Image ${this.image} is not present on the swarm manager (pull: 'never' runs the manager's local image by its ID): ` +
-          "build or load it there, or pass { pull: 'if-missing' } to let each node pull it",
-        this.context,
-        { cause: error },
+      throw markPermanent(
+        new DockerError(
+          `Image ${this.image} is not present on the swarm manager (pull: 'never' runs the manager's local image by its ID): ` +
+            "build or load it there, or pass { pull: 'if-missing' } to let each node pull it",
+          this.context,
+          { cause: error },
+        ),
       );
     }
   }
@@ -199,7 +221,8 @@ export class ServiceRun {
       const tty = (this.options.serviceOptions?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.TTY === true;
       const tail = await serviceLogTail(this.docker!, task.ServiceID, this.options.logTailLines ?? 50, tty);
       const context = { ...this.context, taskId: task.ID, nodeId: task.NodeID };
-      return new SwarmTaskError(taskState(task), taskMessage(task), taskExitCode(task), tail, context);
+      const error = new SwarmTaskError(taskState(task), taskMessage(task), taskExitCode(task), tail, context);
+      return !this.ready && startCannotSucceed(task) ? markPermanent(error) : error;
     })();
     return this.failure;
   }
@@ -217,11 +240,15 @@ export class ServiceRun {
   private async removeService(): Promise<void> {
     const serviceId = await this.created?.catch(() => undefined);
     const docker = this.docker;
+    if (!serviceId) this.releaseExitGuard?.(); // the create failed or never ran: no service
     if (serviceId && docker) {
       try {
         await docker.getService(serviceId).remove();
+        this.releaseExitGuard?.();
       } catch (error) {
-        if (dockerStatus(error) !== 404) reportTeardownError(this.options.onTeardownError, await toDockerError(error, 'remove the service', docker, this.context), this.context);
+        if (dockerStatus(error) === 404) this.releaseExitGuard?.();
+        // Otherwise still held: the exit hook's child tries once more if this process exits.
+        else reportTeardownError(this.options.onTeardownError, await toDockerError(error, 'remove the service', docker, this.context), this.context);
       }
       try {
         await this.waitGone(docker, serviceId);

@@ -93,7 +93,12 @@ function startService(image: string, options: SwarmEndpointOptions): Observable<
           defer(() => waitWsHandshake(url, { ...probe, headers, timeoutMs: left() })),
         ).pipe(last());
         // While starting, a dying task is noticed at the start's poll rate.
-        return race(ready$, run.failure$(fastPollMs)).pipe(map(() => endpoint));
+        return race(ready$, run.failure$(fastPollMs)).pipe(
+          map(() => {
+            run.ready = true;
+            return endpoint;
+          }),
+        );
       }),
     );
 
