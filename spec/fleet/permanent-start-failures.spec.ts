@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
-import { defer, lastValueFrom, type Observable } from 'rxjs';
+import { defer, firstValueFrom, lastValueFrom, map, switchMap, take, type Observable } from 'rxjs';
 import { isPermanentStartFailure } from '../../src/errors/index.js';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
@@ -12,6 +12,8 @@ import { processEndpoint } from '../../src/runtime/lazy-runtimes.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
+import { echoEnv } from '../../src/envs/echo.js';
+import { serve } from '../../src/server/serve.js';
 import { describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
 import { describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
@@ -82,11 +84,27 @@ describe('permanent start failures fail at once (real processes and sockets)', (
       expect(error).toMatchObject({ code: 'ERR_POOL_START', cause: { code: 'ERR_HTTP_STATUS', status: 404, permanent: true } });
     }, 30_000);
 
-    it('a closed port is transient: retried until startRetries rounds failed', async () => {
+    it('in a fixed list, a 404 server is dropped after one attempt and the others carry the pool', async () => {
+      const live = await serve(echoEnv, { port: 0, maxSessions: 4 });
+      try {
+        const bad = counted(() => Echo.connect(notFound.url));
+        // One session at a time, so the count is the bad server's attempts, not concurrent first placements.
+        const pool = await firstValueFrom(envPool([bad.source$, Echo.connect(live.url)], { size: 1, backoff: { initialMs: 20, maxMs: 20 } }).pipe(
+          switchMap((p) => p.session().pipe(take(1), map(() => p.stats()))),
+        ));
+        expect(bad.attempts()).toBe(1);
+        expect(pool.servers.map((s) => s.state)).toEqual(['dead', 'up']);
+        expect(pool.servers[0]!.lastError).toMatchObject({ code: 'ERR_HTTP_STATUS', status: 404 });
+      } finally {
+        await live.close();
+      }
+    }, 30_000);
+
+    it('a closed port is transient: re-probed until no server could host a session for unplaceableTimeoutMs', async () => {
       const closed = `http://127.0.0.1:${await freeClosedPort()}`;
       const { source$, attempts } = counted(() => Echo.connect(closed));
-      const error = await lastValueFrom(envPool(source$, { size: 1, startRetries: 2, backoff: { initialMs: 20, maxMs: 20 } })).catch((e: unknown) => e);
-      expect(attempts()).toBe(3);
+      const error = await lastValueFrom(envPool(source$, { size: 1, unplaceableTimeoutMs: 500, backoff: { initialMs: 20, maxMs: 20 } })).catch((e: unknown) => e);
+      expect(attempts()).toBeGreaterThan(1);
       expect(isPermanentStartFailure((error as { cause?: unknown }).cause)).toBe(false);
       expect(error).toMatchObject({ code: 'ERR_POOL_START', cause: { code: 'ERR_CONNECTION' } });
     }, 30_000);
