@@ -96,6 +96,17 @@ describe('src/ folder layers', () => {
     expect([...(top.get('internal')?.keys() ?? [])].filter((to) => to !== 'errors' && to !== 'protocol')).toEqual([]);
   });
 
+  it("matches the README's Development layer list: every folder named once, bottom-up (none imports a later one)", () => {
+    const section = readFileSync(repoPath('README.md'), 'utf8').split('\n## Development')[1]?.split('Tests:')[0] ?? '';
+    const listed = [...section.matchAll(/`([a-z-]+)\/`/g)].map((m) => m[1]!).filter((name) => name !== 'src');
+    const layers = readdirSync(srcRoot).filter((name) => statSync(join(srcRoot, name)).isDirectory());
+    expect([...listed].sort()).toEqual([...layers].sort());
+    const upward = listed.flatMap((from, i) =>
+      [...(top.get(from)?.keys() ?? [])].filter((to) => listed.indexOf(to) > i).map((to) => `${from}/ imports ${to}/ (${top.get(from)?.get(to)})`),
+    );
+    expect(upward).toEqual([]);
+  });
+
   it('finds the imports it checks (the parser is not blind), at the top and inside a folder', () => {
     expect(top.get('session')?.has('transport')).toBe(true);
     expect(top.get('envs')?.has('environment')).toBe(true);
