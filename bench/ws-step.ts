@@ -1,5 +1,5 @@
 import { firstValueFrom } from 'rxjs';
-import { connect } from '../src/session/connect.js';
+import { connectUrl } from '../src/session/connect-url.js';
 import { openBareWsClient } from './bare-ws-client.js';
 import { BUILTIN_SERVER, startChildServer } from './child-server.js';
 import { ECHO_ACTION, Echo } from './echo-env.js';
@@ -11,7 +11,7 @@ const TARGET = 1.15;
 
 /**
  * Section 1: sequential `session.step` over `/ws` (typed `defineEnv` session, and an untyped
- * `connect()` one) against a bare `ws` client, all on their own sockets to the same echo server
+ * `connectUrl()` one) against a bare `ws` client, all on their own sockets to the same echo server
  * running in another process. Batches interleave; the ratio is the median of per-round ratios.
  */
 export async function wsStep(config: BenchConfig): Promise<SectionResult> {
@@ -19,7 +19,7 @@ export async function wsStep(config: BenchConfig): Promise<SectionResult> {
   try {
     const bare = await openBareWsClient(server.url, ECHO_ACTION);
     const typed = await openSession(Echo.connect(server.url, { transport: 'ws' }));
-    const untyped = await openSession(connect(server.url, { transport: 'ws' }));
+    const untyped = await openSession(connectUrl(server.url, { transport: 'ws' }));
     await firstValueFrom(typed.session.reset());
     await firstValueFrom(untyped.session.reset());
     const n = config.wsSteps;
@@ -44,7 +44,7 @@ export async function wsStep(config: BenchConfig): Promise<SectionResult> {
       rows: [
         row('bare ws client (baseline)', 'bare'),
         row('openenv-rx session, defineEnv + zod (headline)', 'typed'),
-        row('openenv-rx session, untyped connect()', 'untyped'),
+        row('openenv-rx session, untyped connectUrl()', 'untyped'),
       ],
       notes: [
         `${config.rounds} interleaved rounds of ${n} sequential steps per client; medians over rounds.`,

@@ -18,11 +18,11 @@ import {
   awaitRuntimeTeardowns,
   episodeStats,
   rollouts,
-  mulberry32,
   summarize,
   type EpisodeStats,
   type StatsSummary,
 } from '../src/index.js';
+import { seededRandom } from './seeded-random.js';
 import { gridWorldSessions, MOVES, type Move, type Position } from './grid-world-session.js';
 
 export interface LlmStyleOptions {
@@ -53,7 +53,7 @@ export interface LlmStyleResult {
  */
 export async function main(options: LlmStyleOptions = {}): Promise<LlmStyleResult> {
   const { url, sessions = 4, episodes = 12, seed = 0, maxSteps = 50, latencyMs = [5, 20] } = options;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   let policyCalls = 0;
   let inFlight = 0;
   let maxConcurrentPolicyCalls = 0;

@@ -19,13 +19,13 @@ import {
   defineEnv,
   episodeStats,
   inProcessEndpoint,
-  mulberry32,
   rollouts,
   summarize,
   type EpisodeStats,
   type EpisodeStep,
   type StatsSummary,
 } from '../src/index.js';
+import { seededRandom } from './seeded-random.js';
 import { echoMcpEnv } from '../src/server/index.js';
 
 /** The tools as the client knows them: `Echo.toolCall` builds typed call_tool actions. */
@@ -75,7 +75,7 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
  */
 export async function main(options: ToolAgentOptions = {}): Promise<ToolAgentResult> {
   const { url, sessions = 2, episodes = 4, turns = 8, seed = 0, latencyMs = [5, 20], mistakeRate = 0.25 } = options;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   let inFlight = 0;
   let maxConcurrentModelCalls = 0;
 

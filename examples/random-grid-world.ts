@@ -13,13 +13,13 @@ import {
   awaitRuntimeTeardowns,
   episodeStats,
   recordTrajectory,
-  mulberry32,
   stepTimeout,
   summarize,
   withSession,
   type EpisodeStats,
   type StatsSummary,
 } from '../src/index.js';
+import { seededRandom } from './seeded-random.js';
 import { gridWorldSessions, MOVES, type Move } from './grid-world-session.js';
 
 export interface RandomGridWorldOptions {
@@ -45,7 +45,7 @@ export interface RandomGridWorldResult {
  */
 export async function main(options: RandomGridWorldOptions = {}): Promise<RandomGridWorldResult> {
   const { url, episodes = 10, seed = 0, maxSteps = 100, trajectoryPath } = options;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const policy = (): Move => ({ action: MOVES[Math.floor(random() * MOVES.length)]! });
 
   try {

@@ -5,6 +5,9 @@
  * import { defineEnv } from 'openenv-rx';
  * const Echo = defineEnv({ name: 'echo' });
  * Echo.connect('http://127.0.0.1:8000').pipe(switchMap((env) => env.step({ message: 'hi' }))).subscribe(console.log);
+ *
+ * Plumbing (createSession, tool projections, schema samplers, a PRNG, ...) is not exported here:
+ * see CHANGELOG.md.
  */
 export * from './session/index.js';
 export * from './errors/index.js';
@@ -12,9 +15,8 @@ export * from './operators/index.js';
 export * from './fleet/index.js';
 export * from './policies/index.js';
 export * from './tools/index.js';
-export { mulberry32, type Random } from './internal/mulberry32.js';
 export * as protocol from './protocol/index.js';
-export { openTransport, openHttpTransport, openWsTransport } from './transport/index.js';
+export { openTransport } from './transport/index.js';
 export type { KeepaliveOptions, Transport, TransportKind, TransportOptions, WireStepResult } from './transport/index.js';
 export type { Endpoint } from './runtime/endpoint.js';
 export {

@@ -3,9 +3,12 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { repoPath } from '../fixtures/test-image.js';
 
 /**
- * The layers under src/ import each other downward only: no folder cycle (a newcomer can read
- * the tree bottom-up), and the shared helpers in `internal/` import nothing above `errors/` and
- * `protocol/`. Top-level files (the package entries) may import anything.
+ * The layers under src/ import each other downward only, at every depth: inside any folder, its
+ * sub-folders and loose files form a graph with no cycle (a newcomer can read each folder
+ * bottom-up), and the shared helpers in `internal/` import nothing above `errors/` and
+ * `protocol/`. A loose file is a node of its folder's graph too, so `src/index.ts` may import
+ * every layer as long as no layer imports it back; imports between two loose files are not
+ * folder edges (sibling modules may share types both ways).
  */
 const srcRoot = repoPath('src');
 
@@ -16,25 +19,39 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Top-level folder of a file under src/, or undefined for a top-level file. */
-const layerOf = (file: string): string | undefined => {
-  const parts = relative(srcRoot, file).split(sep);
-  return parts.length > 1 ? parts[0] : undefined;
+function folders(dir: string): string[] {
+  return [dir, ...readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? folders(path) : [];
+  })];
+}
+
+/** Every relative import of every file under src/: [importing file, imported file]. */
+function importEdges(): [string, string][] {
+  const specifier = /(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+  return sourceFiles(srcRoot).flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(specifier)].map((match): [string, string] => [file, resolve(dirname(file), match[1]!)]),
+  );
+}
+
+/** The child of `dir` (a sub-folder or a loose file) that `path` is in, or undefined outside `dir`. */
+const childOf = (dir: string, path: string): string | undefined => {
+  const rel = relative(dir, path);
+  return rel.startsWith('..') || rel === '' ? undefined : rel.split(sep)[0];
 };
 
-function folderGraph(): Map<string, Map<string, string>> {
+const isFile = (child: string): boolean => child.endsWith('.ts');
+
+/** The graph of `dir`'s children: child -> imported sibling -> one file (relative to src/) that imports it. */
+function graphOf(dir: string, edges: [string, string][]): Map<string, Map<string, string>> {
   const graph = new Map<string, Map<string, string>>();
-  const specifier = /(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
-  for (const file of sourceFiles(srcRoot)) {
-    const from = layerOf(file);
-    if (!from) continue;
-    for (const match of readFileSync(file, 'utf8').matchAll(specifier)) {
-      const to = layerOf(resolve(dirname(file), match[1]!));
-      if (!to || to === from) continue;
-      const edges = graph.get(from) ?? new Map<string, string>();
-      edges.set(to, relative(srcRoot, file));
-      graph.set(from, edges);
-    }
+  for (const [file, target] of edges) {
+    const from = childOf(dir, file);
+    const to = childOf(dir, target.replace(/\.js$/, '.ts'));
+    if (!from || !to || to === from || (isFile(from) && isFile(to))) continue;
+    const next = graph.get(from) ?? new Map<string, string>();
+    next.set(to, relative(srcRoot, file));
+    graph.set(from, next);
   }
   return graph;
 }
@@ -63,20 +80,37 @@ function findCycle(graph: Map<string, Map<string, string>>): string[] | undefine
 }
 
 describe('src/ folder layers', () => {
-  const graph = folderGraph();
+  const edges = importEdges();
+  const graphs = new Map(folders(srcRoot).map((dir) => [relative(srcRoot, dir) || '.', graphOf(dir, edges)]));
+  const top = graphs.get('.')!;
 
-  it('has no folder cycle', () => {
-    const cycle = findCycle(graph);
-    const where = cycle?.slice(1).map((to, i) => `${cycle[i]} -> ${to} (${graph.get(cycle[i]!)?.get(to)})`);
-    expect(where).toBeUndefined();
+  it('has no import cycle among the sub-folders and files of any folder, at every depth', () => {
+    const cycles = [...graphs].flatMap(([dir, graph]) => {
+      const cycle = findCycle(graph);
+      return cycle ? [`in ${dir}/: ${cycle.slice(1).map((to, i) => `${cycle[i]} -> ${to} (${graph.get(cycle[i]!)?.get(to)})`).join(', ')}`] : [];
+    });
+    expect(cycles).toEqual([]);
   });
 
   it('keeps internal/ at the bottom: it imports only errors/ and protocol/', () => {
-    expect([...(graph.get('internal')?.keys() ?? [])].filter((to) => to !== 'errors' && to !== 'protocol')).toEqual([]);
+    expect([...(top.get('internal')?.keys() ?? [])].filter((to) => to !== 'errors' && to !== 'protocol')).toEqual([]);
   });
 
-  it('finds the imports it checks (the parser is not blind)', () => {
-    expect(graph.get('session')?.has('transport')).toBe(true);
-    expect(graph.get('envs')?.has('environment')).toBe(true);
+  it("matches the README's Development layer list: every folder named once, bottom-up (none imports a later one)", () => {
+    const section = readFileSync(repoPath('README.md'), 'utf8').split('\n## Development')[1]?.split('Tests:')[0] ?? '';
+    const listed = [...section.matchAll(/`([a-z-]+)\/`/g)].map((m) => m[1]!).filter((name) => name !== 'src');
+    const layers = readdirSync(srcRoot).filter((name) => statSync(join(srcRoot, name)).isDirectory());
+    expect([...listed].sort()).toEqual([...layers].sort());
+    const upward = listed.flatMap((from, i) =>
+      [...(top.get(from)?.keys() ?? [])].filter((to) => listed.indexOf(to) > i).map((to) => `${from}/ imports ${to}/ (${top.get(from)?.get(to)})`),
+    );
+    expect(upward).toEqual([]);
+  });
+
+  it('finds the imports it checks (the parser is not blind), at the top and inside a folder', () => {
+    expect(top.get('session')?.has('transport')).toBe(true);
+    expect(top.get('envs')?.has('environment')).toBe(true);
+    expect(graphs.get('runtime')?.get('swarm')?.has('docker')).toBe(true);
+    expect(graphs.get('runtime')?.get('lazy-runtimes.ts')?.has('docker')).toBe(true);
   });
 });

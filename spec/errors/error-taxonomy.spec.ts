@@ -53,7 +53,10 @@ describe('error taxonomy', () => {
 
   it('TIMEOUT_PHASES lists exactly the phases some TimeoutError is emitted for', () => {
     const emitted = new Set(
-      sources(SRC).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/new TimeoutError\(\s*'(\w+)'/g)].map((m) => m[1]!)),
+      // A TimeoutError built with a literal phase, or through the operators' timeoutWithContext({ phase }).
+      sources(SRC).flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/new TimeoutError\(\s*'(\w+)'|timeoutWithContext(?:<[^>]*>)?\(\{[^}]*\bphase: '(\w+)'/g)].map((m) => (m[1] ?? m[2])!),
+      ),
     );
     expect([...emitted].sort()).toEqual([...TIMEOUT_PHASES].sort());
   });

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { firstValueFrom } from 'rxjs';
 import { DockerUnavailableError } from '../../src/errors/index.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
-import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 

@@ -8,7 +8,7 @@ import { processRegistryDir, writeProcessRecord } from '../../src/runtime/proces
 import { reapProcesses } from '../../src/runtime/process/reap-processes.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
 import { currentOwner, identityOf } from '../../src/runtime/reaper/process-identity.js';
-import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { containerExists, describeWithDocker, dockerReachable, eventually, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner, startZombieableOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';

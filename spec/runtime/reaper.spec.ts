@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
-import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import {
   containerExists,
   describeWithDocker,

@@ -20,6 +20,19 @@ describe('toPydanticIssues', () => {
     expect(issuesOf(z.object({ i: z.int() }), { i: 2.5 })[0]).toMatchObject({ type: 'int_from_float', input: 2.5 });
   });
 
+  it('finds an integer field through a check (`z.number().int()`), through wrappers, and in zod/mini schemas', async () => {
+    const mini = await import('zod/mini');
+    const shapes: Array<[string, z.core.$ZodType]> = [
+      ['check', z.object({ i: z.number().int().min(0) })],
+      ['wrappers', z.object({ i: z.number().int().optional().default(1) })],
+      ['mini', mini.object({ i: mini.number().check(mini.int()) })],
+    ];
+    for (const [, schema] of shapes) {
+      const issues = toPydanticIssues((schema as z.ZodType).safeParse({ i: 'x' }).error?.issues ?? [], { i: 'x' }, { schema });
+      expect(issues[0]?.type).toBe('int_parsing');
+    }
+  });
+
   it('bounds, enums, literals and multiples carry ctx', () => {
     const schema = z.strictObject({
       a: z.string().max(2),

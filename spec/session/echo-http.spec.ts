@@ -1,7 +1,7 @@
 import { catchError, concat, ignoreElements, lastValueFrom, of, switchMap, take, timeout, toArray } from 'rxjs';
 import { z } from 'zod';
 import { HttpStatusError } from '../../src/errors/index.js';
-import { connect } from '../../src/session/connect.js';
+import { connectUrl } from '../../src/session/connect-url.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
 
@@ -48,7 +48,7 @@ describe('generation A (echo_env@8f12109e) over HTTP against the replay server',
   it('gives an HTTP error the url, transport, stepIndex and episodeId context', async () => {
     // Untyped, so the extra key reaches the server, which answers 500 (as recorded).
     const error = await lastValueFrom(
-      connect(server.url).pipe(
+      connectUrl(server.url).pipe(
         switchMap((env) => concat(env.reset({ seed: 42, episodeId: 'ep-1' }), env.step({ message: 'x', bogus: 1 }))),
         ignoreElements(),
         timeout(5_000),

@@ -1,7 +1,7 @@
 import { catchError, concat, from, ignoreElements, lastValueFrom, of, switchMap, takeWhile, timeout, toArray, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { ActionValidationError, ResponseValidationError, ServerError } from '../../src/errors/index.js';
-import { connect } from '../../src/session/connect.js';
+import { connectUrl } from '../../src/session/connect-url.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
 import { waitFor } from './wait-for.js';
@@ -85,7 +85,7 @@ describe('GridWorld over /ws against the replay server', () => {
   it('gives a server error frame the url, transport, stepIndex and episodeId context', async () => {
     // Untyped: the client lets NORTH through; the server answers VALIDATION_ERROR (as recorded).
     const error = await errorOf(
-      connect(server.url).pipe(
+      connectUrl(server.url).pipe(
         switchMap((env) => concat(env.reset({ seed: 42, episodeId: 'ep-ws-1' }), env.step({ action: 'NORTH' }))),
       ),
     );

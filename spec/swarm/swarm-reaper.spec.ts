@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { cli } from '../cli/cli-support.js';
 import { eventually } from '../fixtures/docker-test-support.js';

@@ -4,7 +4,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { DockerError, SwarmTaskError, SwarmUnavailableError } from '../../src/errors/index.js';
-import { reapOrphans } from '../../src/runtime/reaper/reap-orphans.js';
+import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { nodeAddress, nodeInfoOf, nodeUrl } from '../../src/runtime/swarm/node-address.js';
 import { reapOrphanServices } from '../../src/runtime/swarm/service-reaper.js';
 import { resolveSwarmManager, swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';

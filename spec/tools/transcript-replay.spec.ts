@@ -1,6 +1,6 @@
 import { firstValueFrom, forkJoin } from 'rxjs';
 import { JsonRpcError, ToolError } from '../../src/errors/index.js';
-import { connect } from '../../src/session/connect.js';
+import { connectUrl } from '../../src/session/connect-url.js';
 import { loadTranscript, type HttpExchange, type WsExchange } from '../helpers/transcripts.js';
 import { errorOf, useTestCleanups } from '../transport/support.js';
 import { Echo, openSession } from './support.js';
@@ -38,7 +38,7 @@ describe('tools over /ws against the recorded generation-H echo', () => {
     expect(withLength.value).toEqual({ message: 'h\u00e9llo \u2713', length: 7 });
 
     // Tool errors come as observations; an untyped session sends what the typed one refuses.
-    const untyped = await openSession(connect(replay.url, { transport: 'ws' }));
+    const untyped = await openSession(connectUrl(replay.url, { transport: 'ws' }));
     cleanups.push(untyped.close);
     const replayedFrom = replay.received.length;
     const notFound = (await errorOf(untyped.env.callTool('no_such_tool', {}))) as ToolError;
@@ -80,7 +80,7 @@ describe('tools over HTTP (stateless) against the recorded generation-H echo', (
     expect((await firstValueFrom(env.callTool('echo_message', { message: 'hello' }))).value).toBe('hello');
     expect((await firstValueFrom(env.callTool('echo_with_length', { message: 'h\u00e9llo \u2713' }))).value).toEqual({ message: 'h\u00e9llo \u2713', length: 7 });
 
-    const untyped = await openSession(connect(replay.url, { transport: 'http' }));
+    const untyped = await openSession(connectUrl(replay.url, { transport: 'http' }));
     cleanups.push(untyped.close);
     expect(await errorOf(untyped.env.callTool('no_such_tool', {}))).toMatchObject({ errorType: 'tool_not_found', context: { transport: 'http' } });
     expect(await errorOf(untyped.env.callTool('echo_message', { msg: 1 }))).toMatchObject({ errorType: 'invalid_args' });

@@ -4,7 +4,7 @@ import { defineToolEnv } from '../../src/environment/define-tool-env.js';
 import { defineTool } from '../../src/environment/tools.js';
 import { ConnectionClosedError, ProtocolError, ServerError, SessionStateError, TimeoutError } from '../../src/errors/index.js';
 import { serve } from '../../src/server/serve.js';
-import { connect } from '../../src/session/connect.js';
+import { connectUrl } from '../../src/session/connect-url.js';
 import { errorOf, startScriptedWsServer, waitFor } from '../transport/support.js';
 import { openSession } from './support.js';
 
@@ -43,7 +43,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     });
     const server = await serve(Toolbox);
     cleanups.push(() => server.close());
-    const { env, failures, close } = await openSession(connect(server.url, { transport: 'ws' }));
+    const { env, failures, close } = await openSession(connectUrl(server.url, { transport: 'ws' }));
     cleanups.push(close);
 
     const answers: string[] = [];
@@ -78,7 +78,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
       },
     });
     cleanups.push(() => scripted.close());
-    const { env, failures, close } = await openSession(connect(scripted.url, { transport: 'ws' }));
+    const { env, failures, close } = await openSession(connectUrl(scripted.url, { transport: 'ws' }));
     cleanups.push(close);
     const first = errorOf(env.mcp('tools/list'));
     const second = errorOf(env.mcp('tools/list'));
@@ -103,7 +103,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
       },
     });
     cleanups.push(() => scripted.close());
-    const { env, failures, close } = await openSession(connect(scripted.url, { transport: 'ws' }));
+    const { env, failures, close } = await openSession(connectUrl(scripted.url, { transport: 'ws' }));
     cleanups.push(close);
     const mcp1 = errorOf(env.mcp('tools/list'));
     const mcp2 = errorOf(env.mcp('tools/call', { name: 'x' }));
@@ -133,7 +133,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
       },
     });
     cleanups.push(() => scripted.close());
-    const { env, failures, close } = await openSession(connect(scripted.url, { transport: 'ws', replyTimeoutMs: 2_000 }));
+    const { env, failures, close } = await openSession(connectUrl(scripted.url, { transport: 'ws', replyTimeoutMs: 2_000 }));
     cleanups.push(close);
     const abandoned = env.mcp('slow').subscribe();
     await waitFor(() => scripted.received.length === 1);

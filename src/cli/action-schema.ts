@@ -18,7 +18,7 @@ export interface DeferredSchema {
 }
 
 /** How long the schema may stay unknown while sessions fail to answer for it (capacity, faults). */
-export const SCHEMA_WAIT_MS = 120_000;
+const SCHEMA_WAIT_MS = 120_000;
 
 /**
  * The action schema, learnt from the first session that answers `GET /schema`; rejected for a

@@ -1,20 +1,20 @@
 import { z } from 'zod';
 import { CallToolAction, ListToolsAction } from '../protocol/mcp-messages.js';
-import { BaseState, type EnvDefinition, type EnvState } from './environment.js';
+import { BaseState, type ServerEnvDefinition, type EnvState } from './environment.js';
 import { buildToolCatalog } from './tool-catalog.js';
 import { ToolEnvironment, type McpStepAction, type ToolResetHook } from './tool-environment.js';
 import type { ToolSet } from './tools.js';
 
-/** What a tool env is made of: names for `/metadata` (as `EnvDefinition`), the tools, and an optional reset hook. */
+/** What a tool env is made of: names for `/metadata` (as `ServerEnvDefinition`), the tools, and an optional reset hook. */
 export interface ToolEnvSpec<T extends ToolSet>
-  extends Pick<EnvDefinition, 'name' | 'title' | 'description' | 'version' | 'readme' | 'author' | 'documentationUrl'> {
+  extends Pick<ServerEnvDefinition, 'name' | 'title' | 'description' | 'version' | 'readme' | 'author' | 'documentationUrl'> {
   readonly tools: T;
   /** Runs on every reset; its return value is the reset observation (default `{}`, as OpenEnv's echo). */
   readonly reset?: ToolResetHook;
 }
 
 /** A served env whose actions are MCP tool calls. */
-export interface ToolEnvDefinition<T extends ToolSet> extends EnvDefinition<McpStepAction, Record<string, unknown>, EnvState> {
+export interface ToolEnvDefinition<T extends ToolSet> extends ServerEnvDefinition<McpStepAction, Record<string, unknown>, EnvState> {
   readonly tools: T;
 }
 
@@ -40,7 +40,7 @@ export function defineToolEnv<const T extends ToolSet>(spec: ToolEnvSpec<T>): To
     ...names,
     tools,
     // What the env accepts (a client may validate with it); `/schema` documents CallToolAction only, as OpenEnv.
-    action: z.union([ListToolsAction, CallToolAction]) as unknown as EnvDefinition<McpStepAction>['action'],
+    action: z.union([ListToolsAction, CallToolAction]) as unknown as ServerEnvDefinition<McpStepAction>['action'],
     // Reset, list_tools and call_tool answer different objects; `/schema` documents CallToolObservation.
     observation: z.record(z.string(), z.unknown()),
     state: BaseState,

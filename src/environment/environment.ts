@@ -99,7 +99,7 @@ export const BaseState = z
  * Everything `serve()` needs to expose an env: names for `/metadata`, zod schemas for `/schema` and
  * for validating actions, and the factory. The state schema defaults to `BaseState`.
  */
-export interface EnvDefinition<A = Record<string, unknown>, O = Record<string, unknown>, S extends EnvState = EnvState> {
+export interface ServerEnvDefinition<A = Record<string, unknown>, O = Record<string, unknown>, S extends EnvState = EnvState> {
   /** Short id (`grid_world`): registry key, logs and error context. */
   readonly name: string;
   /** `/metadata` name; defaults to `name` (OpenEnv sends the class name, e.g. `GridWorldEnvironment`). */
@@ -139,11 +139,11 @@ export interface EnvDefinition<A = Record<string, unknown>, O = Record<string, u
  * const server = await serve(Coin);
  */
 export function defineServerEnv<A, O, S extends EnvState = EnvState>(
-  definition: EnvDefinition<A, O, S>,
-): EnvDefinition<A, O, S> {
+  definition: ServerEnvDefinition<A, O, S>,
+): ServerEnvDefinition<A, O, S> {
   return definition;
 }
 
 /** An env definition with its type parameters erased, as registries and the server hold them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyEnvDefinition = EnvDefinition<any, any, any>;
+export type AnyEnvDefinition = ServerEnvDefinition<any, any, any>;

@@ -27,7 +27,7 @@ export const CartPoleState = BaseState.extend({
 export type CartPoleState = z.infer<typeof CartPoleState>;
 
 /** Gymnasium CartPole-v1 constants. */
-export const CARTPOLE = {
+const CARTPOLE = {
   gravity: 9.8,
   masscart: 1.0,
   masspole: 0.1,

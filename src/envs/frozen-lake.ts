@@ -4,7 +4,7 @@ import { BaseState, defineServerEnv, type EnvResetOptions, type EnvState, type E
 import { mulberry32, type Random } from '../internal/mulberry32.js';
 
 /** Gymnasium's 4x4 map: S start, F frozen, H hole, G goal. */
-export const FROZEN_LAKE_MAP = ['SFFF', 'FHFH', 'FFFH', 'HFFG'] as const;
+const FROZEN_LAKE_MAP = ['SFFF', 'FHFH', 'FFFH', 'HFFG'] as const;
 const ROWS = FROZEN_LAKE_MAP.length;
 const COLS = FROZEN_LAKE_MAP[0].length;
 const MAX_STEPS = 100;

@@ -2,15 +2,7 @@ import type { z } from 'zod';
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 import type { ValidationIssue } from '../protocol/http-messages.js';
 import { describeBody } from './describe-body.js';
-
-/** Names the fields of zod issues: `action`, `pos.x`, `(root)`. */
-export function issuePaths(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => (i.path.length ? i.path.map(String).join('.') : '(root)'));
-}
-
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ');
-}
+import { describeIssues, issuePaths } from './describe-issues.js';
 
 /** An action failed the env's action schema. Nothing was sent. */
 export class ActionValidationError extends OpenEnvError {

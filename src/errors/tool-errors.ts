@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
-import { describeIssues, issuePaths } from './protocol-errors.js';
+import { describeIssues, issuePaths } from './describe-issues.js';
 
 /**
  * A tool call failed on the server's side: the tool is unknown, its arguments were refused, or it

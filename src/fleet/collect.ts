@@ -14,7 +14,7 @@ import { CollectStore, type FailureRecord } from './collect-store.js';
 import { PhaseTimings, type CollectPhase, type PhaseLatency } from './collect-timings.js';
 import { envPool, type EnvPool, type PoolStats } from './env-pool.js';
 import { assertPoolSource, type PoolSource } from './pool-source.js';
-import { outcomeUnknown, sessionSpoiled } from './step-failure.js';
+import { outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 
 /** What `collect` needs of a session: the agent loop's `reset`/`step`, and its `url` when it has one. */
 export type CollectSession<A, O> = EpisodeSession<A, O> & { readonly url?: string };

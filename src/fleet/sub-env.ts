@@ -18,10 +18,16 @@ export interface RowExtra<O> {
   error?: EpisodeFailedError;
 }
 
-/** Where a sub-env's answers go: the batch of a vector `step`/`reset`, or the as-completed stream. */
-export interface RowSink<O> {
+/** Where a sub-env's step answers go: the batch of a vector `step`, or the as-completed stream. */
+export interface StepSink<O> {
   row(env: SubEnv<unknown, O>, observation: O, reward: number, terminated: boolean, truncated: boolean, extra: RowExtra<O> | undefined): void;
-  /** A `reset()` of this sub-env ended: its observation, or the failure that stopped it. */
+  /** The vector closed while this sink still waited for answers. */
+  abandon(error: unknown): void;
+}
+
+/** Where a sub-env's answer to a user `reset()` goes: the batch of a vector `reset`. */
+export interface ResetSink<O> {
+  /** The reset ended: its observation, or the failure that stopped it. */
   resetRow(env: SubEnv<unknown, O>, observation: O | undefined, failure: EpisodeFailedError | undefined): void;
   /** The vector closed while this sink still waited for answers. */
   abandon(error: unknown): void;
@@ -72,8 +78,10 @@ export class SubEnv<A, O> {
   /** The last answer ended the episode (done, truncated, or failed): next comes a reset. */
   ended = true;
   busy = false;
-  /** The sink of the operation in flight (or queued behind `maxConcurrency`). */
-  sink: RowSink<O> | undefined;
+  /** The sink of the step in flight (or queued behind `maxConcurrency`); an autoreset inside a step answers here too. */
+  stepSink: StepSink<O> | undefined;
+  /** The sink of the user reset in flight (or queued); never set together with `stepSink`. */
+  resetSink: ResetSink<O> | undefined;
   /** What to launch when the concurrency gate admits this sub-env (fields, not an object per step). */
   queued: 'step' | 'reset' | undefined;
   queuedAction: A | undefined;
@@ -106,6 +114,11 @@ export class SubEnv<A, O> {
     private readonly host: SubEnvHost<A, O>,
   ) {}
 
+  /** The sink of the operation in flight, whichever kind. */
+  get sink(): StepSink<O> | ResetSink<O> | undefined {
+    return this.stepSink ?? this.resetSink;
+  }
+
   /** Claims a session from the pool unless one is held or being claimed. */
   acquire(): void {
     if (this.lease) return;
@@ -137,7 +150,8 @@ export class SubEnv<A, O> {
   abort(): void {
     if (!this.busy) return;
     this.busy = false;
-    this.sink = undefined;
+    this.stepSink = undefined;
+    this.resetSink = undefined;
     this.queued = undefined;
     this.queuedAction = undefined;
     this.awaiting = undefined;
@@ -325,18 +339,18 @@ export class SubEnv<A, O> {
   // --- answers ---------------------------------------------------------------------------------
 
   private finish(observation: O, reward: number, terminated: boolean, truncated: boolean, extra: RowExtra<O> | undefined): void {
-    const sink = this.sink!;
+    const sink = this.stepSink!;
     this.busy = false;
-    this.sink = undefined;
+    this.stepSink = undefined;
     this.host.counters.steps++;
     this.host.released(this);
     sink.row(this as SubEnv<unknown, O>, observation, reward, terminated, truncated, extra);
   }
 
   private finishReset(observation: O | undefined, failure: EpisodeFailedError | undefined): void {
-    const sink = this.sink!;
+    const sink = this.resetSink!;
     this.busy = false;
-    this.sink = undefined;
+    this.resetSink = undefined;
     this.host.released(this);
     sink.resetRow(this as SubEnv<unknown, O>, observation, failure);
   }

@@ -1,6 +1,6 @@
 import type { Subject, Subscriber } from 'rxjs';
 import type { EpisodeFailedError } from '../errors/fleet-errors.js';
-import type { RowExtra, RowSink, SubEnv } from './sub-env.js';
+import type { ResetSink, RowExtra, StepSink, SubEnv } from './sub-env.js';
 import type { EnvInfo, EnvResult, VectorInfos, VectorReset, VectorStep } from './vector-types.js';
 
 /** Sets `infos[key][i]` and its `_key` mask, creating both arrays the first time. */
@@ -27,7 +27,7 @@ function addExtra<O>(infos: VectorInfos<O>, size: number, index: number, extra: 
 }
 
 /** Collects one `step(actions)`: one row per sub-env, emitted once every sub-env answered. */
-export class StepBatch<O> implements RowSink<O> {
+export class StepBatch<O> implements StepSink<O> {
   readonly observations: O[];
   readonly rewards: number[];
   readonly terminations: boolean[];
@@ -62,10 +62,6 @@ export class StepBatch<O> implements RowSink<O> {
     }
   }
 
-  resetRow(): void {
-    throw new Error('unreachable: a step batch never resets by request');
-  }
-
   abandon(error: unknown): void {
     if (this.done) return;
     this.done = true;
@@ -74,7 +70,7 @@ export class StepBatch<O> implements RowSink<O> {
 }
 
 /** Collects one `reset()`: masked sub-envs answer; the others keep their current observation. */
-export class ResetBatch<O> implements RowSink<O> {
+export class ResetBatch<O> implements ResetSink<O> {
   readonly infos: VectorInfos<O> = {};
   done = false;
 
@@ -95,10 +91,6 @@ export class ResetBatch<O> implements RowSink<O> {
     }
   }
 
-  row(): void {
-    throw new Error('unreachable: a reset batch never steps');
-  }
-
   abandon(error: unknown): void {
     if (this.done) return;
     this.done = true;
@@ -107,17 +99,13 @@ export class ResetBatch<O> implements RowSink<O> {
 }
 
 /** The as-completed mode: every answer goes out on `results$` as it arrives. */
-export class ResultStream<O> implements RowSink<O> {
+export class ResultStream<O> implements StepSink<O> {
   constructor(private readonly results: Subject<EnvResult<O>>) {}
 
   row(env: SubEnv<unknown, O>, observation: O, reward: number, terminated: boolean, truncated: boolean, extra: RowExtra<O> | undefined): void {
     const base: EnvInfo = { episodeId: env.episodeId, step: env.stepIndex };
     const info = extra ? { ...base, ...extra } : base;
     this.results.next({ index: env.index, observation, reward, terminated, truncated, info });
-  }
-
-  resetRow(): void {
-    throw new Error('unreachable: resets are batched');
   }
 
   abandon(): void {

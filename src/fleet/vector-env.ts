@@ -5,7 +5,7 @@ import { messageOf } from '../internal/error-context.js';
 import { envPool, type EnvPool } from './env-pool.js';
 import { assertPoolSource, type PoolSource } from './pool-source.js';
 import { groupByServer } from './server-order.js';
-import { SubEnv, type SubEnvHost } from './sub-env.js';
+import { SubEnv, type ResetSink, type StepSink, type SubEnvHost } from './sub-env.js';
 import { ResetBatch, ResultStream, StepBatch } from './vector-batch.js';
 import type {
   AutoresetMode,
@@ -158,7 +158,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
       }
       this.everReset = true;
       const batch = new ResetBatch<O>(this.num, chosen.length, this.envs.map((e) => e.observation as O), subscriber);
-      for (const env of chosen) this.run(env, batch, 'reset', undefined, seeds[env.index]);
+      for (const env of chosen) this.runReset(env, batch, seeds[env.index]);
       return () => {
         if (!batch.done) for (const env of chosen) if (env.sink === batch) this.abort(env);
       };
@@ -185,7 +185,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
       const envs = this.launchOrder();
       for (let i = 0; i < envs.length; i++) {
         const env = envs[i]!;
-        this.run(env, batch, 'step', actions[env.index]!, undefined);
+        this.runStep(env, batch, actions[env.index]!);
       }
       return () => {
         if (!batch.done) for (const env of envs) if (env.sink === batch) this.abort(env);
@@ -200,7 +200,7 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
     if (!env) throw new InvalidOptionError('index', index, `a sub-env index below ${this.num}`);
     if (env.busy) throw new SessionStateError(`Sub-env ${index} still has a request in flight: send again after its answer`);
     this.stepAllowed([env]);
-    this.run(env, this.stream, 'step', action, undefined);
+    this.runStep(env, this.stream, action);
   }
 
   stats(): VectorStats {
@@ -275,10 +275,21 @@ class Vector<A, O> implements VectorEnv<A, O>, SubEnvHost<A, O> {
     return { chosen, seeds };
   }
 
+  /** Queues a step of `env` answering into `sink`. */
+  private runStep(env: SubEnv<A, O>, sink: StepSink<O>, action: A): void {
+    env.stepSink = sink;
+    this.run(env, 'step', action, undefined);
+  }
+
+  /** Queues a user reset of `env` answering into `sink`. */
+  private runReset(env: SubEnv<A, O>, sink: ResetSink<O>, seed: number | undefined): void {
+    env.resetSink = sink;
+    this.run(env, 'reset', undefined, seed);
+  }
+
   /** Marks `env` busy now (one request per sub-env, from the call on) and launches it when a slot is free. */
-  private run(env: SubEnv<A, O>, sink: SubEnv<A, O>['sink'] & object, kind: 'step' | 'reset', action: A | undefined, seed: number | undefined): void {
+  private run(env: SubEnv<A, O>, kind: 'step' | 'reset', action: A | undefined, seed: number | undefined): void {
     env.busy = true;
-    env.sink = sink;
     env.queued = kind;
     env.queuedAction = action;
     env.queuedSeed = seed;

@@ -215,7 +215,8 @@ function valueAt(root: unknown, path: Loc): unknown {
 interface SchemaDef {
   type: string;
   format?: string;
-  checks?: { _zod: { def: { format?: string } } }[];
+  /** An integer check (`.int()`) is a number-format schema with its own public `def`; other checks have none. */
+  checks?: { def?: { format?: string } }[];
   shape?: Record<string, AnySchema>;
   innerType?: AnySchema;
   in?: AnySchema;
@@ -224,7 +225,13 @@ interface SchemaDef {
   getter?: () => AnySchema;
 }
 
-const defOf = (schema: AnySchema): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+/**
+ * A schema's definition through zod's public `def` (classic and mini schemas carry it), not the
+ * internal `_zod.def`; a schema without one (built from zod/v4/core directly) reads as unknown,
+ * so the path search stops there and the message says less.
+ */
+const defOf = (schema: AnySchema): SchemaDef => (schema as unknown as { def?: SchemaDef }).def ?? UNKNOWN_DEF;
+const UNKNOWN_DEF: SchemaDef = { type: 'unknown' };
 
 /** Follows `path` through objects, arrays, records and wrappers; undefined where it cannot tell. */
 function schemaAt(schema: AnySchema, path: Loc): AnySchema | undefined {
@@ -255,7 +262,7 @@ function isIntegerSchema(schema: AnySchema | undefined): boolean {
   const def = defOf(schema);
   if (def.type !== 'number') return false;
   if (def.format && INT_FORMATS.has(def.format)) return true;
-  return (def.checks ?? []).some((c) => INT_FORMATS.has(c._zod.def.format ?? ''));
+  return (def.checks ?? []).some((c) => INT_FORMATS.has(c.def?.format ?? ''));
 }
 
 /** Python's `repr` of a JSON value, as pydantic quotes inputs and expected values. */

@@ -1,9 +1,7 @@
-import { connect, defer, filter, ignoreElements, merge, tap, throwError, timeout, type MonoTypeOperatorFunction } from 'rxjs';
-import { TimeoutError } from '../errors/connection-errors.js';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { EpisodeStep } from '../session/types.js';
-import { assertNumber } from '../internal/assert-option.js';
-import { awaitedContext } from './awaited-context.js';
 import type { TimeoutOptions } from './timeout-options.js';
+import { timeoutWithContext } from './timeout-with-context.js';
 
 /**
  * Errors with `TimeoutError` (phase `episode`) when an episode does not end (a `done` or
@@ -22,26 +20,7 @@ export function episodeTimeout<T extends EpisodeStep<unknown, unknown>>(
   ms: number,
   options: TimeoutOptions = {},
 ): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    defer(() => {
-      assertNumber('ms', ms, 0);
-      let last: T | null = null;
-      return source.pipe(
-        tap((step) => (last = step)),
-        connect((steps) =>
-          merge(
-            steps,
-            steps.pipe(
-              filter((step) => step.done || step.truncated),
-              timeout({
-                each: ms,
-                ...(options.scheduler && { scheduler: options.scheduler }),
-                with: () => throwError(() => new TimeoutError('episode', ms, awaitedContext(last, options.env))),
-              }),
-              ignoreElements(),
-            ),
-          ),
-        ),
-      );
-    });
+  return timeoutWithContext<T>({ ...options, phase: 'episode', each: ms, marks: endsEpisode });
 }
+
+const endsEpisode = (step: EpisodeStep<unknown, unknown>): boolean => step.done || step.truncated;

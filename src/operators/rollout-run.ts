@@ -7,6 +7,7 @@ import { hasCode, withContext } from '../internal/error-context.js';
 import { isSessionFault, outcomeUnknown } from '../internal/step-failure.js';
 import { Trampoline } from '../internal/trampoline.js';
 import { EpisodeLoop, type Clock, type EpisodeSession } from '../session/episode-loop.js';
+import { episodeStep } from '../session/episode-step.js';
 import type { EpisodeStep, Policy } from '../session/types.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
 import type { RolloutSessionEvent, RolloutStep, RolloutsOptions } from './rollouts.js';
@@ -236,21 +237,8 @@ class Slot<A, O> implements Observer<EpisodeStep<A, O>> {
     const context = { ...loop.where(index, inFlight ? 'step' : loop.waiting === 'policy' ? 'policy' : undefined), sessionIndex: this.index };
     const failure = new EpisodeFailedError(inFlight && outcomeUnknown(error), error, context);
     const timestamp = run.clock.now();
-    const step = {
-      observation: last.observation,
-      reward: null,
-      done: false,
-      truncated: true,
-      kind: 'step',
-      index,
-    } as RolloutStep<A, O>;
-    if (inFlight) step.action = loop.action as A;
-    step.episodeId = last.episodeId;
-    step.episodeIndex = last.episodeIndex;
-    if (last.seed !== undefined) step.seed = last.seed;
-    step.latencyMs = inFlight ? timestamp - loop.sentAt : 0;
-    step.timestamp = timestamp;
-    step.sessionIndex = this.index;
+    const latencyMs = inFlight ? timestamp - loop.sentAt : 0;
+    const step = episodeStep<A, O>(loop.plan, index, last.observation, null, false, true, inFlight, loop.action, latencyMs, timestamp) as RolloutStep<A, O>;
     step.error = failure;
     run.subscriber.next(step);
   }

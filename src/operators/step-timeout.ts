@@ -1,9 +1,7 @@
-import { defer, tap, throwError, timeout, type MonoTypeOperatorFunction } from 'rxjs';
-import { TimeoutError } from '../errors/connection-errors.js';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { EpisodeStep } from '../session/types.js';
-import { assertNumber } from '../internal/assert-option.js';
-import { awaitedContext } from './awaited-context.js';
 import type { TimeoutOptions } from './timeout-options.js';
+import { timeoutWithContext } from './timeout-with-context.js';
 
 /**
  * Errors with `TimeoutError` (phase `step`) when no `EpisodeStep` arrives within `ms` of the
@@ -23,18 +21,5 @@ export function stepTimeout<T extends EpisodeStep<unknown, unknown>>(
   ms: number,
   options: TimeoutOptions = {},
 ): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    defer(() => {
-      assertNumber('ms', ms, 0);
-      // Tracked here: rxjs clears TimeoutInfo.lastValue before calling `with` (7.8).
-      let last: T | null = null;
-      return source.pipe(
-        tap((step) => (last = step)),
-        timeout({
-          each: ms,
-          ...(options.scheduler && { scheduler: options.scheduler }),
-          with: () => throwError(() => new TimeoutError('step', ms, awaitedContext(last, options.env))),
-        }),
-      );
-    });
+  return timeoutWithContext<T>({ ...options, phase: 'step', each: ms });
 }

@@ -3,7 +3,7 @@ import { matchesJsonSchema, resolveRef, typesOf, type JsonSchema } from './json-
 import { sampleJsonSchema, type SampleChooser } from './sample-json-schema.js';
 
 /** Observation keys that list the legal actions (OpenEnv envs use `legal_actions`). */
-export const LEGAL_ACTION_KEYS = [
+const LEGAL_ACTION_KEYS = [
   'legal_actions',
   'legalActions',
   'valid_actions',
@@ -16,7 +16,7 @@ export const LEGAL_ACTION_KEYS = [
   'validMoves',
 ] as const;
 /** Observation keys holding a mask over action indices (truthy = legal). */
-export const ACTION_MASK_KEYS = ['action_mask', 'actionMask', 'legal_actions_mask', 'legal_action_mask'] as const;
+const ACTION_MASK_KEYS = ['action_mask', 'actionMask', 'legal_actions_mask', 'legal_action_mask'] as const;
 
 /** Field names preferred when a legal value fits several action fields. */
 const PREFERRED_FIELDS = ['action', 'action_id', 'actionId', 'move', 'column', 'index', 'choice', 'id'];
@@ -69,7 +69,7 @@ export function actionFromLegal(actionSchema: JsonSchema, legal: unknown, choose
 }
 
 /** The action field that a scalar legal value belongs to (see `actionFromLegal`). */
-export function fieldFor(schema: JsonSchema, legal: unknown, root: JsonSchema): string | undefined {
+function fieldFor(schema: JsonSchema, legal: unknown, root: JsonSchema): string | undefined {
   const properties = isRecord(schema['properties']) ? schema['properties'] : {};
   const required = Array.isArray(schema['required']) ? schema['required'].filter((n): n is string => typeof n === 'string') : [];
   const fits = (names: string[]) => names.filter((name) => name in properties && matchesJsonSchema(properties[name], legal, root));

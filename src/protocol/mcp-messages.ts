@@ -42,7 +42,7 @@ export const CallToolAction = z
 export type CallToolAction = z.input<typeof CallToolAction>;
 
 /** The categories of `observation.error.error_type`. */
-export const TOOL_ERROR_TYPES = ['execution_error', 'invalid_args', 'transport_error', 'tool_not_found', 'timeout'] as const;
+const TOOL_ERROR_TYPES = ['execution_error', 'invalid_args', 'transport_error', 'tool_not_found', 'timeout'] as const;
 export const ToolErrorType = z
   .enum(TOOL_ERROR_TYPES)
   .meta({ id: 'ToolErrorType', title: 'ToolErrorType', description: 'Types of errors that can occur during tool execution.' });
@@ -123,14 +123,6 @@ export type McpListToolsResult = z.infer<typeof McpListToolsResult>;
 /** A JSON-RPC id: what a reply is matched by. */
 export const JsonRpcId = z.union([z.string(), z.number()]);
 export type JsonRpcId = z.infer<typeof JsonRpcId>;
-
-/** A JSON-RPC 2.0 request as a client sends it. */
-export interface JsonRpcRequestMessage {
-  jsonrpc: '2.0';
-  method: string;
-  params?: Record<string, unknown>;
-  id?: JsonRpcId;
-}
 
 export const JsonRpcErrorObject = z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }).loose();
 export type JsonRpcErrorObject = z.infer<typeof JsonRpcErrorObject>;

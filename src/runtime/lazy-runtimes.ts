@@ -50,13 +50,13 @@ export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {})
 
 /**
  * Removes what dead openenv-rx processes left behind: server process groups and containers (see
- * `runtime/reaper/reap-orphans.ts`). dockerode is loaded on the first call.
+ * `runtime/reap-orphans.ts`). dockerode is loaded on the first call.
  *
  * @example
  * const { removed, processes } = await reapOrphans();
  * console.log(`removed ${removed.length} container(s), ${processes.removed.length} process group(s)`);
  */
 export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult> {
-  const reaper = await import('./reaper/reap-orphans.js');
+  const reaper = await import('./reap-orphans.js');
   return reaper.reapOrphans(options);
 }

@@ -20,7 +20,7 @@ export function emitRuntimeWarning(error: unknown, code: string): void {
 }
 
 /** Default `onTeardownError`: a process warning (code OPENENV_RX_TEARDOWN), never an unhandled rejection. */
-export const warnTeardownError: TeardownErrorHandler = (error) => emitRuntimeWarning(error, 'OPENENV_RX_TEARDOWN');
+const warnTeardownError: TeardownErrorHandler = (error) => emitRuntimeWarning(error, 'OPENENV_RX_TEARDOWN');
 
 /** Calls the user's handler; a handler that throws falls back to the warning (teardown must not throw). */
 export function reportTeardownError(handler: TeardownErrorHandler | undefined, error: unknown, context: ErrorContext): void {

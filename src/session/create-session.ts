@@ -147,7 +147,7 @@ export function createSession<A, O, S, T extends ToolSchemas = AnyToolSchemas>(
   const declaredTools = typeof spec.tools === 'object' ? spec.tools : undefined;
   // zod's object schemas output a fresh plain object with string keys only (never an own
   // `__proto__`): exactly what the wire check would return, so their output goes out as is.
-  const actionIsObject = (spec.action as { _zod?: { def?: { type?: unknown } } } | undefined)?._zod?.def?.type === 'object';
+  const actionIsObject = spec.action?.def.type === 'object'; // zod's public `def` (classic and mini, since 4.0), read once per session
   const tools = createToolApi<T>({
     env: spec.name,
     tools: spec.tools,

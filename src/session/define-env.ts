@@ -45,7 +45,7 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
   /**
    * A server started by a runtime: its teardown runs after the transport closed; its `failure$`
    * fails the session. A connection lost because the server died is reported as the runtime's
-   * error (`ServerExitedError`: exit code, log tail), waiting up to `EXIT_EXPLANATION_GRACE_MS` for it.
+   * error (`ServerExitedError`: exit code, log tail), waiting up to 2 s for it.
    */
   fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /** A transport you supply (tests inject fakes here). The session closes it on unsubscribe. */

@@ -6,6 +6,7 @@ import { messageOf, withContext } from '../internal/error-context.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
 import { Trampoline } from '../internal/trampoline.js';
 import type { EnvSession, EpisodeStep, Policy, ResetOptions, StepResult } from './types.js';
+import { episodeStep } from './episode-step.js';
 import { sessionRequestOf, type SessionRequest } from './session-request.js';
 
 /** Where `latencyMs` and `timestamp` come from. */
@@ -68,7 +69,7 @@ export class EpisodeLoop<A, O> {
   constructor(
     private readonly session: EpisodeSession<A, O>,
     private readonly policy: Policy<A, O>,
-    private readonly plan: EpisodePlan,
+    readonly plan: EpisodePlan,
     private readonly observer: Observer<EpisodeStep<A, O>>,
   ) {
     this.direct = sessionRequestOf<A, O>(session);
@@ -123,22 +124,8 @@ export class EpisodeLoop<A, O> {
     const { plan } = this;
     const timestamp = plan.clock.now();
     const maxSteps = plan.maxSteps;
-    const isStep = index > 0;
-    const step = {
-      observation: result.observation,
-      reward: result.reward,
-      done: result.done,
-      truncated: result.truncated || (!result.done && maxSteps !== undefined && index >= maxSteps),
-      kind: isStep ? 'step' : 'reset',
-      index,
-    } as EpisodeStep<A, O>;
-    if (isStep) step.action = this.action as A;
-    step.episodeId = plan.episodeId;
-    step.episodeIndex = plan.episodeIndex;
-    if (plan.seed !== undefined) step.seed = plan.seed;
-    step.latencyMs = timestamp - this.sentAt;
-    step.timestamp = timestamp;
-    if (plan.sessionIndex !== undefined) (step as EpisodeStep<A, O> & { sessionIndex: number }).sessionIndex = plan.sessionIndex;
+    const truncated = result.truncated || (!result.done && maxSteps !== undefined && index >= maxSteps);
+    const step = episodeStep<A, O>(plan, index, result.observation, result.reward, result.done, truncated, index > 0, this.action, timestamp - this.sentAt, timestamp);
     this.last = step;
     this.waiting = undefined;
     this.action = undefined;

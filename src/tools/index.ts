@@ -1,3 +1,2 @@
 export * from './tool-types.js';
-export { createToolApi, checkToolArguments, type SessionTools, type McpToolSession, type ToolApiDeps } from './tool-api.js';
-export { toolStepOutcome, toolRpcOutcome, toolInfos } from './tool-results.js';
+export type { SessionTools, McpToolSession } from './tool-api.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describeBody } from '../errors/describe-body.js';
-import { issuePaths, ProtocolError, type ErrorContext } from '../errors/index.js';
+import { issuePaths } from '../errors/describe-issues.js';
+import { ProtocolError, type ErrorContext } from '../errors/index.js';
 import { RAW_LIMIT } from './http-errors.js';
 
 /** Status and content type of an HTTP answer, for messages about its body. */

@@ -8,7 +8,7 @@ const CONNECT_EVENTS: ReadonlySet<string> = new Set(['lookup', 'connect', 'secur
 export const RAW_LIMIT = 2_000;
 
 /** Parses a body as JSON, or keeps the text when it is not JSON (a 500 `text/plain`). */
-export function parseBodyLoosely(text: string): unknown {
+function parseBodyLoosely(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

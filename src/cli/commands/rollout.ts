@@ -23,7 +23,7 @@ interface RolloutFlags extends TargetFlags, PolicyFlags {
 }
 
 /** How the CLI waits on a full server: 250 ms doubling to 5 s, jittered, for at most `--capacity-wait` s per session. */
-export function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
+function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
   return { maxRetries: 10_000, delayMs: 250, backoff: { factor: 2, maxMs: 5_000, jitter: 0.2 }, maxWaitMs: waitSeconds * 1000 };
 }
 

@@ -4,7 +4,7 @@ import { parseIntArg, type Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
 
 /** Sessions a local dev server accepts by default: enough for `rollout`'s 3 parallel sessions and a notebook. */
-export const DEFAULT_MAX_SESSIONS = 8;
+const DEFAULT_MAX_SESSIONS = 8;
 
 interface ServeFlags {
   host: string;

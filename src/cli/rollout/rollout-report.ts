@@ -57,7 +57,7 @@ export interface RolloutReport {
 }
 
 /** Float noise off (0.30000000000000004 -> 0.3) while keeping every meaningful digit. */
-export function denoise(n: number): number {
+function denoise(n: number): number {
   return Number.isFinite(n) ? Number(n.toPrecision(12)) : n;
 }
 

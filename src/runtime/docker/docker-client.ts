@@ -45,7 +45,7 @@ export async function resolveDocker(injected: Docker | undefined, context: Error
 }
 
 /** True for a modem error that means the engine could not be reached at all. */
-export function isDockerUnreachable(error: unknown): boolean {
+function isDockerUnreachable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && UNREACHABLE_CODES.has(code);
 }

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 
 /** `8000` → `8000/tcp`, the key Docker uses for exposed and published ports. */
-export const portKey = (containerPort: number): string => `${containerPort}/tcp`;
+const portKey = (containerPort: number): string => `${containerPort}/tcp`;
 
 /**
  * Publishes the container port on 127.0.0.1 only, host port chosen by Docker (`HostPort: ''`):

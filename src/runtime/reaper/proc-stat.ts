@@ -27,8 +27,3 @@ export function readProcStat(pid: number): ProcStat | undefined {
   if (!state || !ppid || !pgid || !startTime) return undefined;
   return { state, ppid: Number(ppid), pgid: Number(pgid), startTime: Number(startTime) };
 }
-
-/** True where `/proc/<pid>/stat` can be read (Linux): start times and zombie states are known. */
-export function hasProcfs(): boolean {
-  return readProcStat(process.pid) !== undefined;
-}

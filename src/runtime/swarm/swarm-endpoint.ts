@@ -24,7 +24,7 @@ export interface SwarmEndpoint extends Endpoint {
 export const generateServiceToken = (): string => randomBytes(32).toString('base64url');
 
 /** `{ authorization: 'Bearer <token>' }`, or `{}` without a token. */
-export const bearerHeaders = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+const bearerHeaders = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
 /**
  * Runs `image` as a Docker Swarm service of one task for as long as the subscription lasts, through

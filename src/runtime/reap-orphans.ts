@@ -1,7 +1,7 @@
-import { resolveDocker } from '../docker/docker-client.js';
-import { reapContainers } from '../docker/reaper.js';
-import { reapProcesses } from '../process/reap-processes.js';
-import type { ReapOptions, ReapResult } from './reap-result.js';
+import { resolveDocker } from './docker/docker-client.js';
+import { reapContainers } from './docker/reaper.js';
+import { reapProcesses } from './process/reap-processes.js';
+import type { ReapOptions, ReapResult } from './reaper/reap-result.js';
 
 /**
  * Removes what openenv-rx processes left behind when they died without cleaning up (SIGKILL, OOM
@@ -26,6 +26,6 @@ export async function reapOrphans(options: ReapOptions = {}): Promise<ReapResult
   const processes = reapProcesses({ all: options.all, stateDir: options.stateDir });
   const docker = await resolveDocker(options.docker);
   const containers = await reapContainers({ docker, all: options.all });
-  const services = options.swarm === false ? undefined : await (await import('../swarm/service-reaper.js')).reapServicesIfSwarm(docker, options);
+  const services = options.swarm === false ? undefined : await (await import('./swarm/service-reaper.js')).reapServicesIfSwarm(docker, options);
   return { ...containers, processes, ...(services && { services }) };
 }

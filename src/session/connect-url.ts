@@ -5,13 +5,14 @@ import type { ConnectOptions, EnvSession } from './types.js';
 
 /**
  * An untyped session on a running server: actions, observations and state are plain JSON objects
- * (only checked to be objects). Use `defineEnv` to get typed, validated sessions.
+ * (only checked to be objects). Use `defineEnv` to get typed, validated sessions. Named apart from
+ * rxjs's own `connect` operator, so both can be imported by name.
  *
  * @example
- * connect('http://127.0.0.1:8000')
+ * connectUrl('http://127.0.0.1:8000')
  *   .pipe(switchMap((env) => env.reset().pipe(concatMap(() => env.step({ message: 'hi' })))))
  *   .subscribe(console.log);
  */
-export function connect(url: string, options?: ConnectOptions): Observable<EnvSession<JsonObject, JsonObject, JsonObject>> {
+export function connectUrl(url: string, options?: ConnectOptions): Observable<EnvSession<JsonObject, JsonObject, JsonObject>> {
   return defineEnv({ name: 'env' }).connect(url, options);
 }
