@@ -2,7 +2,7 @@ import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs'
 import { StatefulServerBusyError } from '../../src/errors/index.js';
 import { rollouts } from '../../src/operators/rollouts.js';
 import { withSession } from '../../src/operators/with-session.js';
-import { connect } from '../../src/session/connect.js';
+import { connectUrl } from '../../src/session/connect-url.js';
 import type { EnvSession } from '../../src/session/types.js';
 import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
 
@@ -23,9 +23,9 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
   });
 
   /** Opens a session and holds it (subscribed) until the returned `close` is called. */
-  function hold(options: Parameters<typeof connect>[1] = {}): Promise<{ session: Session; close: () => void }> {
+  function hold(options: Parameters<typeof connectUrl>[1] = {}): Promise<{ session: Session; close: () => void }> {
     return new Promise((resolve, reject) => {
-      const subscription: Subscription = connect(server.url, options).subscribe({
+      const subscription: Subscription = connectUrl(server.url, options).subscribe({
         next: (session) => resolve({ session, close: () => subscription.unsubscribe() }),
         error: reject,
       });
@@ -37,7 +37,7 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
     const before = await server.settled();
     try {
       // The same server spelled differently (a pasted route, a trailing slash) is the same env.
-      const second = firstValueFrom(connect(`${server.url}/reset/`));
+      const second = firstValueFrom(connectUrl(`${server.url}/reset/`));
       await expect(second).rejects.toBeInstanceOf(StatefulServerBusyError);
       await expect(second).rejects.toMatchObject({ code: 'ERR_STATEFUL_SERVER_BUSY', context: { url: server.url } });
       expect(server.log().slice(before)).toEqual([]); // not even a reset reached the shared env
@@ -48,12 +48,12 @@ describe('sessions to a generation-A server (a real legacy server process)', () 
     } finally {
       first.close();
     }
-    const episode = await lastValueFrom(connect(server.url).pipe(withSession((env) => env.episode(say, { maxSteps: 2 })), toArray()));
+    const episode = await lastValueFrom(connectUrl(server.url).pipe(withSession((env) => env.episode(say, { maxSteps: 2 })), toArray()));
     expect(episode).toHaveLength(3);
   }, 30_000);
 
   it('rollouts with parallel sessions fail with the typed error instead of mixing episodes', async () => {
-    const run = lastValueFrom(rollouts(connect(server.url), say, { sessions: 3, episodes: 6, maxSteps: 2 }));
+    const run = lastValueFrom(rollouts(connectUrl(server.url), say, { sessions: 3, episodes: 6, maxSteps: 2 }));
     await expect(run).rejects.toMatchObject({ code: 'ERR_STATEFUL_SERVER_BUSY' });
   }, 30_000);
 
