@@ -14,7 +14,7 @@ export * from './policies/index.js';
 export * from './tools/index.js';
 export { mulberry32, type Random } from './internal/mulberry32.js';
 export * as protocol from './protocol/index.js';
-export { openTransport, openHttpTransport, openWsTransport } from './transport/index.js';
+export { openTransport, openHttpTransport, openWsTransport, taskApi, type TaskApi } from './transport/index.js';
 export type { KeepaliveOptions, Transport, TransportKind, TransportOptions, WireStepResult } from './transport/index.js';
 export type { Endpoint } from './runtime/endpoint.js';
 export {

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatMap, defer, firstValueFrom, forkJoin, lastValueFrom, map, toArray } from 'rxjs';
 import { z } from 'zod';
-import { ToolArgumentsError } from '../../src/errors/index.js';
+import { HttpStatusError, ToolArgumentsError } from '../../src/errors/index.js';
 import { collect } from '../../src/fleet/collect.js';
 import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
 import { rollouts } from '../../src/operators/rollouts.js';
 import { withSession } from '../../src/operators/with-session.js';
 import { defineEnv } from '../../src/session/define-env.js';
+import { taskApi } from '../../src/transport/task-api.js';
+import { cli } from '../cli/cli-support.js';
 import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
 import type { EnvSession } from '../../src/session/types.js';
 import { eventually } from '../fixtures/docker-test-support.js';
@@ -159,6 +161,33 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
           ),
         ),
       );
+    });
+
+    it('the task API (added in openenv 0.10): taskApi and `openenv-rx tasks`; older releases answer 404', async () => {
+      const api = taskApi(corridor.url);
+      if (release === 'openenv-core') {
+        const missing = await firstValueFrom(api.environments()).catch((e: unknown) => e);
+        expect(missing).toBeInstanceOf(HttpStatusError);
+        expect(missing).toMatchObject({ status: 404, context: { request: 'tasks' } });
+        return;
+      }
+      expect(await firstValueFrom(api.environments())).toEqual(['corridor']);
+      expect(await firstValueFrom(api.splits('corridor'))).toEqual([
+        { name: 'train', type: 'train' },
+        { name: 'test', type: 'test' },
+      ]);
+      expect(await firstValueFrom(api.tasks('corridor', 'train'))).toEqual([{ length: 3 }, { length: 4 }, { length: 5 }]);
+      expect(await firstValueFrom(api.numTasks('corridor', 'train'))).toBe(3);
+      expect(await firstValueFrom(api.task('corridor', 'test', 0))).toEqual({ length: 6 });
+      expect(await firstValueFrom(api.taskRange('corridor', 'train', { start: 1 }))).toEqual([{ length: 4 }, { length: 5 }]);
+      expect(await firstValueFrom(api.task('corridor', 'test', 5)).catch((e: unknown) => e)).toMatchObject({ status: 400 });
+      const listed = await cli('tasks', '--url', corridor.url, '--split', 'train', '--index', '2');
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.out)).toEqual({ env: 'corridor', split: 'train', index: 2, task: { length: 5 } });
+      // A task drives an episode: its fields are reset options.
+      const task = (await firstValueFrom(api.task('corridor', 'train', 0))) as { length: number };
+      const steps = await firstValueFrom(Corridor.connect(corridor.url, { transport: 'ws' }).pipe(withSession((env) => env.episode(forward, { resetOptions: { extra: task } }).pipe(toArray()))));
+      expect(steps.at(-1)).toMatchObject({ done: true, observation: { position: 3, length: 3 } });
     });
 
     it('no session is left open on the servers', async () => {
