@@ -14,6 +14,9 @@ import { taskApi } from '../../src/transport/task-api.js';
 import { cli } from '../cli/cli-support.js';
 import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
 import type { EnvSession } from '../../src/session/types.js';
+import WebSocket from 'ws';
+import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
+import { serve, type RunningServer } from '../../src/server/serve.js';
 import { eventually } from '../fixtures/docker-test-support.js';
 import { startOpenEnvServer, type StartedServer } from './support/openenv-server.js';
 import { describeWithOpenEnv, RELEASES, requireVenv } from './support/openenv-venvs.js';
@@ -27,6 +30,37 @@ const Corridor = defineEnv({
 });
 type CorridorSession = EnvSession<ActionOf<typeof Corridor>, ObservationOf<typeof Corridor>, StateOf<typeof Corridor>>;
 const forward = () => ({ move: 1 }) as const;
+
+/** POSTs one JSON-RPC body to `/mcp`. */
+async function postMcp(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return response.json();
+}
+
+/** Sends each frame over one `/ws` socket after a reset, one at a time; resolves with the replies' data. */
+function wsExchange(url: string, frames: unknown[]): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    const replies: unknown[] = [];
+    const queue = [{ type: 'reset', data: {} }, ...frames];
+    const timer = setTimeout(() => (socket.terminate(), reject(new Error(`no answer from ${url}/ws`))), 15_000);
+    socket.on('open', () => socket.send(JSON.stringify(queue.shift())));
+    socket.on('error', reject);
+    socket.on('message', (data) => {
+      replies.push((JSON.parse(String(data)) as { data: unknown }).data);
+      if (queue.length) return socket.send(JSON.stringify(queue.shift()));
+      clearTimeout(timer);
+      socket.close();
+      resolve(replies.slice(1));
+    });
+  });
+}
+
+/** What must match between two servers' JSON-RPC error answers: code, id, pydantic error types. */
+const errorShape = (answer: unknown) => {
+  const { id, error } = answer as { id: unknown; error?: { code: number; message: string } };
+  return { id, code: error?.code, types: [...(error?.message ?? '').matchAll(/\[type=(\w+)/g)].map((m) => m[1]) };
+};
 
 /** spec/interop/fixtures/adder_env.py (MCPEnvironment); its tool schemas come from its own tools/list. */
 const Adder = defineEnv({ name: 'adder', tools: 'discover' });
@@ -188,6 +222,62 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
       const task = (await firstValueFrom(api.task('corridor', 'train', 0))) as { length: number };
       const steps = await firstValueFrom(Corridor.connect(corridor.url, { transport: 'ws' }).pipe(withSession((env) => env.episode(forward, { resetOptions: { extra: task } }).pipe(toArray()))));
       expect(steps.at(-1)).toMatchObject({ done: true, observation: { position: 3, length: 3 } });
+    });
+
+    describe("tool fidelity: our tool server answers as OpenEnv's MCPEnvironment server does", () => {
+      let ours: RunningServer;
+      beforeAll(async () => {
+        ours = await serve(echoMcpEnv, { maxSessions: 4 });
+      });
+      afterAll(() => ours.close());
+      const tool = (server: 'ours' | 'theirs') => (server === 'ours' ? 'echo_message' : 'echo');
+
+      it('POST /mcp: params as an array (-32600, null id), "jsonrpc":"1.0" (literal_error), a wrong-typed argument (-32603)', async () => {
+        const probes = (server: 'ours' | 'theirs') => [
+          { jsonrpc: '2.0', method: 'tools/list', params: [], id: 2 },
+          { jsonrpc: '1.0', method: 'tools/list', id: 3 },
+          { jsonrpc: '2.0', method: 'tools/call', params: { name: tool(server), arguments: { message: 42 } }, id: 4 },
+        ];
+        const theirs = await Promise.all(probes('theirs').map((p) => postMcp(adder.url, p)));
+        const mine = await Promise.all(probes('ours').map((p) => postMcp(ours.url, p)));
+        expect(theirs.map(errorShape)).toEqual([
+          { id: null, code: -32600, types: ['dict_type'] },
+          { id: null, code: -32600, types: ['literal_error'] },
+          { id: 4, code: -32603, types: ['string_type'] },
+        ]);
+        expect(mine.map(errorShape)).toEqual(theirs.map(errorShape));
+      });
+
+      it('WS: a wrong-typed tool argument is an execution_error observation; openenv/session/create over the mcp channel names the socket\'s session', async () => {
+        const frames = (server: 'ours' | 'theirs') => [
+          { type: 'step', data: { type: 'call_tool', tool_name: tool(server), arguments: { message: 42 } } },
+          { type: 'step', data: { type: 'call_tool', tool_name: tool(server), arguments: {} } },
+          { type: 'mcp', data: { jsonrpc: '2.0', method: 'openenv/session/create', params: {}, id: 1 } },
+          { type: 'mcp', data: { jsonrpc: '2.0', method: 'tools/list', params: [], id: 2 } },
+        ];
+        const shape = (replies: unknown[]) => {
+          const [wrongType, missing, created, listed] = replies as [
+            { observation: { error: { error_type: string } } },
+            { observation: { error: { error_type: string } } },
+            { id: number; result?: { session_id: unknown } },
+            unknown,
+          ];
+          return {
+            wrongType: wrongType.observation.error.error_type,
+            missing: missing.observation.error.error_type,
+            created: { id: created.id, sessionId: typeof created.result?.session_id },
+            listed: errorShape(listed),
+          };
+        };
+        const theirs = shape(await wsExchange(adder.url, frames('theirs')));
+        expect(theirs).toEqual({
+          wrongType: 'execution_error',
+          missing: 'invalid_args',
+          created: { id: 1, sessionId: 'string' },
+          listed: { id: null, code: -32600, types: ['dict_type'] },
+        });
+        expect(shape(await wsExchange(ours.url, frames('ours')))).toEqual(theirs);
+      });
     });
 
     it('no session is left open on the servers', async () => {
