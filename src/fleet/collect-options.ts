@@ -18,6 +18,17 @@ export interface CollectOptions {
   maxSteps?: number;
   /** Continue the collection in `out`: skip the episode ids its results already hold. Default false (a non-empty `out` is refused). */
   resume?: boolean;
+  /**
+   * Episode ids `<prefix>-<index, 6 digits>`, OpenEnv's `openenv collect` scheme (its default
+   * prefix is `ep`): resuming a directory it wrote then skips its episodes. Default: none, ids
+   * `s<seed>-e<index, 6 digits>` (the seed in the id: runs of other seeds never collide).
+   */
+  episodeIdPrefix?: string;
+  /**
+   * A record's `reward`: `'sum'` (default) the episode's return, the sum of its step rewards;
+   * `'final'` the last step's reward, as OpenEnv's collect records it (success-style envs).
+   */
+  reward?: 'sum' | 'final';
   /** Records of episodes k·n … k·n+n−1 go to `results-<k, 5 digits>.jsonl`. Default: one `results.jsonl`. */
   shardSize?: number;
   resetOptions?: EpisodeOptions['resetOptions'];
@@ -48,6 +59,10 @@ export function assertCollectOptions(options: CollectOptions): void {
   assertInteger('seed', options.seed, 0);
   assertInteger('maxSteps', options.maxSteps, 1);
   assertInteger('shardSize', options.shardSize, 1);
+  if (options.episodeIdPrefix !== undefined && (typeof options.episodeIdPrefix !== 'string' || !/^[\w.-]{1,200}$/.test(options.episodeIdPrefix))) {
+    throw new InvalidOptionError('episodeIdPrefix', options.episodeIdPrefix, 'letters, digits, _ . or - (1 to 200)');
+  }
+  if (options.reward !== undefined && options.reward !== 'sum' && options.reward !== 'final') throw new InvalidOptionError('reward', options.reward, "'sum' or 'final'");
   if (options.resume !== undefined && typeof options.resume !== 'boolean') throw new InvalidOptionError('resume', options.resume, 'a boolean');
   if (options.stop$ !== undefined && !isObservable(options.stop$)) throw new InvalidOptionError('stop$', options.stop$, 'an Observable');
   if (options.isFatal !== undefined) assertFunction('isFatal', options.isFatal);

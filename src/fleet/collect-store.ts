@@ -16,6 +16,8 @@ export interface CollectMetadata {
   counts: { planned: number; recorded: number; missing: number; failed_attempts: number };
   files: { results: string[]; failures: string };
   runs: CollectRunInfo[];
+  /** The `metadata.json` OpenEnv's own `openenv collect` had written, when a resume took its directory over. */
+  openenv_metadata?: Record<string, unknown>;
 }
 
 /** `killed`: a run that never wrote its end (SIGKILL, a crash), found by the next `resume`. */
@@ -61,6 +63,8 @@ export interface CollectStoreOptions {
   seed: number;
   config: Record<string, unknown>;
   versions: Record<string, string>;
+  /** Ids are `<prefix>-<index, 6 digits>` (OpenEnv's scheme) instead of `ID_SCHEME`. */
+  idPrefix?: string | undefined;
 }
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -95,7 +99,8 @@ export class CollectStore {
   private constructor(private readonly options: CollectStoreOptions) {
     const { dir } = options;
     this.lockPath = join(dir, LOCK_FILE);
-    const previous = readMetadata(join(dir, METADATA_FILE));
+    const read = readMetadata(join(dir, METADATA_FILE));
+    const previous = read?.ours;
     const resultFiles = listResultFiles(dir);
     if (!options.resume && (previous || resultFiles.length > 0)) {
       throw new CollectOutputError(`${dir} already holds a collection (${resultFiles.length} results file(s)); resume it, or choose another directory`, { path: dir });
@@ -124,7 +129,14 @@ export class CollectStore {
     };
     this.metadata = {
       format: 'openenv-rx/collect@1',
-      config: { ...options.config, seed: options.seed, shard_size: options.shardSize ?? null, episode_id_scheme: ID_SCHEME },
+      config: {
+        ...options.config,
+        seed: options.seed,
+        shard_size: options.shardSize ?? null,
+        episode_id_scheme: options.idPrefix === undefined ? ID_SCHEME : `${options.idPrefix}-<index, 6 digits>`,
+      },
+      // What OpenEnv's own collect wrote here before this directory was resumed by us.
+      ...(read?.openenv && { openenv_metadata: read.openenv }),
       versions: options.versions,
       started_at: previous?.started_at ?? now,
       ended_at: null,
@@ -303,7 +315,11 @@ function listResultFiles(dir: string): string[] {
     .sort();
 }
 
-function readMetadata(path: string): CollectMetadata | undefined {
+/**
+ * `metadata.json` of an openenv-rx collection (`ours`), or of OpenEnv's own `openenv collect`
+ * (`openenv`: no `format`, its `env` / `provider` keys), whose results a resume reads and extends.
+ */
+function readMetadata(path: string): { ours?: CollectMetadata; openenv?: Record<string, unknown> } | undefined {
   if (!existsSync(path)) return undefined;
   let parsed: unknown;
   try {
@@ -311,16 +327,21 @@ function readMetadata(path: string): CollectMetadata | undefined {
   } catch (cause) {
     throw new CollectOutputError(`${path} is not JSON: ${messageOf(cause)}`, { path }, { cause });
   }
+  if (isRecord(parsed) && parsed['format'] === undefined && ('provider' in parsed || 'env_base_url' in parsed)) return { openenv: parsed };
   if (!isRecord(parsed) || parsed['format'] !== 'openenv-rx/collect@1' || !isRecord(parsed['config']) || !Array.isArray(parsed['runs'])) {
-    throw new CollectOutputError(`${path} is not the metadata of an openenv-rx collection`, { path });
+    throw new CollectOutputError(`${path} is not the metadata of an openenv-rx collection (nor of OpenEnv's openenv collect)`, { path });
   }
-  return parsed as unknown as CollectMetadata;
+  return { ours: parsed as unknown as CollectMetadata };
 }
 
 /** A resumed run must plan the same ids into the same files: same seed, same shard size. */
 function checkSameRun(previous: CollectMetadata, options: CollectStoreOptions, path: string): void {
   if (previous.config.seed !== options.seed) {
     throw new CollectOutputError(`${path} was written with seed ${previous.config.seed}, not ${options.seed}: episode ids would not match`, { path, option: 'seed' });
+  }
+  const scheme = options.idPrefix === undefined ? ID_SCHEME : `${options.idPrefix}-<index, 6 digits>`;
+  if (previous.config.episode_id_scheme !== scheme) {
+    throw new CollectOutputError(`${path} names episodes ${previous.config.episode_id_scheme}, not ${scheme}: episode ids would not match`, { path, option: 'episodeIdPrefix' });
   }
   const shard = options.shardSize ?? null;
   if (previous.config.shard_size !== shard) {
