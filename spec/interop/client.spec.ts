@@ -70,10 +70,11 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
     let corridor: StartedServer; // MAX_CONCURRENT_ENVS=2
     let single: StartedServer; // MAX_CONCURRENT_ENVS=1
     let adder: StartedServer; // MAX_CONCURRENT_ENVS=4
-    const out = mkdtempSync(join(tmpdir(), 'openenv-rx-interop-collect-'));
+    let out: string;
 
     beforeAll(async () => {
       const venv = requireVenv(release);
+      out = mkdtempSync(join(tmpdir(), 'openenv-rx-interop-collect-'));
       [corridor, single, adder] = await Promise.all([
         startOpenEnvServer(venv, 'corridor_env', { MAX_CONCURRENT_ENVS: '2' }),
         startOpenEnvServer(venv, 'corridor_env', { MAX_CONCURRENT_ENVS: '1' }),
@@ -82,7 +83,7 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
     }, 150_000);
     afterAll(async () => {
       await Promise.all([corridor, single, adder].map((s) => s?.stop()));
-      rmSync(out, { recursive: true, force: true });
+      if (out) rmSync(out, { recursive: true, force: true });
     }, 30_000);
 
     it('a session: reset with options, steps to done, state over /ws', async () => {
