@@ -198,6 +198,16 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
       );
     });
 
+    it.each([
+      ['corridor', () => corridor],
+      ['adder', () => adder],
+    ])('openenv-rx validate passes against the %s env', async (_name, server) => {
+      const result = await cli('validate', '--url', server().url, '--json');
+      const report = JSON.parse(result.out) as { ok: boolean; results: Array<{ id: string; ok: boolean; error?: string }> };
+      expect(report.results.filter((r) => !r.ok)).toEqual([]);
+      expect(result.code).toBe(0);
+    });
+
     it('the task API (added in openenv 0.10): taskApi and `openenv-rx tasks`; older releases answer 404', async () => {
       const api = taskApi(corridor.url);
       if (release === 'openenv-core') {
