@@ -131,10 +131,9 @@ describe.each(RELEASES)("collect files and OpenEnv %s's own record model, reader
 
     if (release !== 'openenv') return; // `datasets` and OpenEnv's collect runner are pinned with openenv 0.10 only
 
-    // Fails today: a shard whose returns are all integral is written `"reward": 1` (an int64 column),
-    // the other `0.5` (double), and datasets refuses to mix them (ArrowInvalid). The float writer is
-    // the collect-data branch's change; once merged this test fails as "failing": drop `.failing`.
-    it.failing('the datasets library loads all shards as one table, reward a float64 column (needs floats written: collect-data)', () => {
+    // Integral returns are written as floats (`1.0`): otherwise one shard is an int64 column, another
+    // double, and datasets refuses to mix them (ArrowInvalid).
+    it('the datasets library loads all shards as one table, reward a float64 column', () => {
       expect(report.datasets).toMatchObject({ rows: 4, reward_dtype: 'float64' });
     });
 
