@@ -16,7 +16,7 @@ export * from './fleet/index.js';
 export * from './policies/index.js';
 export * from './tools/index.js';
 export * as protocol from './protocol/index.js';
-export { openTransport } from './transport/index.js';
+export { openTransport, taskApi, type TaskApi } from './transport/index.js';
 export type { KeepaliveOptions, Transport, TransportKind, TransportOptions, WireStepResult } from './transport/index.js';
 export type { Endpoint } from './runtime/endpoint.js';
 export {

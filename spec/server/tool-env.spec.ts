@@ -106,10 +106,14 @@ describe('tool envs served by serve()', () => {
     });
     ws.sendJson(call('lie'));
     expect(await ws.next()).toMatchObject({ data: { observation: { error: { error_type: 'execution_error', message: expect.stringContaining('Output validation error') } } } });
+    // A wrong-typed argument is execution_error, a missing one invalid_args: OpenEnv files them by
+    // their wording (spec/interop/client.spec.ts compares with its own server).
     ws.sendJson(call('score', { points: 'ten' }));
     expect(await ws.next()).toMatchObject({
-      data: { observation: { error: { error_type: 'invalid_args', message: expect.stringContaining("points\n  Input should be a valid number, unable to parse string as a number [type=float_parsing, input_value='ten'") } } },
+      data: { observation: { error: { error_type: 'execution_error', message: expect.stringContaining("points\n  Input should be a valid number, unable to parse string as a number [type=float_parsing, input_value='ten'") } } },
     });
+    ws.sendJson(call('score', {}));
+    expect(await ws.next()).toMatchObject({ data: { observation: { error: { error_type: 'invalid_args', message: expect.stringContaining('Missing required argument') } } } });
   });
 
   it('WS mcp: several calls in flight, answered as they finish (out of order, by id), beside the step FIFO; not steps', async () => {

@@ -4,6 +4,7 @@ import { registerCollect } from './commands/collect.js';
 import { registerReap } from './commands/reap.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
+import { registerTasks } from './commands/tasks.js';
 import { registerValidate } from './commands/validate.js';
 import { packageVersion } from '../internal/package-version.js';
 import { processIo, type Io } from './io.js';
@@ -21,6 +22,7 @@ export function createProgram(io: Io = processIo): Command {
   registerServe(program, io);
   registerValidate(program, io);
   registerReap(program, io);
+  registerTasks(program, io);
   return program;
 }
 

@@ -92,7 +92,10 @@ export class ToolEnvironment implements Environment<McpStepAction, Record<string
     const tool = Object.prototype.hasOwnProperty.call(this.tools, name) ? this.tools[name] : undefined;
     if (!tool) return fail('tool_not_found', `Unknown tool: '${name}'`);
     const parsed = tool.input.safeParse(args);
-    if (!parsed.success) return fail('invalid_args', invalidArgumentsText(name, tool.input, args, parsed.error.issues));
+    if (!parsed.success) {
+      const message = invalidArgumentsText(name, tool.input, args, parsed.error.issues);
+      return fail(argumentsErrorType(message), message);
+    }
 
     const finish = (value: unknown): ToolInvocation => {
       let result = value === undefined ? null : value;
@@ -121,4 +124,14 @@ function toStepOutcome(invocation: ToolInvocation): StepOutcome<Record<string, u
     ? { tool_name: invocation.tool, result: openEnvToolResult(invocation.value, invocation.wrapped), error: null }
     : { tool_name: invocation.tool, result: null, error: { error_type: invocation.errorType, message: invocation.message } };
   return { observation, reward: invocation.reward, done: invocation.done };
+}
+
+/**
+ * OpenEnv's MCPEnvironment files a failed FastMCP call by its message: `invalid_args` when it says
+ * "invalid" or "argument" (a missing or unexpected argument), else `execution_error` (a
+ * wrong-typed one: "Input should be a valid string"). Same words, same category here.
+ */
+function argumentsErrorType(message: string): 'invalid_args' | 'execution_error' {
+  const text = message.toLowerCase();
+  return text.includes('invalid') || text.includes('argument') ? 'invalid_args' : 'execution_error';
 }

@@ -8,7 +8,7 @@ export interface ErrorContext {
   /** Env name from `defineEnv`. */
   env?: string;
   /** The request that failed. */
-  request?: 'connect' | 'reset' | 'step' | 'state' | 'health' | 'schema' | 'metadata' | 'policy' | 'start' | 'mcp';
+  request?: 'connect' | 'reset' | 'step' | 'state' | 'health' | 'schema' | 'metadata' | 'policy' | 'start' | 'mcp' | 'tasks';
   /** 0 is the reset; 1 is the first step of the episode. */
   stepIndex?: number;
   episodeId?: string | null;

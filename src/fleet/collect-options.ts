@@ -23,6 +23,17 @@ export interface CollectOptions {
    */
   resume?: boolean;
   /**
+   * Episode ids `<prefix>-<index, 6 digits>`, OpenEnv's `openenv collect` scheme (its default
+   * prefix is `ep`): resuming a directory it wrote then skips its episodes. Default: none, ids
+   * `s<seed>-e<index, 6 digits>` (the seed in the id: runs of other seeds never collide).
+   */
+  episodeIdPrefix?: string;
+  /**
+   * A record's `reward`: `'sum'` (default) the episode's return, the sum of its step rewards;
+   * `'final'` the last step's reward, as OpenEnv's collect records it (success-style envs).
+   */
+  reward?: 'sum' | 'final';
+  /**
    * `resume`, even where the dataset differs from the one `out` holds (another env, policy, step
    * limit, ...): the differences are recorded in the run's entry of `metadata.json` (`forced`).
    * The seed and the shard size are never forced (episode ids and files would not line up).
@@ -65,6 +76,10 @@ export function assertCollectOptions(options: CollectOptions): void {
   assertInteger('seed', options.seed, 0);
   assertInteger('maxSteps', options.maxSteps, 1);
   assertInteger('shardSize', options.shardSize, 1);
+  if (options.episodeIdPrefix !== undefined && (typeof options.episodeIdPrefix !== 'string' || !/^[\w.-]{1,200}$/.test(options.episodeIdPrefix))) {
+    throw new InvalidOptionError('episodeIdPrefix', options.episodeIdPrefix, 'letters, digits, _ . or - (1 to 200)');
+  }
+  if (options.reward !== undefined && options.reward !== 'sum' && options.reward !== 'final') throw new InvalidOptionError('reward', options.reward, "'sum' or 'final'");
   if (options.resume !== undefined && typeof options.resume !== 'boolean') throw new InvalidOptionError('resume', options.resume, 'a boolean');
   if (options.forceResume !== undefined && typeof options.forceResume !== 'boolean') throw new InvalidOptionError('forceResume', options.forceResume, 'a boolean');
   if (options.dataset !== undefined && (options.dataset === null || typeof options.dataset !== 'object' || Array.isArray(options.dataset))) {

@@ -9,7 +9,11 @@ export interface EpisodeRecord {
   episode_id: string;
   /** The chat transcript: observations as `user` turns, actions as `assistant` turns, tool calls as `tool_calls` + `tool` turns. */
   messages: ChatMessage[];
-  /** The episode's return: the sum of the non-null step rewards (the reset's reward excluded). */
+  /**
+   * `reward: 'sum'` (the default): the episode's return, the sum of the non-null step rewards (the
+   * reset's reward excluded). `reward: 'final'`: the last step's reward (0 when it gave none), as
+   * OpenEnv's `openenv collect` records it. Both are also in `metrics` (`return`, `final_reward`).
+   */
   reward: number;
   /** The env said `done` (false when cut by `maxSteps`: then `metrics.truncated`). */
   done: boolean;
@@ -67,13 +71,17 @@ export interface EpisodeExtra {
 
 /**
  * Episode ids derive from the run seed and the episode index only, so a resumed run plans the
- * same ids and skips those already written: `s<seed>-e<index, 6 digits>`.
+ * same ids and skips those already written: `s<seed>-e<index, 6 digits>`, or with a `prefix`
+ * OpenEnv's own scheme `<prefix>-<index, 6 digits>` (its `openenv collect` uses `ep`), so a
+ * resume of a directory OpenEnv's collect wrote skips its episodes.
  *
  * @example
  * collectEpisodeId(7, 42); // 's7-e000042'
+ * collectEpisodeId(7, 42, 'ep'); // 'ep-000042'
  */
-export function collectEpisodeId(runSeed: number, index: number): string {
-  return `s${runSeed}-e${String(index).padStart(6, '0')}`;
+export function collectEpisodeId(runSeed: number, index: number, prefix?: string): string {
+  const digits = String(index).padStart(6, '0');
+  return prefix === undefined ? `s${runSeed}-e${digits}` : `${prefix}-${digits}`;
 }
 
 /** Timings of one request, measured around the session call (see `collect`). */
@@ -102,6 +110,8 @@ export class EpisodeRecordBuilder<A, O> {
     readonly index: number,
     readonly seed: number,
     readonly runSeed: number,
+    /** What the record's `reward` is (see `EpisodeRecord.reward`). */
+    readonly rewardMode: 'sum' | 'final' = 'sum',
   ) {}
 
   /** Steps recorded so far (the reset excluded). */
@@ -152,7 +162,7 @@ export class EpisodeRecordBuilder<A, O> {
     return {
       episode_id: this.episodeId,
       messages: this.messages,
-      reward: this.total,
+      reward: this.rewardMode === 'final' ? (this.lastReward ?? 0) : this.total,
       done: this.done,
       tool_trace: this.toolTrace,
       metrics: {

@@ -8,7 +8,7 @@ import { forEachLine } from './jsonl-lines.js';
 
 /** What a directory's files hold, read line by line (nothing of the records is kept but their indices). */
 export interface CollectScan {
-  /** Episode indices of the run seed's ids (`s<seed>-e<index>`) in the results files. */
+  /** Episode indices of the run's ids (`s<seed>-e<index>`, or `<prefix>-<index>`) in the results files. */
   recorded: EpisodeIndexSet;
   /** Result lines in every results file (ids of another seed or scheme included). */
   records: number;
@@ -21,6 +21,21 @@ export interface CollectScan {
 
 const ID = /^s(\d+)-e(\d+)$/;
 
+/** The index an id names in the run's scheme (`s<seed>-e<index>`, or OpenEnv's `<prefix>-<index, 6 digits>`), else undefined. */
+function indexReader(seed: number, prefix: string | undefined): (id: string) => number | undefined {
+  if (prefix === undefined) {
+    return (id) => {
+      const match = ID.exec(id);
+      return match && Number(match[1]) === seed && match[2]!.length <= 9 ? Number(match[2]) : undefined;
+    };
+  }
+  const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d{6,9})$`);
+  return (id) => {
+    const match = pattern.exec(id);
+    return match ? Number(match[1]) : undefined;
+  };
+}
+
 /**
  * Reads the results files and `failures.jsonl` of `dir`: cuts a torn last line off each (what a
  * killed write leaves), and refuses a results line in the middle that is cut short, is not JSON
@@ -30,16 +45,17 @@ const ID = /^s(\d+)-e(\d+)$/;
  * @example
  * const scan = scanCollection('runs/a', ['results.jsonl'], 'failures.jsonl', 0); // scan.recorded.has(41)
  */
-export function scanCollection(dir: string, resultFiles: readonly string[], failuresFile: string, seed: number): CollectScan {
+export function scanCollection(dir: string, resultFiles: readonly string[], failuresFile: string, seed: number, prefix?: string): CollectScan {
   const scan: CollectScan = { recorded: new EpisodeIndexSet(), records: 0, failures: 0, failuresByRun: new Map(), repaired: [] };
+  const indexOf = indexReader(seed, prefix);
   for (const file of resultFiles) {
     const path = join(dir, file);
     const read = forEachLine(path, (line, n) => {
       if (isBlank(line)) return;
       const id = episodeIdOf(line, path, n);
       scan.records++;
-      const match = ID.exec(id);
-      if (match && Number(match[1]) === seed && match[2]!.length <= 9) scan.recorded.add(Number(match[2]));
+      const index = indexOf(id);
+      if (index !== undefined) scan.recorded.add(index);
     });
     repair(path, file, read, scan);
   }

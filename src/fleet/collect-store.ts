@@ -29,6 +29,8 @@ export interface CollectMetadata {
   counts: { planned: number; recorded: number; missing: number; failed_attempts: number };
   files: { results: string[]; failures: string };
   runs: CollectRunInfo[];
+  /** The `metadata.json` OpenEnv's own `openenv collect` had written, when a resume took its directory over. */
+  openenv_metadata?: Record<string, unknown>;
 }
 
 /** `killed`: a run that never wrote its end (SIGKILL, a crash), found by the next `resume`. */
@@ -81,6 +83,8 @@ export interface CollectStoreOptions {
   seed: number;
   config: Record<string, unknown>;
   versions: Record<string, string>;
+  /** Ids are `<prefix>-<index, 6 digits>` (OpenEnv's scheme) instead of `ID_SCHEME`. */
+  idPrefix?: string | undefined;
 }
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -89,6 +93,8 @@ export const METADATA_FILE = 'metadata.json';
 const LOCK_FILE = '.collect.lock';
 const RESULTS_PATTERN = /^results(?:-(\d{5,}))?\.jsonl$/;
 const ID_SCHEME = 's<seed>-e<index, 6 digits>';
+/** How this run names its episodes (`metadata.json`'s `config.episode_id_scheme`). */
+const idScheme = (prefix: string | undefined): string => (prefix === undefined ? ID_SCHEME : `${prefix}-<index, 6 digits>`);
 
 /** The results file of episode `index`: `results.jsonl`, or shard `results-<index / shardSize, 5 digits>.jsonl`. */
 export function resultsFileOf(index: number, shardSize: number | undefined): string {
@@ -123,7 +129,8 @@ export class CollectStore {
     const { dir } = options;
     this.lockPath = join(dir, LOCK_FILE);
     const metadataPath = join(dir, METADATA_FILE);
-    let previous = readMetadata(metadataPath);
+    const read = readMetadata(metadataPath);
+    let previous = read?.ours;
     const resultFiles = listResultFiles(dir);
     const resume = options.resume || options.forceResume;
     if (!resume && (previous || resultFiles.length > 0)) {
@@ -138,7 +145,7 @@ export class CollectStore {
     else if (resultFiles.some((f) => (f === RESULTS_FILE) !== (options.shardSize === undefined))) {
       throw new CollectOutputError(`${dir} holds results files of another shard layout (${resultFiles.join(', ')})`, { path: dir, option: 'shardSize' });
     }
-    const scan = scanCollection(dir, resultFiles, FAILURES_FILE, options.seed);
+    const scan = scanCollection(dir, resultFiles, FAILURES_FILE, options.seed, options.idPrefix);
     this.recorded = scan.recorded;
     this.repaired = scan.repaired;
     this.recordsBefore = scan.records;
@@ -164,7 +171,9 @@ export class CollectStore {
     this.metadata = {
       format: 'openenv-rx/collect@1',
       dataset: previous?.dataset ?? options.dataset,
-      config: { ...options.config, seed: options.seed, shard_size: options.shardSize ?? null, episode_id_scheme: ID_SCHEME },
+      config: { ...options.config, seed: options.seed, shard_size: options.shardSize ?? null, episode_id_scheme: idScheme(options.idPrefix) },
+      // What OpenEnv's own collect wrote here before this directory was resumed by us.
+      ...(read?.openenv && { openenv_metadata: read.openenv }),
       versions: options.versions,
       started_at: previous?.started_at ?? now,
       ended_at: null,
@@ -335,7 +344,11 @@ function listResultFiles(dir: string): string[] {
     .sort();
 }
 
-function readMetadata(path: string): CollectMetadata | undefined {
+/**
+ * `metadata.json` of an openenv-rx collection (`ours`), or of OpenEnv's own `openenv collect`
+ * (`openenv`: no `format`, its `env` / `provider` keys), whose results a resume reads and extends.
+ */
+function readMetadata(path: string): { ours?: CollectMetadata; openenv?: Record<string, unknown> } | undefined {
   if (!existsSync(path)) return undefined;
   let parsed: unknown;
   try {
@@ -343,19 +356,24 @@ function readMetadata(path: string): CollectMetadata | undefined {
   } catch (cause) {
     throw new CollectOutputError(`${path} is not JSON: ${messageOf(cause)}`, { path }, { cause });
   }
+  if (isRecord(parsed) && parsed['format'] === undefined && ('provider' in parsed || 'env_base_url' in parsed)) return { openenv: parsed };
   if (!isRecord(parsed) || parsed['format'] !== 'openenv-rx/collect@1' || !isRecord(parsed['config']) || !Array.isArray(parsed['runs'])) {
-    throw new CollectOutputError(`${path} is not the metadata of an openenv-rx collection`, { path });
+    throw new CollectOutputError(`${path} is not the metadata of an openenv-rx collection (nor of OpenEnv's openenv collect)`, { path });
   }
-  return parsed as unknown as CollectMetadata;
+  return { ours: parsed as unknown as CollectMetadata };
 }
 
 /**
  * A resumed run must add the same dataset: refused with `CollectMismatchError` where it differs,
  * unless `forceResume` (never for the seed or the shard size: ids and files would not line up).
  * Returns the differences a forced resume let through. Metadata older than `dataset` is checked
- * on seed and shard size only (all it recorded).
+ * on seed and shard size only (all it recorded). The id scheme must be the same too.
  */
 function checkSameDataset(previous: CollectMetadata, options: CollectStoreOptions, path: string): DatasetDifference[] {
+  const scheme = idScheme(options.idPrefix);
+  if (previous.config.episode_id_scheme !== scheme) {
+    throw new CollectOutputError(`${path} names episodes ${previous.config.episode_id_scheme}, not ${scheme}: episode ids would not match`, { path, option: 'episodeIdPrefix' });
+  }
   const recorded: Record<string, unknown> = previous.dataset ?? { seed: previous.config.seed, shard_size: previous.config.shard_size };
   const current: Record<string, unknown> = previous.dataset ? options.dataset : { seed: options.dataset.seed, shard_size: options.dataset.shard_size };
   const differences = datasetDifferences(recorded, current);

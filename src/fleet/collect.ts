@@ -188,7 +188,8 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
       },
       shardSize: options.shardSize,
       seed: this.seed,
-      config: { ...options.config, episodes: options.episodes, sessions: options.sessions, max_steps: options.maxSteps ?? null },
+      idPrefix: options.episodeIdPrefix,
+      config: { ...options.config, episodes: options.episodes, sessions: options.sessions, max_steps: options.maxSteps ?? null, reward: options.reward ?? 'sum' },
       versions: { openenv_rx: packageVersion(), node: process.version, platform: `${process.platform} ${process.arch}` },
     });
     for (let i = 0; i < options.episodes; i++) if (!this.store.isRecorded(i)) this.pending.push(i);
@@ -240,8 +241,8 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
   /** One episode on a leased session: exactly one `recorded` or `failed` event, or a fatal error. */
   private runOne(pool: EnvPool<S>, index: number): Observable<CollectEvent> {
     return defer(() => {
-      const episodeId = collectEpisodeId(this.seed, index);
-      const builder = new EpisodeRecordBuilder<A, O>(episodeId, index, this.seed + index, this.seed);
+      const episodeId = collectEpisodeId(this.seed, index, this.options.episodeIdPrefix);
+      const builder = new EpisodeRecordBuilder<A, O>(episodeId, index, this.seed + index, this.seed, this.options.reward);
       const probe = new RequestProbe<A, O>(this.timings);
       const episode$ = pool.session().pipe(
         withSession((session) => {

@@ -1,3 +1,4 @@
 export * from './http-messages.js';
 export * from './ws-messages.js';
 export * from './reward.js';
+export * from './task-messages.js';

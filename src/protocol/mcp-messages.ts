@@ -105,16 +105,34 @@ export const McpCallToolResult = z
   .loose();
 export type McpCallToolResult = z.infer<typeof McpCallToolResult>;
 
-/** One entry of a JSON-RPC `tools/list` result (camelCase `inputSchema`). */
-export const McpToolInfo = z
-  .object({
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * fastmcp 4 (what openenv-core 0.3's `fastmcp>=3` resolves to) names a tool's schemas
+ * `input_schema` / `output_schema` in `tools/list`; MCP and fastmcp 3 say `inputSchema` /
+ * `outputSchema`. Both read as the camelCase fields.
+ */
+function camelSchemas(tool: unknown): unknown {
+  if (!isObject(tool)) return tool;
+  const { input_schema, output_schema, ...rest } = tool;
+  return {
+    ...rest,
+    ...(rest['inputSchema'] === undefined && input_schema !== undefined && { inputSchema: input_schema }),
+    ...(rest['outputSchema'] === undefined && output_schema !== undefined && { outputSchema: output_schema }),
+  };
+}
+
+/** One entry of a JSON-RPC `tools/list` result (`inputSchema`, or fastmcp 4's `input_schema`). */
+export const McpToolInfo = z.preprocess(
+  camelSchemas,
+  z.object({
     name: z.string(),
     title: z.string().nullish(),
     description: z.string().nullish(),
     inputSchema: z.record(z.string(), z.unknown()).optional(),
     outputSchema: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .loose();
+  }).loose(),
+);
 export type McpToolInfo = z.infer<typeof McpToolInfo>;
 
 export const McpListToolsResult = z.object({ tools: z.array(McpToolInfo) }).loose();

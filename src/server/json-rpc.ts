@@ -29,6 +29,9 @@ export const JsonRpcRequest = z.strictObject({
   id: z.union([z.string(), z.number(), z.null()]).optional(),
 });
 
+/** OpenEnv's model types `params` as a dict: an array (or any non-object) is an invalid request there. */
+const OpenEnvJsonRpcRequest = JsonRpcRequest.extend({ params: z.record(z.string(), z.unknown()).optional() });
+
 export interface JsonRpcResponse {
   jsonrpc: '2.0';
   id: string | number | null;
@@ -58,6 +61,11 @@ export interface JsonRpcOptions {
   dialect?: McpDialect;
   /** `serverInfo` of a standard `initialize`. */
   server?: { name: string; version: string };
+  /**
+   * The id of the session this request arrives in (a `/ws` socket): `openenv/session/create`
+   * answers it, and `openenv/session/close` refuses it (-32600), as OpenEnv does over `/ws`.
+   */
+  sessionId?: string;
 }
 
 const NOT_MCP = 'Environment does not support MCP';
@@ -147,11 +155,13 @@ function initializeResult(params: Record<string, unknown>, server: { name: strin
  */
 export function answerJsonRpc(payload: unknown, options: JsonRpcOptions = {}): MaybePromise<JsonRpcResponse | undefined> {
   const dialect = options.dialect ?? 'openenv';
-  const parsed = JsonRpcRequest.safeParse(payload);
+  const model = dialect === 'openenv' ? OpenEnvJsonRpcRequest : JsonRpcRequest;
+  const parsed = model.safeParse(payload);
   if (!parsed.success) {
     // A client's reply to a server request, or anything else: standard MCP acknowledges, never answers.
     if (dialect === 'standard' && isRecord(payload) && !('method' in payload)) return undefined;
-    const issues = toPydanticIssues(parsed.error.issues, payload, { withUrl: true });
+    // With the schema, `jsonrpc` reads as pydantic's Literal (`literal_error`), not an Enum.
+    const issues = toPydanticIssues(parsed.error.issues, payload, { withUrl: true, schema: model });
     return failure(null, JSON_RPC.INVALID_REQUEST, `Invalid request: ${formatValidationErrorText('JsonRpcRequest', issues)}`);
   }
   const { method } = parsed.data;
@@ -177,10 +187,12 @@ export function answerJsonRpc(payload: unknown, options: JsonRpcOptions = {}): M
     }
     case 'openenv/session/create':
       if (!tools) return failure(id, JSON_RPC.INTERNAL_ERROR, NOT_MCP);
+      if (options.sessionId !== undefined && dialect === 'openenv') return success(id, { session_id: options.sessionId });
       if (!tools.createSession || dialect !== 'openenv') break;
       return guarded(id, () => then(tools.createSession!(), (created) => success(id, { session_id: created })));
     case 'openenv/session/close':
       if (!sessionId) return failure(id, JSON_RPC.INVALID_PARAMS, "Invalid params - 'session_id' is required");
+      if (sessionId === options.sessionId) return failure(id, JSON_RPC.INVALID_REQUEST, 'Cannot close active WebSocket-managed session via MCP method');
       if (!tools?.closeSession || dialect !== 'openenv') {
         // No MCP session can exist here, so every id is unknown.
         return failure(id, JSON_RPC.INVALID_PARAMS, `Unknown session_id: ${sessionId}`);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { messageOf } from '../internal/error-context.js';
@@ -60,6 +61,8 @@ function typeLabel(type: unknown): string {
 export class WsSession {
   private env: Environment | undefined;
   private readonly queue: RawData[] = [];
+  /** This socket's session id for `openenv/session/create` over the `mcp` channel (made on first use). */
+  private mcpSessionId: string | undefined;
   /** `mcp` calls whose answer is still being computed (they run beside the FIFO, answered by id). */
   private mcpRunning = 0;
   /** Frames given to `socket.send` whose write callback has not run (the client is not reading). */
@@ -258,7 +261,10 @@ export class WsSession {
    */
   private answerMcp(request: unknown, env: Environment): void {
     const host = this.ctx.tools && isToolHost(env) ? env : undefined;
-    const answer = answerJsonRpc(request, host ? { tools: { list: () => host.describeTools(), call: (name, args) => host.invokeTool(name, args) } } : {});
+    // The socket is the session; `openenv/session/create` over it answers this id (as OpenEnv does).
+    this.mcpSessionId ??= randomUUID();
+    const tools = host ? { tools: { list: () => host.describeTools(), call: (name: string, args: Record<string, unknown>) => host.invokeTool(name, args) } } : {};
+    const answer = answerJsonRpc(request, { ...tools, sessionId: this.mcpSessionId });
     if (!isPromiseLike(answer)) {
       if (answer) this.send({ type: 'mcp', data: answer });
       return;

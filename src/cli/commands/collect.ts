@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { filter, fromEvent, lastValueFrom, map, merge, take, tap } from 'rxjs';
 import { collect, type CollectSummary } from '../../fleet/collect.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
@@ -21,6 +21,8 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
   resume?: boolean;
   forceResume?: boolean;
   shardSize?: number;
+  episodeIdPrefix?: string;
+  reward?: 'sum' | 'final';
   sessionsPerServer?: number;
   replyTimeout?: number;
   json?: boolean;
@@ -47,6 +49,8 @@ export function registerCollect(program: Command, io: Io, signals: NodeJS.EventE
     .option('--resume', 'continue the collection in DIR: skip the episode ids it holds, cut a torn last line, retry failed episodes (refused if env, URL, image, policy, seed, max steps or shard size differ)')
     .option('--force-resume', 'resume even if env, URL, image, policy or max steps differ from DIR/metadata.json (recorded there as forced; never the seed or shard size)')
     .option('--shard-size <n>', 'write episode i to results-<floor(i / n), 5 digits>.jsonl instead of one results.jsonl', parseIntArg(1))
+    .option('--episode-id-prefix <prefix>', "ids <prefix>-<i, 6 digits>, as OpenEnv's openenv collect names them (its default prefix: ep); default s<seed>-e<i>")
+    .addOption(new Option('--reward <kind>', "a record's reward: sum (the episode's return) or final (the last step's, as OpenEnv's collect records it)").choices(['sum', 'final']).default('sum'))
     .option('--sessions-per-server <n>', 'sessions one server accepts (default: learnt from CAPACITY_REACHED refusals; in-process: --sessions)', parseIntArg(1))
     .option('--reply-timeout <seconds>', 'fail an episode whose server does not answer a request within this many seconds (default 60)', parseIntArg(1))
     .option('--json', 'print the summary as JSON on stdout (progress still goes to stderr)')
@@ -59,7 +63,9 @@ Examples:
   openenv-rx collect --image my-env:latest -s 8 -o runs/b --shard-size 10000
   openenv-rx collect -o runs/grid -n 1000 -s 8 --resume    # after Ctrl-C, a kill or a crash
 
-Episode i gets the id s<seed>-e<i> and the reset seed seed + i. A failed episode (socket dropped,
+Episode i gets the id s<seed>-e<i> (<prefix>-<i, 6 digits> with --episode-id-prefix) and the reset
+seed seed + i. --resume also continues a directory OpenEnv's openenv collect wrote (pass
+--episode-id-prefix ep so its episodes are skipped). A failed episode (socket dropped,
 server died, reply timed out) goes to failures.jsonl and the run goes on; --resume retries it.
 Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130 (143 after SIGTERM).`,
     )
@@ -100,6 +106,8 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     forceResume: flags.forceResume ?? false,
     dataset: datasetOf(flags),
     ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
+    ...(flags.episodeIdPrefix !== undefined && { episodeIdPrefix: flags.episodeIdPrefix }),
+    ...(flags.reward !== undefined && { reward: flags.reward }),
     // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
     pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
     stop$,
