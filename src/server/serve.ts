@@ -17,6 +17,7 @@ import { buildToolCatalog } from '../environment/tool-catalog.js';
 import { createMcpHttpBackend } from './mcp-http-backend.js';
 import { capacityMessage, createSessionSlots } from './session-slots.js';
 
+/** Options of `serve(definition, options)`: where to listen, session limits, auth, message bounds. */
 export interface ServeOptions {
   /** Interface to bind. Default `127.0.0.1` (loopback only); containers pass `0.0.0.0`. */
   host?: string;
@@ -57,8 +58,11 @@ export interface ServeOptions {
 export interface RunningServer {
   /** `http://127.0.0.1:<port>` (a wildcard bind is reported as loopback). */
   url: string;
+  /** The port it listens on (the OS's pick when `port` was 0). */
   port: number;
+  /** Sessions open now (`/ws` sockets holding a slot). */
   activeSessions(): number;
+  /** Stops accepting, closes every session (each env's `close` runs), then the listener. */
   close(): Promise<void>;
 }
 
