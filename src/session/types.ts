@@ -55,7 +55,14 @@ export interface EpisodeStep<A, O> extends StepResult<O> {
   error?: EpisodeFailedError;
 }
 
-/** Options of `env.episode(policy, options)`: one episode on a session. */
+/**
+ * Options of `env.episode(policy, options)`: one episode on a session.
+ *
+ * @example
+ * GridWorld.connect('http://127.0.0.1:8000')
+ *   .pipe(withSession((env) => env.episode(policy, { seed: 7, episodeId: 'run-1/ep-0', maxSteps: 50 })))
+ *   .subscribe((step) => console.log(step.index, step.reward, step.done, step.truncated));
+ */
 export interface EpisodeOptions {
   /** Sent as the reset's `seed`: a seeded env replays the same episode. */
   seed?: number;
@@ -77,7 +84,15 @@ export interface StepsOptions {
   maxSteps?: number;
 }
 
-/** Options of `env.episodes(policy, options)` and `env.episodesFlat`: episodes one after another on a session. */
+/**
+ * Options of `env.episodes(policy, options)` and `env.episodesFlat`: episodes one after another on a session.
+ *
+ * @example
+ * // 10 episodes seeded 100, 101, ..., 109, each cut at 200 steps.
+ * GridWorld.connect('http://127.0.0.1:8000')
+ *   .pipe(withSession((env) => env.episodesFlat(policy, { count: 10, seed: 100, maxSteps: 200 })), episodeStats())
+ *   .subscribe((s) => console.log(s.episodeIndex, s.return));
+ */
 export interface EpisodesOptions extends Omit<EpisodeOptions, 'episodeId'> {
   /** How many episodes; default: unbounded (take what you need). */
   count?: number;
