@@ -1,16 +1,26 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gridWorldEnv } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { root } from '../cli/cli-child.js';
+import { dockerfileCopySources } from './dockerfile-copies.js';
+import { readmeDevDependencies, readmeProjectFiles } from './readme-project.js';
 
 const run = promisify(execFile);
 /** Child processes without jest's NODE_OPTIONS (--experimental-vm-modules). */
 const env = { ...process.env, NODE_OPTIONS: '' };
 const versionOf = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+/** `name@version` as this repository has it installed (so the npm cache has it), else `name` as is. */
+const pinned = (name: string) => (existsSync(join(root, 'node_modules', name, 'package.json')) ? `${name}@${versionOf(name)}` : name);
+/** Every file under `dir` (nested node_modules left out), as paths relative to it. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .filter((entry) => !relative(dir, entry.parentPath).split(/[\\/]/).includes('node_modules'))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
 const readmeExample = () => [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)][0]![1]!;
 
 /**
@@ -32,9 +42,12 @@ describe('the packed package, as a strict TypeScript consumer installs it', () =
     const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: root, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
     const tarball = join(dir, stdout.trim().split('\n').at(-1)!);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    // One install for every test: the package and its peers, plus the dev dependencies that the
+    // README's "Write your own env" section installs (and vitest, the alternative it documents).
+    const devDependencies = [...new Set(['typescript', ...readmeDevDependencies()])].map(pinned);
     await run(
       'npm',
-      ['install', tarball, `rxjs@${versionOf('rxjs')}`, `zod@${versionOf('zod')}`, `typescript@${versionOf('typescript')}`, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+      ['install', tarball, pinned('rxjs'), pinned('zod'), ...devDependencies, 'vitest@3', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
       { cwd: project, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
     );
   }, 600_000);
@@ -76,6 +89,62 @@ describe('the packed package, as a strict TypeScript consumer installs it', () =
     const { stdout } = await run(process.execPath, ['out/example.js'], { cwd: project, env, timeout: 60_000 });
     expect(stdout.trim()).toMatch(/^return 0\.3\d* in 8 steps$/);
   }, 300_000);
+
+  it("builds and runs the README's own-env project, whose marble test passes under jest and vitest with the README's config", async () => {
+    // The section's files verbatim, in a project of its own inside the consumer (node_modules found upward).
+    const coin = join(project, 'coin');
+    const files = readmeProjectFiles();
+    expect([...files.keys()].sort()).toEqual(['jest.config.js', 'package.json', 'src/coin.spec.ts', 'src/coin.ts', 'src/main.ts', 'tsconfig.json', 'vitest.config.js']);
+    for (const [path, text] of files) {
+      mkdirSync(dirname(join(coin, path)), { recursive: true });
+      writeFileSync(join(coin, path), path === 'package.json' ? JSON.stringify({ name: 'coin', private: true, ...JSON.parse(text) }) : text);
+    }
+    const npm = (script: string) =>
+      run('npm', ['run', '--silent', script], { cwd: coin, env: { ...env, CI: 'true', NO_COLOR: '1' }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+        (error: { stdout?: string; stderr?: string }) => {
+          throw new Error(`npm run ${script} failed:\n${error.stdout ?? ''}\n${error.stderr ?? String(error)}`);
+        },
+      );
+    // The type-check (tsc, strict, no skipLibCheck) and the two test runners side by side.
+    const [started, jest, vitest] = await Promise.all([npm('build').then(() => npm('start')), npm('test'), npm('test:vitest')]);
+    expect(started.stdout.trim().split('\n')).toEqual(['episode 0: return 3 in 5 steps', 'episode 1: return 5 in 5 steps', 'episode 2: return 2 in 5 steps']);
+    const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(plain(jest.stderr)).toMatch(/Tests:\s+1 passed, 1 total/);
+    expect(plain(`${vitest.stdout}${vitest.stderr}`)).toMatch(/Tests\s+1 passed \(1\)/);
+  }, 300_000);
+
+  it('ships every file the README and the shipped docs link to', () => {
+    const installed = join(project, 'node_modules', 'openenv-rx');
+    const docs = ['README.md', ...filesUnder(installed).filter((file) => /^docs\/.*\.md$/.test(file))];
+    const links = docs.flatMap((doc) =>
+      [...readFileSync(join(installed, doc), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => ({ doc, link: m[1]! })),
+    );
+    expect(links.filter(({ doc }) => doc === 'README.md').length).toBeGreaterThanOrEqual(5);
+    const broken = links
+      .filter(({ link }) => !/^(https?:|mailto:|#)/.test(link))
+      .filter(({ doc, link }) => !existsSync(resolve(installed, dirname(doc), link.replace(/#.*$/, ''))));
+    expect(broken).toEqual([]);
+  });
+
+  it('ships no source map that points at a file it does not ship', () => {
+    const installed = join(project, 'node_modules', 'openenv-rx');
+    const maps = filesUnder(installed).filter((file) => file.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(50);
+    const dangling = maps.flatMap((file) => {
+      const map = JSON.parse(readFileSync(join(installed, file), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[]; sourceRoot?: string };
+      return map.sources
+        .filter((source, i) => typeof map.sourcesContent?.[i] !== 'string' && !existsSync(resolve(installed, dirname(file), map.sourceRoot ?? '', source)))
+        .map((source) => `${file} -> ${source}`);
+    });
+    expect(dangling).toEqual([]);
+  });
+
+  it('ships every path docker/Dockerfile COPYs, so the image builds from the installed package', () => {
+    const installed = join(project, 'node_modules', 'openenv-rx');
+    const sources = dockerfileCopySources(readFileSync(join(installed, 'docker', 'Dockerfile'), 'utf8'));
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'dist', 'docker/server-entry.mjs']));
+    expect(sources.filter((source) => !existsSync(join(installed, source)))).toEqual([]);
+  });
 
   it('fails require() with a message saying the package is ESM only', async () => {
     const error = await run(process.execPath, ['-e', "require('openenv-rx')"], { cwd: project, env, timeout: 30_000 }).then(

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CONFORMANCE_CHECKS, type ConformanceCheck } from './conformance-checks.js';
 import { WireProbe } from './wire-probe.js';
 
+/** One conformance check's outcome, as `runConformance` and `openenv-rx validate` report it. */
 export interface CheckResult {
   id: string;
   title: string;

@@ -53,11 +53,13 @@ export type MaybePromise<T> = T | Promise<T>;
  * }
  */
 export interface Environment<A = Record<string, unknown>, O = Record<string, unknown>, S extends EnvState = EnvState> {
+  /** Starts an episode: `seed` makes it reproducible; `episodeId` is the client's id (or absent). */
   reset(options: EnvResetOptions): MaybePromise<StepOutcome<O>>;
   /** `action` has already passed the definition's action schema (defaults applied). */
   step(action: A, context?: EnvStepContext): MaybePromise<StepOutcome<O>>;
   /** Must include `episode_id` and `step_count`; other fields are sent over `/ws` only. */
   state(): MaybePromise<S>;
+  /** Called once when the session (or the stateless request) is over: release what the instance holds. */
   close?(): MaybePromise<void>;
 }
 

@@ -20,6 +20,7 @@ export interface ToolResetContext {
   readonly session: Record<string, unknown>;
 }
 
+/** A tool env's `reset` hook: prepares the per-session `session` record; what it returns becomes the reset observation. */
 export type ToolResetHook = (context: ToolResetContext) => MaybePromise<Record<string, unknown> | void>;
 
 /**
@@ -49,6 +50,7 @@ export class ToolEnvironment implements Environment<McpStepAction, Record<string
     this.stepTools = this.descriptors.map((d) => ({ name: d.name, description: d.description, input_schema: d.inputSchema }));
   }
 
+  /** A new episode: fresh `episode_id` (the client's, or a uuid), step count 0, an empty `session`, then the reset hook. */
   reset(options: EnvResetOptions): MaybePromise<StepOutcome<Record<string, unknown>>> {
     this.episodeId = options.episodeId ?? randomUUID();
     this.stepCount = 0;
@@ -74,6 +76,7 @@ export class ToolEnvironment implements Environment<McpStepAction, Record<string
     return { episode_id: this.episodeId, step_count: this.stepCount };
   }
 
+  /** The tools as `tools/list` lists them (JSON Schemas generated once, at construction). */
   describeTools(): readonly ToolDescriptor[] {
     return this.descriptors;
   }

@@ -41,6 +41,7 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, R = unknown> {
   readonly description?: string;
   readonly title?: string;
   readonly output?: z.ZodType<R>;
+  /** Runs the tool on the validated arguments; set `context.reward`/`context.done` to shape the step. */
   handler(args: z.output<I>, context: ToolContext): ToolHandlerResult<R>;
 }
 
@@ -72,7 +73,9 @@ export interface ToolDescriptor {
  * step (WS `mcp` messages, `POST /mcp`). `ToolEnvironment` implements it.
  */
 export interface ToolHost {
+  /** The tools as `tools/list` lists them. */
   describeTools(): readonly ToolDescriptor[];
+  /** Runs one tool (validating the arguments); never throws: a failure is `{ ok: false, errorType }`. */
   invokeTool(name: string, args: Record<string, unknown>): MaybePromise<ToolInvocation>;
 }
 

@@ -7,6 +7,15 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * turning healthy), `stop` (a swarm service's task gone after removal), `step` and `episode` (the `stepTimeout`/`episodeTimeout` operators).
  */
 export const TIMEOUT_PHASES = ['connect', 'reply', 'keepalive', 'pull', 'start', 'stop', 'step', 'episode'] as const;
+/**
+ * Where a `TimeoutError` happened: one of `TIMEOUT_PHASES`.
+ *
+ * @example
+ * catchError((error: unknown) => {
+ *   if (error instanceof TimeoutError && error.phase === 'reply') console.error('the server stopped answering');
+ *   return throwError(() => error);
+ * })
+ */
 export type TimeoutPhase = (typeof TIMEOUT_PHASES)[number];
 
 /** Something did not answer in time. `phase` says what was awaited, `timeoutMs` for how long. */

@@ -29,6 +29,7 @@ export class ResponseValidationError extends OpenEnvError {
   ) {
     super(`Server sent an invalid ${what}: ${describeIssues(issues)}`, 'ERR_RESPONSE_INVALID', context);
   }
+  /** Dotted paths of the fields of the reply that failed the schema. */
   get fields(): string[] {
     return issuePaths(this.issues);
   }
@@ -99,9 +100,11 @@ export class CapacityError extends ServerError {
   ) {
     super('CAPACITY_REACHED', serverMessage, data, context, 'ERR_CAPACITY');
   }
+  /** Sessions the server had open when it refused (its `active_sessions`), when it said. */
   get activeSessions(): number | undefined {
     return typeof this.data['active_sessions'] === 'number' ? this.data['active_sessions'] : undefined;
   }
+  /** The server's session limit (its `max_sessions`), when it said. */
   get maxSessions(): number | undefined {
     return typeof this.data['max_sessions'] === 'number' ? this.data['max_sessions'] : undefined;
   }

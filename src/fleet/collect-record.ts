@@ -27,11 +27,13 @@ export interface EpisodeRecord {
   extra: EpisodeExtra;
 }
 
+/** One message of an `EpisodeRecord`'s `messages`, in the OpenAI chat shape OpenEnv's `collect` writes. */
 export type ChatMessage =
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string; tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> }
   | { role: 'tool'; tool_call_id: string; name: string; content: string };
 
+/** One tool call of an episode, as `EpisodeRecord.tool_trace` lists it. */
 export interface ToolTraceEntry {
   tool_name: string;
   arguments: Record<string, unknown>;

@@ -36,6 +36,7 @@ export interface CollectMetadata {
 /** `killed`: a run that never wrote its end (SIGKILL, a crash), found by the next `resume`. */
 export type CollectRunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'killed';
 
+/** One run of `collect` in a directory, as `metadata.json` records it (a resumed directory lists several). */
 export interface CollectRunInfo {
   pid: number;
   started_at: string;

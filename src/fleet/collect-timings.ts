@@ -13,6 +13,7 @@ import { perServer, type PoolSource } from './pool-source.js';
  * - `policy`: every decision of the policy; `episode`: reset sent to last answer.
  */
 export const COLLECT_PHASES = ['server', 'connect', 'first_reset', 'reset', 'step', 'policy', 'episode'] as const;
+/** A timed phase of `collect`: one of `COLLECT_PHASES`. */
 export type CollectPhase = (typeof COLLECT_PHASES)[number];
 
 /** Percentiles of one phase, ms. */

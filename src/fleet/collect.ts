@@ -32,6 +32,7 @@ export interface CollectProgress {
   pool: PoolStats | undefined;
 }
 
+/** What `collect()` emits when the run ends: where, how many episodes, how it ended, and timings. */
 export interface CollectSummary {
   out: string;
   /** This run's number in the directory (1, then 2 after a resume, ...). */

@@ -51,6 +51,7 @@ export interface EnvPool<S> {
   session(): Observable<S>;
   /** Closes `session` when its lease ends (at once if idle) and starts a replacement. False if unknown. */
   discard(session: S): boolean;
+  /** A snapshot: sessions open, idle, leased and starting, leases waiting, each server, refusals and failures. */
   stats(): PoolStats;
 }
 

@@ -9,6 +9,7 @@ import { perServer, type PerServer } from './pool-source.js';
 
 /** What `perSwarmService` needs of an env definition: sessions on an endpoint it is given. */
 export interface OpensEndpoints<S> {
+  /** Sessions on the server `endpoint$` emits (`EnvDefinition.fromEndpoint`). */
   fromEndpoint(endpoint$: Observable<Endpoint>, options?: ConnectOptions): Observable<S>;
 }
 

@@ -12,6 +12,7 @@ import type { Endpoint } from '../runtime/endpoint.js';
 export interface PerServer<S> {
   readonly kind: 'per-server';
   readonly server$: Observable<Endpoint>;
+  /** Opens one session on a server of `server$` (each subscription: one session). */
   readonly open: (endpoint$: Observable<Endpoint>) => Observable<S>;
 }
 

@@ -75,6 +75,7 @@ export interface EnvResultInfo<O> extends EnvInfo {
   error?: EpisodeFailedError;
 }
 
+/** Options of `VectorEnv.reset`: seeds, and which sub-envs to reset. */
 export interface VectorResetOptions {
   /** One seed: sub-env `i` gets `seed + i` (Gymnasium). An array: one per sub-env. Absent: unseeded. */
   seed?: number | ReadonlyArray<number | undefined>;
@@ -82,6 +83,7 @@ export interface VectorResetOptions {
   mask?: readonly boolean[];
 }
 
+/** Options of `vectorEnv(source, options)`. */
 export interface VectorEnvOptions<S> {
   /** How many sub-envs (each one leased session). */
   num: number;
@@ -123,6 +125,7 @@ export interface VectorEnv<A, O> {
   readonly results$: Observable<EnvResult<O>>;
   /** Sends one sub-env's action (or its autoreset); the answer arrives on `results$`. Throws if it is busy. */
   send(index: number, action: A): void;
+  /** Counts so far: steps answered, failed episodes, unknown-outcome steps, and the pool's snapshot. */
   stats(): VectorStats;
 }
 

@@ -1,6 +1,7 @@
 import { assertInteger, assertNumber } from '../internal/assert-option.js';
 import { InvalidOptionError } from '../errors/usage-errors.js';
 
+/** Exponential backoff with jitter between retries (`backoffDelay`, `retryConnect`, `rollouts`). */
 export interface BackoffOptions {
   /** Delay before the first retry. Default 200 ms. */
   initialMs?: number;

@@ -5,6 +5,7 @@ import type { EpisodeStep } from '../session/types.js';
 import { messageOf } from '../internal/error-context.js';
 import { TrajectoryWriteError } from '../errors/io-errors.js';
 
+/** Options of `recordTrajectory(pathOrStream, options)`. */
 export interface RecordTrajectoryOptions {
   /** End the sink when the stream ends. Default true; pass false for a shared Writable (stdout). */
   end?: boolean;

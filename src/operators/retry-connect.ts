@@ -13,6 +13,7 @@ import { assertInteger } from '../internal/assert-option.js';
 import { hasCode, withContext } from '../internal/error-context.js';
 import { backoffDelay, type BackoffOptions } from './backoff-delay.js';
 
+/** Options of `retryConnect`: how many times, and how long to wait between attempts. */
 export interface RetryConnectOptions {
   /** Retries after the first attempt. Default 3. */
   maxRetries?: number;

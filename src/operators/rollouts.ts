@@ -9,6 +9,7 @@ import { RolloutRun } from './rollout-run.js';
 /** An `EpisodeStep` of `rollouts`, tagged with the session (0 .. sessions-1) that produced it. */
 export type RolloutStep<A, O> = EpisodeStep<A, O> & { sessionIndex: number };
 
+/** Options of `rollouts(session$, policy, options)`: parallel sessions, the episode budget, and what a lost session does. */
 export interface RolloutsOptions {
   /** How many sessions run in parallel: `session$` is subscribed this many times (one connection/container each). */
   sessions: number;

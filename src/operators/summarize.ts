@@ -9,6 +9,7 @@ export interface Moments {
   max: number;
 }
 
+/** What `summarize(stats)` returns: counts, and return/length statistics over the finished episodes. */
 export interface StatsSummary {
   /** Every episode reported, failed ones included. */
   episodes: number;

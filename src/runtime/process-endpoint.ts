@@ -13,6 +13,7 @@ import { trackTeardown } from './teardown-registry.js';
 import { normalizeServerUrl } from './url-endpoint.js';
 import { waitHealthy } from './wait-healthy.js';
 
+/** Options of `processEndpoint` and `Env.fromProcess`: port, environment, working directory, start and stop timeouts. */
 export interface ProcessEndpointOptions {
   /**
    * Port the server listens on. 0 or absent: a free port is picked by binding 127.0.0.1:0 first

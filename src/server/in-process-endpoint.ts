@@ -5,6 +5,7 @@ import { reportTeardownError, type TeardownErrorHandler } from '../runtime/repor
 import { trackTeardown } from '../runtime/teardown-registry.js';
 import { serve, type RunningServer, type ServeOptions } from './serve.js';
 
+/** Options of `inProcessEndpoint`: those of `serve` (the server binds 127.0.0.1 on a free port). */
 export interface InProcessEndpointOptions extends Omit<ServeOptions, 'host' | 'port'> {
   /** Sees a failure to close the server on unsubscribe (default: a process warning). */
   onTeardownError?: TeardownErrorHandler;

@@ -17,6 +17,14 @@ import { buildToolCatalog } from '../environment/tool-catalog.js';
 import { createMcpHttpBackend } from './mcp-http-backend.js';
 import { capacityMessage, createSessionSlots } from './session-slots.js';
 
+/**
+ * Options of `serve(definition, options)`: where to listen, session limits, auth, message bounds.
+ *
+ * @example
+ * // Port 8000 as OpenEnv servers use, 8 concurrent sessions, clients must send `Authorization: Bearer s3cret`.
+ * const server = await serve(gridWorldEnv, { port: 8000, maxSessions: 8, token: 's3cret' });
+ * await server.close();
+ */
 export interface ServeOptions {
   /** Interface to bind. Default `127.0.0.1` (loopback only); containers pass `0.0.0.0`. */
   host?: string;
@@ -54,11 +62,22 @@ export interface ServeOptions {
 }
 
 /** A listening server. `close()` is idempotent: it closes every session (1001) and the listener. */
+/**
+ * A server `serve()` started: where it listens, and how to stop it.
+ *
+ * @example
+ * const server = await serve(gridWorldEnv);
+ * console.log(server.url, server.activeSessions()); // http://127.0.0.1:40123 0
+ * await server.close();
+ */
 export interface RunningServer {
   /** `http://127.0.0.1:<port>` (a wildcard bind is reported as loopback). */
   url: string;
+  /** The port it listens on (the OS's pick when `port` was 0). */
   port: number;
+  /** Sessions open now (`/ws` sockets holding a slot). */
   activeSessions(): number;
+  /** Stops accepting, closes every session (each env's `close` runs), then the listener. */
   close(): Promise<void>;
 }
 

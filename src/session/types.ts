@@ -55,12 +55,22 @@ export interface EpisodeStep<A, O> extends StepResult<O> {
   error?: EpisodeFailedError;
 }
 
+/**
+ * Options of `env.episode(policy, options)`: one episode on a session.
+ *
+ * @example
+ * GridWorld.connect('http://127.0.0.1:8000')
+ *   .pipe(withSession((env) => env.episode(policy, { seed: 7, episodeId: 'run-1/ep-0', maxSteps: 50 })))
+ *   .subscribe((step) => console.log(step.index, step.reward, step.done, step.truncated));
+ */
 export interface EpisodeOptions {
+  /** Sent as the reset's `seed`: a seeded env replays the same episode. */
   seed?: number;
   /** Sent as `episode_id`; generated (uuid) when absent so every trajectory is traceable. */
   episodeId?: string;
   /** Stop after this many steps with `truncated: true` on the last result. */
   maxSteps?: number;
+  /** Extra fields of the reset request (see `ResetOptions.extra`). */
   resetOptions?: Omit<ResetOptions, 'seed' | 'episodeId'>;
 }
 
@@ -74,6 +84,15 @@ export interface StepsOptions {
   maxSteps?: number;
 }
 
+/**
+ * Options of `env.episodes(policy, options)` and `env.episodesFlat`: episodes one after another on a session.
+ *
+ * @example
+ * // 10 episodes seeded 100, 101, ..., 109, each cut at 200 steps.
+ * GridWorld.connect('http://127.0.0.1:8000')
+ *   .pipe(withSession((env) => env.episodesFlat(policy, { count: 10, seed: 100, maxSteps: 200 })), episodeStats())
+ *   .subscribe((s) => console.log(s.episodeIndex, s.return));
+ */
 export interface EpisodesOptions extends Omit<EpisodeOptions, 'episodeId'> {
   /** How many episodes; default: unbounded (take what you need). */
   count?: number;
@@ -90,9 +109,11 @@ export interface EnvSession<A = Record<string, unknown>, O = Record<string, unkn
   readonly name: string;
   readonly url: string;
   readonly transport: TransportKind;
+  /** Starts an episode (`seed`, `episodeId` sent as `seed`/`episode_id`); emits the first observation as a `StepResult`. */
   reset(options?: ResetOptions): Observable<StepResult<O>>;
   /** Validates `action` against the env's action schema before sending (error names the field). */
   step(action: A): Observable<StepResult<O>>;
+  /** The env's state (`episode_id`, `step_count`, and whatever else the env reports), parsed by the state schema. */
   state(): Observable<S>;
   /**
    * Feeds actions through `concatMap`: one step on the wire at a time, results in order. Completes
@@ -101,8 +122,11 @@ export interface EnvSession<A = Record<string, unknown>, O = Record<string, unkn
    * once `action$` completed and its last step answered.
    */
   steps(action$: Observable<A>, options?: StepsOptions): Observable<StepResult<O>>;
+  /** `GET /health`: `{ status: 'healthy' }` from a live server. */
   health(): Observable<HealthResponse>;
+  /** `GET /schema`: the JSON Schemas of action, observation and state (404 on generation-A servers: an error). */
   schema(): Observable<SchemaResponse>;
+  /** `GET /metadata`: the env's name, description, version, readme. */
   metadata(): Observable<MetadataResponse>;
   /** Reset, then policy → step until `done` (or `maxSteps`, then `truncated`). Emits the reset result first. */
   episode(policy: Policy<A, O>, options?: EpisodeOptions): Observable<EpisodeStep<A, O>>;

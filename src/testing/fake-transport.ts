@@ -13,11 +13,17 @@ import type {
 
 /** How a fake answers each request: return an Observable (e.g. `cold('--r|', { r })`). */
 export interface FakeTransportAnswers {
+  /** Answers each reset, given the wire data (`seed`, `episode_id`, extras). */
   reset?: (data: WireResetData | undefined) => Observable<WireStepResult>;
+  /** Answers each step, given the action as the session sent it. */
   step?: (action: Record<string, unknown>, options: WireStepOptions | undefined) => Observable<WireStepResult>;
+  /** Answers `state()`. */
   state?: () => Observable<StateResponse>;
+  /** Answers `health()`. */
   health?: () => Observable<HealthResponse>;
+  /** Answers `schema()` (sessions ask it before episodes when `stateful` is `undefined`). */
   schema?: () => Observable<SchemaResponse>;
+  /** Answers `metadata()`. */
   metadata?: () => Observable<MetadataResponse>;
   /** JSON-RPC over the fake: answer with `cold('--r|', { r: { jsonrpc: '2.0', id: 1, result: {...} } })`. */
   mcp?: (method: string, params: Record<string, unknown> | undefined) => Observable<JsonRpcResponseMessage>;

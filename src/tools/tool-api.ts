@@ -33,8 +33,11 @@ export interface ToolApiDeps {
 /** Tool calls bound to one `openenv/session/create` session (see `mcpSession`). */
 export interface McpToolSession<T extends ToolSchemas = AnyToolSchemas> {
   readonly sessionId: string;
+  /** JSON-RPC `tools/list` within this MCP session. */
   listTools(): Observable<ToolList>;
+  /** JSON-RPC `tools/call` within this MCP session; a failure the server reports is emitted as `{ ok: false, error }`. */
   callTool<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>, options: { toolErrors: 'value' }): Observable<ToolCallOutcome<ToolResultValue<T, K>>>;
+  /** JSON-RPC `tools/call` within this MCP session; a failure the server reports errors with `ToolError`. */
   callTool<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>, options?: { toolErrors?: 'error' }): Observable<ToolCallResult<ToolResultValue<T, K>>>;
 }
 
@@ -50,6 +53,7 @@ export interface SessionTools<T extends ToolSchemas = AnyToolSchemas> {
    * (with `toolErrors: 'value'`) emitted as `{ ok: false, error }`.
    */
   callTool<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>, options: CallToolOptions & { toolErrors: 'value' }): Observable<ToolCallOutcome<ToolResultValue<T, K>>>;
+  /** As above; a failure the server reports errors the Observable with `ToolError` (the default, `toolErrors: 'error'`). */
   callTool<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>, options?: CallToolOptions & { toolErrors?: 'error' }): Observable<ToolCallResult<ToolResultValue<T, K>>>;
   /**
    * Raw JSON-RPC: a WS `mcp` message (several outstanding at once, replies matched by id) or a

@@ -77,6 +77,7 @@ export interface ToolCallFailure {
   done: boolean;
 }
 
+/** What `callTool(..., { toolErrors: 'value' })` emits: the result, or `{ ok: false, error }` for a failure the server reported. */
 export type ToolCallOutcome<R = unknown> = ToolCallResult<R> | ToolCallFailure;
 
 /** Options of `callTool`. */

@@ -3,6 +3,7 @@ import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } 
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { DIRECT_REQUEST, type DirectRequest } from './direct-request.js';
 
+/** `ws`: one `/ws` socket per session (generation B+). `http`: `POST /reset`, `/step` (stateful on generation A only). */
 export type TransportKind = 'ws' | 'http';
 
 /** A reset or step answer as the wire carries it, reward already normalised to `number | null`. */
@@ -39,12 +40,17 @@ export interface Transport {
    * then ask `GET /schema` before the first episode: a 200 means the server is stateless over HTTP).
    */
   readonly stateful?: boolean;
+  /** A reset request (`reset` message, or `POST /reset`); emits the answer. */
   reset(data?: WireResetData): Observable<WireStepResult>;
+  /** A step request with the action as is (no schema check at this level); emits the answer. Never replayed. */
   step(action: Record<string, unknown>, options?: WireStepOptions): Observable<WireStepResult>;
+  /** The env's state (`state` message, or `GET /state`). */
   state(): Observable<StateResponse>;
+  /** `GET /health`, over HTTP on both transports. */
   health(): Observable<HealthResponse>;
   /** Generation B+ only; generation A answers 404 (an `HttpStatusError`). */
   schema(): Observable<SchemaResponse>;
+  /** `GET /metadata`, over HTTP on both transports. */
   metadata(): Observable<MetadataResponse>;
   /**
    * A JSON-RPC request (generation H): over WS a `mcp` message, several outstanding at once and

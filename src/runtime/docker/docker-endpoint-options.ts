@@ -4,6 +4,7 @@ import { assertFunction, assertInteger } from '../../internal/assert-option.js';
 import type { TeardownErrorHandler } from '../report-teardown-error.js';
 import { PULL_POLICIES, type PullPolicy, type PullProgressEvent } from './pull-image.js';
 
+/** Options of `dockerEndpoint` and `Env.fromDockerImage`: the image's pull, the container's settings, start and stop timeouts. */
 export interface DockerEndpointOptions {
   /** Injected client (tests, remote engines). Default `new Docker()`, which honours DOCKER_HOST. */
   docker?: Docker;

@@ -8,6 +8,7 @@ export interface ReapKindResult {
   kept: number;
 }
 
+/** Options of `reapOrphans` (and `openenv-rx reap`): which leftovers to remove. */
 export interface ReapOptions {
   /** Default: `new Docker()` (DOCKER_HOST honoured). */
   docker?: Docker;
