@@ -11,6 +11,7 @@ export type ListEnvironmentsResponse = z.infer<typeof ListEnvironmentsResponse>;
 /** One split: a string split on the server becomes `{ name, type }` (`type` train, validation or test). */
 export const TaskSplit = z.object({ name: z.string(), type: z.string() }).loose();
 export type TaskSplit = z.infer<typeof TaskSplit>;
+/** `GET /{env}/splits`: the splits of an env. */
 export const SplitsResponse = z.array(TaskSplit);
 
 /** `POST /{env}/tasks` body `{ split }`. */

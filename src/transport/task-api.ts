@@ -17,9 +17,13 @@ import { resolveTransportOptions } from './transport-options.js';
 export interface TaskApi {
   /** `GET /list_environments`: the env names this server serves (one, today). */
   environments(): Observable<string[]>;
+  /** `GET /{env}/splits`: the task splits of `env` (`{ name, type }`, type train, validation or test). */
   splits(env: string): Observable<TaskSplit[]>;
+  /** `POST /{env}/tasks`: every task of `split`, as the env defines them. */
   tasks(env: string, split: string): Observable<unknown[]>;
+  /** `POST /{env}/num_tasks`: how many tasks `split` holds. */
   numTasks(env: string, split: string): Observable<number>;
+  /** `POST /{env}/task`: the task at `index` of `split`. */
   task(env: string, split: string, index: number): Observable<unknown>;
   /** Python slice bounds: `start` inclusive, `stop` exclusive, either may be absent. */
   taskRange(env: string, split: string, range?: { start?: number; stop?: number }): Observable<unknown[]>;
