@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_SERVER'
   | 'ERR_CAPACITY'
+  | 'ERR_SESSION_IDLE'
   | 'ERR_STATELESS_HTTP'
   // runtime-errors.ts
   | 'ERR_DOCKER_UNAVAILABLE'

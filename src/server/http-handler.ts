@@ -14,6 +14,9 @@ const NOT_FOUND = '{"detail":"Not Found"}';
 const NOT_ALLOWED = '{"detail":"Method Not Allowed"}';
 const NOT_AUTHENTICATED = '{"detail":"Not authenticated"}';
 const TOO_LARGE = '{"detail":"Request body too large"}';
+export const FORBIDDEN_ORIGIN = '{"detail":"Origin not allowed"}';
+const CORS_METHODS = 'GET, POST, OPTIONS';
+const CORS_HEADERS = 'authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id';
 
 /** Writes a JSON body that is already a string (static routes are serialised once). */
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -98,6 +101,22 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   ]);
 
   return (req, res) => {
+    // First, before the token: a page the user visits must not drive the server (see originGuard).
+    const origin = ctx.checkOrigin(req.headers);
+    if (origin === 'refused') {
+      req.resume();
+      return sendJson(res, 403, FORBIDDEN_ORIGIN, { connection: 'close' });
+    }
+    if (origin === 'listed') {
+      // An allowed hosted UI may read the answers (CORS); its preflights are answered here.
+      res.setHeader('access-control-allow-origin', req.headers.origin!);
+      res.setHeader('vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        req.resume();
+        res.writeHead(204, { 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': CORS_HEADERS, 'access-control-max-age': '600', 'content-length': 0 });
+        return res.end();
+      }
+    }
     // `/health` stays public, as on OpenEnv servers: readiness probes and Docker HEALTHCHECKs carry no token.
     if (!ctx.isAuthorized(req.headers.authorization) && !(req.method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?')))) {
       req.resume();

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { OriginVerdict } from './origin-guard.js';
 import type { AnyEnvDefinition, Environment, MaybePromise } from '../environment/environment.js';
 import type { ToolDescriptor } from '../environment/tools.js';
 import type { ParsedAction } from './action-parser.js';
@@ -27,6 +29,8 @@ export interface ServerContext {
   /** `serverInfo` of a standard MCP `initialize`. */
   readonly serverInfo: { name: string; version: string };
   isAuthorized(authorization: string | undefined): boolean;
+  /** The `Origin` check every request and upgrade passes before anything else (see `originGuard`). */
+  checkOrigin(headers: IncomingHttpHeaders): OriginVerdict;
   /** Reports an env failure to the user's `onError` (never throws). */
   report(error: unknown, info: ServerErrorInfo): void;
 }

@@ -21,7 +21,7 @@ import type { ServerContext } from './server-context.js';
 import { toWireOutcome } from './wire-outcome.js';
 
 export interface WsSessionOptions {
-  /** Close the session after this long without a message (a SESSION_ERROR frame says why). */
+  /** Close the session after this long without a message (a SESSION_ERROR frame says why, then close 4408); 0 or absent: never. */
   idleTimeoutMs?: number;
   /** Ping interval keeping proxies from dropping a quiet socket; 0 disables. */
   pingIntervalMs?: number;
@@ -33,6 +33,13 @@ export interface WsSessionOptions {
   onEnd(): void;
 }
 
+
+/**
+ * The close code of a session closed for idling (after a SESSION_ERROR frame with
+ * `reason: "idle_timeout"`): 4408 (a private-use code, after HTTP's 408 Request Timeout). The client
+ * maps either to `SessionIdleError`.
+ */
+export const IDLE_CLOSE_CODE = 4408;
 
 /** The close code when a client outruns the server: 1008, policy violation (RFC 6455). */
 export const QUEUE_OVERFLOW_CLOSE_CODE = 1008;
@@ -189,10 +196,11 @@ export class WsSession {
       }
     }
     if (!this.ended && this.options.idleTimeoutMs) {
-      this.idleTimer = this.scheduler.schedule(
-        () => this.fatal('SESSION_ERROR', `Session idle for ${this.options.idleTimeoutMs} ms: closed by the server`),
-        this.options.idleTimeoutMs,
-      );
+      const idleMs = this.options.idleTimeoutMs;
+      this.idleTimer = this.scheduler.schedule(() => {
+        this.sendError('SESSION_ERROR', `Session idle for ${idleMs} ms: closed by the server`, { reason: 'idle_timeout', idle_timeout_ms: idleMs });
+        this.close(IDLE_CLOSE_CODE, 'idle timeout');
+      }, idleMs);
     }
   }
 
