@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'ERR_CONTAINER_EXITED'
   | 'ERR_PROCESS_EXITED'
   | 'ERR_DOCKER'
+  | 'ERR_PROCESS_REGISTRY'
   // server-errors.ts
   | 'ERR_SERVE'
   | 'ERR_UNKNOWN_ENV'
