@@ -55,7 +55,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   const reset: Handler = async (req, res) => {
     const raw = await bodyOf(req, res);
     if (!raw) return;
-    const body = parseBody(ResetBody, raw, false);
+    const body = parseBody(ResetBody, raw, false, ctx.maxJsonDepth);
     if (!body.ok) return sendJson(res, 422, JSON.stringify({ detail: body.detail }));
     const options = toResetOptions(body.value);
     const outcome = await withFreshEnv(ctx, 'reset', (env) => env.reset(options));
@@ -65,7 +65,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   const step: Handler = async (req, res) => {
     const raw = await bodyOf(req, res);
     if (!raw) return;
-    const body = parseBody(StepBody, raw, true);
+    const body = parseBody(StepBody, raw, true, ctx.maxJsonDepth);
     if (!body.ok) return sendJson(res, 422, JSON.stringify({ detail: body.detail }));
     const { action: input, timeout_s, request_id } = body.value;
     const parsed = ctx.parseAction(input);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../internal/is-record.js';
 import { MCP_PROTOCOL_VERSIONS } from '../protocol/mcp-messages.js';
 import { parseJsonLikePython } from './json-decode-error.js';
+import { jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
 import { answerJsonRpc, answerJsonRpcText, JSON_RPC } from './json-rpc.js';
 import type { ServerContext } from './server-context.js';
 
@@ -37,6 +38,12 @@ function isStandardMcp(req: IncomingMessage, body: unknown): boolean {
  */
 export async function answerMcpPost(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
   const text = raw.toString('utf8');
+  const deepAt = jsonTooDeepAt(text, ctx.maxJsonDepth);
+  if (deepAt !== undefined) {
+    // The client's fault, like a malformed request; standard MCP answers it with 400.
+    const status = req.headers['mcp-protocol-version'] !== undefined || req.headers['mcp-session-id'] !== undefined ? 400 : 200;
+    return send(res, status, rpcError(JSON_RPC.INVALID_REQUEST, `Invalid request: ${tooDeepMessage(ctx.maxJsonDepth, deepAt)}`));
+  }
   const decoded = parseJsonLikePython(text);
   const body = decoded.ok ? decoded.value : undefined;
   const options = { ...(ctx.mcpBackend && { tools: ctx.mcpBackend }), server: ctx.serverInfo };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { bearerCheck } from './bearer-auth.js';
 import { FORBIDDEN_ORIGIN } from './http-handler.js';
 import { originGuard } from './origin-guard.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../internal/json-depth.js';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import { createHttpHandler } from './http-handler.js';
 import { buildOpenApiDocument } from './openapi-document.js';
@@ -46,6 +47,12 @@ export interface ServeOptions {
   allowedOrigins?: string[];
   /** Largest HTTP body; larger gets 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Deepest nesting of arrays/objects a request body or `/ws` message may have; deeper is the
+   * client's fault: 422 `json_invalid`, a VALIDATION_ERROR frame, or JSON-RPC -32600. Checked
+   * before parsing, since deep nesting overflows the stack of whatever walks it. Default 256.
+   */
+  maxJsonDepth?: number;
   /** Largest `/ws` message; larger closes the socket with 1009. Default 16 MiB (uvicorn's). */
   maxMessageBytes?: number;
   /**
@@ -91,6 +98,7 @@ const OptionsSchema = z.object({
   allowedOrigins: z.array(z.string().refine(isOriginOrStar, 'each entry must be an origin such as https://ui.example.com, or *')).default([]),
   maxBodyBytes: z.int().min(1).default(MiB),
   maxMessageBytes: z.int().min(1).default(16 * MiB),
+  maxJsonDepth: z.int().min(1).default(DEFAULT_MAX_JSON_DEPTH),
   maxQueuedMessages: z.int().min(1).default(1024),
   pingIntervalMs: z.int().min(0).default(20_000),
   closeTimeoutMs: z.int().min(0).default(2000),
@@ -148,6 +156,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     }),
     openapiJson: JSON.stringify(buildOpenApiDocument(definition.name, JSON.parse(schemaJson))),
     maxBodyBytes: opts.maxBodyBytes,
+    maxJsonDepth: opts.maxJsonDepth,
     isAuthorized: bearerCheck(opts.token),
     checkOrigin: originGuard(opts.allowedOrigins),
     report: (error, info) => {

@@ -20,6 +20,8 @@ export interface ServerContext {
   readonly metadataJson: string;
   readonly openapiJson: string;
   readonly maxBodyBytes: number;
+  /** Deepest JSON nesting a body or frame may have (checked before parsing). */
+  readonly maxJsonDepth: number;
   /** Validates a step action (tool envs accept `list_tools` besides their action schema). */
   parseAction(data: unknown): ParsedAction;
   /** A tool env's tools, described once; undefined for envs without tools. */

@@ -14,6 +14,7 @@ import {
 import type { Environment, MaybePromise } from '../environment/environment.js';
 import { isToolHost } from '../environment/tools.js';
 import { formatJsonDecodeError, parseJsonLikePython } from './json-decode-error.js';
+import { jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
 import { answerJsonRpc } from './json-rpc.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { ResetBody, toResetOptions } from './request-bodies.js';
@@ -211,6 +212,11 @@ export class WsSession {
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
+    const deepAt = jsonTooDeepAt(text, this.ctx.maxJsonDepth);
+    if (deepAt !== undefined) {
+      const message = tooDeepMessage(this.ctx.maxJsonDepth, deepAt);
+      return this.sendError('VALIDATION_ERROR', `Invalid message: ${message}`, { errors: [{ type: 'json_invalid', loc: [deepAt], msg: message, input: null }] });
+    }
     const parsed = parseJsonLikePython(text);
     if (!parsed.ok) return this.sendError('INVALID_JSON', `Invalid JSON: ${formatJsonDecodeError(parsed.error)}`);
     const message = parsed.value;
