@@ -3,7 +3,7 @@ import { answerMcpPost } from './mcp-route.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { readBody } from './read-body.js';
 import { parseBody, ResetBody, StepBody, toResetOptions } from './request-bodies.js';
-import { withFreshEnv, type ServerContext } from './server-context.js';
+import { StatelessBusyFault, withFreshEnv, type ServerContext } from './server-context.js';
 import { PayloadTooLargeError } from '../errors/server-errors.js';
 import { toHttpState, toWireOutcome } from './wire-outcome.js';
 
@@ -22,6 +22,12 @@ const CORS_HEADERS = 'authorization, content-type, mcp-protocol-version, mcp-ses
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** 503 for a stateless request past `maxStatelessRequests`: nothing was built, retrying later is safe. */
+function sendBusy(res: ServerResponse, fault: StatelessBusyFault): void {
+  if (res.headersSent) return void res.destroy();
+  sendJson(res, 503, JSON.stringify({ detail: fault.message }), { 'retry-after': '1' });
 }
 
 function sendInternalError(res: ServerResponse): void {
@@ -136,7 +142,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
     }
     try {
       const pending = handler(req, res);
-      if (pending) pending.catch(() => sendInternalError(res));
+      if (pending) pending.catch((err: unknown) => (err instanceof StatelessBusyFault ? sendBusy(res, err) : sendInternalError(res)));
     } catch {
       sendInternalError(res);
     }

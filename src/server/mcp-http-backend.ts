@@ -48,7 +48,7 @@ function hostOf(env: Environment): ToolHost {
  * const backend = createMcpHttpBackend(ctx, slots, { idleTimeoutMs: 60_000 });
  * answerJsonRpc(request, { tools: backend });
  */
-export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 'report' | 'tools'>, slots: SessionSlots, options: McpHttpBackendOptions = {}): McpHttpBackend {
+export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 'report' | 'tools' | 'statelessSlots'>, slots: SessionSlots, options: McpHttpBackendOptions = {}): McpHttpBackend {
   const sessions = new Map<string, McpSession>();
   const expired = new Set<string>();
   const scheduler = options.scheduler ?? asyncScheduler;

@@ -28,6 +28,14 @@ export interface ServeOptions {
   /** Concurrent `/ws` sessions (and `openenv/session/create` sessions of tool envs); one more gets CAPACITY_REACHED (-32000). Default 1, as OpenEnv. */
   maxSessions?: number;
   /**
+   * Stateless requests served at once: `/reset`, `/step`, `/state` and `POST /mcp` tool calls
+   * without a session each build a fresh env (as OpenEnv does) and close it after answering. One
+   * more gets 503 (`Retry-After: 1`) or JSON-RPC -32000 before any env is built, so a flood of
+   * requests cannot build envs without bound. Separate from `maxSessions` (stateless requests are
+   * short; sharing would let them refuse `/ws` sessions). Default 16.
+   */
+  maxStatelessRequests?: number;
+  /**
    * Close a session after this many ms without a message: a `/ws` socket gets a SESSION_ERROR frame
    * (`reason: "idle_timeout"`) and close 4408 (the client raises `SessionIdleError`); an
    * `openenv/session/create` session is closed and its id then answers -32602 saying so. Either
@@ -93,6 +101,7 @@ const OptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.int().min(0).max(65535).default(0),
   maxSessions: z.int().min(1).default(1),
+  maxStatelessRequests: z.int().min(1).default(16),
   idleTimeoutMs: z.number().min(0).default(DEFAULT_IDLE_TIMEOUT_MS),
   token: z.string().min(1, 'token must not be empty').optional(),
   allowedOrigins: z.array(z.string().refine(isOriginOrStar, 'each entry must be an origin such as https://ui.example.com, or *')).default([]),
@@ -157,6 +166,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     openapiJson: JSON.stringify(buildOpenApiDocument(definition.name, JSON.parse(schemaJson))),
     maxBodyBytes: opts.maxBodyBytes,
     maxJsonDepth: opts.maxJsonDepth,
+    statelessSlots: createSessionSlots(opts.maxStatelessRequests),
     isAuthorized: bearerCheck(opts.token),
     checkOrigin: originGuard(opts.allowedOrigins),
     report: (error, info) => {
