@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { bearerCheck } from './bearer-auth.js';
 import { FORBIDDEN_ORIGIN } from './http-handler.js';
 import { originGuard } from './origin-guard.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-default.js';
 import { DEFAULT_MAX_JSON_DEPTH } from '../internal/json-depth.js';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import { createHttpHandler } from './http-handler.js';
@@ -94,8 +95,7 @@ export interface RunningServer {
 }
 
 const MiB = 1024 * 1024;
-/** See `ServeOptions.idleTimeoutMs`. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+export { DEFAULT_IDLE_TIMEOUT_MS };
 
 const OptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
