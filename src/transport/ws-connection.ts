@@ -16,7 +16,7 @@ import { normalizeReward } from '../protocol/reward.js';
 import { WS_FATAL_ERROR_CODES, WsServerMessage, type WsErrorCode, type WsErrorData } from '../protocol/ws-messages.js';
 import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
-import { notJsonError, shapeError } from './decode.js';
+import { notJsonError, parseServerJson, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
 import { connectionClosed, connectionOpened, enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
@@ -268,8 +268,9 @@ export class WsConnection {
     const text = data.toString();
     let json: unknown;
     try {
-      json = JSON.parse(text) as unknown;
+      json = parseServerJson(text, 'WS frame', this.context(request));
     } catch (cause) {
+      if (cause instanceof ProtocolError) return this.failProtocol(cause);
       return this.failProtocol(notJsonError('WS frame', text, this.context(request), cause));
     }
     // The hot path: a well-formed observation answering a reset/step skips zod (same checks, by hand).
