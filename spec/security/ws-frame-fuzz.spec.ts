@@ -167,7 +167,7 @@ describe('WS frame fuzzer (seeded)', () => {
     // Bounded: sessions end and their queues go; what is left is noise, not the floods' bytes.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
     await waitUntilIdle(server);
-  }, 120_000);
+  }, Math.max(120_000, FRAMES * 200));
 });
 
 function openRaw(url: string): Promise<TestSocket> {
