@@ -1,4 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { builtinEnvs } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { repoPath } from '../fixtures/test-image.js';
@@ -27,10 +30,13 @@ function describeWithSchemathesis(): jest.Describe {
   return describe.skip;
 }
 
+let workDir = tmpdir();
+
 function schemathesis(url: string): Promise<{ code: number; out: string }> {
   const args = ['run', `${url}/openapi.json`, '--checks', 'all', '--max-examples', String(EXAMPLES), '--seed', '7', '--workers', '1', '--phases', PHASES, '--no-color'];
   return new Promise((resolve) => {
-    execFile(`${venvBin}/schemathesis`, args, { timeout: RUN_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+    // Its own working directory: schemathesis keeps a `.schemathesis/` cache there.
+    execFile(`${venvBin}/schemathesis`, args, { cwd: workDir, timeout: RUN_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: `${stdout}\n${stderr}` });
     });
   });
@@ -41,12 +47,14 @@ describeWithSchemathesis()('schemathesis against /openapi.json of every built-in
   const errors: unknown[] = [];
   beforeAll(async () => {
     if (!venvBin) throw new Error('CI=true and the schemathesis venv is missing: .ci/run runs scripts/fuzz-venv.sh first');
+    workDir = mkdtempSync(join(tmpdir(), 'openenv-rx-schemathesis-'));
     for (const [name, definition] of Object.entries(builtinEnvs)) {
       servers.set(name, await serve(definition, { maxSessions: 4, onError: (error, info) => errors.push({ name, info, error: String(error) }) }));
     }
   });
   afterAll(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
+    if (workDir !== tmpdir()) rmSync(workDir, { recursive: true, force: true });
   });
 
   it(`finds no failure (${EXAMPLES} examples per operation, seeded)`, async () => {

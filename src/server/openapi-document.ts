@@ -61,7 +61,7 @@ export function buildOpenApiDocument(envName: string, schemas: SchemaResponse): 
             required: false,
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { seed: nullable({ type: 'integer', minimum: 0 }), episode_id: nullable({ type: 'string', maxLength: 255 }) } },
+                schema: { type: 'object', properties: { seed: nullable({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), episode_id: nullable({ type: 'string', maxLength: 255 }) } },
               },
             },
           },
