@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SessionIdleError } from '../../src/errors/index.js';
 import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
 import { defineEnv } from '../../src/session/define-env.js';
+import { defineServerEnv } from '../../src/environment/environment.js';
 import { serve, DEFAULT_IDLE_TIMEOUT_MS } from '../../src/server/serve.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
 import { waitFor } from '../session/wait-for.js';
@@ -70,6 +71,39 @@ describe('idle sessions are closed by default (both kinds) and free their slot a
     expect(error).toBeInstanceOf(SessionIdleError);
     expect(error).toMatchObject({ code: 'ERR_SESSION_IDLE', idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS });
     await waitFor(() => server.activeSessions() === 0, 'the idle session to free its slot', 10_000);
+  });
+
+  it('a step that runs longer than the idle timeout is not idling: the session closes only once it has been quiet that long', async () => {
+    const clock = virtualClock();
+    let release: (() => void) | undefined;
+    const Slow = defineServerEnv({
+      name: 'slow',
+      action: z.strictObject({}),
+      observation: z.strictObject({ ok: z.boolean() }),
+      create: () => ({
+        reset: () => ({ observation: { ok: true }, reward: null, done: false }),
+        step: () =>
+          new Promise<{ observation: { ok: boolean }; reward: number; done: boolean }>((resolve) => {
+            release = () => resolve({ observation: { ok: true }, reward: 0, done: false });
+          }),
+        state: () => ({ episode_id: null, step_count: 0 }),
+      }),
+    });
+    const server = cleanup.server(await serve(Slow, { idleTimeoutMs: 1_000, scheduler: clock.scheduler, pingIntervalMs: 0 }));
+    const socket = cleanup.socket(await openSocket(server.url));
+    socket.sendJson({ type: 'step', data: {} });
+    await waitFor(() => release !== undefined, 'the step to start', 10_000);
+    clock.advance(5_000); // five idle periods while the env works
+    await roundTrip(socket);
+    expect(socket.pending()).toBe(0);
+    release!();
+    expect(await socket.next()).toMatchObject({ type: 'observation' });
+    clock.advance(999);
+    await roundTrip(socket);
+    expect(socket.pending()).toBe(0);
+    clock.advance(1_001);
+    expect(await socket.next()).toMatchObject({ type: 'error', data: { code: 'SESSION_ERROR', reason: 'idle_timeout' } });
+    expect((await socket.closed()).code).toBe(4408);
   });
 
   it('idleTimeoutMs: 0 turns it off', async () => {

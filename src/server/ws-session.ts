@@ -77,6 +77,8 @@ export class WsSession {
   private ended = false;
   private readonly scheduler: SchedulerLike;
   private idleTimer: Subscription | undefined;
+  /** When the session last finished answering (scheduler time): the idle clock starts there. */
+  private lastActive = 0;
   private pingTimer: Subscription | undefined;
 
   constructor(
@@ -173,7 +175,6 @@ export class WsSession {
   }
 
   private drain(): void {
-    this.clearIdle();
     while (!this.ended && this.queue.length > 0) {
       let pending: Promise<void> | undefined;
       try {
@@ -197,11 +198,9 @@ export class WsSession {
       }
     }
     if (!this.ended && this.options.idleTimeoutMs) {
-      const idleMs = this.options.idleTimeoutMs;
-      this.idleTimer = this.scheduler.schedule(() => {
-        this.sendError('SESSION_ERROR', `Session idle for ${idleMs} ms: closed by the server`, { reason: 'idle_timeout', idle_timeout_ms: idleMs });
-        this.close(IDLE_CLOSE_CODE, 'idle timeout');
-      }, idleMs);
+      // One timer per session, not one per message: the hot path only notes the time.
+      this.lastActive = this.scheduler.now();
+      if (!this.idleTimer) this.armIdle(this.options.idleTimeoutMs);
     }
   }
 
@@ -381,6 +380,27 @@ export class WsSession {
     } catch (err) {
       this.ctx.report(err, { operation: 'close', transport: 'ws' });
     }
+  }
+
+  /**
+   * The idle check: when it fires, a session still answering (or with work queued) counts as
+   * active; otherwise it closes once `idleTimeoutMs` have passed since `lastActive`, or looks
+   * again when they will have.
+   */
+  private armIdle(delay: number): void {
+    const idleMs = this.options.idleTimeoutMs!;
+    this.idleTimer = this.scheduler.schedule(() => {
+      this.idleTimer = undefined;
+      if (this.ended) return;
+      if (this.busy || this.queue.length > 0 || this.mcpRunning > 0) {
+        this.lastActive = this.scheduler.now();
+        return this.armIdle(idleMs);
+      }
+      const quiet = this.scheduler.now() - this.lastActive;
+      if (quiet < idleMs) return this.armIdle(idleMs - quiet);
+      this.sendError('SESSION_ERROR', `Session idle for ${idleMs} ms: closed by the server`, { reason: 'idle_timeout', idle_timeout_ms: idleMs });
+      this.close(IDLE_CLOSE_CODE, 'idle timeout');
+    }, delay);
   }
 
   private clearIdle(): void {
