@@ -71,7 +71,7 @@ describe('serve() limits and lifecycle', () => {
     expect(server.activeSessions()).toBe(3);
   });
 
-  it('idle timeout: a quiet session gets SESSION_ERROR then close 1000; activity keeps it alive (virtual time)', async () => {
+  it('idle timeout: a quiet session gets SESSION_ERROR (reason idle_timeout) then close 4408; activity keeps it alive (virtual time)', async () => {
     const clock = virtualClock();
     const server = cleanup.server(await serve(echoEnv, { idleTimeoutMs: 150, scheduler: clock.scheduler }));
     const busy = cleanup.socket(await openSocket(server.url));
@@ -93,9 +93,9 @@ describe('serve() limits and lifecycle', () => {
     clock.advance(1);
     expect(await quiet.next()).toEqual({
       type: 'error',
-      data: { message: 'Session idle for 150 ms: closed by the server', code: 'SESSION_ERROR' },
+      data: { message: 'Session idle for 150 ms: closed by the server', code: 'SESSION_ERROR', reason: 'idle_timeout', idle_timeout_ms: 150 },
     });
-    expect((await quiet.closed()).code).toBe(1000);
+    expect(await quiet.closed()).toEqual({ code: 4408, reason: 'idle timeout' });
     await waitFor(() => server.activeSessions() === 0, 'the idle session to free its slot', 10_000);
   });
 

@@ -100,11 +100,16 @@ describe('standard MCP over Streamable HTTP (official SDK client)', () => {
     expect((await fetch(`${server.url}/mcp`)).status).toBe(405); // no server-initiated SSE stream
   });
 
-  it('a foreign Origin is refused (DNS rebinding); OpenEnv-dialect requests on the same route are unchanged', async () => {
+  it('a foreign Origin is refused in both dialects (DNS rebinding, CORS simple requests); same-origin and Origin-less requests pass', async () => {
     const server = cleanup.server(await serve(echoMcpEnv));
     const foreign = await post(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-protocol-version': '2025-06-18', origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
-    const local = await post(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-protocol-version': '2025-06-18', origin: 'http://localhost:3000' });
+    // OpenEnv's dialect (no MCP headers) from the same page is refused too: it used to pass.
+    const openenvForeign = await post(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { origin: 'http://evil.example' });
+    expect(openenvForeign.status).toBe(403);
+    // Another local port is another origin.
+    expect((await post(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-protocol-version': '2025-06-18', origin: 'http://localhost:3000' })).status).toBe(403);
+    const local = await post(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-protocol-version': '2025-06-18', origin: server.url });
     expect(local.status).toBe(200);
     expect(((await local.json()) as { result: { tools: Array<Record<string, unknown>> } }).result.tools[0]).not.toHaveProperty('icons');
 

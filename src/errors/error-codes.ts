@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_SERVER'
   | 'ERR_CAPACITY'
+  | 'ERR_SESSION_IDLE'
   | 'ERR_STATELESS_HTTP'
   | 'ERR_STATEFUL_SERVER_BUSY'
   // runtime-errors.ts
@@ -25,6 +26,7 @@ export type ErrorCode =
   | 'ERR_CONTAINER_EXITED'
   | 'ERR_PROCESS_EXITED'
   | 'ERR_DOCKER'
+  | 'ERR_PROCESS_REGISTRY'
   // server-errors.ts
   | 'ERR_SERVE'
   | 'ERR_UNKNOWN_ENV'

@@ -81,7 +81,7 @@ export class ServerError extends OpenEnvError {
     readonly serverMessage: string,
     readonly data: Record<string, unknown>,
     context: ErrorContext = {},
-    code: 'ERR_SERVER' | 'ERR_CAPACITY' = 'ERR_SERVER',
+    code: 'ERR_SERVER' | 'ERR_CAPACITY' | 'ERR_SESSION_IDLE' = 'ERR_SERVER',
   ) {
     super(`Server error ${serverCode}: ${serverMessage}`, code, context);
   }
@@ -118,8 +118,8 @@ export class CapacityError extends ServerError {
  * sessions are meant to share that env. `context.url` names the server.
  *
  * @example
- * const a = connect(legacyUrl).subscribe();
- * connect(legacyUrl).subscribe({
+ * const a = connectUrl(legacyUrl).subscribe();
+ * connectUrl(legacyUrl).subscribe({
  *   error: (e) => e instanceof StatefulServerBusyError && console.log(e.code), // ERR_STATEFUL_SERVER_BUSY
  * });
  */
@@ -132,6 +132,24 @@ export class StatefulServerBusyError extends OpenEnvError {
       'ERR_STATEFUL_SERVER_BUSY',
       context,
     );
+  }
+}
+
+/**
+ * The server closed the session because it sat idle longer than the server's idle timeout
+ * (`serve()`'s `idleTimeoutMs`: a SESSION_ERROR frame with `reason: "idle_timeout"`, or close
+ * code 4408). Nothing was lost in flight: open a new session, or raise the server's timeout.
+ *
+ * @example
+ * session$.subscribe({ error: (e) => e instanceof SessionIdleError && console.log(e.idleTimeoutMs) });
+ */
+export class SessionIdleError extends ServerError {
+  constructor(serverMessage: string, data: Record<string, unknown>, context: ErrorContext = {}) {
+    super('SESSION_ERROR', serverMessage, data, context, 'ERR_SESSION_IDLE');
+  }
+  /** The server's idle timeout, when it said. */
+  get idleTimeoutMs(): number | undefined {
+    return typeof this.data['idle_timeout_ms'] === 'number' ? this.data['idle_timeout_ms'] : undefined;
   }
 }
 

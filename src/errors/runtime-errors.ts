@@ -42,3 +42,20 @@ export class DockerError extends OpenEnvError {
     super(message, 'ERR_DOCKER', context, options);
   }
 }
+
+/**
+ * The process registry directory (`<tmpdir>/openenv-rx-<uid>/processes`, or under `stateDir` /
+ * `$OPENENV_RX_STATE_DIR`) is not safe to trust: not owned by this user, open to group or others,
+ * or a symlink. Records in such a directory could have been planted to make the reaper kill
+ * another process group, so none is read or written. Fix: `chmod 700` it (and `chown` it to
+ * yourself), or remove it and let openenv-rx create it again.
+ */
+export class ProcessRegistryError extends OpenEnvError {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    context: ErrorContext = {},
+  ) {
+    super(`Unsafe process registry directory ${path}: ${problem}. Remove it or run: chmod 700 ${path}`, 'ERR_PROCESS_REGISTRY', context);
+  }
+}

@@ -53,7 +53,7 @@ function describe(value: unknown): string {
  * The message shows the URL with credentials and query replaced by `***`, and says what to do.
  *
  * @example
- * connect('http://me:secret@127.0.0.1:8000').subscribe({
+ * connectUrl('http://me:secret@127.0.0.1:8000').subscribe({
  *   error: (e) => console.log(e.code, e.message), // ERR_INVALID_URL Invalid server URL "http://***@127.0.0.1:8000/": ...
  * });
  */

@@ -3,7 +3,7 @@ import { answerMcpPost } from './mcp-route.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { readBody } from './read-body.js';
 import { parseBody, ResetBody, StepBody, toResetOptions } from './request-bodies.js';
-import { withFreshEnv, type ServerContext } from './server-context.js';
+import { StatelessBusyFault, withFreshEnv, type ServerContext } from './server-context.js';
 import { PayloadTooLargeError } from '../errors/server-errors.js';
 import { toHttpState, toWireOutcome } from './wire-outcome.js';
 
@@ -14,11 +14,20 @@ const NOT_FOUND = '{"detail":"Not Found"}';
 const NOT_ALLOWED = '{"detail":"Method Not Allowed"}';
 const NOT_AUTHENTICATED = '{"detail":"Not authenticated"}';
 const TOO_LARGE = '{"detail":"Request body too large"}';
+export const FORBIDDEN_ORIGIN = '{"detail":"Origin not allowed"}';
+const CORS_METHODS = 'GET, POST, OPTIONS';
+const CORS_HEADERS = 'authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id';
 
 /** Writes a JSON body that is already a string (static routes are serialised once). */
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** 503 for a stateless request past `maxStatelessRequests`: nothing was built, retrying later is safe. */
+function sendBusy(res: ServerResponse, fault: StatelessBusyFault): void {
+  if (res.headersSent) return void res.destroy();
+  sendJson(res, 503, JSON.stringify({ detail: fault.message }), { 'retry-after': '1' });
 }
 
 function sendInternalError(res: ServerResponse): void {
@@ -52,7 +61,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   const reset: Handler = async (req, res) => {
     const raw = await bodyOf(req, res);
     if (!raw) return;
-    const body = parseBody(ResetBody, raw, false);
+    const body = parseBody(ResetBody, raw, false, ctx.maxJsonDepth);
     if (!body.ok) return sendJson(res, 422, JSON.stringify({ detail: body.detail }));
     const options = toResetOptions(body.value);
     const outcome = await withFreshEnv(ctx, 'reset', (env) => env.reset(options));
@@ -62,7 +71,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   const step: Handler = async (req, res) => {
     const raw = await bodyOf(req, res);
     if (!raw) return;
-    const body = parseBody(StepBody, raw, true);
+    const body = parseBody(StepBody, raw, true, ctx.maxJsonDepth);
     if (!body.ok) return sendJson(res, 422, JSON.stringify({ detail: body.detail }));
     const { action: input, timeout_s, request_id } = body.value;
     const parsed = ctx.parseAction(input);
@@ -98,6 +107,22 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
   ]);
 
   return (req, res) => {
+    // First, before the token: a page the user visits must not drive the server (see originGuard).
+    const origin = ctx.checkOrigin(req.headers);
+    if (origin === 'refused') {
+      req.resume();
+      return sendJson(res, 403, FORBIDDEN_ORIGIN, { connection: 'close' });
+    }
+    if (origin === 'listed') {
+      // An allowed hosted UI may read the answers (CORS); its preflights are answered here.
+      res.setHeader('access-control-allow-origin', req.headers.origin!);
+      res.setHeader('vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        req.resume();
+        res.writeHead(204, { 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': CORS_HEADERS, 'access-control-max-age': '600', 'content-length': 0 });
+        return res.end();
+      }
+    }
     // `/health` stays public, as on OpenEnv servers: readiness probes and Docker HEALTHCHECKs carry no token.
     if (!ctx.isAuthorized(req.headers.authorization) && !(req.method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?')))) {
       req.resume();
@@ -117,7 +142,7 @@ export function createHttpHandler(ctx: ServerContext): (req: IncomingMessage, re
     }
     try {
       const pending = handler(req, res);
-      if (pending) pending.catch(() => sendInternalError(res));
+      if (pending) pending.catch((err: unknown) => (err instanceof StatelessBusyFault ? sendBusy(res, err) : sendInternalError(res)));
     } catch {
       sendInternalError(res);
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Environment } from '../environment/environment.js';
 import { isToolHost, type ToolHost } from '../environment/tools.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
@@ -10,8 +11,19 @@ import { capacityMessage, type SessionSlots } from './session-slots.js';
 interface McpSession {
   env: Environment;
   host: ToolHost;
-  timer: NodeJS.Timeout | undefined;
+  timer: Subscription | undefined;
 }
+
+/** Options of `createMcpHttpBackend`. */
+export interface McpHttpBackendOptions {
+  /** Close a session after this long without a call; 0 or absent: never. */
+  idleTimeoutMs?: number;
+  /** Runs the idle timers. Default `asyncScheduler`; tests pass a virtual-time scheduler. */
+  scheduler?: SchedulerLike;
+}
+
+/** Ids of sessions closed for idling that are still recognised (to say why), oldest forgotten first. */
+const REMEMBERED_EXPIRED = 1024;
 
 /** The tool backend of `POST /mcp`, plus what `serve()` needs to end its sessions. */
 export interface McpHttpBackend extends JsonRpcToolBackend {
@@ -29,15 +41,17 @@ function hostOf(env: Environment): ToolHost {
 /**
  * Stateless tool calls run on a fresh env each (created, called, closed, like HTTP `/step`);
  * `openenv/session/create` keeps an env alive under a uuid until `openenv/session/close`, the
- * session's idle timeout, or shutdown. Sessions count against `maxSessions` (-32000 past it);
+ * session's idle timeout (its slot is free at once; a later call with its id says it idled out), or shutdown. Sessions count against `maxSessions` (-32000 past it);
  * an unknown `session_id` is -32602.
  *
  * @example
  * const backend = createMcpHttpBackend(ctx, slots, { idleTimeoutMs: 60_000 });
  * answerJsonRpc(request, { tools: backend });
  */
-export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 'report' | 'tools'>, slots: SessionSlots, options: { idleTimeoutMs?: number } = {}): McpHttpBackend {
+export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 'report' | 'tools' | 'statelessSlots'>, slots: SessionSlots, options: McpHttpBackendOptions = {}): McpHttpBackend {
   const sessions = new Map<string, McpSession>();
+  const expired = new Set<string>();
+  const scheduler = options.scheduler ?? asyncScheduler;
 
   const closeEnv = (env: Environment): void => {
     try {
@@ -52,22 +66,32 @@ export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 're
     const session = sessions.get(id);
     if (!session) return false;
     sessions.delete(id);
-    clearTimeout(session.timer);
+    session.timer?.unsubscribe();
     slots.release();
     closeEnv(session.env);
     return true;
   };
 
   const touch = (id: string, session: McpSession): void => {
-    if (!options.idleTimeoutMs) return;
-    clearTimeout(session.timer);
-    session.timer = setTimeout(() => end(id), options.idleTimeoutMs);
-    session.timer.unref();
+    const idleMs = options.idleTimeoutMs;
+    if (!idleMs) return;
+    session.timer?.unsubscribe();
+    session.timer = scheduler.schedule(() => {
+      end(id);
+      expired.add(id);
+      if (expired.size > REMEMBERED_EXPIRED) expired.delete(expired.values().next().value!);
+    }, idleMs);
   };
+
+  const unknown = (id: string): JsonRpcFault =>
+    new JsonRpcFault(
+      JSON_RPC.INVALID_PARAMS,
+      expired.has(id) ? `Unknown session_id: ${id} (closed by the server after ${options.idleTimeoutMs} ms idle)` : `Unknown session_id: ${id}`,
+    );
 
   const sessionFor = (id: string): McpSession => {
     const session = sessions.get(id);
-    if (!session) throw new JsonRpcFault(JSON_RPC.INVALID_PARAMS, `Unknown session_id: ${id}`);
+    if (!session) throw unknown(id);
     touch(id, session);
     return session;
   };
@@ -103,7 +127,7 @@ export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 're
       return id;
     },
     closeSession: (sessionId) => {
-      if (!end(sessionId)) throw new JsonRpcFault(JSON_RPC.INVALID_PARAMS, `Unknown session_id: ${sessionId}`);
+      if (!end(sessionId)) throw unknown(sessionId);
     },
     size: () => sessions.size,
     closeAll: async () => {

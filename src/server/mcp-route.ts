@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../internal/is-record.js';
 import { MCP_PROTOCOL_VERSIONS } from '../protocol/mcp-messages.js';
 import { parseJsonLikePython } from './json-decode-error.js';
+import { jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
 import { answerJsonRpc, answerJsonRpcText, JSON_RPC } from './json-rpc.js';
 import type { ServerContext } from './server-context.js';
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -26,26 +25,12 @@ function isStandardMcp(req: IncomingMessage, body: unknown): boolean {
   return method === 'initialize' || (typeof method === 'string' && method.startsWith('notifications/'));
 }
 
-/** DNS-rebinding guard the MCP spec asks for: a browser Origin must be loopback or the Host itself. */
-function originAllowed(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let hostname: string;
-  try {
-    hostname = new URL(origin).hostname;
-  } catch {
-    return false;
-  }
-  const host = req.headers.host?.replace(/:\d+$/, '');
-  return LOOPBACK_HOSTS.has(hostname) || hostname === host;
-}
-
 /**
  * `POST /mcp`. OpenEnv's dialect: always 200, a JSON-RPC response (parse errors included).
  * Standard MCP (Streamable HTTP, protocol versions 2025-11-25 and 2025-06-18, stateless: no
  * `Mcp-Session-Id` is issued): 200 with a JSON response for requests, 202 with no body for
  * notifications and client responses, 400 for an unsupported `MCP-Protocol-Version` or bad JSON,
- * 403 for a foreign `Origin`. Tool calls without a session run on a fresh env each.
+ * (a foreign `Origin` was refused before, on every route: see `originGuard`). Tool calls without a session run on a fresh env each.
  *
  * @example
  * // POST /mcp {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",...}}
@@ -53,6 +38,12 @@ function originAllowed(req: IncomingMessage): boolean {
  */
 export async function answerMcpPost(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
   const text = raw.toString('utf8');
+  const deepAt = jsonTooDeepAt(text, ctx.maxJsonDepth);
+  if (deepAt !== undefined) {
+    // The client's fault, like a malformed request; standard MCP answers it with 400.
+    const status = req.headers['mcp-protocol-version'] !== undefined || req.headers['mcp-session-id'] !== undefined ? 400 : 200;
+    return send(res, status, rpcError(JSON_RPC.INVALID_REQUEST, `Invalid request: ${tooDeepMessage(ctx.maxJsonDepth, deepAt)}`));
+  }
   const decoded = parseJsonLikePython(text);
   const body = decoded.ok ? decoded.value : undefined;
   const options = { ...(ctx.mcpBackend && { tools: ctx.mcpBackend }), server: ctx.serverInfo };
@@ -60,7 +51,6 @@ export async function answerMcpPost(ctx: ServerContext, req: IncomingMessage, re
     send(res, 200, await answerJsonRpcText(text, options));
     return;
   }
-  if (!originAllowed(req)) return send(res, 403, rpcError(JSON_RPC.INVALID_REQUEST, 'Forbidden: Origin not allowed'));
   const version = req.headers['mcp-protocol-version'];
   if (version !== undefined && !(MCP_PROTOCOL_VERSIONS as readonly string[]).includes(String(version))) {
     return send(res, 400, rpcError(JSON_RPC.INVALID_REQUEST, `Bad Request: Unsupported protocol version ${String(version)} (supported: ${MCP_PROTOCOL_VERSIONS.join(', ')})`));

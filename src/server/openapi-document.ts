@@ -25,14 +25,22 @@ export function buildOpenApiDocument(envName: string, schemas: SchemaResponse): 
     description,
     content: { 'application/json': { schema } },
   });
+  // OpenEnv's responses carry the observation as a plain dict: a reset observation (a tool env's
+  // `{}`) or a list_tools one need not match the env's Observation model, which /schema holds.
   const stepResponse: Json = {
     type: 'object',
     required: ['observation', 'done'],
     properties: {
-      observation: observation,
+      observation: { type: 'object', description: `The env's observation (see ${observation['$ref']} and GET /schema)` },
       reward: { anyOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'null' }] },
       done: { type: 'boolean' },
     },
+  };
+  const httpState: Json = {
+    type: 'object',
+    required: ['episode_id', 'step_count'],
+    properties: { episode_id: nullable({ type: 'string' }), step_count: { type: 'integer', minimum: 0 } },
+    description: `The HTTP view of the state; the full state over WS /ws is ${state['$ref']}`,
   };
   const validation = json({ type: 'object', properties: { detail: { type: 'array', items: { type: 'object' } } } }, 'Validation Error');
   return {
@@ -53,7 +61,7 @@ export function buildOpenApiDocument(envName: string, schemas: SchemaResponse): 
             required: false,
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { seed: { type: 'integer', minimum: 0 }, episode_id: { type: 'string', maxLength: 255 } } },
+                schema: { type: 'object', properties: { seed: nullable({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), episode_id: nullable({ type: 'string', maxLength: 255 }) } },
               },
             },
           },
@@ -70,7 +78,7 @@ export function buildOpenApiDocument(envName: string, schemas: SchemaResponse): 
                 schema: {
                   type: 'object',
                   required: ['action'],
-                  properties: { action, timeout_s: { type: 'number', exclusiveMinimum: 0 }, request_id: { type: 'string', maxLength: 255 } },
+                  properties: { action, timeout_s: nullable({ type: 'number', exclusiveMinimum: 0 }), request_id: nullable({ type: 'string', maxLength: 255 }) },
                 },
               },
             },
@@ -78,11 +86,17 @@ export function buildOpenApiDocument(envName: string, schemas: SchemaResponse): 
           responses: { 200: json(stepResponse), 422: validation },
         },
       },
-      '/state': { get: { summary: 'Get current environment state', responses: { 200: json(state) } } },
+      // Over HTTP the env-specific fields are stripped (as on OpenEnv servers); /ws keeps them (the State schema).
+      '/state': { get: { summary: 'Get current environment state', responses: { 200: json(httpState) } } },
       '/mcp': { post: { summary: 'MCP JSON-RPC endpoint', responses: { 200: json({ type: 'object' }) } } },
     },
     components: { schemas: components },
   };
+}
+
+/** Pydantic's `Optional[...]`: the server accepts `null` for these fields, so the document says so. */
+function nullable(schema: Json): Json {
+  return { anyOf: [schema, { type: 'null' }] };
 }
 
 function rewriteRefs(node: unknown): Json {

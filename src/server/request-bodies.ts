@@ -3,6 +3,7 @@ import type { ValidationIssue } from '../protocol/http-messages.js';
 import type { EnvResetOptions } from '../environment/environment.js';
 import { parseJsonLikePython } from './json-decode-error.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
+import { DEFAULT_MAX_JSON_DEPTH, jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
 
 /**
  * OpenEnv's `ResetRequest` as the server validates it (pydantic accepts `null` for optional fields,
@@ -27,16 +28,22 @@ export type BodyResult<T> = { ok: true; value: T } | { ok: false; detail: Valida
 /**
  * Decodes and validates an HTTP body as FastAPI would, producing its 422 `detail` on failure:
  * `json_invalid` with Python's character offset, `missing` for an empty required body, and
- * pydantic entries with `loc` starting at `"body"`.
+ * pydantic entries with `loc` starting at `"body"`. JSON nested deeper than `maxDepth` is a
+ * `json_invalid` too (checked before parsing: deep nesting would overflow the stack later).
  *
  * @example
  * parseBody(StepBody, Buffer.from('{}'), true)
  * // { ok: false, detail: [{ type: 'missing', loc: ['body', 'action'], msg: 'Field required', input: {} }] }
  */
-export function parseBody<T>(schema: z.ZodType<T>, raw: Buffer, required: boolean): BodyResult<T> {
+export function parseBody<T>(schema: z.ZodType<T>, raw: Buffer, required: boolean, maxDepth = DEFAULT_MAX_JSON_DEPTH): BodyResult<T> {
   let value: unknown = {};
   if (raw.length > 0) {
-    const parsed = parseJsonLikePython(raw.toString('utf8'));
+    const text = raw.toString('utf8');
+    const deepAt = jsonTooDeepAt(text, maxDepth);
+    if (deepAt !== undefined) {
+      return { ok: false, detail: [{ type: 'json_invalid', loc: ['body', deepAt], msg: 'JSON decode error', input: {}, ctx: { error: tooDeepMessage(maxDepth, deepAt) } }] };
+    }
+    const parsed = parseJsonLikePython(text);
     if (!parsed.ok) {
       return {
         ok: false,

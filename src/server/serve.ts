@@ -5,6 +5,10 @@ import type { SchedulerLike } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { bearerCheck } from './bearer-auth.js';
+import { FORBIDDEN_ORIGIN } from './http-handler.js';
+import { originGuard } from './origin-guard.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-default.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../internal/json-depth.js';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import { createHttpHandler } from './http-handler.js';
 import { buildOpenApiDocument } from './openapi-document.js';
@@ -32,12 +36,40 @@ export interface ServeOptions {
   port?: number;
   /** Concurrent `/ws` sessions (and `openenv/session/create` sessions of tool envs); one more gets CAPACITY_REACHED (-32000). Default 1, as OpenEnv. */
   maxSessions?: number;
-  /** Close a `/ws` session after this many ms without a message (SESSION_ERROR frame, then 1000). Default: never. */
+  /**
+   * Stateless requests served at once: `/reset`, `/step`, `/state` and `POST /mcp` tool calls
+   * without a session each build a fresh env (as OpenEnv does) and close it after answering. One
+   * more gets 503 (`Retry-After: 1`) or JSON-RPC -32000 before any env is built, so a flood of
+   * requests cannot build envs without bound. Separate from `maxSessions` (stateless requests are
+   * short; sharing would let them refuse `/ws` sessions). Default 16.
+   */
+  maxStatelessRequests?: number;
+  /**
+   * Close a session after this many ms without a message: a `/ws` socket gets a SESSION_ERROR frame
+   * (`reason: "idle_timeout"`) and close 4408 (the client raises `SessionIdleError`); an
+   * `openenv/session/create` session is closed and its id then answers -32602 saying so. Either
+   * frees its `maxSessions` slot at once, so an abandoned client (or one unauthenticated request)
+   * cannot hold the server's capacity. Default 600 000 (10 minutes: far longer than an agent
+   * thinks between steps, short enough that a forgotten notebook gives its slot back); 0: never.
+   */
   idleTimeoutMs?: number;
   /** Require `Authorization: Bearer <token>` on every HTTP request and WS upgrade (401 otherwise). */
   token?: string;
+  /**
+   * Browser origins (`https://ui.example.com`) allowed to call this server; they get CORS headers.
+   * Any other `Origin` is refused with 403 on every route and every WS upgrade, so a web page the
+   * user visits cannot drive the server. Requests without `Origin` (non-browser clients) and pages
+   * of the server's own loopback origin always pass. `['*']` allows every origin. Default `[]`.
+   */
+  allowedOrigins?: string[];
   /** Largest HTTP body; larger gets 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Deepest nesting of arrays/objects a request body or `/ws` message may have; deeper is the
+   * client's fault: 422 `json_invalid`, a VALIDATION_ERROR frame, or JSON-RPC -32600. Checked
+   * before parsing, since deep nesting overflows the stack of whatever walks it. Default 256.
+   */
+  maxJsonDepth?: number;
   /** Largest `/ws` message; larger closes the socket with 1009. Default 16 MiB (uvicorn's). */
   maxMessageBytes?: number;
   /**
@@ -55,7 +87,7 @@ export interface ServeOptions {
   /** Sees every env failure (create, reset, step, state, close). The token never reaches it. */
   onError?: (error: unknown, info: ServerErrorInfo) => void;
   /**
-   * Runs the `/ws` idle timeouts and pings. Default rxjs's `asyncScheduler` (real time); tests
+   * Runs the idle timeouts (`/ws` and MCP sessions) and the pings. Default rxjs's `asyncScheduler` (real time); tests
    * pass a `VirtualTimeScheduler` to step through time instead of sleeping.
    */
   scheduler?: SchedulerLike;
@@ -82,15 +114,19 @@ export interface RunningServer {
 }
 
 const MiB = 1024 * 1024;
+export { DEFAULT_IDLE_TIMEOUT_MS };
 
 const OptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.int().min(0).max(65535).default(0),
   maxSessions: z.int().min(1).default(1),
-  idleTimeoutMs: z.number().positive().optional(),
+  maxStatelessRequests: z.int().min(1).default(16),
+  idleTimeoutMs: z.number().min(0).default(DEFAULT_IDLE_TIMEOUT_MS),
   token: z.string().min(1, 'token must not be empty').optional(),
+  allowedOrigins: z.array(z.string().refine(isOriginOrStar, 'each entry must be an origin such as https://ui.example.com, or *')).default([]),
   maxBodyBytes: z.int().min(1).default(MiB),
   maxMessageBytes: z.int().min(1).default(16 * MiB),
+  maxJsonDepth: z.int().min(1).default(DEFAULT_MAX_JSON_DEPTH),
   maxQueuedMessages: z.int().min(1).default(1024),
   pingIntervalMs: z.int().min(0).default(20_000),
   closeTimeoutMs: z.int().min(0).default(2000),
@@ -148,7 +184,10 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     }),
     openapiJson: JSON.stringify(buildOpenApiDocument(definition.name, JSON.parse(schemaJson))),
     maxBodyBytes: opts.maxBodyBytes,
+    maxJsonDepth: opts.maxJsonDepth,
+    statelessSlots: createSessionSlots(opts.maxStatelessRequests),
     isAuthorized: bearerCheck(opts.token),
+    checkOrigin: originGuard(opts.allowedOrigins),
     report: (error, info) => {
       try {
         onError?.(error, info);
@@ -158,7 +197,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     },
   };
 
-  const mcpBackend = tools ? createMcpHttpBackend(base, slots, opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}) : undefined;
+  const mcpBackend = tools ? createMcpHttpBackend(base, slots, { idleTimeoutMs: opts.idleTimeoutMs, ...(scheduler && { scheduler }) }) : undefined;
   const ctx: ServerContext = { ...base, mcpBackend };
 
   const sessions = new Map<WebSocket, WsSession>();
@@ -189,7 +228,7 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
       return;
     }
     const session = new WsSession(socket, ctx, {
-      ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
+      idleTimeoutMs: opts.idleTimeoutMs,
       pingIntervalMs: opts.pingIntervalMs,
       maxQueuedMessages: opts.maxQueuedMessages,
       ...(scheduler && { scheduler }),
@@ -203,6 +242,8 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    // Browsers send Origin on every upgrade; WebSockets have no CORS, so this is the only guard.
+    if (ctx.checkOrigin(req.headers) === 'refused') return rejectUpgrade(socket, 403, FORBIDDEN_ORIGIN);
     if (!ctx.isAuthorized(req.headers.authorization)) {
       return rejectUpgrade(socket, 401, '{"detail":"Not authenticated"}', 'WWW-Authenticate: Bearer\r\n');
     }
@@ -263,6 +304,16 @@ function rejectUpgrade(socket: Duplex, status: number, body: string, extraHeader
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n${extraHeaders}\r\n${body}`,
   );
+}
+
+function isOriginOrStar(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The host a client should dial: wildcard binds are reached on loopback; IPv6 needs brackets. */

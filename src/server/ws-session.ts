@@ -15,6 +15,7 @@ import {
 import type { Environment, MaybePromise } from '../environment/environment.js';
 import { isToolHost } from '../environment/tools.js';
 import { formatJsonDecodeError, parseJsonLikePython } from './json-decode-error.js';
+import { jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
 import { answerJsonRpc } from './json-rpc.js';
 import { toPydanticIssues } from '../internal/pydantic-issues.js';
 import { ResetBody, toResetOptions } from './request-bodies.js';
@@ -22,7 +23,7 @@ import type { ServerContext } from './server-context.js';
 import { toWireOutcome } from './wire-outcome.js';
 
 export interface WsSessionOptions {
-  /** Close the session after this long without a message (a SESSION_ERROR frame says why). */
+  /** Close the session after this long without a message (a SESSION_ERROR frame says why, then close 4408); 0 or absent: never. */
   idleTimeoutMs?: number;
   /** Ping interval keeping proxies from dropping a quiet socket; 0 disables. */
   pingIntervalMs?: number;
@@ -34,6 +35,13 @@ export interface WsSessionOptions {
   onEnd(): void;
 }
 
+
+/**
+ * The close code of a session closed for idling (after a SESSION_ERROR frame with
+ * `reason: "idle_timeout"`): 4408 (a private-use code, after HTTP's 408 Request Timeout). The client
+ * maps either to `SessionIdleError`.
+ */
+export const IDLE_CLOSE_CODE = 4408;
 
 /** The close code when a client outruns the server: 1008, policy violation (RFC 6455). */
 export const QUEUE_OVERFLOW_CLOSE_CODE = 1008;
@@ -72,6 +80,8 @@ export class WsSession {
   private ended = false;
   private readonly scheduler: SchedulerLike;
   private idleTimer: Subscription | undefined;
+  /** When the session last finished answering (scheduler time): the idle clock starts there. */
+  private lastActive = 0;
   private pingTimer: Subscription | undefined;
 
   constructor(
@@ -168,7 +178,6 @@ export class WsSession {
   }
 
   private drain(): void {
-    this.clearIdle();
     while (!this.ended && this.queue.length > 0) {
       let pending: Promise<void> | undefined;
       try {
@@ -192,10 +201,9 @@ export class WsSession {
       }
     }
     if (!this.ended && this.options.idleTimeoutMs) {
-      this.idleTimer = this.scheduler.schedule(
-        () => this.fatal('SESSION_ERROR', `Session idle for ${this.options.idleTimeoutMs} ms: closed by the server`),
-        this.options.idleTimeoutMs,
-      );
+      // One timer per session, not one per message: the hot path only notes the time.
+      this.lastActive = this.scheduler.now();
+      if (!this.idleTimer) this.armIdle(this.options.idleTimeoutMs);
     }
   }
 
@@ -206,6 +214,11 @@ export class WsSession {
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
+    const deepAt = jsonTooDeepAt(text, this.ctx.maxJsonDepth);
+    if (deepAt !== undefined) {
+      const message = tooDeepMessage(this.ctx.maxJsonDepth, deepAt);
+      return this.sendError('VALIDATION_ERROR', `Invalid message: ${message}`, { errors: [{ type: 'json_invalid', loc: [deepAt], msg: message, input: null }] });
+    }
     const parsed = parseJsonLikePython(text);
     if (!parsed.ok) return this.sendError('INVALID_JSON', `Invalid JSON: ${formatJsonDecodeError(parsed.error)}`);
     const message = parsed.value;
@@ -373,6 +386,27 @@ export class WsSession {
     } catch (err) {
       this.ctx.report(err, { operation: 'close', transport: 'ws' });
     }
+  }
+
+  /**
+   * The idle check: when it fires, a session still answering (or with work queued) counts as
+   * active; otherwise it closes once `idleTimeoutMs` have passed since `lastActive`, or looks
+   * again when they will have.
+   */
+  private armIdle(delay: number): void {
+    const idleMs = this.options.idleTimeoutMs!;
+    this.idleTimer = this.scheduler.schedule(() => {
+      this.idleTimer = undefined;
+      if (this.ended) return;
+      if (this.busy || this.queue.length > 0 || this.mcpRunning > 0) {
+        this.lastActive = this.scheduler.now();
+        return this.armIdle(idleMs);
+      }
+      const quiet = this.scheduler.now() - this.lastActive;
+      if (quiet < idleMs) return this.armIdle(idleMs - quiet);
+      this.sendError('SESSION_ERROR', `Session idle for ${idleMs} ms: closed by the server`, { reason: 'idle_timeout', idle_timeout_ms: idleMs });
+      this.close(IDLE_CLOSE_CODE, 'idle timeout');
+    }, delay);
   }
 
   private clearIdle(): void {

@@ -3,6 +3,19 @@ import { describeBody } from '../errors/describe-body.js';
 import { issuePaths } from '../errors/describe-issues.js';
 import { ProtocolError, type ErrorContext } from '../errors/index.js';
 import { RAW_LIMIT } from './http-errors.js';
+import { DEFAULT_MAX_JSON_DEPTH, jsonTooDeepAt, tooDeepMessage } from '../internal/json-depth.js';
+
+/**
+ * Parses a server's JSON, refusing nesting deeper than `DEFAULT_MAX_JSON_DEPTH` first (one pass,
+ * no recursion): a hostile server's 400 000-deep reply parses, then overflows the stack of
+ * whatever walks it (validation, the user's `JSON.stringify`). Throws `ProtocolError` for that,
+ * and JSON.parse's SyntaxError for text that is not JSON.
+ */
+export function parseServerJson(raw: string, what: string, context: ErrorContext): unknown {
+  const deepAt = jsonTooDeepAt(raw, DEFAULT_MAX_JSON_DEPTH);
+  if (deepAt !== undefined) throw new ProtocolError(`${what} is ${tooDeepMessage(DEFAULT_MAX_JSON_DEPTH, deepAt)}`, raw.slice(0, RAW_LIMIT), context);
+  return JSON.parse(raw) as unknown;
+}
 
 /** Status and content type of an HTTP answer, for messages about its body. */
 export interface Received {
@@ -40,8 +53,9 @@ export function decodeBody<T>(
 ): T | ProtocolError {
   let json: unknown;
   try {
-    json = JSON.parse(raw) as unknown;
+    json = parseServerJson(raw, what, context);
   } catch (cause) {
+    if (cause instanceof ProtocolError) return cause;
     return notJsonError(what, raw, context, cause, received);
   }
   const quick = fast?.(json);

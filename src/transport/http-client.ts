@@ -30,6 +30,11 @@ export interface HttpCall<S, T = S> {
   map?: (data: S) => T;
 }
 
+/** The reply exceeded `maxMessageBytes`: the request was aborted (as `/ws` closes with 1009). */
+function tooLargeError(limit: number, context: ErrorContext): ProtocolError {
+  return new ProtocolError(`The server sent an HTTP body larger than maxMessageBytes (${limit} bytes); the request was aborted`, undefined, context);
+}
+
 /** A got instance bound to one server, with its own keep-alive agent. */
 export interface HttpClient {
   readonly url: string;
@@ -40,7 +45,7 @@ export interface HttpClient {
 
 /**
  * A got client for one server: keep-alive agent, connect/response timeouts, no thrown HTTP
- * errors (the status is mapped here). Throws `InvalidUrlError` for a URL `serverBaseUrl` refuses.
+ * errors (the status is mapped here), replies capped at `maxMessageBytes` (`ProtocolError`). Throws `InvalidUrlError` for a URL `serverBaseUrl` refuses.
  *
  * Never replays a request that may have reached the server (got's own retry is off), with the
  * one exception Node documents as safe: a request that failed with `ECONNRESET` on a REUSED
@@ -108,10 +113,23 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
         subscriber.next(call.map ? call.map(data) : (data as unknown as T));
         subscriber.complete();
       };
+      let oversize = false;
       const send = (overrides?: OptionsOfTextResponseBody) => {
         const sent = http(call.path, overrides ? { ...init, ...overrides } : init);
         const stale = resent ? undefined : watchStaleKeepAlive(sent);
+        // got buffers whatever arrives: stop at maxMessageBytes (declared, or counted as it comes,
+        // after decompression) so a server cannot fill our memory. Error statuses included.
+        sent.on('downloadProgress', ({ transferred, total }) => {
+          if (oversize || (transferred <= options.maxMessageBytes && (total ?? 0) <= options.maxMessageBytes)) return;
+          oversize = true;
+          sent.cancel();
+        });
         sent.then(onResponse, (error: unknown) => {
+          if (oversize) {
+            settled = true;
+            if (!subscriber.closed) subscriber.error(tooLargeError(options.maxMessageBytes, context));
+            return;
+          }
           if (!resent && !closed && !subscriber.closed && stale?.(error)) {
             resent = true;
             pending = send({ agent: freshAgent() });

@@ -1,5 +1,6 @@
 import { ConnectionClosedError, ConnectionError, HttpStatusError, markPermanent, TimeoutError, type ErrorContext, type OpenEnvError } from '../errors/index.js';
 import { ErrorDetailBody } from '../protocol/http-messages.js';
+import { DEFAULT_MAX_JSON_DEPTH, jsonTooDeepAt } from '../internal/json-depth.js';
 
 /** got's timeout events that happen before the request reached the server. */
 const CONNECT_EVENTS: ReadonlySet<string> = new Set(['lookup', 'connect', 'secureConnect']);
@@ -7,9 +8,10 @@ const CONNECT_EVENTS: ReadonlySet<string> = new Set(['lookup', 'connect', 'secur
 /** Longest slice of a body kept in an error (a proxy may answer with a whole HTML page). */
 export const RAW_LIMIT = 2_000;
 
-/** Parses a body as JSON, or keeps the text when it is not JSON (a 500 `text/plain`). */
-function parseBodyLoosely(text: string): unknown {
+/** Parses a body as JSON, or keeps the text when it is not JSON (a 500 `text/plain`) or nests absurdly deep. */
+export function parseBodyLoosely(text: string): unknown {
   if (text === '') return undefined;
+  if (jsonTooDeepAt(text, DEFAULT_MAX_JSON_DEPTH) !== undefined) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -81,7 +81,7 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
   /** Time for one reply. Default 60 000 ms (the Python client's). A WS reply timeout discards the socket. */
   replyTimeoutMs?: number;
-  /** Largest accepted WS message. Default 100 MiB (the Python client's). */
+  /** Largest accepted WS message or HTTP reply body (after decompression); larger fails with `ProtocolError`. Default 100 MiB (the Python client's). */
   maxMessageBytes?: number;
   /** permessage-deflate; off by default: it halves throughput on small JSON frames. */
   perMessageDeflate?: boolean;

@@ -7,6 +7,7 @@ import {
   type OpenEnvError,
   ProtocolError,
   ServerError,
+  SessionIdleError,
   TimeoutError,
   type ErrorContext,
 } from '../errors/index.js';
@@ -15,7 +16,7 @@ import { normalizeReward } from '../protocol/reward.js';
 import { WS_FATAL_ERROR_CODES, WsServerMessage, type WsErrorCode, type WsErrorData } from '../protocol/ws-messages.js';
 import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
-import { notJsonError, shapeError } from './decode.js';
+import { notJsonError, parseServerJson, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
 import { connectionClosed, connectionOpened, enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
@@ -52,10 +53,13 @@ class Pending implements Unsubscribable {
 
 const CLOSE_FRAME = '{"type":"close"}';
 
+/** The close code of a server that closed an idle session (`serve()`'s IDLE_CLOSE_CODE). */
+const IDLE_CLOSE_CODE = 4408;
+
 function serverError(data: WsErrorData, context: ErrorContext): ServerError {
-  return data.code === 'CAPACITY_REACHED'
-    ? new CapacityError(data.message, data, context)
-    : new ServerError(data.code, data.message, data, context);
+  if (data.code === 'CAPACITY_REACHED') return new CapacityError(data.message, data, context);
+  if (data.code === 'SESSION_ERROR' && data['reason'] === 'idle_timeout') return new SessionIdleError(data.message, data, context);
+  return new ServerError(data.code, data.message, data, context);
 }
 
 /**
@@ -264,8 +268,9 @@ export class WsConnection {
     const text = data.toString();
     let json: unknown;
     try {
-      json = JSON.parse(text) as unknown;
+      json = parseServerJson(text, 'WS frame', this.context(request));
     } catch (cause) {
+      if (cause instanceof ProtocolError) return this.failProtocol(cause);
       return this.failProtocol(notJsonError('WS frame', text, this.context(request), cause));
     }
     // The hot path: a well-formed observation answering a reset/step skips zod (same checks, by hand).
@@ -407,6 +412,11 @@ export class WsConnection {
   private onClose(code: number, reason: string): void {
     if (this.dead) return;
     const message = `The server closed the connection (code ${code}${reason ? `, ${reason}` : ''})`;
+    if (code === IDLE_CLOSE_CODE) {
+      // The idle frame was lost (or the server sends none): the close code alone says why.
+      const idle = (request: RequestName | undefined): OpenEnvError => new SessionIdleError(message, { close_code: code }, this.context(request));
+      return this.fail(idle(this.currentRequest()), idle);
+    }
     const error = new ConnectionClosedError(message, code, reason, this.context(this.currentRequest()));
     this.fail(error, (later) => new ConnectionClosedError(message, code, reason, this.context(later)));
   }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { builtinEnvs } from '../../envs/index.js';
 import { parseIntArg, type Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../../server/idle-default.js';
 
 /** Sessions a local dev server accepts by default: enough for `rollout`'s 3 parallel sessions and a notebook. */
 const DEFAULT_MAX_SESSIONS = 8;
@@ -12,8 +13,15 @@ interface ServeFlags {
   maxSessions?: number;
   idleTimeout?: number;
   maxQueued?: number;
+  maxStateless?: number;
+  allowedOrigin?: string[];
   token?: string;
 }
+
+/** Binds only this machine can reach (no token needed there). */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `openenv-rx serve <env>`: a built-in env or an env module on a port until SIGINT/SIGTERM. */
 export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
@@ -28,13 +36,23 @@ export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmi
       `concurrent /ws sessions; one more is refused with CAPACITY_REACHED. Default ${DEFAULT_MAX_SESSIONS}: plenty for local rollouts (real OpenEnv servers usually allow 1)`,
       parseIntArg(1),
     )
-    .option('--idle-timeout <ms>', 'close idle /ws sessions after this many ms', parseIntArg(1))
+    .option(
+      '--idle-timeout <ms>',
+      `close a session (/ws or MCP) after this many ms without a message, freeing its slot; 0 never (default ${DEFAULT_IDLE_TIMEOUT_MS}: 10 minutes)`,
+      parseIntArg(0),
+    )
+    .option('--max-stateless <n>', 'stateless requests (/reset, /step, /state, session-less /mcp tool calls) served at once; one more gets 503 (default 16)', parseIntArg(1))
+    .option(
+      '--allowed-origin <origin>',
+      'a browser origin allowed to call the server, with CORS (repeatable; e.g. https://ui.example.com). Any other Origin is refused with 403',
+      collect,
+    )
     .option(
       '--max-queued <n>',
       'messages one /ws client may have waiting for answers; one more gets a SESSION_ERROR frame and close 1008 (default 1024)',
       parseIntArg(1),
     )
-    .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $OPENENV_TOKEN)')
+    .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $OPENENV_TOKEN); without --token a --host beyond loopback warns')
     .addHelpText(
       'after',
       `
@@ -47,13 +65,21 @@ An env module's default export is an env definition: see examples/cli/coin-env.m
       const token = flags.token ?? process.env['OPENENV_TOKEN'];
       const maxSessions = flags.maxSessions ?? DEFAULT_MAX_SESSIONS;
       const definition = await loadEnvDefinition(env, 'serve');
+      if (!token && !LOOPBACK.test(flags.host)) {
+        io.err.write(
+          `openenv-rx: warning: serving on ${flags.host} without a token: anyone who can reach this machine can drive the env ` +
+            `(and run its tools). Set one with --token <secret> or OPENENV_TOKEN=<secret>; clients send "Authorization: Bearer <secret>".\n`,
+        );
+      }
       // Loaded here, not at startup: every other command starts without the server.
       const { serve } = await import('../../server/serve.js');
       const server = await serve(definition, {
         host: flags.host,
         port: flags.port,
         maxSessions,
-        ...(flags.idleTimeout ? { idleTimeoutMs: flags.idleTimeout } : {}),
+        ...(flags.idleTimeout !== undefined && { idleTimeoutMs: flags.idleTimeout }),
+        ...(flags.maxStateless !== undefined && { maxStatelessRequests: flags.maxStateless }),
+        ...(flags.allowedOrigin && { allowedOrigins: flags.allowedOrigin }),
         ...(flags.maxQueued ? { maxQueuedMessages: flags.maxQueued } : {}),
         ...(token ? { token } : {}),
         onError: (error, info) => io.err.write(`openenv-rx: ${info.operation} over ${info.transport} failed: ${error instanceof Error ? error.message : String(error)}\n`),

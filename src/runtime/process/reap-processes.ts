@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import { emitRuntimeWarning } from '../report-teardown-error.js';
 import { readProcStat } from '../reaper/proc-stat.js';
 import { isProcessAlive } from '../reaper/process-identity.js';
@@ -6,38 +5,26 @@ import type { ReapKindResult } from '../reaper/reap-result.js';
 import { listProcessRecords, removeProcessRecord, type ProcessRecord } from './process-registry.js';
 import { signalGroup } from './stop-process-group.js';
 
-/** Does any process still belong to group `pgid`? (Its number cannot be reused while one does.) */
-function groupHasMembers(pgid: number): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return false;
-  }
-  return entries.some((name) => /^\d+$/.test(name) && readProcStat(Number(name))?.pgid === pgid);
-}
-
 /**
- * Kills the recorded group if it is provably still the one we started: its leader has the
- * recorded start time, or the leader is gone but members of its group remain (the kernel does
- * not hand out a pid that is still some group's id). A leader pid that now names another
- * process (recycled) is never signalled. Returns whether anything was signalled.
+ * Kills the recorded group only if it is provably still the one we started: its leader is alive
+ * with the recorded start time, and it still leads its own group, whose id is the one recorded
+ * (a group's id is its leader's pid). A group whose leader is gone is never signalled: nothing
+ * then proves the group is ours (a planted record could name any group of this user), and a
+ * leaderless group's members are left to themselves. Returns whether anything was signalled.
  */
 function stopRecordedGroup(record: ProcessRecord): boolean {
-  const leader = readProcStat(record.process.pid);
-  if (leader) {
-    if (record.process.startTime === undefined || leader.startTime !== record.process.startTime) return false; // recycled pid
-    signalGroup(record.pgid, 'SIGKILL');
-    return true;
-  }
-  if (!groupHasMembers(record.pgid)) return false;
-  signalGroup(record.pgid, 'SIGKILL');
+  const leaderPid = record.process.pid;
+  if (record.pgid !== leaderPid || record.process.startTime === undefined) return false;
+  const leader = readProcStat(leaderPid);
+  if (!leader || leader.startTime !== record.process.startTime || leader.pgid !== leaderPid) return false;
+  signalGroup(leaderPid, 'SIGKILL');
   return true;
 }
 
 /**
  * Stops the server process groups whose owner is dead (gone, a zombie, or its pid recycled) and
- * forgets their records; with `all`, every recorded group. Linux only in effect: without /proc
+ * forgets their records; with `all`, every recorded group. Throws `ProcessRegistryError` when the
+ * registry directory is not this user's and private. Linux only in effect: without /proc
  * no start time can prove a pid is still ours, so nothing is signalled (records of dead owners
  * are dropped).
  */
