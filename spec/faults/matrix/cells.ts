@@ -63,20 +63,13 @@ const KILLED_PROCESS = {
   sees: `${LOST}: \`cause\` \`ERR_PROCESS_EXITED\` (\`signal: 'SIGKILL'\`; \`ERR_CONNECTION_CLOSED\` if the socket drop is reported first)`,
   does: 'the pool marks the server dead and starts another; lost sessions are placed on it',
 };
-const CONTAINER = {
-  sees: `${LOST}: \`cause\` \`ERR_CONTAINER_EXITED\` (\`exitCode: 137\`)`,
-  does: 'the container is removed; a new one is started for the lost sessions; no container with this run\'s labels is left',
-};
-const SWARM = {
-  sees: `${LOST}: \`cause\` \`ERR_SWARM_TASK_FAILED\`/\`ERR_CONNECTION_CLOSED\``,
-  does: 'the service is removed and another created for the lost session; no service with this run\'s labels is left',
-};
 const SCHEMA_CAPACITY = {
   sees: 'no error: the run waits for the slot another client holds',
   does: 'the schema request waits for capacity like a session does (never the false "does not serve /schema" `ERR_POLICY`); the run completes once the slot frees',
 };
-const collectSees = (what: { sees: string }) => `${what.sees}; a \`failures.jsonl\` line with that \`cause_code\`, never \`ERR_POOL_CLOSED\``;
-const cliSees = (what: { sees: string }) => `${what.sees.replace(/`EpisodeFailedError` /, '')}; a failures line in the summary, exit 0`;
+const toFailureLine = (sees: string) => sees.replace(/^the episode in flight ends as failed: (`EpisodeFailedError` \([^)]*\), )?`cause` /, 'the episode goes to `failures.jsonl` with `error.code` ');
+const collectSees = (what: { sees: string }) => `${toFailureLine(what.sees)}, never \`ERR_POOL_CLOSED\``;
+const cliSees = (what: { sees: string }) => `${toFailureLine(what.sees)}; the summary counts it under that code; exit 0`;
 
 const row = (driver: Driver, source: Source, fault: Fault, what: { sees: string; does: string }): Cell => ({ driver, source, fault, ...what });
 const LIBRARY: Driver[] = ['rollouts', 'vectorEnv', 'collect'];
@@ -94,17 +87,11 @@ export const CELLS: readonly Cell[] = [
   ...forLibrary('processes', 'server SIGKILL', KILLED_PROCESS),
   ...forLibrary('processes', 'server frozen (SIGSTOP)', FROZEN),
   ...forLibrary('processes', 'reply delayed past the timeout', DELAYED),
-  row('cli rollout', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
   row('cli rollout', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('cli collect', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
-  row('cli collect', 'url list', 'server frozen (SIGSTOP)', { ...FROZEN, sees: cliSees(FROZEN) }),
-  row('cli collect', 'url list', 'reply delayed past the timeout', { ...DELAYED, sees: cliSees(DELAYED) }),
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
-  row('rollouts', 'containers', 'container killed', CONTAINER),
-  row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
-  row('cli collect', 'containers', 'container killed', { ...CONTAINER, sees: cliSees(CONTAINER) }),
-  row('rollouts', 'swarm', 'swarm task killed', SWARM),
-  row('cli collect', 'swarm', 'swarm task killed', { ...SWARM, sees: cliSees(SWARM) }),
+  // Not built yet (see the issue): container killed (rollouts, collect, cli collect over containers), swarm
+  // task killed (rollouts, cli collect over swarm), cli collect frozen / delayed, cli rollout restarted.
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */
