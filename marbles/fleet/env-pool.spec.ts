@@ -109,14 +109,14 @@ describe('envPool lease lifecycle', () => {
     });
   });
 
-  it('retries failed starts after a backoff and errors with PoolStartError after `startRetries` failed rounds, having started nothing lasting', () => {
+  it('retries failed starts after a backoff and errors with PoolUnplaceableError (a PoolStartError) once none opened for `unplaceableTimeoutMs`, having started nothing lasting', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const { conns, session$ } = sessionSource(cold, ['-#', '-#', '-#'], [], new Error('image not found'));
-      // Fails at 1, retried at 1+10; fails at 12, retried at 12+20; fails at 33: three failed rounds > 2 retries.
-      expectObservable(envPool(session$, { size: 1, startRetries: 2, backoff: { initialMs: 10 } })).toBe(
-        frames(33, '#'),
+      // Fails at 1, retried at 1+10; fails at 12, retried at 12+20; fails at 33; gives up 40 after the first failure.
+      expectObservable(envPool(session$, { size: 1, backoff: { initialMs: 10 }, unplaceableTimeoutMs: 40 })).toBe(
+        frames(41, '#'),
         undefined,
-        expect.objectContaining({ name: 'PoolStartError', code: 'ERR_POOL_START', attempts: 3, cause: new Error('image not found') }),
+        expect.objectContaining({ name: 'PoolUnplaceableError', code: 'ERR_POOL_START', attempts: 3, cause: new Error('image not found') }),
       );
       expectSubscriptions(conns[0]!.subscriptions).toBe('^!');
       expectSubscriptions(conns[1]!.subscriptions).toBe(frames(11, '^!'));
@@ -129,10 +129,10 @@ describe('envPool lease lifecycle', () => {
       const never = cold<Fake>('-');
       expectObservable(envPool(never, { size: 1 }), '^---!').toBe('-----');
       expectSubscriptions(never.subscriptions).toBe('^---!');
-      expectObservable(envPool(cold<Fake>('--|'), { size: 1, startRetries: 0 })).toBe(
+      expectObservable(envPool(cold<Fake>('--|'), { size: 1, unplaceableTimeoutMs: 0 })).toBe(
         '--#',
         undefined,
-        expect.objectContaining({ name: 'PoolStartError', cause: expect.objectContaining({ name: 'SessionStateError' }) }),
+        expect.objectContaining({ name: 'PoolUnplaceableError', cause: expect.objectContaining({ name: 'SessionStateError' }) }),
       );
     });
   });

@@ -38,8 +38,43 @@ export class PoolStartError extends OpenEnvError {
     readonly attempts: number,
     cause: unknown,
     context: ErrorContext = {},
+    /** A subclass's own message (default: the attempts and the cause). */
+    message = `The pool could not start a session after ${attempts} attempt(s): ${causeText(cause)}`,
   ) {
-    super(`The pool could not start a session after ${attempts} attempt(s): ${causeText(cause)}`, 'ERR_POOL_START', context, { cause });
+    super(message, 'ERR_POOL_START', context, { cause });
+  }
+}
+
+/** One server of a pool that gave up, and why it could not host a session. */
+export interface UnplaceableServer {
+  /** Its URL once known (from a session or an error's context), else `source #i`. */
+  server: string;
+  /** The last failure seen there (a failed start, or the loss of a session); undefined if none. */
+  cause: unknown;
+}
+
+/**
+ * A pool over a fixed set of servers (an Observable, or an array of them) found no server that
+ * could host a session for `waitedMs` (`unplaceableTimeoutMs`): every server refused or failed
+ * its starts while no session of the pool was open. `servers` names each server with its own last
+ * failure (a dead one's `ECONNREFUSED`, a frozen one's timeout, a full one's `CapacityError`);
+ * `cause` is the last failure of all. Same code as `PoolStartError` (`ERR_POOL_START`).
+ *
+ * @example
+ * envPool(urls.map((url) => Echo.connect(url)), { size: 4, unplaceableTimeoutMs: 30_000 }).subscribe({
+ *   error: (e) => e instanceof PoolUnplaceableError && e.servers.forEach((s) => console.log(s.server, String(s.cause))),
+ * });
+ */
+export class PoolUnplaceableError extends PoolStartError {
+  constructor(
+    readonly waitedMs: number,
+    readonly servers: readonly UnplaceableServer[],
+    attempts: number,
+    cause: unknown,
+    context: ErrorContext = {},
+  ) {
+    const each = servers.map((s) => `${s.server}: ${s.cause === undefined ? 'no failure seen' : causeText(s.cause)}`).join('; ');
+    super(attempts, cause, context, `No server could host a session for ${waitedMs} ms (${attempts} failed start(s)); ${each}`);
   }
 }
 

@@ -13,12 +13,22 @@ export interface PoolStats {
   starting: number;
   /** Leases waiting for a session. */
   waiting: number;
-  servers: Array<{ label: string; sessions: number; limit: number | undefined; state: 'starting' | 'up' | 'dead' }>;
+  /**
+   * Each server: `quarantined` after a failed start (nothing is placed there until its re-probe);
+   * `lastError` is its last failed start or lost session, kept after it recovers.
+   */
+  servers: Array<{
+    label: string;
+    sessions: number;
+    limit: number | undefined;
+    state: 'starting' | 'up' | 'dead' | 'quarantined';
+    lastError?: unknown;
+  }>;
   /** CAPACITY_REACHED refusals absorbed (the session was placed elsewhere or waited for). */
   refusals: number;
   /** Sessions that failed (after being confirmed) and were dropped. */
   failed: number;
-  /** Starts that failed (each retried after a backoff). */
+  /** Starts that failed (each retried after a backoff: on a fixed source, its server's quarantine). */
   startFailures: number;
   /** Idle sessions closed by `idleTimeoutMs`. */
   evicted: number;
@@ -54,8 +64,16 @@ export interface EnvPool<S> {
  *   pool learns each server's limit from refusals (or `sessionsPerServer`), packs sessions onto a
  *   server up to it, and starts another server (`perServer` sources) or waits for a free slot.
  * - Failures: a session whose socket drops, whose server dies or whose reply times out errors its
- *   lease and is replaced. Starts that fail are retried after `backoff`; after `startRetries`
- *   failed rounds in a row the pool errors with `PoolStartError` (everything it started removed).
+ *   lease and is replaced, on another server with room when the source has several.
+ * - Fixed sources (an Observable, or an array of them): a server where a start fails (refused,
+ *   dead, frozen, its only slot held by someone else) is quarantined on its own `backoff` and
+ *   re-probed later with one trial session (a server restarted on the same port is used again);
+ *   the other servers are tried at once. The pool errors with `PoolUnplaceableError` (every
+ *   server's last failure named) only once no server has hosted a session for
+ *   `unplaceableTimeoutMs`.
+ * - Servers the pool starts (`perServer`): a failed start is retried after `backoff`; after
+ *   `startRetries` failed rounds in a row the pool errors with `PoolStartError`.
+ * - Either way, a pool that errors has removed everything it started.
  *
  * @example
  * envPool(Echo.fromDockerImage(image), { size: 4 })

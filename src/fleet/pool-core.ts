@@ -1,5 +1,5 @@
 import { from, isObservable, Observable, of, Subscription, take, type ObservableInput, type Subscriber } from 'rxjs';
-import { PoolClosedError, PoolQueueFullError, PoolStartError } from '../errors/fleet-errors.js';
+import { PoolClosedError, PoolQueueFullError, PoolStartError, PoolUnplaceableError } from '../errors/fleet-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode } from '../internal/error-context.js';
 import { backoffDelay } from '../operators/backoff-delay.js';
@@ -59,11 +59,15 @@ export class PoolCore<S> implements EnvPool<S> {
   private emitted = false;
   /** Limit learned for servers a per-server source starts (they are all alike, and ours alone). */
   private learnedLimit: number | undefined;
-  /** Failed start rounds in a row; a confirmed session resets it. */
+  /** Servers the pool starts (`perServer`): failed start rounds in a row; a confirmed session resets it. */
   private failedRounds = 0;
   private retry: Subscription | undefined;
-  /** A look for a server whose learnt limit may be tried again (see `probe`). */
-  private reprobe: Subscription | undefined;
+  /** The next look for a server that may take a session again: a quarantine ends, a learnt limit is due (see `probe`). */
+  private wake: { at: number; task: Subscription } | undefined;
+  /** Fixed sources: the give-up clock, running while no server can host a session (see `starved`). */
+  private giveUp: { since: number; task: Subscription } | undefined;
+  /** The last failed start on a fixed source's server (the `cause` of a give-up). */
+  private lastFailure: unknown;
   private readonly counters = { refusals: 0, failed: 0, startFailures: 0, evicted: 0, started: 0 };
 
   constructor(
@@ -117,6 +121,7 @@ export class PoolCore<S> implements EnvPool<S> {
   }
 
   stats(): PoolStats {
+    const now = this.options.scheduler.now();
     let starting = 0;
     for (const m of this.members) if (m.state === 'starting' || m.state === 'pending') starting++;
     return {
@@ -125,7 +130,13 @@ export class PoolCore<S> implements EnvPool<S> {
       leased: this.leased,
       starting,
       waiting: this.waiting.length,
-      servers: this.servers.map((s) => ({ label: s.label, sessions: s.members.size, limit: s.limit, state: s.state })),
+      servers: this.servers.map((s) => ({
+        label: s.label,
+        sessions: s.members.size,
+        limit: s.limit,
+        state: s.quarantined(now) ? 'quarantined' : s.state,
+        lastError: s.lastError,
+      })),
       ...this.counters,
     };
   }
@@ -152,9 +163,14 @@ export class PoolCore<S> implements EnvPool<S> {
     this.checkReady();
   }
 
-  /** Puts one new member on the first server with room, starting a server if the source can. */
+  /**
+   * Puts one new member on the first healthy server with room, else as a trial on one that failed
+   * or lost a session (its quarantine over), else on a server due for a probe of its learnt limit;
+   * starting a server if the source can.
+   */
   private placeOne(): boolean {
-    let server = this.servers.find((s) => s.room() > 0) ?? this.probe();
+    const now = this.options.scheduler.now();
+    let server = this.pick(now) ?? this.probe(now);
     if (!server && isPerServer(this.source)) server = this.startServer(this.source);
     if (!server) return false;
     const member: Member<S> = {
@@ -168,22 +184,34 @@ export class PoolCore<S> implements EnvPool<S> {
     };
     this.members.add(member);
     server.members.add(member);
+    if (!server.healthy()) server.trial = member;
     if (server.open) this.openMember(member, server.open);
     return true;
   }
 
+  /** Healthy servers first, in order: a trial on a server that failed only when none has room. */
+  private pick(now: number): PoolServer<S, Member<S>> | undefined {
+    let trial: PoolServer<S, Member<S>> | undefined;
+    for (const server of this.servers) {
+      if (server.room(now) <= 0) continue;
+      if (server.healthy()) return server;
+      trial ??= server;
+    }
+    return trial;
+  }
+
   /**
    * A server whose learnt limit is due to be tried again (`PoolServer.probeDueAt`), with room for
-   * one session more; else undefined, and the next look is scheduled for when one falls due (the
-   * pool wants more than its servers take: a later return or claim might not call `grow`).
+   * one session more; else undefined, and the next look is scheduled for when one falls due or a
+   * quarantine ends (the pool wants more than its servers take: a later return or claim might not
+   * call `grow`).
    */
-  private probe(): PoolServer<S, Member<S>> | undefined {
-    const { reprobeMs, scheduler } = this.options;
-    if (reprobeMs === Infinity) return undefined;
-    const now = scheduler.now();
+  private probe(now: number): PoolServer<S, Member<S>> | undefined {
+    const { reprobeMs } = this.options;
     let next = Infinity;
     for (const server of this.servers) {
-      const due = server.probeDueAt(reprobeMs);
+      if (server.quarantined(now)) next = Math.min(next, server.quarantinedUntil);
+      const due = reprobeMs === Infinity ? undefined : server.probeDueAt(reprobeMs);
       if (due === undefined) continue;
       if (due <= now) {
         server.probe(now);
@@ -191,13 +219,19 @@ export class PoolCore<S> implements EnvPool<S> {
       }
       next = Math.min(next, due);
     }
-    if (next < Infinity && this.reprobe === undefined) {
-      this.reprobe = scheduler.schedule(() => {
-        this.reprobe = undefined;
-        this.grow();
-      }, next - now);
-    }
+    if (next < Infinity) this.wakeAt(next, now);
     return undefined;
+  }
+
+  /** Looks for room again (`grow`) at scheduler time `at`, unless a look is due before then. */
+  private wakeAt(at: number, now: number): void {
+    if (this.closed || (this.wake !== undefined && this.wake.at <= at)) return;
+    this.wake?.task.unsubscribe();
+    const task = this.options.scheduler.schedule(() => {
+      this.wake = undefined;
+      this.grow();
+    }, at - now);
+    this.wake = { at, task };
   }
 
   private startServer(source: PerServer<S>): PoolServer<S, Member<S>> {
@@ -307,8 +341,14 @@ export class PoolCore<S> implements EnvPool<S> {
     if (member.state !== 'starting' || this.closed) return;
     this.failedRounds = 0;
     this.counters.started++;
+    member.server.admitted();
+    if (member.server.trial === member) member.server.trial = undefined;
     if (member.discard) return this.drop(member); // discarded while it was starting
     this.makeIdle(member, true);
+    if (this.giveUp && !this.starved()) {
+      this.giveUp.task.unsubscribe();
+      this.giveUp = undefined;
+    }
     this.checkReady();
   }
 
@@ -366,6 +406,7 @@ export class PoolCore<S> implements EnvPool<S> {
     if (state === 'closed' || this.closed) return;
     if (state === 'pending' || state === 'starting') return this.startFailed(member, error);
     this.counters.failed++;
+    if (!member.server.owned) member.server.lost(error);
     const claim = member.claim;
     this.close1(member);
     // The lease mirrors a session Observable: it errors when the session dies.
@@ -388,8 +429,61 @@ export class PoolCore<S> implements EnvPool<S> {
       this.grow();
       return;
     }
-    if (server.owned && hasCode(error, 'ERR_CAPACITY')) server.state = 'dead'; // a fresh server that refuses us is useless
+    if (!server.owned) return this.serverFailed(server, error);
+    if (hasCode(error, 'ERR_CAPACITY')) server.state = 'dead'; // a fresh server that refuses us is useless
     this.roundFailed(error);
+  }
+
+  /**
+   * A start failed on a server of a fixed source (refused, dead, frozen, or someone else holds its
+   * only slot): that server is quarantined on its own backoff and re-probed later, the session is
+   * placed on another server at once, and the give-up clock runs while no server hosts one.
+   */
+  private serverFailed(server: PoolServer<S, Member<S>>, error: unknown): void {
+    this.counters.startFailures++;
+    const now = this.options.scheduler.now();
+    if (server.label.startsWith('source #')) {
+      // A session never opened there: its URL is known only from the error's context.
+      const url = (error as { context?: { url?: unknown } } | null)?.context?.url;
+      if (typeof url === 'string') server.label = url;
+    }
+    this.lastFailure = error;
+    this.wakeAt(server.quarantine(error, now, this.options.backoff), now);
+    this.startGiveUpClock(now);
+    this.grow();
+  }
+
+  /**
+   * No server hosts a session: none of ours is open (or, before the pool is first emitted, fewer
+   * than `min`). A fixed source's pool gives up once this lasts `unplaceableTimeoutMs`.
+   */
+  private starved(): boolean {
+    const open = this.idle.length + this.leased;
+    return open === 0 || (!this.emitted && open < this.options.min);
+  }
+
+  private startGiveUpClock(now: number): void {
+    const { unplaceableTimeoutMs, scheduler } = this.options;
+    if (this.giveUp || this.closed || !this.starved() || unplaceableTimeoutMs === Infinity) return;
+    const task = scheduler.schedule(() => {
+      this.giveUp = undefined;
+      this.gaveUp(now);
+    }, unplaceableTimeoutMs);
+    this.giveUp = { since: now, task };
+  }
+
+  /** `unplaceableTimeoutMs` ran out: fail, naming every server's cause; or, short of `min`, emit as is. */
+  private gaveUp(since: number): void {
+    if (this.closed || !this.starved()) return;
+    if (this.idle.length + this.leased > 0) {
+      this.emitted = true; // short of min: the servers that answer carry the run
+      this.callbacks.ready(this);
+      return;
+    }
+    if (this.wanted() === 0) return; // nobody wants a session any more
+    const now = this.options.scheduler.now();
+    const servers = this.servers.map((s) => ({ server: s.label, cause: s.lastError }));
+    this.fail(new PoolUnplaceableError(now - since, servers, this.counters.startFailures, this.lastFailure));
   }
 
   /**
@@ -407,7 +501,6 @@ export class PoolCore<S> implements EnvPool<S> {
       const delay = backoffDelay(this.failedRounds, { initialMs: 200, maxMs: 5_000, ...this.options.backoff });
       this.retry = this.options.scheduler.schedule(() => {
         this.retry = undefined;
-        for (const s of this.servers) s.blocked = false;
         this.grow();
       }, delay);
     }
@@ -430,6 +523,7 @@ export class PoolCore<S> implements EnvPool<S> {
       member.claim = undefined;
     }
     member.state = 'closed';
+    if (member.server.trial === member) member.server.trial = undefined;
     member.idleTask?.unsubscribe();
     this.members.delete(member);
     member.server.members.delete(member);
@@ -447,8 +541,11 @@ export class PoolCore<S> implements EnvPool<S> {
       if (m.state === 'idle' || m.state === 'leased') confirmed++;
       else starting++;
     }
-    // Warm, or as warm as it gets: nothing starting, no retry due, and no server takes more.
-    if (confirmed >= this.options.min || (starting === 0 && this.retry === undefined)) {
+    // Warm, or as warm as it gets: nothing starting, no retry due, no server in quarantine (the
+    // give-up clock bounds that wait), and no server takes more.
+    const now = this.options.scheduler.now();
+    const quarantined = this.servers.some((s) => s.quarantined(now));
+    if (confirmed >= this.options.min || (starting === 0 && this.retry === undefined && !quarantined)) {
       this.emitted = true;
       this.callbacks.ready(this);
     }
@@ -464,8 +561,10 @@ export class PoolCore<S> implements EnvPool<S> {
     this.closed = true;
     this.retry?.unsubscribe();
     this.retry = undefined;
-    this.reprobe?.unsubscribe();
-    this.reprobe = undefined;
+    this.wake?.task.unsubscribe();
+    this.wake = undefined;
+    this.giveUp?.task.unsubscribe();
+    this.giveUp = undefined;
     const claims = [...this.waiting];
     this.waiting.length = 0;
     for (const member of this.members) if (member.claim) claims.push(member.claim);

@@ -32,11 +32,29 @@ export interface EnvPoolOptions<S> {
    * default `session.reset()`. `false` trusts the emitted session as is.
    */
   confirm?: ((session: S) => ObservableInput<unknown>) | false;
-  /** Rounds of failed starts in a row retried (with `backoff`) before the pool errors with `PoolStartError`. Default 5. */
+  /**
+   * Servers the pool starts itself (`perServer`): rounds of failed server starts in a row retried
+   * (with `backoff`) before the pool errors with `PoolStartError`. Default 5. Not used by a fixed
+   * source (an Observable, or an array of them): see `unplaceableTimeoutMs`.
+   */
   startRetries?: number;
-  /** Delay before each retry round. Default 200 ms doubling up to 5 s. */
+  /**
+   * Delay before a failed start is tried again: on a fixed source, the quarantine of the server
+   * that failed (its own n-th failure in a row waits `backoffDelay(n)`; the other servers are
+   * tried at once); on `perServer`, before each retry round. Default 200 ms doubling up to 5 s.
+   */
   backoff?: BackoffOptions;
-  /** Schedules idle eviction and retries. Default `asyncScheduler` (virtual time in marble tests). */
+  /**
+   * Fixed sources (an Observable, or an array of them, e.g. `urls.map(Env.connect)`): how long
+   * the pool goes on while no server can host a session (every start fails, none of its sessions
+   * open; or, before it is first emitted, fewer than `min`) before it errors with
+   * `PoolUnplaceableError` naming every server's last failure. Meanwhile failed servers are
+   * re-probed on their own backoff and used again once they answer. A short pool (some sessions
+   * open, fewer than `min`) is emitted as it is when this runs out. Default 60 000; `Infinity`
+   * waits for ever.
+   */
+  unplaceableTimeoutMs?: number;
+  /** Schedules idle eviction, quarantines, re-probes and retries. Default `asyncScheduler` (virtual time in marble tests). */
   scheduler?: SchedulerLike;
 }
 
@@ -51,11 +69,13 @@ export interface ResolvedPoolOptions<S> {
   confirm: ((session: S) => ObservableInput<unknown>) | false;
   startRetries: number;
   backoff: BackoffOptions;
+  unplaceableTimeoutMs: number;
   scheduler: SchedulerLike;
 }
 
 const DEFAULT_MAX_WAITING = 1024;
 const DEFAULT_REPROBE_MS = 60_000;
+const DEFAULT_UNPLACEABLE_TIMEOUT_MS = 60_000;
 
 /** Checks `EnvPoolOptions` (an `InvalidOptionError` names the field) and fills in the defaults. */
 export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): ResolvedPoolOptions<S> {
@@ -68,6 +88,7 @@ export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): R
   assertInteger('sessionsPerServer', o.sessionsPerServer, 1);
   if (o.reprobeMs !== Infinity) assertNumber('reprobeMs', o.reprobeMs, 0);
   assertInteger('startRetries', o.startRetries, 0);
+  if (o.unplaceableTimeoutMs !== Infinity) assertNumber('unplaceableTimeoutMs', o.unplaceableTimeoutMs, 0);
   if (o.confirm !== undefined && o.confirm !== false) assertFunction('confirm', o.confirm);
   if (o.size === undefined && o.min === undefined && o.max === undefined) {
     throw new InvalidOptionError('size', undefined, 'a pool size (size, or min/max)');
@@ -85,6 +106,7 @@ export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): R
     confirm: o.confirm ?? ((session: S) => (session as { reset(): ObservableInput<unknown> }).reset()),
     startRetries: o.startRetries ?? 5,
     backoff: o.backoff ?? {},
+    unplaceableTimeoutMs: o.unplaceableTimeoutMs ?? DEFAULT_UNPLACEABLE_TIMEOUT_MS,
     scheduler: o.scheduler ?? asyncScheduler,
   };
 }

@@ -1,4 +1,5 @@
 import { Subscription, type Observable } from 'rxjs';
+import { backoffDelay, type BackoffOptions } from '../operators/backoff-delay.js';
 
 /** One server as the pool sees it: how many of our sessions it holds and how many it accepts. */
 export class PoolServer<S, M> {
@@ -7,10 +8,18 @@ export class PoolServer<S, M> {
   /** What the pool holds while the server is in use (per-server sources: the server's own lifetime). */
   readonly subscription = new Subscription();
   state: 'starting' | 'up' | 'dead' = 'up';
-  /** Refused our first session: skipped until the next retry round (someone else may hold it). */
-  blocked = false;
   /** Scheduler time of the last lesson (refusal) or probe; undefined while `limit` was never learnt. */
   learnedAt: number | undefined;
+  /** Failed starts here in a row (a confirmed session resets them); each quarantines it longer. */
+  failures = 0;
+  /** The last failed start or lost session here: what a pool that gives up reports for this server. */
+  lastError: unknown;
+  /** Scheduler time before which nothing is placed here (after a failed start). */
+  quarantinedUntil = -Infinity;
+  /** Lost a session: the next one placed here is a trial, alone (the server may be dead or frozen). */
+  suspect = false;
+  /** The one session placed on a server that failed or lost a session, until it is confirmed or fails. */
+  trial: M | undefined;
 
   constructor(
     /** `url` once known, else `source #i` / `server #i`. */
@@ -23,10 +32,52 @@ export class PoolServer<S, M> {
     readonly owned: boolean,
   ) {}
 
-  /** How many more sessions may be placed here (Infinity while the limit is unknown: probing learns it). */
-  room(): number {
-    if (this.state === 'dead' || this.blocked) return 0;
-    return (this.limit ?? Infinity) - this.members.size;
+  /**
+   * How many more sessions may be placed here at scheduler time `now` (Infinity while the limit is
+   * unknown: probing learns it). None while quarantined; one at a time (a trial) while it has
+   * failed or lost a session and no session of ours has been confirmed on it since.
+   */
+  room(now: number): number {
+    if (this.state === 'dead' || now < this.quarantinedUntil) return 0;
+    const free = (this.limit ?? Infinity) - this.members.size;
+    if (this.healthy()) return free;
+    return this.trial === undefined ? Math.min(free, 1) : 0;
+  }
+
+  /** No failed start and no lost session since its last confirmed session. */
+  healthy(): boolean {
+    return this.failures === 0 && !this.suspect;
+  }
+
+  /**
+   * A start failed here (refused connection, timeout, someone else holding its only slot, ...):
+   * nothing is placed here before the returned scheduler time, `backoff(failures)` from now.
+   * Starts already under way when it failed fail too: they belong to the same quarantine.
+   */
+  quarantine(error: unknown, now: number, backoff: BackoffOptions): number {
+    this.lastError = error;
+    if (now < this.quarantinedUntil) return this.quarantinedUntil;
+    this.failures++;
+    this.quarantinedUntil = now + backoffDelay(this.failures, { initialMs: 200, maxMs: 5_000, ...backoff });
+    return this.quarantinedUntil;
+  }
+
+  /** A session of ours failed after it was confirmed here: the next placement here is a trial. */
+  lost(error: unknown): void {
+    this.lastError = error;
+    this.suspect = true;
+  }
+
+  /** A session was confirmed here: the server answers, whatever it did before. */
+  admitted(): void {
+    this.failures = 0;
+    this.suspect = false;
+    this.quarantinedUntil = -Infinity;
+  }
+
+  /** Whether `now` is inside a quarantine. */
+  quarantined(now: number): boolean {
+    return this.state !== 'dead' && now < this.quarantinedUntil;
   }
 
   /**
@@ -37,10 +88,7 @@ export class PoolServer<S, M> {
    */
   learnFromRefusal(now: number): boolean {
     const ours = this.members.size;
-    if (ours === 0) {
-      this.blocked = true;
-      return false;
-    }
+    if (ours === 0) return false;
     this.limit = Math.min(this.limit ?? Infinity, ours);
     this.learnedAt = now;
     return true;
@@ -50,10 +98,11 @@ export class PoolServer<S, M> {
    * When one session more may be tried on this server: `reprobeMs` after the last lesson or probe.
    * A limit learnt on a server others share shrinks while they hold sessions and must be able to
    * grow once they leave. Undefined when it never will: a server the pool started is ours alone
-   * (its limit is exact), a limit no refusal taught (given, or unknown), a server down or blocked.
+   * (its limit is exact), a limit no refusal taught (given, or unknown), a server down or failing
+   * (its quarantine decides when it is tried again).
    */
   probeDueAt(reprobeMs: number): number | undefined {
-    if (this.owned || this.learnedAt === undefined || this.state !== 'up' || this.blocked) return undefined;
+    if (this.owned || this.learnedAt === undefined || this.state !== 'up' || !this.healthy()) return undefined;
     return this.learnedAt + reprobeMs;
   }
 

@@ -1,6 +1,7 @@
 import { defer, Observable, of, Subject, switchMap, tap } from 'rxjs';
 import { InvalidOptionError, SessionStateError } from '../errors/usage-errors.js';
 import { assertInteger } from '../internal/assert-option.js';
+import { messageOf } from '../internal/error-context.js';
 import { envPool, type EnvPool } from './env-pool.js';
 import { assertPoolSource, type PoolSource } from './pool-source.js';
 import { groupByServer } from './server-order.js';
@@ -72,8 +73,11 @@ export function vectorEnv<A, O>(
       pool$ = envPool(source, { min: num, max: num, ...poolOptions }).pipe(
         tap((pool) => {
           if (short(pool)) {
-            const size = pool.stats().size;
-            throw new InvalidOptionError('num', num, `at most ${size}: the servers of this source accept only ${size} session(s) (learned from CAPACITY_REACHED)`);
+            const { size, servers } = pool.stats();
+            // Short after `unplaceableTimeoutMs`: some servers failed rather than refused.
+            const failed = servers.filter((s) => s.lastError !== undefined).map((s) => `${s.label}: ${messageOf(s.lastError)}`);
+            const why = failed.length > 0 ? `; servers that failed: ${failed.join('; ')}` : '';
+            throw new InvalidOptionError('num', num, `at most ${size}: the servers of this source accept only ${size} session(s) (learned from CAPACITY_REACHED${why})`);
           }
         }),
       );

@@ -23,7 +23,11 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
   json?: boolean;
 }
 
-/** Failed start rounds in a row before the pool gives up (`ERR_POOL_START`): about 30 s of backoff. */
+/**
+ * Failed start rounds in a row before the pool gives up (`ERR_POOL_START`): about 30 s of backoff,
+ * for servers the pool starts (--image, --swarm, in-process). A --url server is a fixed source:
+ * quarantined and re-probed, the pool gives up after `unplaceableTimeoutMs` (60 s) with no session open.
+ */
 const CLI_START_RETRIES = 10;
 
 /** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
@@ -88,7 +92,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     maxSteps: flags.maxSteps,
     resume: flags.resume ?? false,
     ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
-    // 10 failed start rounds (200 ms doubling to 5 s): a server may be unreachable for ~30 s before the run gives up.
+    // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
     pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
     stop$,
     config: { target: target.label, policy: flags.policy },

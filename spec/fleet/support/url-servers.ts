@@ -1,0 +1,53 @@
+import { createServer } from 'node:net';
+import { z } from 'zod';
+import { defineEnv } from '../../../src/session/define-env.js';
+import { serveCli, type CliChild } from '../../cli/cli-child.js';
+
+/** The echo env as the fixed-list specs see it (our `serve echo` answers this shape). */
+export const Echo = defineEnv({
+  name: 'echo',
+  action: z.object({ message: z.string().min(1) }),
+  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
+});
+
+/** An `openenv-rx serve echo` child process at a URL that outlives it (restarted on the same port). */
+export interface UrlServer {
+  readonly url: string;
+  readonly port: number;
+  readonly cli: CliChild;
+  /** Sends `signal` to the server process (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+}
+
+/**
+ * `openenv-rx serve echo --max-sessions <n>` as child processes for one describe block: `start()`
+ * on any free port (or `port`, to restart a killed server on the same URL). Every server started
+ * is killed after each test (a frozen one too: SIGKILL needs no SIGCONT).
+ */
+export function useUrlServers(): (options?: { port?: number; maxSessions?: number }) => Promise<UrlServer> {
+  const running: CliChild[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((cli) => cli.stop('SIGKILL')));
+  });
+  return async ({ port = 0, maxSessions = 2 } = {}) => {
+    const { cli, url } = await serveCli(['echo', '--port', String(port), '--max-sessions', String(maxSessions)]);
+    running.push(cli);
+    return {
+      url,
+      port: Number(new URL(url).port),
+      cli,
+      signal: (signal) => {
+        if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill(signal);
+      },
+    };
+  };
+}
+
+/** `http://127.0.0.1:<port>` where nothing listens: a port bound by the OS, then released. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
