@@ -166,6 +166,36 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     expect(await eventually(async () => !(await containerExists(docker, held.containerId!)), 15_000)).toBe(true);
   }, 90_000);
 
+  it('a program that handles SIGINT itself (process.once, added first) keeps running; its own unsubscribe removes the container', async () => {
+    const { child, held, exited } = await startRuntimeOwner(['--process', '--docker', image, '--then', 'handle-sigint'], env(), children);
+    owners.push(held.owner);
+    serverPids.push(held.serverPid!);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    child.kill('SIGINT');
+    // Bounded: the program's own cleanup (docker stop + remove) or its death, whichever comes first.
+    expect(await eventually(() => out.includes('cleaned up') || ended, 30_000)).toBe(true);
+    // The library neither killed the program nor cleaned up behind its back: the program did.
+    expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
+    expect(await containerExists(docker, held.containerId!)).toBe(false);
+    expect(isRunning(held.serverPid!)).toBe(false);
+    expect(records(stateDir)).toEqual([]);
+    child.stdin!.write('exit\n');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  }, 90_000);
+
+  it('owner calls process.exit(): its container and its server process are removed', async () => {
+    const { child, held, exited } = await startRuntimeOwner(['--process', '--docker', image, '--then', 'exit'], env(), children);
+    owners.push(held.owner);
+    serverPids.push(held.serverPid!);
+    child.stdin!.write('go\n');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    expect(await eventually(async () => !(await containerExists(docker, held.containerId!)), 15_000)).toBe(true);
+  }, 90_000);
+
   it('owner SIGKILLed: reapOrphans() stops its server process and removes its container', async () => {
     const { child, held } = await startRuntimeOwner(['--process', '--docker', image, '--then', 'hold'], env(), children);
     owners.push(held.owner);

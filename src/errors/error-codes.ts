@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'ERR_SERVER'
   | 'ERR_CAPACITY'
   | 'ERR_STATELESS_HTTP'
+  | 'ERR_STATEFUL_SERVER_BUSY'
   // runtime-errors.ts
   | 'ERR_DOCKER_UNAVAILABLE'
   | 'ERR_CONTAINER_EXITED'

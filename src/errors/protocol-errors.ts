@@ -116,6 +116,31 @@ export class CapacityError extends ServerError {
 }
 
 /**
+ * A second session of this process to a generation-A server (stateful HTTP: `/reset` and `/step`
+ * drive the server's ONE env, and `/ws` does not exist) while another one is open. Both sessions
+ * would step the same env and see each other's moves, so the second is refused before anything is
+ * sent. Run one session per generation-A server, or pass `{ shareStatefulServer: true }` when the
+ * sessions are meant to share that env. `context.url` names the server.
+ *
+ * @example
+ * const a = connect(legacyUrl).subscribe();
+ * connect(legacyUrl).subscribe({
+ *   error: (e) => e instanceof StatefulServerBusyError && console.log(e.code), // ERR_STATEFUL_SERVER_BUSY
+ * });
+ */
+export class StatefulServerBusyError extends OpenEnvError {
+  constructor(context: ErrorContext = {}) {
+    super(
+      `Refusing a second session to ${context.url ?? 'this server'}: it is an OpenEnv generation-A server (no /schema, no /ws), ` +
+        'whose HTTP routes step ONE shared env, and another session of this process is using it; parallel sessions would step each ' +
+        'other\'s episodes. Use one session per generation-A server, or pass { shareStatefulServer: true } if they are meant to share it',
+      'ERR_STATEFUL_SERVER_BUSY',
+      context,
+    );
+  }
+}
+
+/**
  * `episode()`/`episodes()` over `transport: 'http'` against a server that keeps no state between
  * HTTP requests (generation B or later: it has `/ws`, and each HTTP `/reset` and `/step` runs on a
  * freshly built env that is thrown away). Every step of such an "episode" would start from

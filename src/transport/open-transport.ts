@@ -1,8 +1,10 @@
 import { catchError, defer, finalize, map, of, switchMap, throwError, type Observable } from 'rxjs';
 import { isRouteMissing } from '../internal/route-missing.js';
+import { serverBaseUrl } from '../internal/server-url.js';
 import { createHttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import { openHttpTransport } from './http-transport.js';
+import { claimStatefulServer } from './stateful-server-claims.js';
 import type { Transport, TransportKind, TransportOptions } from './transport.js';
 import { resolveTransportOptions } from './transport-options.js';
 import { openWsTransport } from './ws-transport.js';
@@ -37,6 +39,10 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
  * the emitted transport's `kind` says which one was picked (an `http` one picked by the probe is
  * known `stateful`: generation A). Unsubscribing closes it.
  *
+ * A generation-A server has one env behind its HTTP routes: while a transport the probe opened to
+ * it is open, another one to the same base URL errors with `StatefulServerBusyError` (nothing is
+ * sent), unless `shareStatefulServer` is set.
+ *
  * @example
  * openTransport('http://127.0.0.1:8000')
  *   .pipe(switchMap((t) => { console.log(t.kind); return t.reset(); }))
@@ -49,8 +55,16 @@ export function openTransport(url: string, options: TransportOptions = {}): Obse
     switchMap((kind) => {
       if (kind === 'ws') return openWsTransport(url, options);
       const http$ = openHttpTransport(url, options);
-      // The probe's 404/405 proved generation A, whose HTTP routes share one env: episodes work.
-      return choice === 'auto' ? http$.pipe(map((transport): Transport => ({ ...transport, stateful: true }))) : http$;
+      if (choice !== 'auto') return http$;
+      // The probe's 404/405 proved generation A, whose HTTP routes share one env: episodes work,
+      // and a second session of ours would step the same env.
+      return defer(() => {
+        const release = options.shareStatefulServer ? undefined : claimStatefulServer(serverBaseUrl(url), { transport: 'http' });
+        return http$.pipe(
+          map((transport): Transport => ({ ...transport, stateful: true })),
+          finalize(() => release?.()),
+        );
+      });
     }),
   );
 }

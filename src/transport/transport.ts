@@ -90,6 +90,14 @@ export interface TransportOptions {
    * `intervalMs + timeoutMs` during a step cannot answer pings either: raise them for such envs.
    */
   keepalive?: false | KeepaliveOptions;
+  /**
+   * Let several sessions of this process use one generation-A server at once (found by the `auto`
+   * probe: no `/schema`). Such a server has ONE env behind its HTTP routes: parallel sessions step
+   * each other's episodes. Default false: while one session to that base URL is open, another
+   * errors with `StatefulServerBusyError` (`ERR_STATEFUL_SERVER_BUSY`). Set it only when the
+   * sessions are meant to share the env.
+   */
+  shareStatefulServer?: boolean;
 }
 
 /** See `TransportOptions.keepalive`. */

@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
-import { filter, fromEvent, lastValueFrom, merge, take, tap } from 'rxjs';
+import { filter, fromEvent, lastValueFrom, map, merge, take, tap } from 'rxjs';
 import { collect, type CollectSummary } from '../../fleet/collect.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { deferredSchema, requestSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
+import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
 import { renderCollectSummary } from '../collect/collect-report.js';
 import { collectTarget } from '../collect/collect-source.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
+import { sessionsForTarget } from '../stateful-server-sessions.js';
 
 interface CollectFlags extends TargetFlags, PolicyFlags {
   episodes: number;
@@ -29,9 +31,6 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
  * quarantined and re-probed, the pool gives up after `unplaceableTimeoutMs` (60 s) with no session open.
  */
 const CLI_START_RETRIES = 10;
-
-/** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
-const INTERRUPTED_EXIT_CODE = 130;
 
 /** `openenv-rx collect`: a dataset of episodes (OpenEnv's `results.jsonl` format) from a pool of parallel sessions. */
 export function registerCollect(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
@@ -60,18 +59,19 @@ Examples:
 
 Episode i gets the id s<seed>-e<i> and the reset seed seed + i. A failed episode (socket dropped,
 server died, reply timed out) goes to failures.jsonl and the run goes on; --resume retries it.
-Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130.`,
+Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130 (143 after SIGTERM).`,
     )
     .action(async (flags: CollectFlags) => {
-      const summary = await runCollect(flags, io, signals);
-      if (summary.status === 'interrupted') io.setExitCode(INTERRUPTED_EXIT_CODE);
+      const { summary, signal } = await runCollect(flags, io, signals);
+      if (summary.status === 'interrupted') io.setExitCode(interruptExitCode(signal ?? 'SIGINT'));
     });
 }
 
-async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<CollectSummary> {
+async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<{ summary: CollectSummary; signal?: StopSignal }> {
   const schema = deferredSchema();
+  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'collect');
   const target = await collectTarget(flags, {
-    sessions: flags.sessions,
+    sessions,
     sessionsPerServer: flags.sessionsPerServer,
     replyTimeoutMs: flags.replyTimeout !== undefined ? flags.replyTimeout * 1000 : undefined,
     io,
@@ -79,15 +79,19 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
   });
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `collect: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
+    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
-  const stop$ = merge(fromEvent(signals, 'SIGINT'), fromEvent(signals, 'SIGTERM')).pipe(take(1));
+  let signal: StopSignal | undefined;
+  const stop$ = merge(fromEvent(signals, 'SIGINT').pipe(map(() => 'SIGINT' as const)), fromEvent(signals, 'SIGTERM').pipe(map(() => 'SIGTERM' as const))).pipe(
+    take(1),
+    tap((received) => (signal = received)),
+  );
   let summary: CollectSummary | undefined;
   const run$ = collect(target.source, policy.policy, {
     out: flags.out,
     episodes: flags.episodes,
-    sessions: flags.sessions,
+    sessions,
     seed: flags.seed,
     maxSteps: flags.maxSteps,
     resume: flags.resume ?? false,
@@ -119,7 +123,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     await awaitRuntimeTeardowns();
     if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary }, null, 2)}\n` : renderCollectSummary(summary, target.label));
   }
-  return summary!;
+  return { summary: summary!, ...(signal && { signal }) };
 }
 
 /** On a TTY the progress line is redrawn in place: end it before a message of its own. */

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import type { CapacityRetryOptions } from '../../operators/rollouts.js';
 import { deferredSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
+import { interruptExitCode } from '../interrupt-exit-code.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
 import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
+import { sessionsForTarget } from '../stateful-server-sessions.js';
 import { runRollout } from '../rollout/run-rollout.js';
 import { targetFromFlags } from '../target-from-flags.js';
 
@@ -19,9 +21,6 @@ interface RolloutFlags extends TargetFlags, PolicyFlags {
   retryCapacity: boolean;
   capacityWait: number;
 }
-
-/** Exit code of a run stopped by Ctrl-C, as shells report SIGINT. */
-const INTERRUPTED_EXIT_CODE = 130;
 
 /** How the CLI waits on a full server: 250 ms doubling to 5 s, jittered, for at most `--capacity-wait` s per session. */
 export function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
@@ -55,21 +54,23 @@ Examples:
 
 A server at its session limit (CAPACITY_REACHED) is waited on: refused sessions retry with backoff
 while the others run; the summary says how many attempts were refused. Ctrl-C closes every session,
-removes containers (and swarm services), prints the finished episodes and exits with 130.`,
+removes containers (and swarm services), prints the finished episodes and exits with 130
+(143 after SIGTERM).`,
     )
     .action(async (flags: RolloutFlags) => {
       const report = await rollout(flags, io, signals);
       io.out.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-      if (report.interrupted) io.setExitCode(INTERRUPTED_EXIT_CODE);
+      if (report.interrupted) io.setExitCode(interruptExitCode(report.signal ?? 'SIGINT'));
     });
 }
 
 async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
-  const target = await targetFromFlags(flags, { command: 'rollout', sessions: flags.sessions, io });
+  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'rollout');
+  const target = await targetFromFlags(flags, { command: 'rollout', sessions, io });
   const schema = deferredSchema();
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `rollout: ${flags.episodes} episodes of ${target.label} over ${flags.sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
+    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
   );
   return runRollout({
     target,
@@ -77,7 +78,7 @@ async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter
     policy,
     schema,
     episodes: flags.episodes,
-    sessions: flags.sessions,
+    sessions,
     seed: flags.seed,
     maxSteps: flags.maxSteps,
     ...(flags.out ? { out: flags.out } : {}),

@@ -47,6 +47,8 @@ export interface RolloutReport {
   stepsPerSecond: number;
   /** True when Ctrl-C (SIGINT) or SIGTERM stopped the run: the statistics cover the finished episodes only. */
   interrupted: boolean;
+  /** The signal that stopped the run, when `interrupted`. */
+  signal?: 'SIGINT' | 'SIGTERM';
   capacity: CapacityReport;
   overall: StatsSummary;
   perSession: Array<StatsSummary & { sessionIndex: number }>;

@@ -10,6 +10,7 @@ import { requestSchema } from '../action-schema.js';
 import type { CliPolicy } from '../cli-policy.js';
 import { ProgressBar } from '../format/progress-bar.js';
 import type { Io } from '../io.js';
+import type { StopSignal } from '../interrupt-exit-code.js';
 import type { RolloutTarget } from '../rollout-target.js';
 import { buildReport, episodeRow, type CapacityReport, type RolloutReport } from './rollout-report.js';
 
@@ -87,7 +88,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     ),
   );
 
-  let outcome: 'completed' | 'interrupted';
+  let outcome: 'completed' | StopSignal;
   try {
     outcome = await runInterruptibly(run$, options.signals);
   } finally {
@@ -107,7 +108,8 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     seed,
     steps,
     elapsedMs: Date.now() - started,
-    interrupted: outcome === 'interrupted',
+    interrupted: outcome !== 'completed',
+    ...(outcome !== 'completed' && { signal: outcome }),
     capacity,
     stats,
     ...(options.out ? { trajectories: options.out } : {}),
@@ -115,19 +117,21 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
 }
 
 /** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */
-function runInterruptibly(run$: Observable<unknown>, signals: NodeJS.EventEmitter): Promise<'completed' | 'interrupted'> {
+function runInterruptibly(run$: Observable<unknown>, signals: NodeJS.EventEmitter): Promise<'completed' | StopSignal> {
   return new Promise((resolve, reject) => {
-    const stop = () => {
+    const stop = (signal: StopSignal) => {
       subscription.unsubscribe();
       cleanup();
-      resolve('interrupted');
+      resolve(signal);
     };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
     const cleanup = () => {
-      signals.off('SIGINT', stop);
-      signals.off('SIGTERM', stop);
+      signals.off('SIGINT', onInt);
+      signals.off('SIGTERM', onTerm);
     };
-    signals.on('SIGINT', stop);
-    signals.on('SIGTERM', stop);
+    signals.on('SIGINT', onInt);
+    signals.on('SIGTERM', onTerm);
     const subscription = run$.subscribe({
       complete: () => {
         cleanup();

@@ -21,12 +21,16 @@ function engineTarget(docker: Docker): RemoveContainersChildArgs['target'] {
   return undefined; // https / ssh: DOCKER_HOST and DOCKER_CERT_PATH, as `new Docker()` reads them
 }
 
+/** What an exit guard removes: the owner's containers, or its swarm services. */
+export type ExitGuardKind = 'containers' | 'services';
+
 /** Starts the detached reaper child. Synchronous (an exit hook may run nothing else); never throws. */
-function spawnRemover(target: RemoveContainersChildArgs['target']): void {
+function spawnRemover(target: RemoveContainersChildArgs['target'], kind: ExitGuardKind): void {
   const args: RemoveContainersChildArgs = {
     dockerode: createRequire(import.meta.url).resolve('dockerode'),
     target,
     filters: ownerFilters(currentOwner()),
+    ...(kind === 'services' && { services: true }),
     passesAfterMs: [0, 2_000],
   };
   const env = { ...process.env };
@@ -40,7 +44,7 @@ function spawnRemover(target: RemoveContainersChildArgs['target']): void {
   child.unref();
 }
 
-const guards = new Map<string, { count: number; unregister: () => void }>();
+const guards = new Map<string, { count: number; unregister: () => void }>(); // per kind and engine
 
 /**
  * Keeps this process's containers on `docker`'s engine from outliving it when it exits by a
@@ -50,11 +54,19 @@ const guards = new Map<string, { count: number; unregister: () => void }>();
  * the release function (idempotent), to call once the container is removed.
  */
 export function holdContainerUntilExit(docker: Docker): () => void {
+  return holdUntilExit(docker, 'containers');
+}
+
+/**
+ * `holdContainerUntilExit` for `kind`: with `services`, the child removes every swarm service
+ * labelled with this owner on `docker`'s manager (their tasks' containers follow).
+ */
+export function holdUntilExit(docker: Docker, kind: ExitGuardKind): () => void {
   const target = engineTarget(docker);
-  const key = JSON.stringify(target ?? null);
+  const key = JSON.stringify([kind, target ?? null]);
   let guard = guards.get(key);
   if (!guard) {
-    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(target)) };
+    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(target, kind)) };
     guards.set(key, guard);
   }
   guard.count++;

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, take, throwError, timeout } from 'rxjs';
 import { DockerError, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { sessionLabels } from '../docker/container-labels.js';
+import { holdUntilExit } from '../docker/container-exit-guard.js';
 import { checkDockerReachable, dockerStatus, toDockerError } from '../docker/docker-client.js';
 import { sweepOrphansOnce } from '../docker/reaper.js';
 import { reportTeardownError } from '../report-teardown-error.js';
@@ -43,6 +44,7 @@ export class ServiceRun {
   private failure: Promise<OpenEnvError> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
+  private releaseExitGuard: (() => void) | undefined;
 
   constructor(
     readonly image: string,
@@ -107,6 +109,8 @@ export class ServiceRun {
       serviceOptions: this.options.serviceOptions,
     });
     const auth = this.options.registryAuth;
+    // From here on a service may exist: an exit of this process (process.exit, uncaught error, signal) removes it.
+    this.releaseExitGuard = holdUntilExit(docker, 'services');
     this.created = (auth ? docker.createService(auth, spec) : docker.createService(spec)).then((service) => service.id);
     let serviceId: string;
     try {
@@ -217,11 +221,15 @@ export class ServiceRun {
   private async removeService(): Promise<void> {
     const serviceId = await this.created?.catch(() => undefined);
     const docker = this.docker;
+    if (!serviceId) this.releaseExitGuard?.(); // the create failed or never ran: no service
     if (serviceId && docker) {
       try {
         await docker.getService(serviceId).remove();
+        this.releaseExitGuard?.();
       } catch (error) {
-        if (dockerStatus(error) !== 404) reportTeardownError(this.options.onTeardownError, await toDockerError(error, 'remove the service', docker, this.context), this.context);
+        if (dockerStatus(error) === 404) this.releaseExitGuard?.();
+        // Otherwise still held: the exit hook's child tries once more if this process exits.
+        else reportTeardownError(this.options.onTeardownError, await toDockerError(error, 'remove the service', docker, this.context), this.context);
       }
       try {
         await this.waitGone(docker, serviceId);
