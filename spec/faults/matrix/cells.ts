@@ -73,8 +73,15 @@ const cliSees = (what: { sees: string }) => `${toFailureLine(what.sees)}; the su
 
 const row = (driver: Driver, source: Source, fault: Fault, what: { sees: string; does: string }): Cell => ({ driver, source, fault, ...what });
 const LIBRARY: Driver[] = ['rollouts', 'vectorEnv', 'collect'];
+/** A vector has all its sub-envs or none: it cannot go on at half width. */
+const VECTOR_CLOSED_PORT = {
+  sees: 'nothing: no sub-env fails',
+  does: 'the vector waits for its `num` sessions (the closed server is re-probed with its own backoff) and starts once the server listens',
+};
 const forLibrary = (source: Source, fault: Fault, what: { sees: string; does: string }): Cell[] =>
-  LIBRARY.map((driver) => row(driver, source, fault, driver === 'collect' ? { ...what, sees: collectSees(what) } : what));
+  LIBRARY.map((driver) =>
+    row(driver, source, fault, driver === 'collect' ? { ...what, sees: collectSees(what) } : driver === 'vectorEnv' && fault === 'port closed before start' ? VECTOR_CLOSED_PORT : what),
+  );
 
 /** Every applicable cell. A fault missing for a source does not apply there (e.g. a swarm task needs a swarm source). */
 export const CELLS: readonly Cell[] = [

@@ -4,7 +4,7 @@ import type { ServerProcess } from '../../support/server-processes.js';
 import { sessionKey, type SeqObs } from './trail.js';
 
 /** How long a gate waits for the recovered server to be used before the run is let go (the test then fails on `reused`). */
-const REUSE_WAIT_MS = 25_000;
+const REUSE_WAIT_MS = 15_000;
 
 /** Where the fault hits: the server (and the proxy in front of it, for a half-open socket). */
 export interface FaultTarget {
@@ -54,6 +54,8 @@ export class FaultPlan {
   private readonly reusedPromise = new Promise<void>((resolve) => (this.reuse = resolve));
   private recovery: Promise<void> | undefined;
   private gateDeadline: Promise<unknown> | undefined;
+  /** The fault's own asynchronous part (a kill once the held step arrived). */
+  private injected: Promise<void> = Promise.resolve();
   readonly errors: unknown[] = [];
 
   constructor(private readonly options: FaultPlanOptions) {
@@ -105,6 +107,7 @@ export class FaultPlan {
     this.phase = 'recovering';
     const target = this.options.target();
     const bringBack = async () => {
+      await this.injected.catch(() => undefined); // a kill is complete (the process gone) before the restart
       if (this.options.recovers === false || !target) return;
       switch (this.options.fault) {
         case 'server SIGKILL':
@@ -137,7 +140,7 @@ export class FaultPlan {
       case 'server restarted on the same port': {
         // Killed once the held step reached it: that step's outcome is unknown and it must never be sent again.
         const held = message('hold');
-        void this.whenLedgerHas(held).then(async () => {
+        this.injected = this.whenLedgerHas(held).then(async () => {
           if (fault === 'server SIGKILL') {
             if (target.server) await target.server.kill();
             else target.signal?.('SIGKILL');
@@ -146,7 +149,8 @@ export class FaultPlan {
             await target.server!.start();
             void this.recover();
           }
-        }).catch((error: unknown) => this.errors.push(error));
+        });
+        this.injected.catch((error: unknown) => this.errors.push(error));
         return 'hold';
       }
       case 'server frozen (SIGSTOP)':

@@ -73,13 +73,21 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
     gate: cell.driver !== 'vectorEnv',
   });
   const source = [proxy?.url ?? s0.url, s1.url].map((url) => Seq.connect(url, { transport: 'ws', ...TIMEOUTS }));
+  // A port closed before start opens once the other server is full (a gate on the kernel's table):
+  // rollouts and collect must have gone on there meanwhile; a vector (all its sub-envs or none) waits.
+  if (cell.fault === 'port closed before start') {
+    void waitUntil(() => s1.openConnections() >= 2, 'the open server to be full', 20_000).then(
+      () => plan.recover(),
+      (error: unknown) => plan.errors.push(error),
+    );
+  }
   try {
     const run = await runners[cell.driver as LibraryDriver](source as never, plan, {
       sessions: SESSIONS,
       episodes: EPISODES,
       maxSteps: MAX_STEPS,
       tag: ctx.tag,
-      withinMs: 60_000,
+      withinMs: 30_000,
       ...(ctx.out ? { out: ctx.out } : {}),
       seed: ledgerStart,
     });
@@ -90,7 +98,9 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
     await waitUntil(() => ctx.fleet.openConnections() === 0, `the servers to see every session closed (${ctx.fleet.openConnections()} open)`, 10_000);
     if (proxy) await waitUntil(() => proxy.openSockets() === 0, 'the proxy to carry no socket', 10_000);
     await proxy?.close();
-    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 10_000);
+    // (A server restarted by the cell has new stdio pipes: those are the test's, not the client's.)
+    const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap'));
+    await waitUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, 10_000);
   } finally {
     await proxy?.close();
     s0.thaw();
@@ -141,7 +151,7 @@ export async function runProcessesCell(cell: Cell, ctx: { tag: string; out?: str
       episodes: EPISODES,
       maxSteps: MAX_STEPS,
       tag: ctx.tag,
-      withinMs: 60_000,
+      withinMs: 30_000,
       ...(ctx.out ? { out: ctx.out } : {}),
     });
     expectCell(cell, run, plan, ledger());
