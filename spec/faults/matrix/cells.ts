@@ -63,6 +63,10 @@ const KILLED_PROCESS = {
   sees: `${LOST}: \`cause\` \`ERR_PROCESS_EXITED\` (\`signal: 'SIGKILL'\`; \`ERR_CONNECTION_CLOSED\` if the socket drop is reported first)`,
   does: 'the pool marks the server dead and starts another; lost sessions are placed on it',
 };
+const CONTAINER = {
+  sees: `${LOST}: \`cause\` \`ERR_CONTAINER_EXITED\` (\`exitCode: 137\`; \`ERR_CONNECTION_CLOSED\` if the socket drop is reported first)`,
+  does: 'the container is removed; the pool starts another for the lost sessions; no container with this run\'s labels is left',
+};
 const SCHEMA_CAPACITY = {
   sees: 'no error: the run waits for the slot another client holds',
   does: 'the schema request waits for capacity like a session does (never the false "does not serve /schema" `ERR_POLICY`); the run completes once the slot frees',
@@ -97,8 +101,10 @@ export const CELLS: readonly Cell[] = [
   row('cli rollout', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('cli collect', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
-  // Not built yet (see the issue): container killed (rollouts, collect, cli collect over containers), swarm
-  // task killed (rollouts, cli collect over swarm), cli collect frozen / delayed, cli rollout restarted.
+  row('rollouts', 'containers', 'container killed', CONTAINER),
+  row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
+  // Not built yet: swarm task killed (rollouts, cli collect over swarm), cli collect over containers,
+  // cli collect frozen / delayed, cli rollout restarted.
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */

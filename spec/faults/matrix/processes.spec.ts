@@ -5,7 +5,7 @@ import { awaitRuntimeTeardowns } from '../../../src/runtime/teardown-registry.js
 import { ensureBuiltDist } from '../../fixtures/built-dist.js';
 import { installFaultGuards } from '../support/fault-guards.js';
 import { cellName, cellsOf } from './cells.js';
-import { runProcessesCell } from './support/library-cell.js';
+import { processServers, runStartedServersCell } from './support/library-cell.js';
 
 // The library drivers over servers the pool starts itself: `perServer` of real `openenv-rx serve`
 // processes (2 sessions each). The fault hits the first server the pool started. Each cell starts
@@ -28,7 +28,8 @@ describe('fault matrix: rollouts, vectorEnv and collect over servers the pool st
   for (const driver of ['rollouts', 'vectorEnv', 'collect'] as const) {
     for (const cell of cellsOf(driver, 'processes').filter((c) => FULL || c.fault === 'server SIGKILL')) {
       it(cellName(cell), async () => {
-        await runProcessesCell(cell, { tag: `p${n++}`, ledgerDir: tempDir(), ...(driver === 'collect' ? { out: join(tempDir(), 'out') } : {}) });
+        const ledgerDir = tempDir();
+        await runStartedServersCell(cell, processServers(ledgerDir), { tag: `p${n++}`, ledgerDir, ...(driver === 'collect' ? { out: join(tempDir(), 'out') } : {}) });
       }, 90_000);
     }
   }

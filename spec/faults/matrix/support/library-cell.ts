@@ -1,4 +1,6 @@
-import { defer, tap } from 'rxjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defer, tap, type Observable } from 'rxjs';
 import type { Cell, Fault } from '../cells.js';
 import { perServer, type PoolSource } from '../../../../src/fleet/pool-source.js';
 import type { Endpoint } from '../../../../src/runtime/endpoint.js';
@@ -108,33 +110,51 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
   }
 }
 
+/** How a pool-started server of a cell is started and killed. */
+interface StartedServers {
+  /** One server per subscription, its id (what its observations say as `server`) chosen by the caller. */
+  server$: (id: string) => Observable<Endpoint>;
+  /** Sends `signal` to the server behind `endpoint` (a container gets `docker kill`, SIGSTOP is `docker pause`). */
+  signal: (endpoint: Endpoint, signal: NodeJS.Signals) => Promise<void>;
+  /** Whether anything of the run is left (a process alive, a labelled container). */
+  leftovers: (endpoints: Endpoint[]) => Promise<string[]>;
+}
+
+/** Real `openenv-rx serve` processes started by the pool (`processEndpoint`). */
+export const processServers = (ledgerDir: string): StartedServers => ({
+  server$: (id) =>
+    processEndpoint(process.execPath, [repoPath('dist/cli/main.js'), 'serve', SEQ_ENV, '--port', '{port}', '--max-sessions', '2'], {
+      cwd: repoPath(),
+      env: { MATRIX_LEDGER_DIR: ledgerDir, MATRIX_SERVER_ID: id },
+      startTimeoutMs: 30_000,
+      stopGraceMs: 1_000,
+    }),
+  signal: async (endpoint, signal) => {
+    const pid = Number(endpoint.id);
+    if (pidAlive(pid)) process.kill(pid, signal);
+  },
+  leftovers: async (endpoints) => endpoints.map((e) => Number(e.id)).filter(pidAlive).map((pid) => `process ${pid}`),
+});
+
 /**
- * Runs one library cell over servers the pool starts itself (`perServer` of real `openenv-rx
- * serve` processes, 2 slots each, 4 sessions); the fault hits the first server started.
+ * Runs one library cell over servers the pool starts itself (`perServer`, 2 slots each, 4
+ * sessions); the fault hits the first server started.
  */
-export async function runProcessesCell(cell: Cell, ctx: { tag: string; out?: string; ledgerDir: string }): Promise<void> {
-  const started: Endpoint[] = [];
-  const stopped: number[] = [];
+export async function runStartedServersCell(cell: Cell, servers: StartedServers, ctx: { tag: string; out?: string; ledgerDir: string }): Promise<void> {
+  const started: Array<{ id: string; endpoint: Endpoint }> = [];
   let next = 0;
   const server$ = defer(() => {
     const id = `${ctx.tag}p${next++}`;
-    return processEndpoint(process.execPath, [repoPath('dist/cli/main.js'), 'serve', SEQ_ENV, '--port', '{port}', '--max-sessions', '2'], {
-      cwd: repoPath(),
-      env: { MATRIX_LEDGER: `${ctx.ledgerDir}/${id}.ledger`, MATRIX_SERVER_ID: id },
-      startTimeoutMs: 30_000,
-      stopGraceMs: 1_000,
-      onStopped: ({ pid }) => pid && stopped.push(pid),
-    }).pipe(tap((endpoint) => started.push({ ...endpoint, id: `${id}:${endpoint.id}` })));
+    return servers.server$(id).pipe(tap((endpoint) => started.push({ id, endpoint })));
   });
   const source: PoolSource<unknown> = perServer(server$, (endpoint$) => Seq.fromEndpoint(endpoint$, { transport: 'ws', ...TIMEOUTS }));
+  const signalled: Promise<void>[] = [];
   const first = (): FaultTarget | undefined => {
-    const endpoint = started[0];
-    if (!endpoint) return undefined;
-    const [id, pid] = endpoint.id!.split(':') as [string, string];
-    return { id, signal: (signal) => pidAlive(Number(pid)) && process.kill(Number(pid), signal) };
+    const entry = started[0];
+    if (!entry) return undefined;
+    return { id: entry.id, signal: (signal) => void signalled.push(servers.signal(entry.endpoint, signal)) };
   };
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const ledger = () => readdirSync(ctx.ledgerDir).flatMap((f) => readFileSync(`${ctx.ledgerDir}/${f}`, 'utf8').split('\n').filter(Boolean));
+  const ledger = () => readdirSync(ctx.ledgerDir).flatMap((f) => readFileSync(join(ctx.ledgerDir, f), 'utf8').split('\n').filter(Boolean));
   const handlesBefore = activeHandles();
   const plan = new FaultPlan({
     fault: cell.fault,
@@ -143,7 +163,7 @@ export async function runProcessesCell(cell: Cell, ctx: { tag: string; out?: str
     delayMs: DELAY_MS,
     ledger,
     gate: cell.driver !== 'vectorEnv',
-    recovers: cell.fault !== 'server SIGKILL',
+    recovers: cell.fault !== 'server SIGKILL' && cell.fault !== 'container killed',
   });
   try {
     const run = await runners[cell.driver as LibraryDriver](source as never, plan, {
@@ -151,17 +171,19 @@ export async function runProcessesCell(cell: Cell, ctx: { tag: string; out?: str
       episodes: EPISODES,
       maxSteps: MAX_STEPS,
       tag: ctx.tag,
-      withinMs: 30_000,
+      withinMs: 60_000,
       ...(ctx.out ? { out: ctx.out } : {}),
     });
+    await Promise.all(signalled);
     expectCell(cell, run, plan, ledger());
-    // Nothing leaked: every server process the pool started is stopped and gone.
+    // Nothing leaked: every server the pool started is stopped and gone, no handle left here.
     await awaitRuntimeTeardowns();
-    const pids = started.map((e) => Number(e.id!.split(':')[1]));
-    await waitUntil(() => pids.every((pid) => !pidAlive(pid)), `every server process to exit (${pids.filter(pidAlive).join(', ')} alive)`, 10_000);
-    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 10_000);
+    await waitUntil(async () => (await servers.leftovers(started.map((s) => s.endpoint))).length === 0, 'every server the pool started to be gone', 15_000);
+    const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap') || cell.source !== 'containers');
+    await waitUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, 10_000);
   } finally {
     first()?.signal?.('SIGCONT');
+    await Promise.all(signalled).catch(() => undefined);
   }
 }
 
@@ -172,7 +194,7 @@ export function expectCell(cell: Cell, run: DriverRun, plan: FaultPlan, ledger: 
   const causes = run.failures.map(rootCause);
   expect(causes.filter((c) => c === undefined || !CAUSES[cell.fault].includes(c))).toEqual([]);
   if (cell.fault !== 'port closed before start') expect(run.failures.length).toBeGreaterThanOrEqual(1);
-  if (cell.fault === 'reply delayed past the timeout' || cell.fault === 'server SIGKILL') {
+  if (cell.fault === 'reply delayed past the timeout' || cell.fault === 'server SIGKILL' || cell.fault === 'container killed') {
     expect(run.failures.some((f) => f.stepUnknown === true)).toBe(true);
   }
   // The run went on: every planned episode ended or failed (a vector: every started one), and the

@@ -12,8 +12,9 @@
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 
-const ledger = process.env.MATRIX_LEDGER;
 const serverId = process.env.MATRIX_SERVER_ID ?? `pid${process.pid}`;
+// MATRIX_LEDGER_DIR: one ledger per server there (containers get the directory as a bind mount).
+const ledger = process.env.MATRIX_LEDGER ?? (process.env.MATRIX_LEDGER_DIR ? `${process.env.MATRIX_LEDGER_DIR}/${serverId}.ledger` : undefined);
 let sessions = 0;
 
 class SeqEnv {
