@@ -67,6 +67,10 @@ const CONTAINER = {
   sees: `${LOST}: \`cause\` \`ERR_CONTAINER_EXITED\` (\`exitCode: 137\`; \`ERR_CONNECTION_CLOSED\` if the socket drop is reported first)`,
   does: 'the container is removed; the pool starts another for the lost sessions; no container with this run\'s labels is left',
 };
+const SWARM = {
+  sees: `${LOST}: \`cause\` \`ERR_SWARM_TASK\` (the task failed; \`ERR_CONNECTION_CLOSED\` if the socket drop is reported first)`,
+  does: 'the service is removed and another created for the lost session; no service with this run\'s labels is left',
+};
 const SCHEMA_CAPACITY = {
   sees: 'no error: the run waits for the slot another client holds',
   does: 'the schema request waits for capacity like a session does (never the false "does not serve /schema" `ERR_POLICY`); the run completes once the slot frees',
@@ -103,8 +107,8 @@ export const CELLS: readonly Cell[] = [
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('rollouts', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
-  // Not built yet: swarm task killed (rollouts, cli collect over swarm), cli collect over containers,
-  // cli collect frozen / delayed, cli rollout restarted.
+  row('rollouts', 'swarm', 'swarm task killed', SWARM),
+  // Not built yet: cli collect over containers and swarm, cli collect frozen / delayed, cli rollout restarted.
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */

@@ -138,11 +138,12 @@ export class FaultPlan {
     switch (fault) {
       case 'server SIGKILL':
       case 'container killed':
+      case 'swarm task killed':
       case 'server restarted on the same port': {
         // Killed once the held step reached it: that step's outcome is unknown and it must never be sent again.
         const held = message('hold');
         this.injected = this.whenLedgerHas(held).then(async () => {
-          if (fault === 'server SIGKILL' || fault === 'container killed') {
+          if (fault !== 'server restarted on the same port') {
             if (target.server) await target.server.kill();
             else target.signal?.('SIGKILL');
           } else {

@@ -29,7 +29,7 @@ const CAUSES: Record<Fault, string[]> = {
   'half-open socket': ['ERR_TIMEOUT'],
   'capacity refused at schema time': [],
   'container killed': ['ERR_CONTAINER_EXITED', 'ERR_CONNECTION_CLOSED'],
-  'swarm task killed': ['ERR_SWARM_TASK_FAILED', 'ERR_CONNECTION_CLOSED', 'ERR_CONTAINER_EXITED'],
+  'swarm task killed': ['ERR_SWARM_TASK', 'ERR_CONNECTION_CLOSED'],
 };
 
 /** The typed root cause of a reported failure: the fault itself, not the wrapper (`ERR_EPISODE_FAILED`). */
@@ -194,7 +194,7 @@ export function expectCell(cell: Cell, run: DriverRun, plan: FaultPlan, ledger: 
   const causes = run.failures.map(rootCause);
   expect(causes.filter((c) => c === undefined || !CAUSES[cell.fault].includes(c))).toEqual([]);
   if (cell.fault !== 'port closed before start') expect(run.failures.length).toBeGreaterThanOrEqual(1);
-  if (cell.fault === 'reply delayed past the timeout' || cell.fault === 'server SIGKILL' || cell.fault === 'container killed') {
+  if (['reply delayed past the timeout', 'server SIGKILL', 'container killed', 'swarm task killed'].includes(cell.fault)) {
     expect(run.failures.some((f) => f.stepUnknown === true)).toBe(true);
   }
   // The run went on: every planned episode ended or failed (a vector: every started one), and the
