@@ -15,6 +15,7 @@ import { memory } from './memory.js';
 import { parallel } from './parallel.js';
 import { poolSection } from './pool.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
+import { resumeMemory } from './resume-memory.js';
 import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './section-result.js';
 import { serverSection } from './server.js';
 import { swarmParallel, swarmRemove, swarmStart } from './swarm.js';
@@ -41,6 +42,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
   { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
   { id: 'collect', title: 'collect: episodes per hour, 8 sessions vs a sequential loop (20 ms policy)', run: collectSection },
+  { id: 'resume-memory', title: 'collect --resume memory over 1M records vs a bare line reader', run: resumeMemory },
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));

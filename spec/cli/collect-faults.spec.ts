@@ -73,7 +73,8 @@ describe('openenv-rx collect: a server killed mid-run (real child processes)', (
     expect([...recorded, ...failures.map((f) => f.episode_id)].sort()).toEqual(plannedIds(2, 10));
     expect(readMetadata(out)).toMatchObject({ status: 'completed', counts: { planned: 10, recorded: 8, missing: 2, failed_attempts: 2 }, runs: [{ failed: 2, failures_by_code: { ERR_CONNECTION_CLOSED: 2 } }] });
 
-    const resumed = await runCliChild(['collect', '--url', url, '-o', out, '-n', '10', '-s', '2', '--max-steps', '2', '--seed', '2', '--resume']);
+    // The same dataset: the same policy (the gate never blocks without COLLECT_GATE_DIR).
+    const resumed = await runCliChild(['collect', '--url', url, '--policy', gate, '-o', out, '-n', '10', '-s', '2', '--max-steps', '2', '--seed', '2', '--resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.out).toMatch(/planned 10: recorded 2 now \+ 8 before, failed 0, not run 0/);
     expect(readResults(out).map((r) => r.episode_id).sort()).toEqual(plannedIds(2, 10));

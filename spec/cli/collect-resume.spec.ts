@@ -64,7 +64,8 @@ describe('openenv-rx collect: killed and resumed (real child processes)', () => 
     expect(readMetadata(out)).toMatchObject({ status: 'interrupted', runs: [{ status: 'interrupted', recorded: 3, not_run: 5 }] });
     expect(lines(out)).toBe(3);
 
-    const resumed = await runCliChild(['collect', '--env', 'echo', ...args, '--resume']);
+    // The same dataset: the same policy (the gate never blocks without COLLECT_GATE_DIR).
+    const resumed = await runCliChild(['collect', '--env', 'echo', '--policy', gate, ...args, '--resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.out).toMatch(/planned 8: recorded 5 now \+ 3 before, failed 0, not run 0/);
     expect(readResults(out).map((r) => r.episode_id).sort()).toEqual(plannedIds(0, 8));

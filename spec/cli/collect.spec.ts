@@ -74,7 +74,7 @@ describe('openenv-rx collect (real child processes)', () => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/openenv-rx: ERR_COLLECT_OUTPUT: .* already holds a collection/);
     const other = await runCliChild(['collect', '--env', 'echo', '-o', out, '-n', '3', '-s', '1', '--max-steps', '1', '--resume', '--seed', '9']);
-    expect(other.err).toMatch(/ERR_COLLECT_OUTPUT: .*seed 0, not 9/);
+    expect(other.err).toMatch(/ERR_COLLECT_MISMATCH: .*seed: 0 then, 9 now/);
     const resumed = await runCliChild(['collect', '--env', 'echo', '-o', out, '-n', '3', '-s', '1', '--max-steps', '1', '--resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.out).toMatch(/planned 3: recorded 1 now \+ 2 before/);

@@ -122,7 +122,7 @@ describe('collect (library) against in-process servers', () => {
     expect(metadata.counts).toMatchObject({ planned: 10, recorded: 10, missing: 0 });
   }, 30_000);
 
-  it('refuses a directory that holds a collection without resume, another seed or shard size on resume, and a corrupt middle line', async () => {
+  it('refuses a directory that holds a collection without resume, another seed or shard size on resume (ERR_COLLECT_MISMATCH), and a corrupt middle line', async () => {
     const out = tempDir();
     await lastValueFrom(collect(echoFleet(1), say, { out, episodes: 2, sessions: 1, maxSteps: 1 }).pipe(toArray()));
     const attempt = (options: Partial<Parameters<typeof collect>[2]>) =>
@@ -131,8 +131,8 @@ describe('collect (library) against in-process servers', () => {
         (error: unknown) => error,
       );
     expect(await attempt({})).toMatchObject({ code: 'ERR_COLLECT_OUTPUT', message: expect.stringContaining('already holds a collection') });
-    expect(await attempt({ resume: true, seed: 1 })).toMatchObject({ code: 'ERR_COLLECT_OUTPUT', context: expect.objectContaining({ option: 'seed' }) });
-    expect(await attempt({ resume: true, shardSize: 2 })).toMatchObject({ code: 'ERR_COLLECT_OUTPUT', context: expect.objectContaining({ option: 'shardSize' }) });
+    expect(await attempt({ resume: true, seed: 1 })).toMatchObject({ code: 'ERR_COLLECT_MISMATCH', context: expect.objectContaining({ field: 'seed', previous: 0, current: 1 }) });
+    expect(await attempt({ resume: true, shardSize: 2 })).toMatchObject({ code: 'ERR_COLLECT_MISMATCH', context: expect.objectContaining({ field: 'shard_size', previous: null, current: 2 }) });
     const path = join(out, 'results.jsonl');
     const lines = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, [lines[0], '{not json', lines[1], ''].join('\n'));

@@ -51,4 +51,5 @@ export type ErrorCode =
   // io-errors.ts
   | 'ERR_TRAJECTORY_WRITE'
   // collect-errors.ts
-  | 'ERR_COLLECT_OUTPUT';
+  | 'ERR_COLLECT_OUTPUT'
+  | 'ERR_COLLECT_MISMATCH';

@@ -16,8 +16,25 @@ export interface CollectOptions {
   seed?: number;
   /** Cut an episode after this many steps (`truncated`). Default: run until the env says done. */
   maxSteps?: number;
-  /** Continue the collection in `out`: skip the episode ids its results already hold. Default false (a non-empty `out` is refused). */
+  /**
+   * Continue the collection in `out`: skip the episode ids its results already hold. Default false
+   * (a directory holding records or failures is refused). The dataset must be the same as
+   * `metadata.json` records (see `dataset`), else `CollectMismatchError`.
+   */
   resume?: boolean;
+  /**
+   * `resume`, even where the dataset differs from the one `out` holds (another env, policy, step
+   * limit, ...): the differences are recorded in the run's entry of `metadata.json` (`forced`).
+   * The seed and the shard size are never forced (episode ids and files would not line up).
+   * Default false.
+   */
+  forceResume?: boolean;
+  /**
+   * What defines the dataset besides the seed, `maxSteps`, `shardSize` and `resetOptions` (which
+   * `collect` records itself), e.g. `{ env: 'echo', url: null, policy: 'v2' }`: JSON values, written
+   * into `metadata.json`'s `dataset` and compared field by field on `resume`.
+   */
+  dataset?: Record<string, unknown>;
   /** Records of episodes k·n … k·n+n−1 go to `results-<k, 5 digits>.jsonl`. Default: one `results.jsonl`. */
   shardSize?: number;
   resetOptions?: EpisodeOptions['resetOptions'];
@@ -49,6 +66,10 @@ export function assertCollectOptions(options: CollectOptions): void {
   assertInteger('maxSteps', options.maxSteps, 1);
   assertInteger('shardSize', options.shardSize, 1);
   if (options.resume !== undefined && typeof options.resume !== 'boolean') throw new InvalidOptionError('resume', options.resume, 'a boolean');
+  if (options.forceResume !== undefined && typeof options.forceResume !== 'boolean') throw new InvalidOptionError('forceResume', options.forceResume, 'a boolean');
+  if (options.dataset !== undefined && (options.dataset === null || typeof options.dataset !== 'object' || Array.isArray(options.dataset))) {
+    throw new InvalidOptionError('dataset', options.dataset, 'an object of JSON values');
+  }
   if (options.stop$ !== undefined && !isObservable(options.stop$)) throw new InvalidOptionError('stop$', options.stop$, 'an Observable');
   if (options.isFatal !== undefined) assertFunction('isFatal', options.isFatal);
 }

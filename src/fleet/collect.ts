@@ -1,8 +1,9 @@
-import { catchError, concat, defer, EMPTY, from, ignoreElements, mergeMap, NEVER, Observable, of, takeUntil, tap, throwError, type Subscription } from 'rxjs';
+import { asapScheduler, catchError, concat, defer, EMPTY, from, ignoreElements, mergeMap, NEVER, Observable, of, switchMap, takeUntil, tap, throwError, timer, type Subscription } from 'rxjs';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import { assertFunction } from '../internal/assert-option.js';
 import { hasCode, messageOf } from '../internal/error-context.js';
+import { loadHistogramBuilder, type HistogramBuilder } from '../internal/lazy-hdr-histogram.js';
 import { packageVersion } from '../internal/package-version.js';
 import { withSession } from '../operators/with-session.js';
 import { runEpisode, type EpisodeSession } from '../session/episode.js';
@@ -56,6 +57,12 @@ export interface CollectSummary {
   repaired: Array<{ file: string; bytes: number }>;
   /** Results files in `out`. */
   files: string[];
+  /**
+   * The run recorded nothing and failed nothing in a directory that held nothing (it failed or was
+   * stopped before its first episode ended): what it created in `out` was removed, so a plain
+   * rerun starts afresh.
+   */
+  removed: boolean;
 }
 
 /** What a running collection reports, in order: `started`, one `recorded` or `failed` per episode, `summary`. */
@@ -99,12 +106,19 @@ export function isCollectFatal(error: unknown): boolean {
  * - Ids: episode i gets the id `s<seed>-e<i>` and the reset seed `seed + i`, whichever session
  *   runs it. With `resume`, ids already in the results are skipped: a killed run continues where
  *   it stopped, without duplicates (a torn last line is cut off first, and reported).
+ * - Datasets: `metadata.json`'s `dataset` records seed, `maxSteps`, `shardSize`, `resetOptions`
+ *   and the `dataset` option; a `resume` that differs fails with `CollectMismatchError` before
+ *   writing anything (`forceResume` mixes them, except seed and shard size). Resuming reads the
+ *   results line by line and keeps a bitset of indices: memory is flat in the number of records.
  * - Faults: an episode whose session drops, whose server dies or whose reply times out is written
  *   to `failures.jsonl` (with `step_unknown`; a step is never replayed) and the run goes on; the
  *   pool replaces the session. Every planned episode ends up recorded, failed, or (interrupted
  *   runs) not run, and the summary counts each. `isFatal` errors stop the run instead.
  * - Writes are synchronous, one line per write: what was reported is on disk.
  * - Unsubscribing (or `stop$`) closes every session and server and marks the run `interrupted`.
+ * - A pool that gives up ends the run with its own error (`PoolStartError`); the episodes its
+ *   teardown cut off are not run, not failed. A first run that records and fails nothing removes
+ *   what it created in `out` (`summary.removed`).
  *
  * @example
  * collect(perServer(inProcessEndpoint(echoEnv, { maxSessions: 8 }), Echo.fromEndpoint), (obs) => ({ message: 'hi' }), {
@@ -116,14 +130,16 @@ export function collect<A, O, S extends CollectSession<A, O>>(source: PoolSource
     assertPoolSource(source);
     assertFunction('policy', policy);
     assertCollectOptions(options);
-    return new Observable<CollectEvent>((subscriber) => new CollectRun(source, policy, options, subscriber).start());
+    return from(loadHistogramBuilder()).pipe(
+      switchMap((build) => new Observable<CollectEvent>((subscriber) => new CollectRun(source, policy, options, build, subscriber).start())),
+    );
   });
 }
 
 /** One collection: the plan, the store, the pool and the counters. */
 class CollectRun<A, O, S extends CollectSession<A, O>> {
   private readonly seed: number;
-  private readonly timings = new PhaseTimings();
+  private readonly timings: PhaseTimings;
   private readonly isFatal: (error: unknown) => boolean;
   private readonly startedAt = performance.now();
   private store!: CollectStore;
@@ -136,18 +152,22 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
   private readonly failures: Record<string, number> = {};
   private interrupted = false;
   private finished = false;
+  /** The pool errored: the episodes its teardown cut off are not run, and its error ends the run. */
+  private poolFailed = false;
 
-  /** Stop requested, or the end written: nothing more is recorded. */
+  /** Stop requested, the pool gone, or the end written: nothing more is recorded. */
   private get stopping(): boolean {
-    return this.interrupted || this.finished;
+    return this.interrupted || this.finished || this.poolFailed;
   }
 
   constructor(
     private readonly source: PoolSource<S>,
     private readonly policy: Policy<A, O>,
     private readonly options: CollectOptions,
+    build: HistogramBuilder,
     private readonly subscriber: { next(event: CollectEvent): void; error(error: unknown): void; complete(): void },
   ) {
+    this.timings = new PhaseTimings(build);
     this.seed = options.seed ?? 0;
     this.isFatal = options.isFatal ?? isCollectFatal;
   }
@@ -158,12 +178,20 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
     this.store = CollectStore.open({
       dir: options.out,
       resume: options.resume ?? false,
+      forceResume: options.forceResume ?? false,
+      dataset: {
+        seed: this.seed,
+        max_steps: options.maxSteps ?? null,
+        shard_size: options.shardSize ?? null,
+        reset_options: options.resetOptions ?? null,
+        ...options.dataset,
+      },
       shardSize: options.shardSize,
       seed: this.seed,
       config: { ...options.config, episodes: options.episodes, sessions: options.sessions, max_steps: options.maxSteps ?? null },
       versions: { openenv_rx: packageVersion(), node: process.version, platform: `${process.platform} ${process.arch}` },
     });
-    for (let i = 0; i < options.episodes; i++) if (!this.store.recorded.has(collectEpisodeId(this.seed, i))) this.pending.push(i);
+    for (let i = 0; i < options.episodes; i++) if (!this.store.isRecorded(i)) this.pending.push(i);
     const alreadyRecorded = options.episodes - this.pending.length;
     this.store.plan(options.episodes, alreadyRecorded);
     this.subscriber.next({
@@ -201,6 +229,7 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
     const { sessions, pool: poolOptions } = this.options;
     const confirm = (session: S) => this.timings.timeFirst(session.reset(), 'first_reset');
     return envPool(this.timings.timeSource(this.source), { ...poolOptions, size: Math.min(sessions, this.pending.length), confirm }).pipe(
+      tap({ error: () => (this.poolFailed = true) }),
       withSession((pool) => {
         this.pool = pool;
         return from(this.pending).pipe(mergeMap((index) => this.runOne(pool, index), sessions));
@@ -242,8 +271,16 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
       ).pipe(
         catchError((error: unknown) => {
           if (this.stopping) return EMPTY;
-          if (this.isFatal(error)) return throwError(() => error);
-          return of(this.fail(index, builder, probe, error));
+          // A pool that gives up closes its sessions (failing the episodes on them) and errors its
+          // leases before it errors itself. Decide a tick later: by then a failed pool has ended
+          // the run with its own error, and these episodes count as not run, not as failed.
+          return timer(0, asapScheduler).pipe(
+            mergeMap(() => {
+              if (this.stopping) return EMPTY;
+              if (this.isFatal(error)) return throwError(() => error);
+              return of(this.fail(index, builder, probe, error));
+            }),
+          );
         }),
       );
     });
@@ -310,8 +347,9 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
     this.finished = true;
     const summary = this.summary(status);
     let writeError: unknown;
+    let removed = false;
     try {
-      this.store.finish(status, {
+      removed = this.store.finish(status, {
         ...(error !== undefined && { error }),
         elapsed_ms: Math.round(summary.elapsedMs),
         episodes_per_second: summary.episodesPerSecond,
@@ -322,7 +360,8 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
     } catch (caught) {
       writeError = caught;
     }
-    summary.files = this.store.files();
+    summary.files = removed ? [] : this.store.files();
+    summary.removed = removed;
     this.subscriber.next({ type: 'summary', summary });
     return writeError;
   }
@@ -349,6 +388,7 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
       pool: this.pool?.stats(),
       repaired: this.store.repaired,
       files: [],
+      removed: false,
     };
   }
 }

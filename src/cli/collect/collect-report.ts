@@ -11,7 +11,9 @@ export function renderCollectSummary(summary: CollectSummary, target: string): s
     `collect: ${target} -> ${summary.out} (run ${summary.run}, ${summary.status})`,
     `  planned ${summary.planned}: recorded ${summary.recorded} now + ${summary.alreadyRecorded} before, failed ${summary.failed}${failures ? ` (${failures})` : ''}, not run ${summary.notRun}`,
     `  ${summary.steps} steps, mean return ${mean}, ${summary.episodesPerSecond} episodes/s in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
-    `  files: ${[...summary.files, 'failures.jsonl', 'metadata.json'].join(', ')}`,
+    summary.removed
+      ? `  nothing recorded: what this run created in ${summary.out} was removed (a plain rerun starts afresh)`
+      : `  files: ${[...summary.files, 'failures.jsonl', 'metadata.json'].join(', ')}`,
   ];
   if (summary.repaired.length) lines.push(`  repaired: ${summary.repaired.map((r) => `${r.file} (${r.bytes} torn bytes cut)`).join(', ')}`);
   if (summary.pool) {

@@ -19,6 +19,7 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
   sessions: number;
   out: string;
   resume?: boolean;
+  forceResume?: boolean;
   shardSize?: number;
   sessionsPerServer?: number;
   replyTimeout?: number;
@@ -43,7 +44,8 @@ export function registerCollect(program: Command, io: Io, signals: NodeJS.EventE
     .requiredOption('-o, --out <dir>', 'output directory: results.jsonl (or shards), failures.jsonl, metadata.json')
     .option('-n, --episodes <n>', 'episodes planned in DIR (indices 0 .. n-1)', parseIntArg(1), 100)
     .option('-s, --sessions <n>', 'parallel sessions in the pool', parseIntArg(1), 4)
-    .option('--resume', 'continue the collection in DIR: skip the episode ids it holds, cut a torn last line, retry failed episodes')
+    .option('--resume', 'continue the collection in DIR: skip the episode ids it holds, cut a torn last line, retry failed episodes (refused if env, URL, image, policy, seed, max steps or shard size differ)')
+    .option('--force-resume', 'resume even if env, URL, image, policy or max steps differ from DIR/metadata.json (recorded there as forced; never the seed or shard size)')
     .option('--shard-size <n>', 'write episode i to results-<floor(i / n), 5 digits>.jsonl instead of one results.jsonl', parseIntArg(1))
     .option('--sessions-per-server <n>', 'sessions one server accepts (default: learnt from CAPACITY_REACHED refusals; in-process: --sessions)', parseIntArg(1))
     .option('--reply-timeout <seconds>', 'fail an episode whose server does not answer a request within this many seconds (default 60)', parseIntArg(1))
@@ -95,6 +97,8 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     seed: flags.seed,
     maxSteps: flags.maxSteps,
     resume: flags.resume ?? false,
+    forceResume: flags.forceResume ?? false,
+    dataset: datasetOf(flags),
     ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
     // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
     pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
@@ -121,10 +125,22 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     progress.finish();
     // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
     await awaitRuntimeTeardowns();
-    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary }, null, 2)}\n` : renderCollectSummary(summary, target.label));
+    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label));
   }
   return { summary: summary!, ...(signal && { signal }) };
 }
+
+/**
+ * What defines the dataset the CLI writes, beside what `collect` records itself (seed, max steps,
+ * shard size): where the env runs and which policy acts. `--resume` compares them with DIR's.
+ */
+function datasetOf(flags: CollectFlags): Record<string, unknown> {
+  const served = flags.url === undefined && flags.image === undefined;
+  return { env: flags.env ?? (served ? DEFAULT_ENV : null), url: flags.url ?? null, image: flags.image ?? null, policy: flags.policy };
+}
+
+/** 12 significant digits: `0.30000000000000004` prints as `0.3`; metadata.json keeps the exact value. */
+const withoutFloatNoise = (n: number): number | null => (Number.isFinite(n) ? Number(n.toPrecision(12)) : null);
 
 /** On a TTY the progress line is redrawn in place: end it before a message of its own. */
 const progressBreak = (io: Io): string => (io.err.isTTY ? '\r\x1b[K' : '');
