@@ -104,11 +104,16 @@ export const CELLS: readonly Cell[] = [
   ...forLibrary('processes', 'reply delayed past the timeout', DELAYED),
   row('cli rollout', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('cli collect', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
+  row('cli collect', 'url list', 'server frozen (SIGSTOP)', { ...FROZEN, sees: cliSees(FROZEN) }),
+  row('cli collect', 'url list', 'reply delayed past the timeout', {
+    sees: cliSees(DELAYED),
+    does: `the socket is discarded, the late reply dropped with it; the run goes on over the server's other sessions; the step is ${NOT_REPLAYED}`,
+  }),
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('rollouts', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
   row('rollouts', 'swarm', 'swarm task killed', SWARM),
-  // Not built yet: cli collect over containers and swarm, cli collect frozen / delayed, cli rollout restarted.
+  // Not built yet: cli collect over containers and swarm (--image, --swarm), cli rollout restarted.
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */
