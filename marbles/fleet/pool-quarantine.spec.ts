@@ -149,13 +149,14 @@ describe('envPool over a fixed list of servers: quarantine, re-probe, give-up', 
     });
   });
 
-  it('rejects a negative or NaN `unplaceableTimeoutMs`, and takes Infinity', () => {
+  it('rejects a negative or NaN `unplaceableTimeoutMs` (takes Infinity) and a bad `backoff` before starting anything', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<Fake>('-');
       const invalid = expect.objectContaining({ name: 'InvalidOptionError', option: 'unplaceableTimeoutMs' });
       expectObservable(envPool(source, { size: 1, unplaceableTimeoutMs: -1 })).toBe('#', undefined, invalid);
       expectObservable(envPool(source, { size: 1, unplaceableTimeoutMs: Number.NaN })).toBe('#', undefined, invalid);
       expectObservable(envPool(source, { size: 1, unplaceableTimeoutMs: Infinity }), '^--!').toBe('');
+      expectObservable(envPool(source, { size: 1, backoff: { factor: 0.5 } })).toBe('#', undefined, expect.objectContaining({ name: 'InvalidOptionError', option: 'backoff.factor' }));
     });
   });
 });

@@ -137,7 +137,7 @@ describe('envPool over a fixed list of URLs: a dead or frozen server is quaranti
     const r = await survives(
       async (a) => a.signal('SIGSTOP'),
       async (a) => a.signal('SIGCONT'),
-      { replyTimeoutMs: 1_000, connectTimeoutMs: 1_000 },
+      { replyTimeoutMs: 2_000, connectTimeoutMs: 2_000 },
     );
     expect(r.quarantined).toBe(true);
     expect(r.during.servers[1]).toMatchObject({ sessions: 2, state: 'up' });

@@ -1,7 +1,7 @@
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { InvalidOptionError } from '../errors/usage-errors.js';
 import { assertFunction, assertInteger, assertNumber } from '../internal/assert-option.js';
-import type { BackoffOptions } from '../operators/backoff-delay.js';
+import { backoffDelay, type BackoffOptions } from '../operators/backoff-delay.js';
 
 /** Options of `envPool`. Give `size`, or `min`/`max`. */
 export interface EnvPoolOptions<S> {
@@ -89,6 +89,8 @@ export function resolvePoolOptions<S>(options: EnvPoolOptions<S> | undefined): R
   if (o.reprobeMs !== Infinity) assertNumber('reprobeMs', o.reprobeMs, 0);
   assertInteger('startRetries', o.startRetries, 0);
   if (o.unplaceableTimeoutMs !== Infinity) assertNumber('unplaceableTimeoutMs', o.unplaceableTimeoutMs, 0);
+  // Checked now: the pool computes a delay only when a start fails, inside a subscriber.
+  if (o.backoff !== undefined) backoffDelay(1, o.backoff);
   if (o.confirm !== undefined && o.confirm !== false) assertFunction('confirm', o.confirm);
   if (o.size === undefined && o.min === undefined && o.max === undefined) {
     throw new InvalidOptionError('size', undefined, 'a pool size (size, or min/max)');

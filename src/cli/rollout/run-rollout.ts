@@ -6,7 +6,7 @@ import { recordTrajectory } from '../../operators/record-trajectory.js';
 import { rollouts, type CapacityRetryOptions, type RolloutSessionEvent } from '../../operators/rollouts.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
-import { requestSchema } from '../action-schema.js';
+import { requestSchema, type DeferredSchema } from '../action-schema.js';
 import type { CliPolicy } from '../cli-policy.js';
 import { ProgressBar } from '../format/progress-bar.js';
 import type { Io } from '../io.js';
@@ -20,7 +20,7 @@ export interface RunRolloutOptions {
   /** The `--policy`, recording the actions it sent (to explain a rejection). */
   policy: CliPolicy;
   /** Resolved by the run with the first session's action schema (`/schema`). */
-  schema: { resolve(schema: Record<string, unknown>): void; reject(error: unknown): void; current(): Record<string, unknown> | undefined };
+  schema: Pick<DeferredSchema, 'resolve' | 'reject' | 'current' | 'retryLater'>;
   episodes: number;
   sessions: number;
   seed: number;
