@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { ensureBuiltDist } from '../../fixtures/built-dist.js';
+import { repoPath } from '../../fixtures/test-image.js';
+import { plannedIds, readFailures, readResults } from '../../fleet/support/collect-files.js';
+import { waitUntil } from '../support/fault-guards.js';
+import { pidAlive, SEQ_ENV, startServerFleet, type ServerFleet } from '../support/server-processes.js';
+import { CELLS, cellName, type Cell } from './cells.js';
+import { replayed, sessionKey, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
+
+const POLICY = repoPath('spec/faults/matrix/support/seq-policy.mjs');
+/** The frozen and delayed rows run under `npm run soak:faults` (MATRIX_FULL=1): each waits out a reply timeout. */
+const FULL = process.env['MATRIX_FULL'] === '1';
+
+/** The built CLI as a child process, run to its end (bounded). */
+function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): { pid: number; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, [repoPath('dist/cli/main.js'), ...args], { cwd: repoPath(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    }),
+  );
+  return { pid: child.pid!, done };
+}
+
+function trailOf(out: string): TrailStep[] {
+  return readResults(out).flatMap((record) => {
+    const turns = record.messages.map((m) => JSON.parse(m.content as string) as Record<string, unknown>);
+    return turns.flatMap((turn, k) =>
+      k === 0
+        ? [{ episode: record.episode_id, index: 0, observation: turn as unknown as SeqObs }]
+        : k % 2 === 0
+          ? [{ episode: record.episode_id, index: k / 2, message: (turns[k - 1] as unknown as SeqAct).message, observation: turn as unknown as SeqObs }]
+          : [],
+    );
+  });
+}
+
+/** The server sessions (server/pid/conn) a trail's steps ran on. */
+const trailKeys = (trail: TrailStep[]): string[] => trail.map((t) => sessionKey(t.observation));
+
+/** Another client holding every slot of a server: a raw /ws socket per slot. */
+async function holdSlots(url: string, n: number): Promise<WebSocket[]> {
+  return Promise.all(
+    Array.from({ length: n }, () => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+      return new Promise<WebSocket>((resolve, reject) => {
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    }),
+  );
+}
+
+const cell = (driver: Cell['driver'], fault: Cell['fault']): Cell => CELLS.find((c) => c.driver === driver && c.source === 'url list' && c.fault === fault)!;
+
+// The CLI drivers against one real `openenv-rx serve` process (`--url` takes one server).
+describe('fault matrix: CLI rollout and collect over --url', () => {
+  let fleet: ServerFleet;
+  const dirs: string[] = [];
+  const outDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-matrix-cli-'));
+    dirs.push(dir);
+    return join(dir, 'out');
+  };
+  beforeAll(async () => {
+    await ensureBuiltDist();
+    fleet = await startServerFleet(2, { maxSessions: 2 });
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    for (const s of fleet.servers) if (s.pid === undefined) await s.start();
+  });
+
+  /**
+   * `openenv-rx collect --url` of the seq env with the seq policy; `fault` runs once the run is under
+   * way (a gate on the server's own ledger) and returns once the server is back. Asserts what every
+   * cell asserts: exit 0, every planned episode recorded or failed with `codes`, nothing mis-paired
+   * or replayed, the server used again after the fault, nothing left open.
+   */
+  async function collectCell(fault: (server: ServerFleet['servers'][0], out: string) => Promise<void>, codes: string[], env: Record<string, string> = {}, newSession = true) {
+    const server = fleet.servers[0]!;
+    const ledgerStart = fleet.ledger().length;
+    const out = outDir();
+    const episodes = 30;
+    const seed = ledgerStart;
+    const cli = runCli(
+      ['collect', '--url', server.url, '--env', SEQ_ENV, '--policy', POLICY, '-o', out, '-n', String(episodes), '-s', '2', '--max-steps', '5', '--seed', String(seed), '--reply-timeout', '2', '--json'],
+      env,
+    );
+    await waitUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', 60_000);
+    const sessionsBefore = new Set(trailKeys(readResults(out).length ? trailOf(out) : []));
+    await fault(server, out);
+    const { code, out: stdout, err } = await cli.done;
+    expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+    const summary = JSON.parse(stdout) as { status: string; recorded: number; failed: number };
+    const failures = readFailures(out);
+    expect(summary).toMatchObject({ status: 'completed', failed: failures.length });
+    expect([...readResults(out).map((r) => r.episode_id), ...failures.map((f) => f.episode_id)].sort()).toEqual(plannedIds(seed, episodes));
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures.map((f) => f.error.code).filter((c) => !codes.includes(c ?? ''))).toEqual([]);
+    const trail = trailOf(out);
+    expect(trailViolations(trail)).toEqual([]);
+    expect(replayed(fleet.ledger().slice(ledgerStart))).toEqual([]);
+    // The server served sessions opened after the fault.
+    if (newSession) expect(trailKeys(trail).some((key) => !sessionsBefore.has(key))).toBe(true);
+    expect(pidAlive(cli.pid)).toBe(false);
+    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
+  }
+
+  it(cellName(cell('cli collect', 'server restarted on the same port')), async () => {
+    await collectCell(async (server) => {
+      await server.stop();
+      await server.start();
+    }, ['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION']);
+  }, 120_000);
+
+  const soakIt = FULL ? it : () => undefined; // defined only under npm run soak:faults
+
+  soakIt(cellName(cell('cli collect', 'server frozen (SIGSTOP)')), async () => {
+    await collectCell(async (server, out) => {
+      server.freeze();
+      try {
+        // Thawed once the run reported the frozen sessions' episodes failed (a gate on failures.jsonl).
+        await waitUntil(() => readFailures(out).length >= 1, 'a failure to be reported', 30_000);
+      } finally {
+        server.thaw();
+      }
+    }, ['ERR_TIMEOUT']);
+  }, 120_000);
+
+  soakIt(cellName(cell('cli collect', 'reply delayed past the timeout')), async () => {
+    // Episode 10 (not started when the gate opens) asks for a reply 3 s late; the CLI's reply timeout is 2 s.
+    await collectCell(async (_server, out) => {
+      await waitUntil(() => readFailures(out).length >= 1, 'the delayed step to be reported', 60_000);
+      // The run may end on the server's other session before the delayed step frees its slot: no new session is required.
+    }, ['ERR_TIMEOUT'], { MATRIX_DELAY_EPISODE: `s${fleet.ledger().length}-e000010` }, false);
+  }, 120_000);
+
+  for (const driver of ['cli rollout', 'cli collect'] as const) {
+    it(cellName(cell(driver, 'capacity refused at schema time')), async () => {
+      const server = fleet.servers[1]!;
+      // Another client holds both slots: the first session and the schema request are refused.
+      const holders = await holdSlots(server.url, 2);
+      const out = outDir();
+      const args =
+        driver === 'cli collect'
+          ? ['collect', '--url', server.url, '-o', out, '-n', '4', '-s', '1', '--max-steps', '3', '--json']
+          : ['rollout', '--url', server.url, '-n', '4', '-s', '1', '--max-steps', '3', '--json'];
+      const cli = runCli(args);
+      try {
+        // Released only once the CLI's own connection reached the server (and was refused).
+        await waitUntil(() => server.openConnections() > 2 || pidAlive(cli.pid) === false, 'the CLI to reach the full server', 30_000);
+        // Not a correctness margin: a little longer under refusal makes a refused schema request likelier.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } finally {
+        for (const ws of holders) ws.terminate();
+      }
+      const { code, err } = await cli.done;
+      expect(err).not.toMatch(/does not serve|ERR_POLICY/);
+      expect(code).toBe(0);
+      await waitUntil(() => server.openConnections() === 0, 'every session closed on the server', 10_000);
+    }, 120_000);
+  }
+});
