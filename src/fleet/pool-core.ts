@@ -342,15 +342,19 @@ export class PoolCore<S> implements EnvPool<S> {
     if (member.state !== 'starting' || this.closed) return;
     this.failedRounds = 0;
     this.counters.started++;
+    const wasTrial = member.server.trial === member;
     member.server.admitted();
-    if (member.server.trial === member) member.server.trial = undefined;
+    if (wasTrial) member.server.trial = undefined;
     if (member.discard) return this.drop(member); // discarded while it was starting
     this.makeIdle(member, true);
     if (this.giveUp && !this.starved()) {
       this.giveUp.task.unsubscribe();
       this.giveUp = undefined;
     }
-    this.checkReady();
+    // A confirmed trial re-admits its server: the sessions still wanted go there now, before the
+    // pool counts itself as warm as it gets (a vector would otherwise start short of `num`).
+    if (wasTrial) this.grow();
+    else this.checkReady();
   }
 
   /**
