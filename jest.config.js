@@ -10,7 +10,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 20000,
   // Most suites wait on sockets, containers, swarm tasks and child processes rather than compute:
-  // three workers on two cores keep the CPU busy through those waits (jest's default here is one).
-  maxWorkers: 3,
+  // four workers on two cores keep the CPU busy through those waits (jest's default here is one).
+  maxWorkers: 4,
+  testSequencer: '<rootDir>/spec/support/slow-first-sequencer.js',
   reporters: ['default', '<rootDir>/spec/support/plain-summary-reporter.js'],
 };
