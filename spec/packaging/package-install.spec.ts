@@ -1,20 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { gridWorldEnv } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { root } from '../cli/cli-child.js';
 import { dockerfileCopySources } from './dockerfile-copies.js';
-import { readmeDevDependencies, readmeProjectFiles } from './readme-project.js';
-
-const run = promisify(execFile);
-/** Child processes without jest's NODE_OPTIONS (--experimental-vm-modules). */
-const env = { ...process.env, NODE_OPTIONS: '' };
-const versionOf = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-/** `name@version` as this repository has it installed (so the npm cache has it), else `name` as is. */
-const pinned = (name: string) => (existsSync(join(root, 'node_modules', name, 'package.json')) ? `${name}@${versionOf(name)}` : name);
+import { env, packAndInstall, pinned, run } from './packed-consumer.js';
 /** Every file under `dir` (nested node_modules left out), as paths relative to it. */
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -26,30 +16,17 @@ const readmeExample = () => [...readFileSync(join(root, 'README.md'), 'utf8').ma
 /**
  * What a library user does: `npm pack`, install the tarball with the peer dependencies into a fresh
  * project outside this repository, compile the README example with a strict TypeScript config
- * (module/moduleResolution nodenext, no skipLibCheck), run it against a served env. Installs use the
- * npm cache first (--prefer-offline): CI's `npm ci` has filled it with these exact versions.
+ * (module/moduleResolution nodenext, no skipLibCheck), run it against a served env. (The README's
+ * own-env project, with its jest and vitest setups, is `readme-own-env.consumer-spec.ts`:
+ * `npm run test:consumer`.)
  */
 describe('the packed package, as a strict TypeScript consumer installs it', () => {
   let dir: string;
   let project: string;
   let server: RunningServer;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'openenv-rx-pack-'));
-    project = join(dir, 'consumer');
-    mkdirSync(project);
     server = await serve(gridWorldEnv);
-    // prepack builds dist/ when it is missing or stale.
-    const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: root, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-    const tarball = join(dir, stdout.trim().split('\n').at(-1)!);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    // One install for every test: the package and its peers, plus the dev dependencies that the
-    // README's "Write your own env" section installs (and vitest, the alternative it documents).
-    const devDependencies = [...new Set(['typescript', ...readmeDevDependencies()])].map(pinned);
-    await run(
-      'npm',
-      ['install', tarball, pinned('rxjs'), pinned('zod'), ...devDependencies, 'vitest@3', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
-      { cwd: project, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
-    );
+    ({ dir, project } = await packAndInstall([pinned('typescript')]));
   }, 600_000);
   afterAll(async () => {
     await server?.close();
@@ -88,29 +65,6 @@ describe('the packed package, as a strict TypeScript consumer installs it', () =
     });
     const { stdout } = await run(process.execPath, ['out/example.js'], { cwd: project, env, timeout: 60_000 });
     expect(stdout.trim()).toMatch(/^return 0\.3\d* in 8 steps$/);
-  }, 300_000);
-
-  it("builds and runs the README's own-env project, whose marble test passes under jest and vitest with the README's config", async () => {
-    // The section's files verbatim, in a project of its own inside the consumer (node_modules found upward).
-    const coin = join(project, 'coin');
-    const files = readmeProjectFiles();
-    expect([...files.keys()].sort()).toEqual(['jest.config.js', 'package.json', 'src/coin.spec.ts', 'src/coin.ts', 'src/main.ts', 'tsconfig.json', 'vitest.config.js']);
-    for (const [path, text] of files) {
-      mkdirSync(dirname(join(coin, path)), { recursive: true });
-      writeFileSync(join(coin, path), path === 'package.json' ? JSON.stringify({ name: 'coin', private: true, ...JSON.parse(text) }) : text);
-    }
-    const npm = (script: string) =>
-      run('npm', ['run', '--silent', script], { cwd: coin, env: { ...env, CI: 'true', NO_COLOR: '1' }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }).catch(
-        (error: { stdout?: string; stderr?: string }) => {
-          throw new Error(`npm run ${script} failed:\n${error.stdout ?? ''}\n${error.stderr ?? String(error)}`);
-        },
-      );
-    // The type-check (tsc, strict, no skipLibCheck) and the two test runners side by side.
-    const [started, jest, vitest] = await Promise.all([npm('build').then(() => npm('start')), npm('test'), npm('test:vitest')]);
-    expect(started.stdout.trim().split('\n')).toEqual(['episode 0: return 3 in 5 steps', 'episode 1: return 5 in 5 steps', 'episode 2: return 2 in 5 steps']);
-    const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
-    expect(plain(jest.stderr)).toMatch(/Tests:\s+1 passed, 1 total/);
-    expect(plain(`${vitest.stdout}${vitest.stderr}`)).toMatch(/Tests\s+1 passed \(1\)/);
   }, 300_000);
 
   it('ships every file the README and the shipped docs link to', () => {
