@@ -287,6 +287,8 @@ describe('hostile server fuzzer: the client fails typed, in time, and leaks noth
     // Nothing left open: the client closed every connection it made, and holds no handle.
     for (let i = 0; i < 100 && sockets.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sockets.size).toBe(0);
-    expect(grownHandles(handlesBefore)).toEqual([]);
+    // Sockets, servers and timers: what a client can leak. (A jest worker may open a stdio pipe
+    // of its own mid-test, which no HTTP or WebSocket client creates.)
+    expect(grownHandles(handlesBefore).filter((grown) => !grown.startsWith('PipeWrap'))).toEqual([]);
   }, 120_000);
 });

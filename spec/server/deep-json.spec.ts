@@ -75,6 +75,8 @@ describe('jsonTooDeepAt', () => {
     ['{"a":"\\"[[["}', 1, undefined],
     ['[{"a":{"b":[]}}]', 3, 11],
     ['not json [[', 1, 10],
+    ['[[[]]]', 3, undefined], // as long as the limit allows nothing deeper: decided by its length
+    ['[[[[]]]]', 3, 3],
   ])('%s at depth %d → %s', (text, max, at) => {
     expect(jsonTooDeepAt(text, max)).toBe(at);
   });

@@ -13,6 +13,9 @@ export const DEFAULT_MAX_JSON_DEPTH = 256;
  * jsonTooDeepAt('{"a":"[[["}', 1) // undefined
  */
 export function jsonTooDeepAt(text: string, maxDepth: number): number | undefined {
+  // Going deeper than maxDepth takes more than maxDepth brackets: most frames (a step's reply is a
+  // few hundred characters) are decided by their length, with no scan on the per-step path.
+  if (text.length <= maxDepth) return undefined;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
