@@ -560,11 +560,12 @@ export class PoolCore<S> implements EnvPool<S> {
       if (m.state === 'idle' || m.state === 'leased') confirmed++;
       else starting++;
     }
-    // Warm, or as warm as it gets: nothing starting, no retry due, no server in quarantine (the
-    // give-up clock bounds that wait), and no server takes more.
-    const now = this.options.scheduler.now();
-    const quarantined = this.servers.some((s) => s.quarantined(now));
-    if (confirmed >= this.options.min || (starting === 0 && this.retry === undefined && !quarantined)) {
+    // Warm, or as warm as it gets: nothing starting, no retry due, no failed server waiting for its
+    // re-probe (the give-up clock bounds that wait), and no server takes more. "Failed", not "in
+    // quarantine now": a wake may fire a millisecond before the quarantine ends, find it still on,
+    // and the clock may pass its end before this check.
+    const recovering = this.servers.some((s) => s.state !== 'dead' && !s.healthy());
+    if (confirmed >= this.options.min || (starting === 0 && this.retry === undefined && !recovering)) {
       this.emitted = true;
       this.callbacks.ready(this);
     }
