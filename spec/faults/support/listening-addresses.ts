@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { tcpRows } from './proc-net-tcp.js';
 
 /** `0100007F` (little-endian IPv4 as /proc writes it) → `127.0.0.1`. */
 function ipv4(hex: string): string {
@@ -20,23 +20,7 @@ function ipv6(hex: string): string {
  * listeningAddresses(8000); // ['127.0.0.1']
  */
 export function listeningAddresses(port: number): string[] {
-  const found: string[] = [];
-  for (const [file, decode] of [
-    ['/proc/net/tcp', ipv4],
-    ['/proc/net/tcp6', ipv6],
-  ] as const) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue; // no IPv6 on this kernel
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (!local || state !== '0A') continue;
-      const [address, portHex] = local.split(':');
-      if (address && parseInt(portHex ?? '', 16) === port) found.push(decode(address));
-    }
-  }
-  return found;
+  return tcpRows()
+    .filter((row) => row.state === '0A' && row.localPort === port && row.localAddress !== '')
+    .map((row) => (row.family === 4 ? ipv4 : ipv6)(row.localAddress));
 }

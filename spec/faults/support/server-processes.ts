@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath } from '../../fixtures/test-image.js';
+import { tcpRows } from './proc-net-tcp.js';
 
 /** The fault matrix's env module (per-session step counter, echo, ledger, hold/delay gates). */
 export const SEQ_ENV = repoPath('spec/faults/matrix/support/seq-env.mjs');
@@ -54,21 +55,7 @@ export async function closedPort(): Promise<number> {
 
 /** ESTABLISHED TCP connections whose local port is `port` (the server side of each session), from /proc/net/tcp{,6}. */
 export function establishedOn(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  let count = 0;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length > 3 && fields[1]!.endsWith(`:${hex}`) && fields[3] === '01') count++;
-    }
-  }
-  return count;
+  return tcpRows().filter((row) => row.state === '01' && row.localPort === port).length;
 }
 
 /** Whether a pid is a live process (a zombie counts as dead). */

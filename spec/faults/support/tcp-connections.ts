@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { tcpRows } from './proc-net-tcp.js';
 
 /**
  * TCP connections the kernel holds on the server side of local `port` (every /proc/net/tcp and
@@ -10,19 +10,5 @@ import { readFileSync } from 'node:fs';
  * serverConnections(8000); // 2: one client still connected, one that came and went
  */
 export function serverConnections(port: number): number {
-  let count = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue; // no IPv6 on this kernel
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (!local || state === '0A') continue;
-      if (parseInt(local.split(':')[1] ?? '', 16) === port) count++;
-    }
-  }
-  return count;
+  return tcpRows().filter((row) => row.state !== '0A' && row.localPort === port).length;
 }
