@@ -1,6 +1,8 @@
 export { backoffDelay, type BackoffOptions } from './backoff-delay.js';
+export { discountedReturns } from './discounted-returns.js';
 export { episodeStats, type EpisodeStats } from './episode-stats.js';
 export { episodeTimeout } from './episode-timeout.js';
+export { gae, type GaeOptions, type GaeResult } from './gae.js';
 export { recordTrajectory, type RecordTrajectoryOptions, type TrajectoryLine } from './record-trajectory.js';
 export { retryConnect, type RetryConnectOptions } from './retry-connect.js';
 export { rollouts, type RolloutStep, type RolloutsOptions, type CapacityRetryOptions, type RolloutSessionEvent } from './rollouts.js';
