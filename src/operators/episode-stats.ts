@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { EpisodeStep } from '../session/types.js';
+import { EpisodeStatsFold } from './episode-stats-fold.js';
 
 /** One finished (or cut) episode, as `episodeStats()` reports it. */
 export interface EpisodeStats {
@@ -26,11 +27,6 @@ export interface EpisodeStats {
   error?: EpisodeFailedError;
 }
 
-interface Running {
-  stats: EpisodeStats;
-  startedAt: number;
-}
-
 /**
  * Folds a stream of `EpisodeStep`s into one `EpisodeStats` per episode, emitted when the episode
  * ends (`done` or `truncated`). Works on a flattened stream of many episodes, also interleaved
@@ -47,53 +43,12 @@ interface Running {
 export function episodeStats<A, O>(): OperatorFunction<EpisodeStep<A, O>, EpisodeStats> {
   return (source) =>
     new Observable<EpisodeStats>((subscriber) => {
-      const open = new Map<string, Running>();
-      const emit = (key: string, running: Running) => {
-        open.delete(key);
-        subscriber.next(running.stats);
-      };
+      const fold = new EpisodeStatsFold<A, O>((stats) => subscriber.next(stats));
       return source.subscribe({
-        next: (step) => {
-          const sessionIndex = (step as { sessionIndex?: unknown }).sessionIndex;
-          const key = `${typeof sessionIndex === 'number' ? sessionIndex : ''}/${step.episodeId}`;
-          let running = open.get(key);
-          if (running && step.kind === 'reset') emit(key, running); // the same id reset again: the old one was cut
-          if (!running || step.kind === 'reset') {
-            running = {
-              startedAt: step.timestamp - step.latencyMs,
-              stats: {
-                episodeId: step.episodeId,
-                episodeIndex: step.episodeIndex,
-                ...(step.seed !== undefined && { seed: step.seed }),
-                ...(typeof sessionIndex === 'number' && { sessionIndex }),
-                return: 0,
-                length: 0,
-                durationMs: 0,
-                truncated: false,
-                done: false,
-              },
-            };
-            open.set(key, running);
-          }
-          const { stats } = running;
-          stats.durationMs = step.timestamp - running.startedAt;
-          if (step.error) {
-            // The step that failed was never answered: the episode ends here, neither done nor cut.
-            stats.error = step.error;
-            emit(key, running);
-            return;
-          }
-          if (step.kind === 'step') {
-            stats.length += 1;
-            if (step.reward !== null) stats.return += step.reward;
-          }
-          stats.done = step.done;
-          stats.truncated = step.truncated;
-          if (step.done || step.truncated) emit(key, running);
-        },
+        next: (step) => fold.add(step),
         error: (error: unknown) => subscriber.error(error),
         complete: () => {
-          for (const [key, running] of [...open]) emit(key, running);
+          fold.flush();
           subscriber.complete();
         },
       });

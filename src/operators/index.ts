@@ -8,5 +8,7 @@ export { retryConnect, type RetryConnectOptions } from './retry-connect.js';
 export { rollouts, type RolloutStep, type RolloutsOptions, type CapacityRetryOptions, type RolloutSessionEvent } from './rollouts.js';
 export { stepTimeout } from './step-timeout.js';
 export { summarize, type Moments, type StatsSummary } from './summarize.js';
+export { timeLimit } from './time-limit.js';
 export type { TimeoutOptions } from './timeout-options.js';
+export { withEpisodeStats, type StepWithEpisodeStats } from './with-episode-stats.js';
 export { withSession } from './with-session.js';
