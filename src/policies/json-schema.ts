@@ -43,8 +43,8 @@ export function numberKeyword(schema: JsonSchema, key: string): number | undefin
 
 /**
  * Whether `value` satisfies `schema`, for the keywords the sampler honours (type, enum, const,
- * numeric bounds, multipleOf, string length and pattern, items, required properties, anyOf,
- * oneOf, allOf, $ref). Unknown keywords are ignored, so it may accept what a full validator would
+ * numeric bounds, multipleOf, string length and pattern, items, required properties,
+ * additionalProperties, anyOf, oneOf, allOf, $ref). Unknown keywords are ignored, so it may accept what a full validator would
  * not; it is used to map a legal action onto the action field it fits.
  *
  * @example
@@ -79,7 +79,9 @@ export function matchesJsonSchema(schema: unknown, value: unknown, root: JsonSch
     const properties = isRecord(s['properties']) ? s['properties'] : {};
     const required = Array.isArray(s['required']) ? s['required'] : [];
     if (!required.every((name) => typeof name === 'string' && name in value)) return false;
-    return Object.entries(value).every(([key, v]) => !(key in properties) || recurse(properties[key], v));
+    // Keys the properties do not name answer to additionalProperties (patternProperties: not checked).
+    const extra = 'patternProperties' in s ? undefined : s['additionalProperties'];
+    return Object.entries(value).every(([key, v]) => (key in properties ? recurse(properties[key], v) : extra === undefined || recurse(extra, v)));
   }
   return true;
 }
