@@ -5,6 +5,7 @@ import { registerReap } from './commands/reap.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerTasks } from './commands/tasks.js';
+import { registerTypes } from './commands/types.js';
 import { registerValidate } from './commands/validate.js';
 import { packageVersion } from '../internal/package-version.js';
 import { processIo, type Io } from './io.js';
@@ -23,6 +24,7 @@ export function createProgram(io: Io = processIo): Command {
   registerValidate(program, io);
   registerReap(program, io);
   registerTasks(program, io);
+  registerTypes(program, io);
   return program;
 }
 
