@@ -114,6 +114,12 @@ describe('gae', () => {
     }
   });
 
+  it('refuses interleaved episodes (parallel sessions not grouped) instead of mixing their values', () => {
+    const interleaved = [reset('p'), reset('q'), step(1, 1, {}, 'p'), step(1, 1, {}, 'q')];
+    expect(() => gae(interleaved, [0, 0, 0, 0], { gamma: 0.9, lambda: 0.9 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'steps' }));
+    expect(() => gae([reset(), step(2, 1)], [0, 0], { gamma: 0.9, lambda: 0.9 })).toThrow(expect.objectContaining({ option: 'steps' }));
+  });
+
   it('refuses values that are not one finite number per step, and gamma or lambda outside [0, 1]', () => {
     const steps = [reset(), step(1, 1, { done: true })];
     expect(() => gae(steps, [0], { gamma: 0.9, lambda: 0.9 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'values' }));

@@ -35,8 +35,9 @@ export interface GaeResult {
  * formulation does: the episode did not end there, it was cut. Then
  * `A[i] = delta[i] + gamma * lambda * A[i + 1]` inside an episode. A `null` reward counts as 0.
  *
- * Pure; throws `InvalidOptionError` when `values` does not have one number per step or gamma or
- * lambda is outside [0, 1].
+ * Pure; throws `InvalidOptionError` when `values` does not have one number per step, gamma or
+ * lambda is outside [0, 1], or a step does not follow the one before it in its episode (the
+ * interleaved steps of parallel sessions: group `rollouts`' steps by `sessionIndex` first).
  *
  * @example
  * const steps = await firstValueFrom(env.episode(policy, { maxSteps: 100 }).pipe(toArray()));
@@ -50,6 +51,7 @@ export function gae<A, O>(steps: readonly EpisodeStep<A, O>[], values: readonly 
   if (!Array.isArray(values) || values.length !== steps.length || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw new InvalidOptionError('values', Array.isArray(values) ? `${values.length} values` : values, `${steps.length} finite numbers, one per step`);
   }
+  assertContiguous(steps);
   const advantages = new Array<number>(steps.length).fill(NaN);
   const returns = new Array<number>(steps.length).fill(NaN);
   let next = 0; // A[i + 1] when step i + 1 continues step i's episode, else 0
@@ -70,4 +72,21 @@ export function gae<A, O>(steps: readonly EpisodeStep<A, O>[], values: readonly 
     next = advantage;
   }
   return { advantages, returns };
+}
+
+/** Each step must follow the previous element: same episode (and session), next index. */
+function assertContiguous<A, O>(steps: readonly EpisodeStep<A, O>[]): void {
+  for (let i = 1; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind !== 'step') continue;
+    const prev = steps[i - 1]!;
+    const session = (s: EpisodeStep<A, O>) => (s as { sessionIndex?: unknown }).sessionIndex;
+    if (prev.episodeId !== step.episodeId || prev.index !== step.index - 1 || session(prev) !== session(step)) {
+      throw new InvalidOptionError(
+        'steps',
+        `steps[${i}] (episode ${step.episodeId}, index ${step.index}) after episode ${prev.episodeId}, index ${prev.index}`,
+        'whole episodes one after another, each step right after the one before it',
+      );
+    }
+  }
 }
