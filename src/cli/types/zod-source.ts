@@ -48,7 +48,10 @@ function expression(schema: unknown, walk: Walk): string {
   if (typeof ref === 'string') {
     if (walk.refs.includes(ref)) return `z.unknown() /* recursive ${ref} */`;
     const target = resolveRef(schema, walk.root);
-    return target ? expression(target, { ...walk, refs: [...walk.refs, ref] }) : `z.unknown() /* unresolved ${ref} */`;
+    if (!target) return `z.unknown() /* unresolved ${ref} */`;
+    // A definition's own description documents the type, not this use of it: only the referrer's is kept.
+    const { description: _description, ...rest } = target;
+    return expression('description' in schema ? target : rest, { ...walk, refs: [...walk.refs, ref] });
   }
   return describe(base(schema, walk), schema);
 }
