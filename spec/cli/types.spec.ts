@@ -36,7 +36,8 @@ const badLake: FrozenLakeAction = { action: 7 };
 const badCall: EchoMcpAction = { arguments: {} };
 void [badEcho, badMove, badLake, badCall];
 
-const urls: Record<string, string> = JSON.parse(process.argv[2]!);
+import { urls } from './urls.js';
+declare const console: { log(line: string): void };
 const toGoal: Policy<GridWorldAction, GridWorldObservation> = (o) => ({ action: o.x < 4 ? 'DOWN' : 'RIGHT' });
 const balance: Policy<{ action: 0 | 1 }, CartpoleObservation> = (o) => ({ action: o.pole_angle > 0 ? 1 : 0 });
 const echoTool: Policy<EchoMcpAction, EchoMcpObservation> = () => ({ tool_name: 'echo_message', arguments: { message: 'hi' } });
@@ -74,7 +75,8 @@ const TSCONFIG = {
     noUncheckedIndexedAccess: true,
     verbatimModuleSyntax: true,
     skipLibCheck: true,
-    types: ['node'],
+    types: [], // the driver needs no Node types: leaving @types/node out keeps tsc fast
+    lib: ['ES2022'],
     rootDir: '.',
     outDir: 'out',
   },
@@ -103,12 +105,13 @@ describe('openenv-rx types URL', () => {
       writeFileSync(join(dir, `${name}.ts`), out);
     }
     writeFileSync(join(dir, 'drive.ts'), DRIVER);
+    const urls = Object.fromEntries([...servers].map(([name, s]) => [name, s.url]));
+    writeFileSync(join(dir, 'urls.ts'), `export const urls: Record<string, string> = ${JSON.stringify(urls)};\n`);
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
     await run(process.execPath, [repoPath('node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, timeout: 150_000 }).catch((e: { stdout: string }) => {
       throw new Error(`tsc failed:\n${e.stdout}`);
     });
-    const urls = Object.fromEntries([...servers].map(([name, s]) => [name, s.url]));
-    const { stdout } = await run(process.execPath, [join(dir, 'out/drive.js'), JSON.stringify(urls)], { cwd: dir, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [join(dir, 'out/drive.js')], { cwd: dir, timeout: 60_000 });
     const result = JSON.parse(stdout);
     expect(result.echo).toEqual({ steps: 2, done: false, observation: { echoed_message: 'hello', message_length: 5 } });
     expect(result.echo_mcp.steps).toBe(2);
