@@ -109,7 +109,10 @@ export class RunAccumulator {
     this.steps += f.steps ?? 0;
     this.clock(f.atMs, f.atMs);
     const group = this.group(f.group);
-    if (group) group.failed++;
+    if (group) {
+      group.failed++;
+      group.steps += f.steps ?? 0;
+    }
   }
 
   /** The summary; `label`, `path` and `kind` say what was read. */

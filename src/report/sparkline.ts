@@ -48,12 +48,16 @@ export class SparklineSampler {
   private perBucket = 1;
   /** Values added (non-finite ones ignored). */
   count = 0;
+  min = Infinity;
+  max = -Infinity;
 
   constructor(readonly width = SPARKLINE_WIDTH) {}
 
   add(value: number): void {
     if (!Number.isFinite(value)) return;
     this.count++;
+    this.min = Math.min(this.min, value);
+    this.max = Math.max(this.max, value);
     const last = this.sums.length - 1;
     if (last >= 0 && this.counts[last]! < this.perBucket) {
       this.sums[last]! += value;
@@ -81,4 +85,30 @@ export class SparklineSampler {
     this.counts = counts;
     this.perBucket *= 2;
   }
+}
+
+/**
+ * The summaries' sparkline line: `returns  ▁▅█  (3 episodes, 1 .. 3)`, or undefined without a
+ * finite return. `order` is appended to the count when episodes are not laid out by index.
+ *
+ * @example
+ * returnsLine([1, 2, 3]); // 'returns  ▁▅█  (3 episodes, 1 .. 3)'
+ */
+export function returnsLine(returns: ArrayLike<number> | SparklineSampler, order = ''): string | undefined {
+  let line: string;
+  let count: number;
+  let min: number;
+  let max: number;
+  if (returns instanceof SparklineSampler) {
+    ({ count, min, max } = returns);
+    line = returns.line();
+  } else {
+    const finite = Array.from(returns).filter(Number.isFinite);
+    count = finite.length;
+    min = Math.min(...finite);
+    max = Math.max(...finite);
+    line = sparkline(finite);
+  }
+  if (!count) return undefined;
+  return `returns  ${line}  (${count} episodes${order}, ${Number(min.toPrecision(6))} .. ${Number(max.toPrecision(6))})`;
 }
