@@ -15,7 +15,7 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32
 .help, .note, header p { color: #555; margin: 4px 0; }
 table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } th { background: #f4f4f4; }
-td:first-child, th:first-child { text-align: left; }
+td:first-child, th:first-child, #failure-list td { text-align: left; }
 .chart { width: 100%; margin: 8px 0; } .scroll { max-height: 320px; overflow: auto; }
 `;
 

@@ -91,7 +91,7 @@ export const REPORT_PAGE_SCRIPT = String.raw`
     axes: [{ label: 'episode' }, { label: 'return' }],
     series: [{ label: 'episode' }].concat(flat(runs.map(function (r, i) {
       return [
-        { label: r.label + ' return', stroke: color(i, 0.5), fill: undefined, width: 0, paths: dots, points: { show: true, size: 4, fill: color(i, 0.5), stroke: color(i, 0.5) } },
+        { label: r.label + ' return', stroke: color(i, 0.6), width: 0, paths: dots, points: { show: true, size: 5, fill: color(i, 0.6), stroke: color(i, 0.6) } },
         { label: r.label + ' moving average (' + r.returns.window + ')', stroke: color(i, 1), width: 2, spanGaps: true, points: { show: false } },
       ];
     }))),
@@ -113,8 +113,11 @@ export const REPORT_PAGE_SCRIPT = String.raw`
 
   // Episode length histogram.
   var lengths = section('lengths', 'Episode length', 'Episodes per length bin (failed episodes excluded).');
+  // Half a bin of margin each side: the first and last bars are drawn whole, not cut by the axis ends.
+  var binWidth = Math.max.apply(null, runs.map(function (r) { return r.lengths.width; }).concat([1]));
   plot('lengths', lengths, {
-    title: 'Episode length histogram', scales: linear,
+    title: 'Episode length histogram',
+    scales: { x: { time: false, range: function (u, min, max) { return [min - binWidth, max + binWidth]; } } },
     axes: [{ label: 'steps' }, { label: 'episodes' }],
     series: [{ label: 'length' }].concat(runs.map(function (r, i) {
       return { label: r.label + (r.lengths.width > 1 ? ' (bins of ' + r.lengths.width + ')' : ''), stroke: color(i, 1), fill: color(i, 0.35), width: 1, paths: uPlot.paths.bars({ size: [0.9, 60], align: 1 }), points: { show: false } };
