@@ -213,4 +213,20 @@ describeWithChromium()('the report page in headless Chromium, offline', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('text from a run is shown as text: a label that closes the script and injects markup does neither', async () => {
+    const hostile = '</script><b id="injected">x</b><!--';
+    const html = join(ARTIFACTS, 'report-browser-hostile.html');
+    const { code } = await cli('report', runs().rollout, '--label', hostile, '-o', html);
+    expect(code).toBe(0);
+    const page = await open(html);
+    try {
+      expect(await page.$('#injected')).toBeNull();
+      expect(await page.textContent('#runs td[data-field="label"]')).toBe(hostile);
+      expect((await chart(page, 'returns'))!.series[0]).toBe(`${hostile} return`);
+      expect(state.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });

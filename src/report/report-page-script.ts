@@ -45,7 +45,7 @@ export const REPORT_PAGE_SCRIPT = String.raw`
     rows.forEach(function (row) {
       var tr = body.appendChild(el('tr'));
       row.forEach(function (cell) {
-        var c = cell !== null && typeof cell === 'object' ? cell : { text: cell };
+        var c = cell !== null && typeof cell === 'object' ? cell : typeof cell === 'number' ? { value: cell } : { text: cell };
         var attrs = {};
         if (c.field) attrs['data-field'] = c.field;
         if (c.value !== undefined && c.value !== null) attrs['data-value'] = String(c.value);
