@@ -6,7 +6,7 @@ import type { RunSummary } from '../../src/report/run-summary.js';
 import { cli } from '../cli/cli-support.js';
 import { readFailures, readResults } from '../fleet/support/collect-files.js';
 import { repoPath } from '../fixtures/test-image.js';
-import { useReportRuns } from './support/report-runs.js';
+import { HELD_SEED, useReportRuns } from './support/report-runs.js';
 
 /**
  * The report page in a real browser (Debian's chromium, headless, driven by playwright-core) with
@@ -224,6 +224,24 @@ describeWithChromium()('the report page in headless Chromium, offline', () => {
       expect(await page.$('#injected')).toBeNull();
       expect(await page.textContent('#runs td[data-field="label"]')).toBe(hostile);
       expect((await chart(page, 'returns'))!.series[0]).toBe(`${hostile} return`);
+      expect(state.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('a run with no finished episode (its only episode failed): notes instead of empty charts, the failure on its timeline', async () => {
+    const dir = join(runs().dir, 'only-failed');
+    const collected = await cli('collect', '--url', runs().url, '-o', dir, '-n', '1', '-s', '1', '--sessions-per-server', '3', '--max-steps', '30', '--seed', String(HELD_SEED), '--reply-timeout', '1');
+    expect(collected.out).toMatch(/recorded 0 now \+ 0 before, failed 1 \(ERR_TIMEOUT 1\)/);
+    const html = join(ARTIFACTS, 'report-browser-only-failed.html');
+    expect((await cli('report', dir, '-o', html)).code).toBe(0);
+    const page = await open(html);
+    try {
+      expect(await page.evaluate('[window.report.charts.returns, window.report.charts.success, window.report.charts.lengths, window.report.charts.throughput]')).toEqual([null, null, null, null]);
+      expect(await page.textContent('#returns p.note')).toBe('No episode finished.');
+      expect((await chart(page, 'failures'))!.points).toEqual([[[0, 1]]]);
+      expect(await drawnAt(page, 'failures', 1)).toEqual([true]);
       expect(state.errors).toEqual([]);
     } finally {
       await page.close();

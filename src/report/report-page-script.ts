@@ -86,7 +86,8 @@ export const REPORT_PAGE_SCRIPT = String.raw`
 
   // Return per episode with its moving average; one pair of series per run.
   var returns = section('returns', 'Return per episode', 'Dots: each episode\u2019s return (bucket means when a run has more episodes than points); line: trailing moving average.');
-  plot('returns', returns, {
+  var finished = runs.some(function (r) { return r.episodes > 0; });
+  if (finished) plot('returns', returns, {
     title: 'Return per episode', scales: linear,
     axes: [{ label: 'episode' }, { label: 'return' }],
     series: [{ label: 'episode' }].concat(flat(runs.map(function (r, i) {
@@ -96,6 +97,10 @@ export const REPORT_PAGE_SCRIPT = String.raw`
       ];
     }))),
   }, uPlot.join(runs.map(function (r) { return [r.returns.index, r.returns.value, r.returns.movingAverage]; })));
+  else {
+    charts.returns = null;
+    returns.appendChild(el('p', 'No episode finished.', { class: 'note' }));
+  }
   runs.forEach(function (r) {
     var text = r.returns.bucket > 1
       ? r.label + ': ' + fmt(r.returns.shown) + ' points shown, each the mean of ' + fmt(r.returns.bucket) + ' consecutive episodes, for ' + fmt(r.returns.total) + ' episodes (downsampled).'
@@ -105,17 +110,18 @@ export const REPORT_PAGE_SCRIPT = String.raw`
 
   // Success rate over the run (same moving window).
   var success = section('success', 'Success rate', 'Trailing moving average of the share of episodes that succeeded.');
-  plot('success', success, {
+  if (finished) plot('success', success, {
     title: 'Success rate (moving average)', scales: { x: { time: false }, y: { range: [0, 1] } },
     axes: [{ label: 'episode' }, { label: 'success rate' }],
     series: [{ label: 'episode' }].concat(runs.map(function (r, i) { return { label: r.label, stroke: color(i, 1), width: 2, spanGaps: true }; })),
   }, uPlot.join(runs.map(function (r) { return [r.returns.index, r.returns.successRate]; })));
+  else charts.success = null;
 
   // Episode length histogram.
   var lengths = section('lengths', 'Episode length', 'Episodes per length bin (failed episodes excluded).');
   // Half a bin of margin each side: the first and last bars are drawn whole, not cut by the axis ends.
   var binWidth = Math.max.apply(null, runs.map(function (r) { return r.lengths.width; }).concat([1]));
-  plot('lengths', lengths, {
+  if (finished) plot('lengths', lengths, {
     title: 'Episode length histogram',
     scales: { x: { time: false, range: function (u, min, max) { return [min - binWidth, max + binWidth]; } } },
     axes: [{ label: 'steps' }, { label: 'episodes' }],
@@ -123,6 +129,7 @@ export const REPORT_PAGE_SCRIPT = String.raw`
       return { label: r.label + (r.lengths.width > 1 ? ' (bins of ' + r.lengths.width + ')' : ''), stroke: color(i, 1), fill: color(i, 0.35), width: 1, paths: uPlot.paths.bars({ size: [0.9, 60], align: 1 }), points: { show: false } };
     })),
   }, uPlot.join(runs.map(function (r) { return [r.lengths.start, r.lengths.count]; })));
+  else charts.lengths = null;
 
   // Throughput over time.
   var throughput = section('throughput', 'Throughput', 'Episodes finished per second, in equal time buckets from each run\u2019s start.');
@@ -151,7 +158,8 @@ export const REPORT_PAGE_SCRIPT = String.raw`
   var failing = runs.filter(function (r) { return r.failures.shown.some(function (f) { return f.atSeconds !== null; }); });
   if (failing.length) {
     plot('failures', failures, {
-      title: 'Failures over time', scales: linear,
+      // Failures all in the same second would get an axis of zero width: show at least one second.
+    title: 'Failures over time', scales: { x: { time: false, range: function (u, min, max) { return max - min < 1 ? [Math.floor(min), Math.floor(min) + 1] : [min, max]; } } },
       axes: [{ label: 'seconds since start' }, { label: 'failures so far' }],
       series: [{ label: 's' }].concat(failing.map(function (r) { var i = runs.indexOf(r); return { label: r.label, stroke: color(i, 1), width: 0, paths: dots, points: { show: true, size: 7, fill: color(i, 1) } }; })),
     }, uPlot.join(failing.map(function (r) {
