@@ -6,7 +6,7 @@ import type { RunSummary } from '../../src/report/run-summary.js';
 import { cli } from '../cli/cli-support.js';
 import { readFailures, readResults } from '../fleet/support/collect-files.js';
 import { repoPath } from '../fixtures/test-image.js';
-import { HELD_SEED, useReportRuns } from './support/report-runs.js';
+import { HELD_SEED, REPLY_TIMEOUT_S, useReportRuns } from './support/report-runs.js';
 
 /**
  * The report page in a real browser (Debian's chromium, headless, driven by playwright-core) with
@@ -232,7 +232,7 @@ describeWithChromium()('the report page in headless Chromium, offline', () => {
 
   it('a run with no finished episode (its only episode failed): notes instead of empty charts, the failure on its timeline', async () => {
     const dir = join(runs().dir, 'only-failed');
-    const collected = await cli('collect', '--url', runs().url, '-o', dir, '-n', '1', '-s', '1', '--sessions-per-server', '3', '--max-steps', '30', '--seed', String(HELD_SEED), '--reply-timeout', '1');
+    const collected = await cli('collect', '--url', runs().url, '-o', dir, '-n', '1', '-s', '1', '--sessions-per-server', '3', '--max-steps', '30', '--seed', String(HELD_SEED), '--reply-timeout', String(REPLY_TIMEOUT_S));
     expect(collected.out).toMatch(/recorded 0 now \+ 0 before, failed 1 \(ERR_TIMEOUT 1\)/);
     const html = join(ARTIFACTS, 'report-browser-only-failed.html');
     expect((await cli('report', dir, '-o', html)).code).toBe(0);

@@ -6,6 +6,9 @@ import { defineServerEnv, type EnvResetOptions } from '../../../src/environment/
 import { serve, type RunningServer } from '../../../src/server/serve.js';
 import { cli } from '../../cli/cli-support.js';
 
+/** The collect runs' reply timeout: the held episode fails after it; 3 s, so that no other step of a loaded machine comes near it. */
+export const REPLY_TIMEOUT_S = 3;
+
 /** The reset seed whose second step the server holds until the test ends: the client's reply timeout fails that episode. */
 export const HELD_SEED = 10;
 
@@ -62,7 +65,7 @@ export function useReportRuns(): () => ReportRuns {
     server = await serve(heldGridWorld(held.wait), { maxSessions: 3 });
     const collect = join(dir, 'grid-collect');
     const rollout = join(dir, 'grid-rollout.jsonl');
-    const c = await cli('collect', '--url', server.url, '-o', collect, '-n', '24', '-s', '3', '--sessions-per-server', '3', '--max-steps', '30', '--seed', '0', '--reply-timeout', '1');
+    const c = await cli('collect', '--url', server.url, '-o', collect, '-n', '24', '-s', '3', '--sessions-per-server', '3', '--max-steps', '30', '--seed', '0', '--reply-timeout', String(REPLY_TIMEOUT_S));
     if (c.code !== 0) throw new Error(`collect failed: ${c.err}`);
     const r = await cli('rollout', '--url', server.url, '-n', '12', '-s', '2', '--max-steps', '30', '--seed', '40', '-o', rollout);
     if (r.code !== 0) throw new Error(`rollout failed: ${r.err}`);
