@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReportInputError } from '../errors/report-errors.js';
+import { checked } from './checked-line.js';
 import { jsonLines, parseLine } from './json-lines.js';
 import type { RunAccumulator } from './run-accumulator.js';
 
@@ -112,18 +113,6 @@ function describe(path: string, into: RunAccumulator): void {
   const parts = [config.target, config.policy && `policy ${config.policy}`, typeof config.seed === 'number' && `seed ${config.seed}`, meta.status && `status ${meta.status}`];
   const text = parts.filter((p): p is string => typeof p === 'string' && p !== '').join(', ');
   if (text) into.notes.push(`collect: ${text}`);
-}
-
-/** `value` parsed by `schema`, or a `ReportInputError` naming the file, the line and the first issue. */
-export function checked<T>(schema: z.ZodType<T>, value: unknown, path: string, line: number | undefined, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  throw new ReportInputError(`${path}${line !== undefined ? `:${line}` : ''} is not ${what}${where}: ${issue?.message ?? 'invalid'}`, {
-    path,
-    ...(line !== undefined && { line }),
-  });
 }
 
 const epochMs = (iso: string | null | undefined): number | undefined => {

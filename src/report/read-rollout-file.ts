@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ReportInputError } from '../errors/report-errors.js';
 import { jsonLines, parseLine } from './json-lines.js';
-import { checked } from './read-collect-dir.js';
+import { checked } from './checked-line.js';
 import type { RunAccumulator } from './run-accumulator.js';
 
 /** A step line of `rollout --out` (what `recordTrajectory` writes); the action and observation are not read. */
