@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { cliErrorMessage } from './cli-error-message.js';
 import { registerCollect } from './commands/collect.js';
 import { registerReap } from './commands/reap.js';
+import { registerReport } from './commands/report.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerTasks } from './commands/tasks.js';
@@ -25,6 +26,7 @@ export function createProgram(io: Io = processIo): Command {
   registerReap(program, io);
   registerTasks(program, io);
   registerTypes(program, io);
+  registerReport(program, io);
   return program;
 }
 

@@ -1,16 +1,22 @@
 import type { CollectSummary } from '../../fleet/collect.js';
+import { returnsLine, type SparklineSampler } from '../../report/sparkline.js';
 import { formatNumber, renderTable } from '../format/table.js';
 
-/** The summary as the terminal shows it: counts, failures by code, files, per-phase latency percentiles. */
-export function renderCollectSummary(summary: CollectSummary, target: string): string {
+/**
+ * The summary as the terminal shows it: counts, failures by code, a sparkline of `returns` (this
+ * run's recorded episodes, in the order they ended), files, per-phase latency percentiles.
+ */
+export function renderCollectSummary(summary: CollectSummary, target: string, returns?: SparklineSampler): string {
   const failures = Object.entries(summary.failures)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
+  const sparkline = returns && returnsLine(returns, ', in the order they ended');
   const mean = Number.isNaN(summary.meanReturn) ? '-' : formatNumber(Number(summary.meanReturn.toPrecision(6)));
   const lines = [
     `collect: ${target} -> ${summary.out} (run ${summary.run}, ${summary.status})`,
     `  planned ${summary.planned}: recorded ${summary.recorded} now + ${summary.alreadyRecorded} before, failed ${summary.failed}${failures ? ` (${failures})` : ''}, not run ${summary.notRun}`,
     `  ${summary.steps} steps, mean return ${mean}, ${summary.episodesPerSecond} episodes/s in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+    ...(sparkline ? [`  ${sparkline}`] : []),
     summary.removed
       ? `  nothing recorded: what this run created in ${summary.out} was removed (a plain rerun starts afresh)`
       : `  files: ${[...summary.files, 'failures.jsonl', 'metadata.json'].join(', ')}`,

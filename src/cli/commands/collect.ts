@@ -8,6 +8,7 @@ import { loadCliPolicy } from '../cli-policy.js';
 import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
 import { renderCollectSummary } from '../collect/collect-report.js';
+import { SparklineSampler } from '../../report/sparkline.js';
 import { collectTarget } from '../collect/collect-source.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
@@ -90,6 +91,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
+  const returns = new SparklineSampler();
   let signal: StopSignal | undefined;
   const stop$ = merge(fromEvent(signals, 'SIGINT').pipe(map(() => 'SIGINT' as const)), fromEvent(signals, 'SIGTERM').pipe(map(() => 'SIGTERM' as const))).pipe(
     take(1),
@@ -118,6 +120,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
         const repaired = event.repaired.map((r) => `${r.file}: cut a torn last line (${r.bytes} bytes)`).join('; ');
         io.err.write(`collect: run ${event.run}: ${event.toRun} to run, ${event.alreadyRecorded} already recorded${repaired ? `; ${repaired}` : ''}\n`);
       } else if (event.type === 'recorded' || event.type === 'failed') {
+        if (event.type === 'recorded') returns.add(event.return);
         if (event.type === 'failed') io.err.write(`${progressBreak(io)}collect: episode ${event.episodeId} failed: ${event.error.message}\n`);
         progress.show(event.progress);
       } else summary = event.summary;
@@ -133,7 +136,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     progress.finish();
     // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
     await awaitRuntimeTeardowns();
-    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label));
+    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns));
   }
   return { summary: summary!, ...(signal && { signal }) };
 }

@@ -1,5 +1,6 @@
 import type { EpisodeStats } from '../../operators/episode-stats.js';
 import { summarize, type StatsSummary } from '../../operators/summarize.js';
+import { returnsLine } from '../../report/sparkline.js';
 import { formatNumber, renderTable } from '../format/table.js';
 
 /** One finished episode, as `--json` and `--out` list it (a row to plot). */
@@ -138,6 +139,8 @@ export function renderReport(report: RolloutReport): string {
     );
   }
   if (report.interrupted) lines.push(`interrupted: ${report.overall.episodes} of ${report.episodes} episodes finished`);
+  const returns = returnsLine(report.perEpisode.filter((row) => !row.failed).map((row) => row.return));
+  if (returns) lines.push(returns);
   const title = `${report.target}, policy ${report.policy}${report.interrupted ? ' (interrupted)' : ''}`;
   return `\n${title}\n\n${report.overall.episodes > 0 ? table : '(no finished episodes)'}\n\n${lines.join('\n')}\n`;
 }
