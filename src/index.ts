@@ -1,13 +1,13 @@
 /**
  * openenv-rx: OpenEnv environments as RxJS Observables.
  *
- * @example
- * import { defineEnv } from 'openenv-rx';
- * const Echo = defineEnv({ name: 'echo' });
- * Echo.connect('http://127.0.0.1:8000').pipe(switchMap((env) => env.step({ message: 'hi' }))).subscribe(console.log);
- *
  * Plumbing (createSession, tool projections, schema samplers, a PRNG, ...) is not exported here:
  * see CHANGELOG.md.
+ *
+ * @example
+ * import { defineEnv, withSession } from 'openenv-rx';
+ * const Echo = defineEnv({ name: 'echo' });
+ * Echo.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.step({ message: 'hi' }))).subscribe(console.log);
  */
 export * from './session/index.js';
 export * from './errors/index.js';

@@ -9,6 +9,7 @@ import { ServeError, UnknownEnvError } from '../errors/server-errors.js';
  *
  * @example
  * const server = await serveBuiltin('grid_world', { port: 8000 });
+ * await server.close();
  */
 export async function serveBuiltin(name: string, options: ServeOptions = {}): Promise<RunningServer> {
   const definition = Object.prototype.hasOwnProperty.call(builtinEnvs, name) ? builtinEnvs[name] : undefined;
@@ -61,6 +62,7 @@ const processOutput: ServeBuiltinOutput = {
  * @example
  * // HOST=0.0.0.0 PORT=8000 node dist/server/serve-builtin.js grid_world
  * const server = await runServeBuiltin(['grid_world'], { PORT: '0' });
+ * await server?.close(); // undefined when it could not serve
  */
 export async function runServeBuiltin(
   argv: readonly string[],
