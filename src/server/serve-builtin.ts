@@ -45,7 +45,9 @@ export function serveOptionsFromEnv(env: NodeJS.ProcessEnv): ServeOptions {
 
 /** Where `runServeBuiltin` writes its one-line messages. */
 export interface ServeBuiltinOutput {
+  /** An informational line (stdout by default). */
   info(line: string): void;
+  /** An error line (stderr by default). */
   error(line: string): void;
 }
 
