@@ -115,7 +115,7 @@ describe('doc snippets', () => {
     });
     results.forEach((outcome) => outcomes.set(outcome.compiled.snippet.id, outcome));
     (await shellResults).forEach((result, i) => shellOutcomes.set(shellBlocks[i]!.id, result));
-  }, 600_000);
+  }, 900_000); // ~8 min with 2 cores shared by 8 test runs
 
   afterAll(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
