@@ -11,11 +11,16 @@ export interface CheckResult {
   error?: string;
 }
 
+/** How `runConformance` talks to the server and which checks it runs. */
 export interface ConformanceOptions {
   headers?: Record<string, string>;
   /** An action to step with; sampled from `/schema` when absent. */
   action?: Record<string, unknown>;
   timeoutMs?: number;
+  /**
+   * The checks to run instead of `CONFORMANCE_CHECKS` (the CLI's and the tests' seam).
+   * @internal
+   */
   checks?: readonly ConformanceCheck[];
   /** Called after each check (progress output). */
   onResult?: (result: CheckResult) => void;

@@ -32,6 +32,7 @@ export interface ToolEnvDefinition<T extends ToolSet> extends ServerEnvDefinitio
  *   },
  * });
  * const server = await serve(Calculator);
+ * await server.close();
  */
 export function defineToolEnv<const T extends ToolSet>(spec: ToolEnvSpec<T>): ToolEnvDefinition<T> {
   const catalog = buildToolCatalog(spec.tools);

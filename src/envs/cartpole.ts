@@ -115,6 +115,7 @@ export class CartPoleEnvironment implements Environment<CartPoleAction, CartPole
  * @example
  * const server = await serve(cartPoleEnv);
  * // WS: {"type":"reset","data":{"seed":7}} then {"type":"step","data":{"action":1}}
+ * await server.close();
  */
 export const cartPoleEnv = defineServerEnv({
   name: 'cartpole',

@@ -13,6 +13,7 @@ const MessageArgs = z.strictObject({ message: z.string() });
  * @example
  * const server = await serve(echoMcpEnv);
  * // {"type":"step","data":{"type":"call_tool","tool_name":"echo_message","arguments":{"message":"hi"}}}
+ * await server.close();
  */
 export const echoMcpEnv = defineToolEnv({
   name: 'echo_mcp',

@@ -62,6 +62,7 @@ export class EchoEnvironment implements Environment<EchoAction, EchoObservation>
  *
  * @example
  * const server = await serve(echoEnv);
+ * await server.close();
  */
 export const echoEnv = defineServerEnv({
   name: 'echo',

@@ -95,6 +95,7 @@ function move(position: number, direction: number): number {
  *
  * @example
  * const server = await serve(frozenLakeEnv);
+ * await server.close();
  */
 export const frozenLakeEnv = defineServerEnv({
   name: 'frozen_lake',

@@ -71,6 +71,7 @@ export class GridWorldEnvironment implements Environment<GridWorldAction, GridWo
  * @example
  * const server = await serve(gridWorldEnv);
  * // WS: {"type":"step","data":{"action":"DOWN"}} → {"observation":{"x":1,"y":0,"message":"Keep going..."},"reward":-0.1,"done":false}
+ * await server.close();
  */
 export const gridWorldEnv = defineServerEnv({
   name: 'grid_world',

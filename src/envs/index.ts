@@ -18,6 +18,7 @@ export { mulberry32, type Random } from '../internal/mulberry32.js';
  *
  * @example
  * const server = await serve(builtinEnvs['grid_world']!);
+ * await server.close();
  */
 export const builtinEnvs: Readonly<Record<string, AnyEnvDefinition>> = Object.freeze({
   [echoEnv.name]: echoEnv,

@@ -7,7 +7,7 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * holds the directory's lock, or a write failed. `context.path` names the file.
  *
  * @example
- * collect(source, policy, { out: 'runs/a', episodes: 10 }).subscribe({ error: (e) => e.code === 'ERR_COLLECT_OUTPUT' && console.log(e.context.path) });
+ * collect(source, policy, { out: 'runs/a', episodes: 10, sessions: 2, maxSteps: 5 }).subscribe({ error: (e) => e.code === 'ERR_COLLECT_OUTPUT' && console.log(e.context.path) });
  */
 export class CollectOutputError extends OpenEnvError {
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
@@ -29,7 +29,7 @@ export interface DatasetDifference {
  * `context.differences` all of them. `forceResume` (`--force-resume`) mixes them anyway, except for
  * the seed and the shard size (episode ids and files would not line up: `forcible: false`).
  *
- * @example
+ * @example <caption>doctest: compile-only (needs runs/a written by an earlier run of another dataset)</caption>
  * collect(source, policy, { out: 'runs/a', episodes: 10, sessions: 2, resume: true, dataset: { policy: 'v2' } })
  *   .subscribe({ error: (e) => e.code === 'ERR_COLLECT_MISMATCH' && console.log(e.context.field, e.context.previous, e.context.current) });
  */

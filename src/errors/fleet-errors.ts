@@ -7,7 +7,7 @@ const causeText = (cause: unknown): string => (cause instanceof Error ? cause.me
  * A lease asked for a session while every session of the pool was leased, the pool was at its
  * `max`, and `maxWaiting` claims were already waiting. Nothing was started or sent.
  *
- * @example
+ * @example <caption>doctest: compile-only (pool is an open pool with maxWaiting leases already waiting)</caption>
  * pool.session().subscribe({ error: (e) => e instanceof PoolQueueFullError && console.log(e.waiting, e.maxWaiting) });
  */
 export class PoolQueueFullError extends OpenEnvError {
@@ -60,7 +60,7 @@ export interface UnplaceableServer {
  * failure (a dead one's `ECONNREFUSED`, a frozen one's timeout, a full one's `CapacityError`);
  * `cause` is the last failure of all. Same code as `PoolStartError` (`ERR_POOL_START`).
  *
- * @example
+ * @example <caption>doctest: compile-only (the pool stays open while a server answers: the error comes when none does for 30 s)</caption>
  * envPool(urls.map((url) => Echo.connect(url)), { size: 4, unplaceableTimeoutMs: 30_000 }).subscribe({
  *   error: (e) => e instanceof PoolUnplaceableError && e.servers.forEach((s) => console.log(s.server, String(s.cause))),
  * });
@@ -84,7 +84,7 @@ export class PoolUnplaceableError extends PoolStartError {
  * reply timed out): whether the env applied it is unknown, and it is never sent again. `cause`
  * holds the underlying typed error; `context.envIndex` says which sub-env.
  *
- * @example
+ * @example <caption>doctest: compile-only (venv is an open vector env)</caption>
  * venv.step(actions).subscribe(({ infos }) => infos.error?.forEach((e, i) => e && console.log(i, e.stepUnknown, e.cause)));
  */
 export class EpisodeFailedError extends OpenEnvError {

@@ -4,7 +4,7 @@
  * satisfies, an HTTP 404 for the env's routes). Sets `permanent: true` on it (an own, enumerable
  * property, so the copies `addContext` makes keep it) and returns it.
  *
- * @example
+ * @example <caption>doctest: compile-only (inside a runtime's start, where image and context are known)</caption>
  * throw markPermanent(new DockerError(`Image ${image} is not present locally`, context));
  */
 export function markPermanent<E extends Error>(error: E): E & { readonly permanent: true } {

@@ -117,7 +117,7 @@ export class CapacityError extends ServerError {
  * sent. Run one session per generation-A server, or pass `{ shareStatefulServer: true }` when the
  * sessions are meant to share that env. `context.url` names the server.
  *
- * @example
+ * @example <caption>doctest: compile-only (needs a generation-A OpenEnv server; spec/session/generation-a-sessions.spec.ts runs this against one)</caption>
  * const a = connectUrl(legacyUrl).subscribe();
  * connectUrl(legacyUrl).subscribe({
  *   error: (e) => e instanceof StatefulServerBusyError && console.log(e.code), // ERR_STATEFUL_SERVER_BUSY
@@ -140,7 +140,7 @@ export class StatefulServerBusyError extends OpenEnvError {
  * (`serve()`'s `idleTimeoutMs`: a SESSION_ERROR frame with `reason: "idle_timeout"`, or close
  * code 4408). Nothing was lost in flight: open a new session, or raise the server's timeout.
  *
- * @example
+ * @example <caption>doctest: compile-only (the program holds the session until the server closes it idle)</caption>
  * session$.subscribe({ error: (e) => e instanceof SessionIdleError && console.log(e.idleTimeoutMs) });
  */
 export class SessionIdleError extends ServerError {

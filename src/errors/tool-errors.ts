@@ -10,7 +10,9 @@ import { describeIssues, issuePaths } from './describe-issues.js';
  * (`errorType: 'execution_error'`). Not a transport or protocol failure: the session is intact.
  *
  * @example
- * env.callTool('echo_message', {}).subscribe({ error: (e) => e instanceof ToolError && console.log(e.tool, e.errorType ?? e.rpcCode) });
+ * connectUrl(url) // an echo_mcp server; untyped tools: the server checks the arguments
+ *   .pipe(withSession((env) => env.callTool('echo_message', {})))
+ *   .subscribe({ error: (e) => e instanceof ToolError && console.log(e.tool, e.errorType ?? e.rpcCode) });
  */
 export class ToolError extends OpenEnvError {
   constructor(

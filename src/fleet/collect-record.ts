@@ -40,6 +40,7 @@ export interface ToolTraceEntry {
   result: { data: unknown; done: boolean; metadata: { step: number; reward: number | null }; error: unknown };
 }
 
+/** `EpisodeRecord.metrics`: what the episode measured (OpenEnv's keys plus openenv-rx's timings). */
 export interface EpisodeMetrics {
   /** Steps taken (the reset is not a step). */
   steps: number;
@@ -57,6 +58,7 @@ export interface EpisodeMetrics {
   policy_ms_mean: number | null;
 }
 
+/** `EpisodeRecord.extra`: where the episode sits in the run (index, seed, session, attempt). */
 export interface EpisodeExtra {
   /** Global index in the run (0 .. episodes-1); the id and the seed derive from it. */
   episode_index: number;

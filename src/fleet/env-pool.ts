@@ -78,8 +78,8 @@ export interface EnvPool<S> {
  *
  * @example
  * envPool(Echo.fromDockerImage(image), { size: 4 })
- *   .pipe(switchMap((pool) => merge(...[0, 1, 2, 3].map(() => pool.session().pipe(withSession((env) => env.episode(policy)))))))
- *   .subscribe(console.log);
+ *   .pipe(withSession((pool) => merge(...[0, 1, 2, 3].map(() => pool.session().pipe(withSession((env) => env.episode(policy, { maxSteps: 10 })))))))
+ *   .subscribe(console.log); // then every lease is returned and the pool removes its containers
  */
 export function envPool<S>(source: PoolSource<S>, options: EnvPoolOptions<S>): Observable<EnvPool<S>> {
   return defer(() => {

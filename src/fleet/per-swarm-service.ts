@@ -26,8 +26,8 @@ export interface OpensEndpoints<S> {
  *
  * @example
  * // 8 sessions on 2 services of a server that accepts 4 sessions each.
- * envPool(perSwarmService(Echo, 'registry.example/envs:1.2', { env: { OPENENV_ENV: 'echo', MAX_CONCURRENT_ENVS: '4' } }), { size: 8 })
- *   .pipe(switchMap((pool) => pool.session().pipe(withSession((env) => env.episode(policy)))))
+ * envPool(perSwarmService(Echo, image, { env: { OPENENV_ENV: 'echo', MAX_CONCURRENT_ENVS: '4' } }), { size: 8 }) // image: e.g. 'registry.example/envs:1.2'
+ *   .pipe(withSession((pool) => pool.session().pipe(withSession((env) => env.episode(policy, { maxSteps: 10 })))))
  *   .subscribe(console.log);
  */
 export function perSwarmService<S>(definition: OpensEndpoints<S>, image: string, options: SwarmEndpointOptions & ConnectOptions = {}): PerServer<S> {

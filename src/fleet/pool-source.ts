@@ -33,7 +33,7 @@ export type PoolSource<S> = Observable<S> | readonly Observable<S>[] | PerServer
  * @example
  * // Up to 4 sessions per container; a second container starts only when the first is full.
  * envPool(perServer(dockerEndpoint(image, { env: { MAX_CONCURRENT_ENVS: '4' } }), Echo.fromEndpoint), { size: 8 })
- *   .pipe(switchMap((pool) => pool.session().pipe(withSession((env) => env.episode(policy)))))
+ *   .pipe(withSession((pool) => pool.session().pipe(withSession((env) => env.episode(policy, { maxSteps: 10 })))))
  *   .subscribe(console.log);
  */
 export function perServer<S>(server$: Observable<Endpoint>, open: (endpoint$: Observable<Endpoint>) => Observable<S>): PerServer<S> {

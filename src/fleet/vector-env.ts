@@ -43,9 +43,9 @@ const isPool = <S>(source: unknown): source is EnvPool<S> =>
  * @example
  * vectorEnv(Echo.connect(url), { num: 8 })
  *   .pipe(
- *     switchMap((venv) =>
+ *     withSession((venv) => // the sessions are given back after the 100 steps
  *       venv.reset({ seed: 0 }).pipe(
- *         switchMap(() => range(0, 100)),
+ *         concatMap(() => range(0, 100)),
  *         concatMap(() => venv.step(Array.from({ length: 8 }, () => ({ message: 'hi' })))),
  *       ),
  *     ),

@@ -50,7 +50,7 @@ export interface TrajectoryLine {
  *   listeners a subscription adds to it are removed when it completes, errors or is
  *   unsubscribed (after the flush, when it ends the sink), so they never pile up.
  *
- * @example
+ * @example <caption>doctest: compile-only (env is an open session)</caption>
  * env.episodes(policy, { count: 10, seed: 0 })
  *   .pipe(concatAll(), recordTrajectory('runs/grid-world.jsonl'))
  *   .subscribe({ complete: () => console.log('trajectories written') });

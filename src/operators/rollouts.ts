@@ -106,7 +106,7 @@ export type RolloutSessionEvent =
  * - A session Observable that completes without emitting a session is a `SessionStateError`.
  *
  * @example
- * rollouts(GridWorld.fromDockerImage('grid-world:latest'), policy, { sessions: 4, episodes: 100, seed: 0, maxSteps: 200 })
+ * rollouts(GridWorld.fromDockerImage(image), policy, { sessions: 4, episodes: 100, seed: 0, maxSteps: 200 })
  *   .pipe(episodeStats(), toArray())
  *   .subscribe((stats) => console.table([summarize(stats)]));
  */

@@ -15,7 +15,7 @@ import type { SwarmEndpointOptions } from './swarm/swarm-endpoint-options.js';
  * `runtime/docker/docker-endpoint.ts` for the whole contract). dockerode is loaded on the first
  * subscription, not at import.
  *
- * @example
+ * @example <caption>doctest: compile-only (the container lives as long as the subscription: this program would hold it)</caption>
  * dockerEndpoint('echo-env:latest', { env: { MAX_CONCURRENT_ENVS: '4' } })
  *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:32768
  */
@@ -27,7 +27,7 @@ export function dockerEndpoint(image: string, options: DockerEndpointOptions = {
  * A local server process for as long as the subscription lasts (see `runtime/process-endpoint.ts`).
  * Loaded on the first subscription.
  *
- * @example
+ * @example <caption>doctest: compile-only (needs OpenEnv's Python echo env under uvicorn, held as long as the subscription)</caption>
  * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
  *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:<free port>
  */
@@ -40,7 +40,7 @@ export function processEndpoint(command: string, args: string[] = [], options: P
  * (see `runtime/swarm/swarm-endpoint.ts`). Loaded on the first subscription; bad options error
  * the Observable.
  *
- * @example
+ * @example <caption>doctest: compile-only (a registry's image; the service lives as long as the subscription)</caption>
  * swarmEndpoint('registry.example/envs:1.2', { pull: 'if-missing', resources: { cpus: 1 } })
  *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.nodeId));
  */

@@ -10,7 +10,9 @@ import type { InProcessEndpointOptions } from './in-process-endpoint.js';
  * (see `server/in-process-endpoint.ts`). The server is loaded on the first subscription.
  *
  * @example
- * inProcessEndpoint(gridWorldEnv).pipe(switchMap((endpoint) => connectTo(endpoint))).subscribe(...);
+ * GridWorld.fromEndpoint(inProcessEndpoint(gridWorldEnv))
+ *   .pipe(withSession((env) => env.reset())) // the server stops when the session closes
+ *   .subscribe((r) => console.log(r.observation));
  */
 export function inProcessEndpoint(definition: AnyEnvDefinition, options: InProcessEndpointOptions = {}): Observable<Endpoint> {
   return defer(() => import('./in-process-endpoint.js')).pipe(switchMap((runtime) => runtime.inProcessEndpoint(definition, options)));

@@ -9,6 +9,7 @@ import { ServeError, UnknownEnvError } from '../errors/server-errors.js';
  *
  * @example
  * const server = await serveBuiltin('grid_world', { port: 8000 });
+ * await server.close();
  */
 export async function serveBuiltin(name: string, options: ServeOptions = {}): Promise<RunningServer> {
   const definition = Object.prototype.hasOwnProperty.call(builtinEnvs, name) ? builtinEnvs[name] : undefined;
@@ -44,7 +45,9 @@ export function serveOptionsFromEnv(env: NodeJS.ProcessEnv): ServeOptions {
 
 /** Where `runServeBuiltin` writes its one-line messages. */
 export interface ServeBuiltinOutput {
+  /** An informational line (stdout by default). */
   info(line: string): void;
+  /** An error line (stderr by default). */
   error(line: string): void;
 }
 
@@ -61,6 +64,7 @@ const processOutput: ServeBuiltinOutput = {
  * @example
  * // HOST=0.0.0.0 PORT=8000 node dist/server/serve-builtin.js grid_world
  * const server = await runServeBuiltin(['grid_world'], { PORT: '0' });
+ * await server?.close(); // undefined when it could not serve
  */
 export async function runServeBuiltin(
   argv: readonly string[],

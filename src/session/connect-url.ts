@@ -10,7 +10,7 @@ import type { ConnectOptions, EnvSession } from './types.js';
  *
  * @example
  * connectUrl('http://127.0.0.1:8000')
- *   .pipe(switchMap((env) => env.reset().pipe(concatMap(() => env.step({ message: 'hi' })))))
+ *   .pipe(withSession((env) => env.reset().pipe(concatMap(() => env.step({ message: 'hi' }))))) // an echo server
  *   .subscribe(console.log);
  */
 export function connectUrl(url: string, options?: ConnectOptions): Observable<EnvSession<JsonObject, JsonObject, JsonObject>> {

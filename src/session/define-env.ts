@@ -37,7 +37,9 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    * tool inside `episode()` (the session checks the arguments before sending, as `callTool` does).
    *
    * @example
-   * Echo.connect(url).pipe(switchMap((env) => env.episode(() => Echo.toolCall('echo_message', { message: 'hi' }), { maxSteps: 3 })));
+   * Echo.connect(url)
+   *   .pipe(withSession((env) => env.episode(() => Echo.toolCall('echo_message', { message: 'hi' }), { maxSteps: 3 })))
+   *   .subscribe((step) => console.log(step.observation));
    */
   toolCall<K extends ToolName<T>>(name: K, args: ToolArgs<T, K>): CallToolStep<K, ToolArgs<T, K>>;
   /** A server that already runs at `url` (`http://...`; the WS URL is derived). */
@@ -56,8 +58,8 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    * 127.0.0.1 only.
    *
    * @example
-   * GridWorld.fromDockerImage('openenv-rx/envs:latest', { env: { OPENENV_ENV: 'grid_world' } })
-   *   .pipe(switchMap((env) => env.episode(policy)))
+   * GridWorld.fromDockerImage(image, { env: { OPENENV_ENV: 'grid_world' } }) // image: docker/Dockerfile's, e.g. 'openenv-rx/envs:latest'
+   *   .pipe(withSession((env) => env.episode(policy))) // the container is removed when the episode ends
    *   .subscribe(console.log);
    */
   fromDockerImage(image: string, options?: DockerEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
@@ -78,8 +80,8 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    * See `swarmEndpoint` for the options.
    *
    * @example
-   * GridWorld.fromSwarmService('registry.example/envs:1.2', { pull: 'if-missing', env: { OPENENV_ENV: 'grid_world' }, resources: { cpus: 1 } })
-   *   .pipe(switchMap((env) => env.episode(policy)))
+   * GridWorld.fromSwarmService(image, { pull: 'if-missing', env: { OPENENV_ENV: 'grid_world' }, resources: { cpus: 1 } }) // image: e.g. 'registry.example/envs:1.2'
+   *   .pipe(withSession((env) => env.episode(policy))) // the service is removed when the episode ends
    *   .subscribe(console.log);
    */
   fromSwarmService(image: string, options?: SwarmEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
@@ -95,7 +97,7 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
  *   observation: z.object({ x: z.number(), y: z.number(), message: z.string() }),
  * });
  * GridWorld.connect('http://127.0.0.1:8000')
- *   .pipe(switchMap((env) => env.reset().pipe(concatMap(() => env.steps(from([{ action: 'DOWN' as const }]))))))
+ *   .pipe(withSession((env) => env.reset().pipe(concatMap(() => env.steps(from([{ action: 'DOWN' as const }]))))))
  *   .subscribe(console.log);
  */
 export function defineEnv<const T extends AnyEnvSpec>(

@@ -11,6 +11,7 @@ import { sessionRequestOf, type SessionRequest } from './session-request.js';
 
 /** Where `latencyMs` and `timestamp` come from. */
 export interface Clock {
+  /** Milliseconds, as `Date.now()` (the default) or a test's virtual clock. */
   now(): number;
 }
 

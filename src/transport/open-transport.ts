@@ -45,7 +45,7 @@ export function probeTransportKind(url: string, options?: TransportOptions): Obs
  *
  * @example
  * openTransport('http://127.0.0.1:8000')
- *   .pipe(switchMap((t) => { console.log(t.kind); return t.reset(); }))
+ *   .pipe(withSession((t) => { console.log(t.kind); return t.reset(); })) // the transport closes after the reset
  *   .subscribe((r) => console.log(r.observation));
  */
 export function openTransport(url: string, options: TransportOptions = {}): Observable<Transport> {

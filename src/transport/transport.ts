@@ -16,6 +16,7 @@ export interface WireStepResult {
 /** Wire-form reset data: `{seed?, episode_id?, ...extra}`. */
 export type WireResetData = Record<string, unknown>;
 
+/** Per-step options that only the HTTP protocol carries. */
 export interface WireStepOptions {
   /** HTTP only: forwarded as `timeout_s` to the env (WS envelopes cannot carry it). */
   timeoutS?: number;
@@ -67,7 +68,10 @@ export interface Transport {
   readonly failure$: Observable<never>;
   /** Idempotent. Sends `{"type":"close"}` over WS, releases the keep-alive agent over HTTP. */
   close(): void;
-  /** Internal: the per-step path of the `/ws` transport (see `DIRECT_REQUEST`); a transport without it is used through its Observables. */
+  /**
+   * Internal: the per-step path of the `/ws` transport (see `DIRECT_REQUEST`); a transport without it is used through its Observables.
+   * @internal
+   */
   readonly [DIRECT_REQUEST]?: DirectRequest;
 }
 

@@ -1,0 +1,164 @@
+/**
+ * The doc tests: every TypeScript/JavaScript block of README.md and docs/*.md, every `@example` of
+ * the public API's JSDoc, and every shell block that runs the CLI, compiled and run against live
+ * servers on 127.0.0.1. A snippet passes when it compiles and its program EXITS ON ITS OWN, with
+ * status 0, within its bound (a program that never ends, e.g. one that keeps a session open with
+ * `switchMap`, fails here).
+ *
+ * Conventions a snippet may rely on (the reader assumes the same):
+ * - `http://127.0.0.1:8000` means "your server": replaced by an in-process server of the env the
+ *   snippet talks to (grid_world, echo or echo_mcp: see `snippetKind`), `port: 8000` by `port: 0`.
+ * - Names it uses without defining are given: library names are imported (from openenv-rx,
+ *   openenv-rx/server, openenv-rx/testing, rxjs, zod, expect), context names (`url`, `policy`,
+ *   `GridWorld`, `Echo`, `image`, `env`, ...) are defined as in support/snippet-context.ts. `image`
+ *   is the test server image; snippets starting containers or swarm services run on the real
+ *   engine (skipped with a message without one, FAILED under CI=true).
+ * - `<!-- doctest: compile-only (reason) -->` before a markdown block, or
+ *   `@example <caption>doctest: compile-only (reason)</caption>` in JSDoc: a fragment, type-checked
+ *   but not run. `doctest: skip (reason)`: neither. Both are counted and listed by the last test.
+ * - `openenv-rx` imports resolve to this package's built dist/ by self-reference (the snippets are
+ *   compiled under tmp/ inside the package), as a consumer's would.
+ */
+import Docker from 'dockerode';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, type RunningServer } from '../../src/server/serve.js';
+import { echoEnv, echoMcpEnv, gridWorldEnv } from '../../src/envs/index.js';
+import { ensureBuiltDist } from '../fixtures/built-dist.js';
+import { dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { ensureServerImage, repoPath } from '../fixtures/test-image.js';
+import { removeServicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { compileSnippets, type CompiledSnippet } from './support/compile-snippets.js';
+import { extractExamples } from './support/extract-examples.js';
+import { extractMarkdown } from './support/extract-markdown.js';
+import { kindImage } from './support/kind-image.js';
+import { mapLimit, runBounded, type RunResult } from './support/run-bounded.js';
+import { PLACEHOLDER_IMAGE, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
+import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
+import type { Snippet } from './support/snippet.js';
+
+// Bounds for a loaded machine (2 cores, 8 test runs): a snippet takes 1-25 s, a CLI command up to a
+// minute (docs/cli.md collects 1000 episodes); never ending is what they catch.
+const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, shell: 180_000 } as const;
+
+const markdownFiles = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const entryPoints = (JSON.parse(readFileSync(repoPath('typedoc.json'), 'utf8')) as { entryPoints: string[] }).entryPoints.map((e) => repoPath(e));
+const snippets: Snippet[] = [
+  ...markdownFiles.flatMap((file) => extractMarkdown(file, readFileSync(repoPath(file), 'utf8'))),
+  ...extractExamples(repoPath(), entryPoints),
+];
+// A developer's loop (never in CI): DOCTEST_ONLY=regex runs the matching snippets only, DOCTEST_LOG=file
+// appends each program's exit and stderr tail to a file as it ends.
+const only = process.env['DOCTEST_ONLY'] ? new RegExp(process.env['DOCTEST_ONLY']) : undefined;
+const runnable = snippets.filter((s) => s.lang === 'ts' && s.mode !== 'skip' && (!only || only.test(s.id)));
+const shellBlocks = snippets.filter((s) => s.lang === 'sh' && s.mode === 'run' && (!only || only.test(s.id)));
+
+type Outcome = { compiled: CompiledSnippet; run?: RunResult; skipped?: string };
+type ShellResult = { failures: string[]; skipped?: string };
+
+describe('doc snippets', () => {
+  const outcomes = new Map<string, Outcome>();
+  const shellOutcomes = new Map<string, ShellResult>();
+  const servers = new Map<SnippetKind, RunningServer>();
+  const childPids: number[] = [];
+  let dir: string;
+  let docker: Docker;
+
+  beforeAll(async () => {
+    await ensureBuiltDist();
+    mkdirSync(repoPath('tmp'), { recursive: true });
+    dir = mkdtempSync(join(repoPath('tmp'), 'doctest-'));
+    const compiled = compileSnippets(runnable, dir);
+    for (const [kind, definition] of [['grid_world', gridWorldEnv], ['echo', echoEnv], ['echo_mcp', echoMcpEnv]] as const) {
+      servers.set(kind, await serve(definition, { maxSessions: 16 }));
+    }
+    docker = new Docker();
+    const hasDocker = await dockerReachable(docker);
+    const hasSwarm = hasDocker && (await swarmReachable(docker));
+    let baseImage: Promise<string> | undefined;
+    const images = new Map<SnippetKind, Promise<string>>();
+    const imageFor = (kind: SnippetKind) => {
+      baseImage ??= ensureServerImage();
+      if (!images.has(kind)) images.set(kind, baseImage.then((base) => kindImage(base, kind)));
+      return images.get(kind)!;
+    };
+    const runShell = async (snippet: Snippet, i: number): Promise<ShellResult> => {
+      const commands = shellCommands(snippet.code);
+      const notCli = commands.filter((command) => cliArguments(command) === undefined);
+      if (notCli.length > 0) return { failures: [`runs ${notCli.join('; ')}, not the CLI: mark the block \`<!-- doctest: skip (reason) -->\``] };
+      const needs = /--swarm\b/.test(snippet.code) ? 'swarm' : /--image\b/.test(snippet.code) ? 'docker' : undefined;
+      const missing = needs === 'swarm' && !hasSwarm ? 'a swarm manager' : needs && !hasDocker ? 'a Docker engine' : undefined;
+      if (missing && !process.env['CI']) return { failures: [], skipped: `needs ${missing}` };
+      const kind = (/--env (grid_world|echo_mcp|echo)\b/.exec(snippet.code)?.[1] ?? 'grid_world') as SnippetKind;
+      const cwd = join(dir, 'cwd', `sh-${i}`);
+      mkdirSync(cwd, { recursive: true });
+      symlinkSync(repoPath('examples'), join(cwd, 'examples'));
+      const result = await runShellBlock(snippet.code, { cli: repoPath('dist/cli/main.js'), cwd, url: servers.get(kind)!.url, timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell });
+      for (const run of result.runs) if (run.pid) childPids.push(run.pid);
+      return { failures: result.failures };
+    };
+    const shellResults = mapLimit(shellBlocks, 1, runShell);
+    const results = await mapLimit(compiled, 1, async (c, i): Promise<Outcome> => {
+      if (c.errors.length > 0 || c.snippet.mode !== 'run') return { compiled: c };
+      const missing = c.needs === 'swarm' && !hasSwarm ? 'a swarm manager' : c.needs && !hasDocker ? 'a Docker engine' : undefined;
+      if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
+      let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, servers.get(c.kind)!.url).replace(/\bport: 8000\b/g, 'port: 0');
+      if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
+      writeFileSync(c.file, js);
+      const cwd = join(dir, 'cwd', String(i));
+      mkdirSync(cwd, { recursive: true });
+      const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env: { ...process.env, NODE_OPTIONS: '' } });
+      if (run.pid) childPids.push(run.pid);
+      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stderr.slice(-600)}\n`);
+      return { compiled: c, run };
+    });
+    results.forEach((outcome) => outcomes.set(outcome.compiled.snippet.id, outcome));
+    (await shellResults).forEach((result, i) => shellOutcomes.set(shellBlocks[i]!.id, result));
+  }, 900_000); // ~8 min with 2 cores shared by 8 test runs
+
+  afterAll(async () => {
+    await Promise.all([...servers.values()].map((server) => server.close()));
+    if (docker && (await dockerReachable(docker))) {
+      // What a snippet stopped at its bound may have left (its exit hook normally removes it).
+      await removeServicesOwnedBy(docker, childPids).catch(() => 0);
+      await removeContainersOwnedBy(docker, childPids);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it.each(runnable.map((s) => [s.id]))('%s compiles and runs to its end', (id) => {
+    const outcome = outcomes.get(id)!;
+    const { snippet, errors } = outcome.compiled;
+    expect({ id, errors }).toEqual({ id, errors: [] });
+    if (snippet.mode !== 'run') return; // compile-only: listed below
+    if (outcome.skipped) {
+      console.warn(`${id}: not run, ${outcome.skipped} (with CI=true it fails instead)`);
+      return;
+    }
+    const run = outcome.run!;
+    const verdict = run.timedOut ? `still running after ${BOUND_MS[outcome.compiled.needs ?? 'plain'] / 1000} s (it never lets go of what it opened?)` : `exit ${run.code ?? run.signal}`;
+    expect({ id, verdict, stderr: run.code === 0 && !run.timedOut ? '' : run.stderr.slice(-2000) }).toEqual({ id, verdict: 'exit 0', stderr: '' });
+  });
+
+  it.each(shellBlocks.map((s) => [s.id]))('%s (shell) runs the CLI to its end', (id) => {
+    const outcome = shellOutcomes.get(id)!;
+    if (outcome.skipped) {
+      console.warn(`${id}: not run, ${outcome.skipped} (with CI=true it fails instead)`);
+      return;
+    }
+    expect({ id, failures: outcome.failures }).toEqual({ id, failures: [] });
+  });
+
+  it('lists the snippets that are compiled but not run, or skipped, each with its reason', () => {
+    const marked = snippets.filter((s) => s.mode !== 'run');
+    for (const s of marked) expect({ id: s.id, reason: s.reason }).toEqual({ id: s.id, reason: expect.stringMatching(/\S{3}/) });
+    const ran = [...outcomes.values()].filter((o) => o.run).length + [...shellOutcomes.values()].filter((o) => !o.skipped).length;
+    console.log(
+      [
+        `doc tests: ${snippets.length} snippets, ${ran} run, ${marked.filter((s) => s.mode === 'compile-only').length} compile-only, ${marked.filter((s) => s.mode === 'skip').length} skipped`,
+        ...marked.map((s) => `  ${s.mode.padEnd(12)} ${s.id}: ${s.reason}`),
+      ].join('\n'),
+    );
+  });
+});
