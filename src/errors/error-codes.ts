@@ -54,4 +54,9 @@ export type ErrorCode =
   | 'ERR_TRAJECTORY_WRITE'
   // collect-errors.ts
   | 'ERR_COLLECT_OUTPUT'
-  | 'ERR_COLLECT_MISMATCH';
+  | 'ERR_COLLECT_MISMATCH'
+  // agent-errors.ts
+  | 'ERR_AGENT_REPLY'
+  | 'ERR_LLM_REQUEST'
+  | 'ERR_LLM_TIMEOUT'
+  | 'ERR_OPTIONAL_DEPENDENCY';

@@ -1,0 +1,53 @@
+/**
+ * At most `limit` calls at once; the others wait in order. A waiter whose signal aborts leaves the
+ * queue (and a running call's slot is freed when it settles, whatever the outcome).
+ *
+ * @example
+ * const limiter = new CallLimiter(4);
+ * await limiter.run(() => fetch(url), signal);
+ */
+export class CallLimiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {}
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    if (this.active >= this.limit) await this.slot(signal);
+    else this.active++;
+    try {
+      return await call();
+    } finally {
+      this.release();
+    }
+  }
+
+  private slot(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const granted = () => {
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      };
+      const aborted = () => {
+        const at = this.waiting.indexOf(granted);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return aborted();
+      signal.addEventListener('abort', aborted, { once: true });
+      this.waiting.push(granted);
+    });
+  }
+
+  // A freed slot passes straight to the next waiter (the count stays), else it is returned.
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
