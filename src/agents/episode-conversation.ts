@@ -1,6 +1,7 @@
 import type { ChatMessage, ToolTraceEntry } from '../fleet/collect-record.js';
 import type { TokenUsage } from '../fleet/episode-transcript.js';
 import { isRecord } from '../internal/is-record.js';
+import { toolStepOutcome } from '../tools/tool-results.js';
 import type { EpisodeStep } from '../session/types.js';
 import type { AgentTool } from './agent-tools.js';
 import { pythonJsonDumps, toolMessageContent } from './python-json.js';
@@ -63,9 +64,8 @@ export class EpisodeConversation {
     let data: unknown;
     let error: unknown = null;
     if (call.tool.kind === 'tool') {
-      // A tool env's step observation carries the tool's `result` (or `error`).
-      data = isRecord(observation) ? (observation['result'] ?? null) : null;
-      error = isRecord(observation) ? (observation['error'] ?? null) : null;
+      // What the tool returned (OpenEnv's `data`), or its error's message (OpenEnv's `error` is a string).
+      ({ data, error } = toolOutcome(call.tool.name, observation, step));
     } else {
       // OpenEnv's StepEnvSessionAdapter default: the whole step as the tool's data.
       data = { tool_name: call.tool.name, arguments: call.args, observation, reward: step.reward, done: step.done };
@@ -119,6 +119,16 @@ export class EpisodeConversation {
     let start = this.messages.length - maxMessages;
     while (start < this.messages.length && this.messages[start]!.role === 'tool') start++;
     return [...this.messages.slice(0, head), ...this.messages.slice(start)];
+  }
+}
+
+function toolOutcome(tool: string, observation: unknown, step: EpisodeStep<unknown, unknown>): { data: unknown; error: unknown } {
+  try {
+    const outcome = toolStepOutcome(tool, observation, { reward: step.reward, done: step.done }, undefined, () => ({}));
+    return outcome.ok ? { data: outcome.value ?? null, error: null } : { data: null, error: outcome.error.toolMessage };
+  } catch {
+    // An observation of no known shape: recorded as it came.
+    return { data: isRecord(observation) ? (observation['result'] ?? observation) : observation, error: isRecord(observation) ? (observation['error'] ?? null) : null };
   }
 }
 

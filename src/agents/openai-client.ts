@@ -10,10 +10,15 @@ let loading: Promise<typeof import('openai')> | undefined;
  * The `openai` package, imported on first use (an optional peer dependency: only `chatPolicy`
  * needs it); `OptionalDependencyError` when it is not installed. A failed import is tried again.
  */
-export function loadOpenAI(importer: () => Promise<typeof import('openai')> = () => import('openai')): Promise<typeof import('openai')> {
-  loading ??= importer().catch((error: unknown) => {
-    loading = undefined;
+export function loadOpenAI(importer?: () => Promise<typeof import('openai')>): Promise<typeof import('openai')> {
+  const missing = (error: unknown) => {
     throw new OptionalDependencyError('openai', 'chatPolicy (an LLM agent over an OpenAI-compatible endpoint)', { cause: error });
+  };
+  // An injected importer (tests) is neither cached nor served from the cache.
+  if (importer) return importer().catch(missing);
+  loading ??= import('openai').catch((error: unknown) => {
+    loading = undefined;
+    return missing(error);
   });
   return loading;
 }
