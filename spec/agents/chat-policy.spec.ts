@@ -75,7 +75,7 @@ describe('chatPolicy', () => {
     if (!endpoint.real) {
       const requests = await llm.requests();
       expect(requests).toHaveLength(3);
-      expect(requests[0]!.authorization).toBe('Bearer sk-test-local');
+      expect(requests[0]!.authorization).toBe('Bearer sk-rx-local-SECRET-7f3a9');
       expect(requests[0]!.body).toMatchObject({ model: 'scripted-model', max_tokens: 100, temperature: 0 });
       expect(requests[0]!.body.tools!.map((t) => t.function.name)).toEqual(['echo_message', 'echo_with_length']);
       // Each request carries the conversation so far: the previous tool result included.
@@ -208,7 +208,7 @@ describe('scriptedTeacher', () => {
     expect(steps.slice(1).every((s) => (s.action as { guess?: string }).guess === 'heads')).toBe(true);
     const transcript = transcriberOf(policy)!.finish(steps.at(-1)! as EpisodeStep<unknown, unknown>)!;
     expect(transcript.messages).toHaveLength(1 + 2 * 10);
-    expect(transcript.messages[1]).toEqual({ role: 'assistant', content: 'Playing action_id="heads" (first legal).', tool_calls: [{ id: 'scripted-"heads"', type: 'function', function: { name: 'act', arguments: '{"guess": "heads"}' } }] });
+    expect(transcript.messages[1]).toEqual({ role: 'assistant', content: 'Playing action_id=heads (first legal).', tool_calls: [{ id: 'scripted-heads', type: 'function', function: { name: 'act', arguments: '{"guess": "heads"}' } }] });
     const last = transcript.toolTrace.at(-1)!;
     expect(last).toMatchObject({ tool_name: 'act', arguments: { guess: 'heads' }, result: { done: true, metadata: { step: 10 }, error: null } });
     expect(last.result.data).toEqual({ tool_name: 'act', arguments: { guess: 'heads' }, observation: steps.at(-1)!.observation, reward: steps.at(-1)!.reward, done: true });

@@ -45,7 +45,8 @@ export function scriptedTeacher(options: ScriptedTeacherOptions): AgentPolicy {
         let args: Record<string, unknown>;
         if (tool.kind === 'action') args = (legal === undefined ? sampleJsonSchema(tool.parameters, firstChoice) : actionFromLegal(tool.parameters, legal, firstChoice)) as Record<string, unknown>;
         else args = legal === undefined ? (sampleJsonSchema(tool.parameters, firstChoice) as Record<string, unknown>) : { action_id: legal };
-        const label = legal === undefined ? `${tool.name}` : pythonJsonDumps(legal);
+        // Python's f-string: a string legal action unquoted, anything else as JSON.
+        const label = legal === undefined ? tool.name : typeof legal === 'string' ? legal : pythonJsonDumps(legal);
         const id = `scripted-${label}`;
         conversation.addReply(legal === undefined ? `Calling ${tool.name} (no legal actions listed).` : `Playing action_id=${label} (first legal).`, [{ id, name: tool.name, arguments: JSON.stringify(args) }]);
         conversation.queued = [];
