@@ -105,6 +105,9 @@ describe('collect with an agent', () => {
       expect(messages[1]).toEqual({ role: 'assistant', content: 'Playing action_id=heads (first legal).', tool_calls: [{ id: 'scripted-heads', type: 'function', function: { name: 'act', arguments: '{"guess": "heads"}' } }] });
       expect((record['tool_trace'] as Json[]).every((e) => JSON.stringify(e['arguments']) === '{"guess":"heads"}')).toBe(true);
       expect(record['metrics']).not.toHaveProperty('model_calls');
+      // The return is the sum of the rewards the tool results carried.
+      const rewards = (record['tool_trace'] as Array<{ result: { metadata: { reward: number } } }>).map((e) => e.result.metadata.reward);
+      expect(record['reward']).toBe(rewards.reduce((a, b) => a + b, 0));
     }
     const rollout = await withKeyEnv({}, () => cli('rollout', '--env', 'echo_mcp', '--provider', 'scripted', '-n', '2', '-s', '1', '--max-steps', '2', '--json'));
     expect(rollout).toMatchObject({ code: 0 });

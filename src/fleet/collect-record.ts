@@ -177,6 +177,7 @@ export class EpisodeRecordBuilder<A, O> {
   }
 
   private addStep(step: EpisodeStep<A, O>, timing: StepTiming): void {
+    if (step.reward !== null) this.total += step.reward;
     this.lastReward = step.reward;
     this.steps.push({ reward: step.reward, done: step.done, truncated: step.truncated, latency_ms: round3(timing.latencyMs), policy_ms: round3(timing.policyMs) });
   }
