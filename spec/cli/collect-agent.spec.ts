@@ -109,9 +109,17 @@ describe('collect with an agent', () => {
       const rewards = (record['tool_trace'] as Array<{ result: { metadata: { reward: number } } }>).map((e) => e.result.metadata.reward);
       expect(record['reward']).toBe(rewards.reduce((a, b) => a + b, 0));
     }
-    const rollout = await withKeyEnv({}, () => cli('rollout', '--env', 'echo_mcp', '--provider', 'scripted', '-n', '2', '-s', '1', '--max-steps', '2', '--json'));
+    const steps = join(dir, 'steps.jsonl');
+    const rollout = await withKeyEnv({}, () => cli('rollout', '--env', 'echo_mcp', '--provider', 'scripted', '-n', '2', '-s', '1', '--max-steps', '2', '--json', '-o', steps));
     expect(rollout).toMatchObject({ code: 0 });
     expect(JSON.parse(rollout.out)).toMatchObject({ policy: 'scripted', steps: 4 });
+    // rollout -o: each episode row carries the conversation, as collect's records do.
+    const rows = readFileSync(steps, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json).filter((r) => r['kind'] === 'episode');
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect((row['messages'] as Json[]).map((m) => m['role']).join(',')).toBe('user,assistant,tool,assistant,tool');
+      expect((row['tool_trace'] as Json[]).map((e) => e['tool_name'])).toEqual(['echo_message', 'echo_message']);
+    }
     expect(await llm.requests()).toHaveLength(0);
   }, 60_000);
 
