@@ -74,7 +74,7 @@ export async function agentsSection(config: BenchConfig): Promise<SectionResult>
   try {
     const listed = await firstValueFrom(EchoMcp.connect(server.url, { transport: 'ws' }).pipe(withSession((env) => env.listTools({ via: 'mcp' }))));
     const tools = agentToolsOf(listed.tools);
-    const sequentialEpisodes = config.smoke ? 1 : 6;
+    const sequentialEpisodes = config.smoke ? 1 : 4;
     const parallelEpisodes = sequentialEpisodes * IN_FLIGHT;
     const rounds = config.smoke ? 1 : 3;
     const samples = await interleave(rounds, {
