@@ -62,7 +62,9 @@ export type AgentPolicy = Policy<AgentAction, unknown> & { readonly [EPISODE_TRA
  * for a tool env, the arguments themselves for an action tool). A bad reply is answered back with
  * its error up to `maxCorrections` times, then the step fails with `AgentReplyError`. Each episode
  * keeps its conversation (the request window bounded by `maxHistoryMessages`); `collect` writes it
- * as the record's `messages` and `tool_trace`, with token usage in `metrics`. Needs the optional
+ * as the record's `messages` and `tool_trace`, with token usage in `metrics`. Used elsewhere (a
+ * plain `env.episode`), the conversations of the latest 4096 episodes stay in memory until
+ * `transcriberOf(policy).finish(lastStep)` or `.discard(episodeId)` lets them go. Needs the optional
  * `openai` package (`OptionalDependencyError` otherwise).
  *
  * @example

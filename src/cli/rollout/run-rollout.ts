@@ -63,8 +63,8 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
 
   let trajectory: WriteStream | undefined;
   if (options.out) trajectory = createWriteStream(options.out);
-  // An agent's conversation goes into its episode row (as collect's records have it).
-  const transcriber = trajectory ? transcriberOf(policy.policy) : undefined;
+  // An agent's conversation goes into its episode row (as collect's records have it); without -o it is let go.
+  const transcriber = transcriberOf(policy.policy);
   const transcripts = new Map<string, EpisodeTranscript>();
   const session$ = target.session$.pipe(tap({ next: (session) => requestSchema(session, options.schema) }));
   const run$ = rollouts(session$, policy.policy, {
@@ -80,7 +80,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
       if (transcriber && step.error) transcriber.discard(step.episodeId);
       else if (transcriber && (step.done || step.truncated)) {
         const transcript = transcriber.finish(step as EpisodeStep<unknown, unknown>);
-        if (transcript) transcripts.set(step.episodeId, transcript);
+        if (transcript && trajectory) transcripts.set(step.episodeId, transcript);
       }
     }),
     trajectory ? recordTrajectory(trajectory, { end: false }) : identity,
