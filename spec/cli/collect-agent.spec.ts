@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openaiBaseUrl } from '../../src/agents/openai-client.js';
 import { playingEndpoint, startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-process.js';
 import { runCliChild } from './cli-child.js';
 import { cli } from './cli-support.js';
@@ -85,7 +86,7 @@ describe('collect with an agent', () => {
       expect(record['metrics']).toMatchObject({ turns: 3, tool_calls: 3, model_calls: 3, prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
     }
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')) as { dataset: Json };
-    expect(metadata.dataset).toMatchObject({ provider: 'openai-compatible', model: endpoint.model, llm_endpoint: endpoint.baseURL, max_steps: 3 });
+    expect(metadata.dataset).toMatchObject({ provider: 'openai-compatible', model: endpoint.model, llm_endpoint: openaiBaseUrl(endpoint.baseURL), max_steps: 3 });
     // The key reached the endpoint, and nothing the run wrote or printed holds it.
     if (!endpoint.real) expect(new Set((await llm.requests()).map((r) => r.authorization))).toEqual(new Set([`Bearer ${endpoint.apiKey}`]));
     for (const file of readdirSync(out)) expect(readFileSync(join(out, file), 'utf8')).not.toContain(endpoint.apiKey);
