@@ -142,5 +142,8 @@ describe('collect with an agent', () => {
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/ERR_POLICY[\s\S]*HTTP 401/);
     expect(denied.err + denied.out).not.toContain('sk-rx-wrong-key-55');
+    const both = await cli('collect', '--env', 'echo_mcp', '--provider', 'scripted', '--policy', './examples/cli/greedy-grid-policy.mjs', '-o', join(dir, 'both'));
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('both choose the actions');
   }, 60_000);
 });

@@ -29,7 +29,7 @@ interface Report {
 function probe(dirs: string[]): Promise<Report[]> {
   const venv = requireVenv('openenv');
   return new Promise((resolve, reject) => {
-    execFile(venv.python, ['agent_records_probe.py', ...dirs], { cwd: FIXTURES, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(venv.python, ['agent_records_probe.py', ...dirs], { cwd: FIXTURES, timeout: 200_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`agent_records_probe.py failed: ${error.message}\n${stderr.slice(-3000)}`));
       resolve(stdout.trim().split('\n').map((line) => JSON.parse(line) as Report));
     });
@@ -71,7 +71,7 @@ describeWithOpenEnv('openenv')("agent records read by OpenEnv's own code (openen
     ]);
     expect([a.recorded, b.recorded]).toEqual([3, 2]);
     [chat, scripted] = (await probe([chatDir!, scriptedDir!])) as [Report, Report];
-  }, 150_000);
+  }, 240_000);
   afterAll(async () => {
     await llm?.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,8 @@ export interface CliAgent extends CliPolicy {
  * `OPENAI_API_KEY` (or `API_KEY`; `not-needed` for an endpoint without one). A tool env's tools
  * come from the first session's `tools/list`; a game env's action is offered as one tool, `act`.
  */
-export function loadAgentPolicy(flags: AgentFlags, schema: Promise<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): CliAgent {
+export function loadAgentPolicy(flags: AgentFlags & { policy?: string }, schema: Promise<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): CliAgent {
+  if (flags.policy !== undefined && flags.policy !== 'random') throw new Error(`--policy ${flags.policy} and an agent (--provider, --llm-endpoint) both choose the actions: pass one`);
   const llm = flags.llmEndpoint !== undefined || flags.provider === 'openai';
   if (llm && !flags.model) throw new Error('--model is required with --provider openai or --llm-endpoint');
   let resolveListed!: (tools: ToolInfo[]) => void;
