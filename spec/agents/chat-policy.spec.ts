@@ -3,6 +3,7 @@ import { actionAsTool, agentToolsOf, chatPolicy, scriptedTeacher, type AgentPoli
 import { loadOpenAI, openaiBaseUrl } from '../../src/agents/openai-client.js';
 import { pythonJsonDumps } from '../../src/agents/python-json.js';
 import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
+import { freePort } from '../../src/runtime/process/free-port.js';
 import { AgentReplyError, LlmRequestError, LlmTimeoutError, OptionalDependencyError, PolicyError } from '../../src/errors/index.js';
 import type { ChatMessage } from '../../src/fleet/collect-record.js';
 import { transcriberOf } from '../../src/fleet/episode-transcript.js';
@@ -162,6 +163,13 @@ describe('chatPolicy', () => {
     expect(await llm.requests()).toHaveLength(1);
   });
 
+  it('an endpoint nobody listens on is LlmRequestError without a status, retriable (one episode fails, a collection goes on)', async () => {
+    const port = await freePort();
+    const error = (await failure(play(local({ baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }), 1))) as PolicyError;
+    expect(error.cause).toBeInstanceOf(LlmRequestError);
+    expect(error.cause).toMatchObject({ code: 'ERR_LLM_REQUEST', status: undefined, retriable: true, message: expect.stringContaining('could not be reached') });
+  });
+
   it('times a hung request out after stepTimeoutMs (LlmTimeoutError) and closes its socket', async () => {
     await llm.script([{ hang: true }]);
     const started = Date.now();
@@ -169,6 +177,10 @@ describe('chatPolicy', () => {
     expect(error.cause).toBeInstanceOf(LlmTimeoutError);
     expect(error.cause).toMatchObject({ code: 'ERR_LLM_TIMEOUT', timeoutMs: 300 });
     expect(Date.now() - started).toBeLessThan(8_000);
+    // The aborted request's socket closes: the server sees no request left open (bounded poll).
+    const deadline = Date.now() + 10_000;
+    while ((await llm.inFlight()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await llm.inFlight()).toBe(0);
   });
 
   it('keeps at most maxConcurrentRequests model calls in flight over parallel episodes, and bounds the history it sends', async () => {
