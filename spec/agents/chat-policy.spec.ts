@@ -1,5 +1,5 @@
 import { firstValueFrom, lastValueFrom, merge, toArray } from 'rxjs';
-import { actionAsTool, agentToolsOf, chatPolicy, scriptedTeacher, type AgentPolicy, type AgentTool, type ChatPolicyOptions } from '../../src/agents/index.js';
+import { actionAsTool, agentToolsOf, CallLimiter, chatPolicy, scriptedTeacher, type AgentPolicy, type AgentTool, type ChatPolicyOptions } from '../../src/agents/index.js';
 import { loadOpenAI, openaiBaseUrl } from '../../src/agents/openai-client.js';
 import { pythonJsonDumps } from '../../src/agents/python-json.js';
 import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
@@ -197,6 +197,16 @@ describe('chatPolicy', () => {
       expect(messages.slice(0, 2).map((m) => m['role'])).toEqual(['system', 'user']);
       expect(messages[2]?.['role'] ?? 'assistant').toBe('assistant');
     }
+  });
+
+  it('a CallLimiter shared by two policies caps the requests to their endpoint over both', async () => {
+    await llm.script([], 100);
+    const limiter = new CallLimiter(2);
+    const policies = [local({ limiter }), local({ limiter })];
+    const runs = await lastValueFrom(merge(...[0, 1, 2, 3].map((i) => Echo.connect(echo.url).pipe(withSession((env) => env.episode(policies[i % 2]!, { maxSteps: 2 }).pipe(toArray()))))).pipe(toArray()));
+    expect(runs.map((r) => r.length)).toEqual([3, 3, 3, 3]);
+    expect(await llm.maxInFlight()).toBe(2);
+    expect(limiter.queued).toBe(0);
   });
 
   it('refuses bad options and a missing openai package with typed errors', async () => {

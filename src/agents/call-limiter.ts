@@ -1,22 +1,28 @@
 /**
- * At most `limit` calls at once; the others wait in order. A waiter whose signal aborts leaves the
+ * At most `limit` calls at once; the others wait in order. Pass one to several `chatPolicy`s
+ * (`limiter`) to cap the requests to one endpoint over all of them. A waiter whose signal aborts leaves the
  * queue (and a running call's slot is freed when it settles, whatever the outcome).
  *
  * @example
  * const limiter = new CallLimiter(4);
- * await limiter.run(() => fetch(url), signal);
+ * const a = chatPolicy({ model, baseURL, tools: toolsA, limiter });
+ * const b = chatPolicy({ model, baseURL, tools: toolsB, limiter }); // 4 requests at most over a and b
  */
 export class CallLimiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(readonly limit: number) {}
+  constructor(
+    /** Calls at once (`Infinity`: no limit). */
+    readonly limit: number,
+  ) {}
 
   /** Calls waiting for a slot. */
   get queued(): number {
     return this.waiting.length;
   }
 
+  /** Runs `call` once a slot is free (rejects with `signal.reason` if aborted while waiting); the slot is freed when it settles. */
   async run<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
     if (this.active >= this.limit) await this.slot(signal);
     else this.active++;

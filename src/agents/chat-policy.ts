@@ -43,6 +43,11 @@ export interface ChatPolicyOptions {
   maxRetries?: number;
   /** Model requests in flight at once over all episodes of this policy; the others wait. Default: no limit. */
   maxConcurrentRequests?: number;
+  /**
+   * A limiter shared with other policies calling the same endpoint (`new CallLimiter(n)`): the
+   * endpoint's cap over all of them. Replaces `maxConcurrentRequests`.
+   */
+  limiter?: CallLimiter;
   /** Bad replies (unknown tool, arguments that are not JSON or fail the schema, no tool call) answered back with the error before the step fails with `AgentReplyError`. Default 2. */
   maxCorrections?: number;
   /** Latest turns sent with each request, beside the system prompt and the first observation. Default 40. */
@@ -77,7 +82,7 @@ export function chatPolicy(options: ChatPolicyOptions): AgentPolicy {
   const { model, maxCorrections = 2, maxHistoryMessages = 40, formatObservation = jsonObservation } = options;
   const systemPrompt = options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const settings = { model, temperature: options.temperature, maxTokens: options.maxTokens, stream: options.stream ?? false, timeoutMs: options.stepTimeoutMs ?? 120_000 };
-  const limiter = new CallLimiter(options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY);
+  const limiter = options.limiter ?? new CallLimiter(options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY);
   const book = new ConversationBook(() => new EpisodeConversation(formatObservation, systemPrompt || undefined));
   let client: Promise<OpenAIClient> | undefined;
   const clientOf = () =>
@@ -153,6 +158,7 @@ function assertChatPolicyOptions(options: ChatPolicyOptions): void {
   assertInteger('maxCorrections', options.maxCorrections, 0);
   assertInteger('maxHistoryMessages', options.maxHistoryMessages, 1);
   if (options.maxConcurrentRequests !== undefined) assertInteger('maxConcurrentRequests', options.maxConcurrentRequests, 1);
+  if (options.limiter !== undefined && !(options.limiter instanceof CallLimiter)) throw new InvalidOptionError('limiter', options.limiter, 'a CallLimiter');
   if (options.temperature !== undefined && (typeof options.temperature !== 'number' || !(options.temperature >= 0))) throw new InvalidOptionError('temperature', options.temperature, 'a number >= 0');
   assertInteger('maxTokens', options.maxTokens, 1);
   if (options.formatObservation !== undefined && typeof options.formatObservation !== 'function') throw new InvalidOptionError('formatObservation', options.formatObservation, 'a function (observation, step) => string');

@@ -4,3 +4,4 @@ export { agentToolsOf, actionAsTool, ACTION_TOOL_NAME, type AgentTool } from './
 export { openaiBaseUrl } from './openai-client.js';
 export { jsonObservation, type ObservationFormatter } from './episode-conversation.js';
 export type { AgentAction } from './tool-action.js';
+export { CallLimiter } from './call-limiter.js';
