@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { agentsSection } from './agents.js';
 import { cleanupAll } from './cleanup.js';
 import { collectSection } from './collect.js';
 import { containers, teardown } from './containers.js';
@@ -42,6 +43,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
   { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
   { id: 'collect', title: 'collect: episodes per hour, 8 sessions vs a sequential loop (20 ms policy)', run: collectSection },
+  { id: 'agents', title: 'Agents: episodes per hour, 8 in flight vs a sequential loop (200 ms model)', run: agentsSection },
   { id: 'resume-memory', title: 'collect --resume memory over 1M records vs a bare line reader', run: resumeMemory },
 ];
 

@@ -15,6 +15,7 @@ export * from './operators/index.js';
 export * from './fleet/index.js';
 export * from './policies/index.js';
 export * from './spaces/index.js';
+export * from './agents/index.js';
 export * from './tools/index.js';
 export * as protocol from './protocol/index.js';
 export { openTransport, taskApi, type TaskApi } from './transport/index.js';

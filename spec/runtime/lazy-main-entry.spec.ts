@@ -63,4 +63,10 @@ describe("import 'openenv-rx' (dist/index.js)", () => {
     expect(loaded.afterConnect.filter((url) => got.test(url))).toEqual([]);
     expect(has(loaded.afterHttp, got)).toBe(true);
   });
+
+  // openai is an optional peer dependency: only chatPolicy's first model call imports it.
+  it('never loads openai (chatPolicy imports it on its first model call)', () => {
+    const openai = /\/node_modules\/openai\//;
+    expect([...loaded.atImport, ...loaded.afterConnect, ...loaded.afterSubscribe, ...loaded.afterHttp].filter((url) => openai.test(url))).toEqual([]);
+  });
 });

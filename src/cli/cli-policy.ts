@@ -35,7 +35,8 @@ export async function loadCliPolicy(spec: string, schema: Promise<Record<string,
   return recording(inner, spec === 'random');
 }
 
-function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
+/** Wraps a policy so the CLI can name the last action it sent in an episode (to explain a rejection). */
+export function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
   const sent = new Map<string, unknown>();
   const record = (episodeId: string, action: unknown) => {
     sent.delete(episodeId);

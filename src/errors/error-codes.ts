@@ -57,4 +57,9 @@ export type ErrorCode =
   | 'ERR_COLLECT_MISMATCH'
   // report-errors.ts
   | 'ERR_REPORT_INPUT'
-  | 'ERR_REPORT_OUTPUT';
+  | 'ERR_REPORT_OUTPUT'
+  // agent-errors.ts
+  | 'ERR_AGENT_REPLY'
+  | 'ERR_LLM_REQUEST'
+  | 'ERR_LLM_TIMEOUT'
+  | 'ERR_OPTIONAL_DEPENDENCY';

@@ -12,4 +12,5 @@ export * from './tool-errors.js';
 export * from './fleet-errors.js';
 export * from './collect-errors.js';
 export * from './report-errors.js';
+export * from './agent-errors.js';
 export * from './permanent-failure.js';

@@ -1,5 +1,6 @@
 import { isRecord } from '../internal/is-record.js';
 import type { EpisodeStep } from '../session/types.js';
+import type { EpisodeTranscriber, TokenUsage } from './episode-transcript.js';
 
 /**
  * One line of `results.jsonl`: the keys of OpenEnv's `openenv collect` `EpisodeRecord`, so the
@@ -7,7 +8,11 @@ import type { EpisodeStep } from '../session/types.js';
  */
 export interface EpisodeRecord {
   episode_id: string;
-  /** The chat transcript: observations as `user` turns, actions as `assistant` turns, tool calls as `tool_calls` + `tool` turns. */
+  /**
+   * The chat transcript: observations as `user` turns, actions as `assistant` turns, tool calls as
+   * `tool_calls` + `tool` turns; a conversational policy's own conversation (`chatPolicy`,
+   * `scriptedTeacher`: system prompt, model replies, corrections) when it keeps one.
+   */
   messages: ChatMessage[];
   /**
    * `reward: 'sum'` (the default): the episode's return, the sum of the non-null step rewards (the
@@ -29,6 +34,7 @@ export interface EpisodeRecord {
 
 /** One message of an `EpisodeRecord`'s `messages`, in the OpenAI chat shape OpenEnv's `collect` writes. */
 export type ChatMessage =
+  | { role: 'system'; content: string }
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string; tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> }
   | { role: 'tool'; tool_call_id: string; name: string; content: string };
@@ -56,6 +62,14 @@ export interface EpisodeMetrics {
   step_ms_max: number | null;
   /** Time the policy took per decision, ms. */
   policy_ms_mean: number | null;
+  /** OpenEnv's harness metrics, with a conversational policy: model turns and tool calls. */
+  turns?: number;
+  tool_calls?: number;
+  /** Token usage of the episode's model calls (a `chatPolicy`), as the endpoint reported it. */
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  model_calls?: number;
 }
 
 /** `EpisodeRecord.extra`: where the episode sits in the run (index, seed, session, attempt). */
@@ -107,6 +121,7 @@ export class EpisodeRecordBuilder<A, O> {
   private truncated = false;
   private resetMs = 0;
   private readonly startedAt = new Date();
+  private last: EpisodeStep<A, O> | undefined;
   server: string | undefined;
 
   constructor(
@@ -116,7 +131,14 @@ export class EpisodeRecordBuilder<A, O> {
     readonly runSeed: number,
     /** What the record's `reward` is (see `EpisodeRecord.reward`). */
     readonly rewardMode: 'sum' | 'final' = 'sum',
+    /** The policy's own conversation, when it keeps one: `messages` and `tool_trace` come from it. */
+    private readonly transcriber?: EpisodeTranscriber,
   ) {}
+
+  /** The episode failed: the policy may forget its conversation. */
+  discard(): void {
+    this.transcriber?.discard(this.episodeId);
+  }
 
   /** Steps recorded so far (the reset excluded). */
   get length(): number {
@@ -126,6 +148,12 @@ export class EpisodeRecordBuilder<A, O> {
   add(step: EpisodeStep<A, O>, timing: StepTiming): void {
     this.done = step.done;
     this.truncated = step.truncated;
+    this.last = step;
+    if (this.transcriber) {
+      if (step.kind === 'reset') this.resetMs = round3(timing.latencyMs);
+      else this.addStep(step, timing);
+      return;
+    }
     if (step.kind === 'reset') {
       this.resetMs = round3(timing.latencyMs);
       this.messages.push({ role: 'user', content: json(step.observation) });
@@ -147,6 +175,10 @@ export class EpisodeRecordBuilder<A, O> {
       this.messages.push({ role: 'assistant', content: json(action) });
       this.messages.push({ role: 'user', content: json(step.observation) });
     }
+    this.addStep(step, timing);
+  }
+
+  private addStep(step: EpisodeStep<A, O>, timing: StepTiming): void {
     if (step.reward !== null) this.total += step.reward;
     this.lastReward = step.reward;
     this.steps.push({ reward: step.reward, done: step.done, truncated: step.truncated, latency_ms: round3(timing.latencyMs), policy_ms: round3(timing.policyMs) });
@@ -163,12 +195,14 @@ export class EpisodeRecordBuilder<A, O> {
       max = Math.max(max, s.latency_ms);
       policy += s.policy_ms;
     }
+    const transcript = this.transcriber && this.last ? this.transcriber.finish(this.last as EpisodeStep<unknown, unknown>) : undefined;
+    const usage: Partial<TokenUsage> = transcript?.usage ?? {};
     return {
       episode_id: this.episodeId,
-      messages: this.messages,
+      messages: transcript?.messages ?? this.messages,
       reward: this.rewardMode === 'final' ? (this.lastReward ?? 0) : this.total,
       done: this.done,
-      tool_trace: this.toolTrace,
+      tool_trace: transcript?.toolTrace ?? this.toolTrace,
       metrics: {
         steps: n,
         return: this.total,
@@ -179,6 +213,7 @@ export class EpisodeRecordBuilder<A, O> {
         step_ms_mean: n ? round3(latency / n) : null,
         step_ms_max: n ? max : null,
         policy_ms_mean: n ? round3(policy / n) : null,
+        ...(transcript && { turns: transcript.messages.filter((m) => m.role === 'assistant').length, tool_calls: transcript.toolTrace.length, ...usage }),
       },
       verify_metrics: {},
       artifacts: {},

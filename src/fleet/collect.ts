@@ -1,5 +1,6 @@
 import { asapScheduler, catchError, concat, defer, EMPTY, from, ignoreElements, mergeMap, NEVER, Observable, of, switchMap, takeUntil, tap, throwError, timer, type Subscription } from 'rxjs';
 import type { ErrorCode } from '../errors/error-codes.js';
+import { isEpisodeLocalAgentFailure } from '../errors/agent-errors.js';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import { assertFunction } from '../internal/assert-option.js';
 import { hasCode, messageOf } from '../internal/error-context.js';
@@ -11,6 +12,7 @@ import type { Policy, ResetOptions, StepResult } from '../session/types.js';
 import { assertCollectOptions, type CollectOptions } from './collect-options.js';
 import { collectEpisodeId, EpisodeRecordBuilder, type EpisodeRecord, type StepTiming } from './collect-record.js';
 import { CollectStore, type FailureRecord } from './collect-store.js';
+import { transcriberOf } from './episode-transcript.js';
 import { PhaseTimings, type CollectPhase, type PhaseLatency } from './collect-timings.js';
 import { envPool, type EnvPool, type PoolStats } from './env-pool.js';
 import { assertPoolSource, type PoolSource } from './pool-source.js';
@@ -96,6 +98,8 @@ const FATAL: readonly ErrorCode[] = [
  * collect(source, policy, { out: 'runs/a', episodes: 10, sessions: 2, isFatal: (e) => isCollectFatal(e) || (e as { code?: string }).code === 'ERR_TIMEOUT' });
  */
 export function isCollectFatal(error: unknown): boolean {
+  // A model that gave no valid tool call, or a timed-out or retriable model request, fails one episode.
+  if (hasCode(error, 'ERR_POLICY') && isEpisodeLocalAgentFailure((error as Error).cause)) return false;
   return FATAL.some((code) => hasCode(error, code)) || (error as { serverCode?: unknown } | null)?.serverCode === 'VALIDATION_ERROR';
 }
 
@@ -243,7 +247,7 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
   private runOne(pool: EnvPool<S>, index: number): Observable<CollectEvent> {
     return defer(() => {
       const episodeId = collectEpisodeId(this.seed, index, this.options.episodeIdPrefix);
-      const builder = new EpisodeRecordBuilder<A, O>(episodeId, index, this.seed + index, this.seed, this.options.reward);
+      const builder = new EpisodeRecordBuilder<A, O>(episodeId, index, this.seed + index, this.seed, this.options.reward, transcriberOf(this.policy));
       const probe = new RequestProbe<A, O>(this.timings);
       const episode$ = pool.session().pipe(
         withSession((session) => {
@@ -301,7 +305,10 @@ class CollectRun<A, O, S extends CollectSession<A, O>> {
   private fail(index: number, builder: EpisodeRecordBuilder<A, O>, probe: RequestProbe<A, O>, cause: unknown): CollectEvent {
     const stepUnknown = probe.lostInFlight && outcomeUnknown(cause);
     const error = new EpisodeFailedError(stepUnknown, cause, { episodeId: builder.episodeId, episodeIndex: index, stepIndex: builder.length + (probe.lostInFlight ? 1 : 0) });
-    const code = (cause as { code?: unknown } | null)?.code;
+    builder.discard();
+    // An agent's failure is counted by its own code (ERR_AGENT_REPLY, ...), not the policy wrapper's.
+    const counted = hasCode(cause, 'ERR_POLICY') && isEpisodeLocalAgentFailure((cause as Error).cause) ? (cause as Error).cause : cause;
+    const code = (counted as { code?: unknown } | null)?.code;
     const key = typeof code === 'string' ? code : 'other'; // an error that is not an OpenEnvError (a bug, a thrown string)
     this.failures[key] = (this.failures[key] ?? 0) + 1;
     const failure: FailureRecord = {

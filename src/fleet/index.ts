@@ -9,3 +9,4 @@ export { collectEpisodeId, type EpisodeRecord, type ChatMessage, type ToolTraceE
 export type { CollectMetadata, CollectRunInfo, FailureRecord } from './collect-store.js';
 export { COLLECT_PHASES, type CollectPhase, type PhaseLatency } from './collect-timings.js';
 export { perSwarmService, type OpensEndpoints } from './per-swarm-service.js';
+export { EPISODE_TRANSCRIPT, transcriberOf, type EpisodeTranscriber, type EpisodeTranscript, type TokenUsage } from './episode-transcript.js';

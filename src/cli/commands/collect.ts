@@ -4,6 +4,7 @@ import { collect, type CollectSummary } from '../../fleet/collect.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { deferredSchema, requestSchema } from '../action-schema.js';
+import { AGENT_MAX_STEPS, loadAgentPolicy, usesAgent, type CliAgent } from '../agent-policy.js';
 import { loadCliPolicy } from '../cli-policy.js';
 import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
@@ -70,7 +71,8 @@ seed seed + i. --resume also continues a directory OpenEnv's openenv collect wro
 server died, reply timed out) goes to failures.jsonl and the run goes on; --resume retries it.
 Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130 (143 after SIGTERM).`,
     )
-    .action(async (flags: CollectFlags) => {
+    .action(async (flags: CollectFlags, cmd: Command) => {
+      if (usesAgent(flags) && cmd.getOptionValueSource('maxSteps') === 'default') flags.maxSteps = AGENT_MAX_STEPS;
       const { summary, signal } = await runCollect(flags, io, signals);
       if (summary.status === 'interrupted') io.setExitCode(interruptExitCode(signal ?? 'SIGINT'));
     });
@@ -79,16 +81,21 @@ Ctrl-C closes every session, writes metadata.json, prints the summary and exits 
 async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<{ summary: CollectSummary; signal?: StopSignal }> {
   const schema = deferredSchema();
   const sessions = await sessionsForTarget(flags, flags.sessions, io, 'collect');
+  const agent: CliAgent | undefined = usesAgent(flags) ? loadAgentPolicy(flags, schema.promise) : undefined;
   const target = await collectTarget(flags, {
     sessions,
     sessionsPerServer: flags.sessionsPerServer,
     replyTimeoutMs: flags.replyTimeout !== undefined ? flags.replyTimeout * 1000 : undefined,
     io,
-    onSession: (session) => requestSchema(session, schema),
+    onSession: (session) => {
+      requestSchema(session, schema);
+      agent?.onSession(session);
+    },
   });
-  const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
+  const policy = agent ?? (await loadCliPolicy(flags.policy, schema.promise, flags.seed));
+  const policyLabel = agent?.label ?? flags.policy;
   io.err.write(
-    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
+    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${policyLabel}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
   const returns = new SparklineSampler();
@@ -106,14 +113,14 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     maxSteps: flags.maxSteps,
     resume: flags.resume ?? false,
     forceResume: flags.forceResume ?? false,
-    dataset: datasetOf(flags),
+    dataset: { ...datasetOf(flags), ...(agent && { policy: agent.label, ...agent.dataset }) },
     ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
     ...(flags.episodeIdPrefix !== undefined && { episodeIdPrefix: flags.episodeIdPrefix }),
     ...(flags.reward !== undefined && { reward: flags.reward }),
     // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
     pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
     stop$,
-    config: { target: target.label, policy: flags.policy },
+    config: { target: target.label, policy: policyLabel },
   }).pipe(
     tap((event) => {
       if (event.type === 'started') {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { tap } from 'rxjs';
 import type { CapacityRetryOptions } from '../../operators/rollouts.js';
 import { deferredSchema } from '../action-schema.js';
+import { AGENT_MAX_STEPS, loadAgentPolicy, usesAgent } from '../agent-policy.js';
 import { loadCliPolicy } from '../cli-policy.js';
 import { interruptExitCode } from '../interrupt-exit-code.js';
 import { parseIntArg, type Io } from '../io.js';
@@ -57,7 +59,8 @@ while the others run; the summary says how many attempts were refused. Ctrl-C cl
 removes containers (and swarm services), prints the finished episodes and exits with 130
 (143 after SIGTERM).`,
     )
-    .action(async (flags: RolloutFlags) => {
+    .action(async (flags: RolloutFlags, cmd: Command) => {
+      if (usesAgent(flags) && cmd.getOptionValueSource('maxSteps') === 'default') flags.maxSteps = AGENT_MAX_STEPS;
       const report = await rollout(flags, io, signals);
       io.out.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
       if (report.interrupted) io.setExitCode(interruptExitCode(report.signal ?? 'SIGINT'));
@@ -68,13 +71,15 @@ async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter
   const sessions = await sessionsForTarget(flags, flags.sessions, io, 'rollout');
   const target = await targetFromFlags(flags, { command: 'rollout', sessions, io });
   const schema = deferredSchema();
-  const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
+  const agent = usesAgent(flags) ? loadAgentPolicy(flags, schema.promise) : undefined;
+  const policy = agent ?? (await loadCliPolicy(flags.policy, schema.promise, flags.seed));
+  const policyName = agent?.label ?? flags.policy;
   io.err.write(
-    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
+    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${policyName}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
   );
   return runRollout({
-    target,
-    policyName: flags.policy,
+    target: agent ? { ...target, session$: target.session$.pipe(tap((session) => agent.onSession(session))) } : target,
+    policyName,
     policy,
     schema,
     episodes: flags.episodes,

@@ -6,6 +6,8 @@ import { recordTrajectory } from '../../operators/record-trajectory.js';
 import { rollouts, type CapacityRetryOptions, type RolloutSessionEvent } from '../../operators/rollouts.js';
 import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
+import { transcriberOf, type EpisodeTranscript } from '../../fleet/episode-transcript.js';
+import type { EpisodeStep } from '../../session/types.js';
 import { requestSchema, type DeferredSchema } from '../action-schema.js';
 import type { CliPolicy } from '../cli-policy.js';
 import { ProgressBar } from '../format/progress-bar.js';
@@ -61,6 +63,9 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
 
   let trajectory: WriteStream | undefined;
   if (options.out) trajectory = createWriteStream(options.out);
+  // An agent's conversation goes into its episode row (as collect's records have it); without -o it is let go.
+  const transcriber = transcriberOf(policy.policy);
+  const transcripts = new Map<string, EpisodeTranscript>();
   const session$ = target.session$.pipe(tap({ next: (session) => requestSchema(session, options.schema) }));
   const run$ = rollouts(session$, policy.policy, {
     sessions,
@@ -72,12 +77,20 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
   }).pipe(
     tap((step) => {
       if (step.kind === 'step') steps++;
+      if (transcriber && step.error) transcriber.discard(step.episodeId);
+      else if (transcriber && (step.done || step.truncated)) {
+        const transcript = transcriber.finish(step as EpisodeStep<unknown, unknown>);
+        if (transcript && trajectory) transcripts.set(step.episodeId, transcript);
+      }
     }),
     trajectory ? recordTrajectory(trajectory, { end: false }) : identity,
     episodeStats(),
     tap((s) => {
       stats.push(s);
-      trajectory?.write(`${JSON.stringify({ kind: 'episode', ...episodeRow(s) })}\n`);
+      const transcript = transcripts.get(s.episodeId);
+      transcripts.delete(s.episodeId);
+      const conversation = transcript && { messages: transcript.messages, tool_trace: transcript.toolTrace, ...(transcript.usage && { usage: transcript.usage }) };
+      trajectory?.write(`${JSON.stringify({ kind: 'episode', ...episodeRow(s), ...conversation })}\n`);
       tick();
     }),
     catchError((error: unknown) =>
