@@ -35,6 +35,7 @@ export {
   swarmEndpoint,
   type SwarmEndpoint,
   type SwarmEndpointOptions,
+  type SwarmAddressFamily,
   type SwarmNodeInfo,
   type SwarmResources,
   type ServiceReapResult,
