@@ -8,6 +8,10 @@
 #   scripts/multinode-swarm.sh down --purge   also deletes the data roots
 #   scripts/multinode-swarm.sh status   one line per node; exit 0 only when all three are ready
 #   scripts/multinode-swarm.sh env      the variables the tests read (eval "$(... env)")
+#   scripts/multinode-swarm.sh engine-stop|engine-start|cut|uncut|drain|activate N
+#                                       node faults for the tests (N = 1-3; engine-start, uncut and
+#                                       activate return once the manager sees the node ready)
+#   scripts/multinode-swarm.sh only-on-manager IMAGE TAG   an image ID present on node1 only
 #
 # Each node is a separate dockerd (with its own managed containerd) in its own network namespace
 # `ormn-nodeN`, with address 10.77.0.1N/24 (and fd77::1N/64) on a veth whose other end is on the
@@ -328,6 +332,42 @@ cmd_status() {
   return "$ok"
 }
 
+# ---- faults (spec/swarm-multinode/node-faults.spec.ts) --------------------------------------
+
+node_arg() { case "${1:-}" in 1 | 2 | 3) ;; *) die "node number 1-3 expected, got '${1:-}'" ;; esac; }
+manager_sees() { # node N's state (ready/down) and availability on the manager
+  dk 1 node inspect "ormn-node$1" --format '{{.Status.State}} {{.Spec.Availability}}' 2>/dev/null || echo unknown
+}
+wait_manager_sees() {
+  local n="$1" want="$2" i
+  for i in $(seq 1 120); do
+    case "$(manager_sees "$n")" in "$want"*) return 0 ;; esac
+    sleep 0.5
+  done
+  die "node$n: manager still sees '$(manager_sees "$n")', not '$want', after 60 s"
+}
+cmd_fault() {
+  local what="$1" n="${2:-}"
+  need_root
+  node_arg "$n"
+  case "$what" in
+    engine-stop) engine_down "$n" ;;                          # SIGTERM: its containers stop with it
+    engine-start) engine_up "$n"; wait_manager_sees "$n" ready ;;
+    cut) ip link set "ormn-n$n" down ;;                        # the namespace's only link
+    uncut) ip link set "ormn-n$n" up; wait_manager_sees "$n" ready ;;
+    drain) dk 1 node update --availability drain "ormn-node$n" >/dev/null ;;
+    activate) dk 1 node update --availability active "ormn-node$n" >/dev/null; wait_manager_sees "$n" "ready active" ;;
+  esac
+}
+
+# only-on-manager IMAGE NEWTAG: an image whose ID exists on node1 only (IMAGE plus a label).
+cmd_only_on_manager() {
+  local from="$1" tag="$2"
+  printf 'FROM %s\nLABEL openenv-rx-mn.only-on=node1\n' "$from" | DOCKER_BUILDKIT=0 dk 1 build -q -t "$tag" - >/dev/null 2>&1
+  local n
+  for n in 2 3; do dk "$n" rmi -f "$tag" >/dev/null 2>&1 || true; done
+}
+
 cmd_env() {
   echo "export OPENENV_RX_MN_MANAGER=unix://$(sock 1)"
   local n
@@ -339,5 +379,7 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down [--purge]|status|env" >&2; exit 2 ;;
+  engine-stop | engine-start | cut | uncut | drain | activate) cmd_fault "$@" ;;
+  only-on-manager) shift; cmd_only_on_manager "$@" ;;
+  *) echo "usage: $0 up|down [--purge]|status|env|engine-stop N|engine-start N|cut N|uncut N|drain N|activate N" >&2; exit 2 ;;
 esac

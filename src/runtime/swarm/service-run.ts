@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
-import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, interval, map, mergeMap, race, take, throwError, timeout } from 'rxjs';
+import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, race, share, take, throttleTime, throwError, timeout } from 'rxjs';
 import { DockerError, markPermanent, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { sessionLabels } from '../docker/container-labels.js';
 import { holdUntilExit } from '../docker/container-exit-guard.js';
@@ -300,12 +300,16 @@ export class ServiceRun {
     const timedOut = (what: string) => new TimeoutError('stop', stopTimeoutMs, this.context, `Service ${this.name} removed, but ${what} after ${stopTimeoutMs} ms`);
     // A task on a node that is down keeps its record until the node is back (its agent then
     // removes the container, verified): nothing to wait for here, the node cleans up on return.
-    const nodeGone$ = interval(1_000).pipe(
-      mergeMap(() => nodeStatus(docker, this.pinned?.NodeID)),
-      first((node) => nodeLost(node)),
+    // Any task of the service counts, not only a pinned one: a start that failed may have been
+    // assigned to a node that went down before its task ran.
+    const tasks$ = taskPollerFor(docker).tasksOf(serviceId, this.fastPollMs).pipe(share());
+    const nodesLost$ = tasks$.pipe(
+      throttleTime(1_000),
+      exhaustMap(async (tasks) => tasks.length > 0 && (await Promise.all(tasks.map((t) => nodeStatus(docker, t.NodeID)))).every(nodeLost)),
+      first(Boolean),
     );
     await firstValueFrom(
-      race(taskPollerFor(docker).tasksOf(serviceId, this.fastPollMs).pipe(first((tasks) => tasks.length === 0)), this.pinned?.NodeID ? nodeGone$ : NEVER).pipe(
+      race(tasks$.pipe(first((tasks) => tasks.length === 0)), nodesLost$).pipe(
         timeout({ first: stopTimeoutMs, with: () => throwError(() => timedOut('its task still exists')) }),
       ),
     );
