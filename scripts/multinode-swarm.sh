@@ -350,6 +350,7 @@ cmd_fault() {
   local what="$1" n="${2:-}"
   need_root
   node_arg "$n"
+  [ -e "/run/netns/$(ns "$n")" ] && [ -d "$RUN_DIR" ] || die "no multi-node swarm here: run $0 up first"
   case "$what" in
     engine-stop) engine_down "$n" ;;                          # SIGTERM: its containers stop with it
     engine-start) engine_up "$n"; wait_manager_sees "$n" ready ;;

@@ -23,8 +23,10 @@ import {
   type ClusterNode,
 } from './support/cluster.js';
 
-// Node faults need the namespaces of scripts/multinode-swarm.sh (not someone's own cluster).
+// Node faults need the namespaces of scripts/multinode-swarm.sh: on someone's own cluster they skip.
 const available = !ownCluster && (await clusterReachable());
+if (ownCluster) console.warn('OPENENV_RX_MULTINODE_DOCKER_HOST=env: skipping the node-fault tests (they cut links and stop engines of scripts/multinode-swarm.sh)');
+const describeFaults = ownCluster ? describe.skip : describeWithCluster(available, 'multi-node swarm fault tests');
 
 const Echo = defineEnv({
   name: 'echo',
@@ -77,7 +79,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 const step = (env: EchoSession, message: string): Promise<string> =>
   firstValueFrom(env.reset().pipe(switchMap(() => env.step({ message })), map((r) => r.observation.echoed_message)));
 
-describeWithCluster(available, 'multi-node swarm fault tests')('node faults on a real three-node swarm: typed failures, replacement on the other nodes, nothing leaked', () => {
+describeFaults('node faults on a real three-node swarm: typed failures, replacement on the other nodes, nothing leaked', () => {
   let image: string;
   let nodes: ClusterNode[];
   const teardownErrors: unknown[] = [];
@@ -96,12 +98,12 @@ describeWithCluster(available, 'multi-node swarm fault tests')('node faults on a
 
   beforeAll(async () => {
     nodes = await requireCluster();
-    if (ownCluster) throw new Error('node faults need scripts/multinode-swarm.sh (unset OPENENV_RX_MULTINODE_DOCKER_HOST)');
     image = await clusterImage('server');
   }, 60_000);
 
   afterEach(async () => {
     await awaitRuntimeTeardowns();
+    if (!available) return; // CI=true without the cluster: nothing to restore
     // Whatever a failed test left: the node back in service.
     for (const n of [1, 2, 3]) await clusterScript('engine-start', String(n)).catch(() => undefined);
     for (const n of [1, 2, 3]) await clusterScript('uncut', String(n)).catch(() => undefined);
