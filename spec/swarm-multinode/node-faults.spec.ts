@@ -219,7 +219,7 @@ describeFaults('node faults on a real three-node swarm: typed failures, replacem
     const error = await firstValueFrom(swarmEndpoint(onlyHere, { docker: managerOptions(), constraints: [`node.hostname==${target.hostname}`], startTimeoutMs: 60_000 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SwarmTaskError);
     expect(error).toMatchObject({ state: 'rejected', context: expect.objectContaining({ nodeHostname: target.hostname }) });
-    expect((error as Error).message).toMatch(new RegExp(`on node ${target.hostname} is rejected: .*No such image`));
+    expect((error as Error).message).toMatch(new RegExp(`is rejected on node ${target.hostname}: .*No such image`));
     await awaitRuntimeTeardowns();
     expect(await ourServices()).toEqual([]);
   }, 120_000);

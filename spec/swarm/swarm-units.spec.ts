@@ -80,7 +80,7 @@ describe('swarm task fields', () => {
 
   it('SwarmTaskError names the node the task was on', () => {
     const error = new SwarmTaskError('rejected', 'No such image: sha256:abc', null, [], { serviceName: 'openenv-rx-x', nodeHostname: 'worker-3' });
-    expect(error.message).toBe("The env's swarm task of service openenv-rx-x on node worker-3 is rejected: No such image: sha256:abc");
+    expect(error.message).toBe("The env's swarm task of service openenv-rx-x is rejected on node worker-3: No such image: sha256:abc");
   });
 
   it('SwarmTaskError names state, message, exit code and service, then the log tail', () => {

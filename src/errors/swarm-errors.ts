@@ -32,7 +32,7 @@ export class SwarmTaskError extends OpenEnvError {
     const tail = logTail.length ? `\n--- last ${logTail.length} log lines ---\n${logTail.join('\n')}` : '';
     const service = typeof context['serviceName'] === 'string' ? ` of service ${context['serviceName']}` : '';
     const node = typeof context['nodeHostname'] === 'string' && context['nodeHostname'] ? ` on node ${context['nodeHostname']}` : '';
-    super(`The env's swarm task${service}${node} is ${state}${taskMessage ? `: ${taskMessage}` : ''}${exit}${tail}`, 'ERR_SWARM_TASK', context);
+    super(`The env's swarm task${service} is ${state}${node}${taskMessage ? `: ${taskMessage}` : ''}${exit}${tail}`, 'ERR_SWARM_TASK', context);
   }
 }
 
