@@ -192,6 +192,16 @@ describeFaults('node faults on a real three-node swarm: typed failures, replacem
     expect(await sessionContainersOn(2)).not.toEqual([]); // the cut node could not be told yet
     await clusterScript('uncut', '2');
     await nothingLeftOn(2, services);
+    // Back in service: a new session placed there runs on a new task and steps.
+    const back = nodes.find((n) => n.hostname === 'ormn-node2')!;
+    const echoed = await firstValueFrom(
+      Echo.fromSwarmService(image, { docker: managerOptions(), env: { OPENENV_ENV: 'echo' }, transport: 'ws', constraints: [`node.id==${back.id}`] }).pipe(
+        switchMap((env) => (nodeOfUrl(nodes, env.url)?.id === back.id ? step(env, 'back') : Promise.resolve(`served elsewhere: ${env.url}`))),
+      ),
+    );
+    expect(echoed).toBe('back');
+    await awaitRuntimeTeardowns();
+    expect(await ourServices()).toEqual([]);
   }, 180_000);
 
   it("a node's engine stopped mid-run: its session fails typed, the pool replaces it; the restarted engine runs none of the old tasks", async () => {
