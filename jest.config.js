@@ -3,6 +3,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec', '<rootDir>/marbles'],
   testMatch: ['**/*.spec.ts'],
+  // The multi-node swarm's specs run in their own step (npm run test:multinode, jest.multinode.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '/spec/swarm-multinode/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],

@@ -21,6 +21,7 @@ import { FULL, notRun, SMOKE, type BenchConfig, type SectionResult } from './sec
 import { serverSection } from './server.js';
 import { swarmParallel, swarmRemove, swarmStart } from './swarm.js';
 import { swarmPool } from './swarm-pool.js';
+import { swarmMultinode } from './swarm-multinode.js';
 import { toolsSection } from './tools.js';
 import { vector, vectorMemory } from './vector.js';
 import { wsStep } from './ws-step.js';
@@ -40,6 +41,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'tools', title: 'MCP tools: callTool round trip, pipelined mcp calls', run: toolsSection },
   { id: 'pool', title: 'envPool: warm claim, cold start of a container pool', run: poolSection },
   { id: 'swarm-pool', title: 'envPool of swarm sessions: cold start vs sequential starts', run: swarmPool },
+  { id: 'swarm-multinode', title: 'Swarm services started in parallel: three nodes vs one node', run: swarmMultinode },
   { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
   { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
   { id: 'collect', title: 'collect: episodes per hour, 8 sessions vs a sequential loop (20 ms policy)', run: collectSection },

@@ -37,6 +37,7 @@ export {
   swarmEndpoint,
   type SwarmEndpoint,
   type SwarmEndpointOptions,
+  type SwarmAddressFamily,
   type SwarmNodeInfo,
   type SwarmResources,
   type ServiceReapResult,

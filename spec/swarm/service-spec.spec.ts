@@ -120,6 +120,7 @@ describe('swarmEndpoint option checks (before anything is created)', () => {
     ['resources.memoryBytes', { resources: { memoryBytes: -1 } }],
     ['resources.reserveCpus', { resources: { reserveCpus: Number.NaN } }],
     ['nodeAddress', { nodeAddress: '10.0.0.1' as never }],
+    ['addressFamily', { addressFamily: 'inet6' as never }],
     ['startTimeoutMs', { startTimeoutMs: 0 }],
     ['schedulingTimeoutMs', { schedulingTimeoutMs: -1 }],
     ['taskPollIntervalMs', { taskPollIntervalMs: 0 }],

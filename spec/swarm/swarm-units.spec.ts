@@ -8,7 +8,7 @@ import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { nodeAddress, nodeInfoOf, nodeUrl } from '../../src/runtime/swarm/node-address.js';
 import { reapOrphanServices } from '../../src/runtime/swarm/service-reaper.js';
 import { resolveSwarmManager, swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
-import { firstTask, publishedHostPort, taskEnded, taskExitCode, taskMessage, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
+import { firstTask, publishedHostPort, taskAbandoned, taskEnded, taskExitCode, taskMessage, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { TaskPoller } from '../../src/runtime/swarm/task-poller.js';
 
 const task = (id: string, serviceId: string, status: SwarmTask['Status'], createdAt = '2026-01-01T00:00:00Z'): SwarmTask => ({
@@ -52,6 +52,35 @@ describe('swarm task fields', () => {
     });
     expect(publishedHostPort(t, 8000)).toBe(30003);
     expect(publishedHostPort(t, 7000)).toBeUndefined();
+  });
+
+  it('the binding of the address family asked for: IPv4 the first host entry, IPv6 the second (allocated separately), none on an IPv4-only engine', () => {
+    // As a dual-stack 20.10 node reports it when its IPv4 allocator is ahead of its IPv6 one.
+    const dual = task('t', 's', {
+      State: 'running',
+      PortStatus: {
+        Ports: [
+          { Protocol: 'tcp', TargetPort: 8000, PublishedPort: 32769, PublishMode: 'host' },
+          { Protocol: 'tcp', TargetPort: 8000, PublishedPort: 32768, PublishMode: 'host' },
+        ],
+      },
+    });
+    expect(publishedHostPort(dual, 8000, 'ipv4')).toBe(32769);
+    expect(publishedHostPort(dual, 8000, 'ipv6')).toBe(32768);
+    const v4only = task('t', 's', { State: 'running', PortStatus: { Ports: [{ Protocol: 'tcp', TargetPort: 8000, PublishedPort: 32769, PublishMode: 'host' }] } });
+    expect(publishedHostPort(v4only, 8000, 'ipv6')).toBeUndefined();
+  });
+
+  it('a task still reported running whose desired state is shutdown or remove is abandoned (its node is down or drained)', () => {
+    expect(taskAbandoned({ ...task('t', 's', { State: 'running' }), DesiredState: 'shutdown' })).toBe(true);
+    expect(taskAbandoned({ ...task('t', 's', { State: 'running' }), DesiredState: 'remove' })).toBe(true);
+    expect(taskAbandoned({ ...task('t', 's', { State: 'running' }), DesiredState: 'running' })).toBe(false);
+    expect(taskAbandoned({ ...task('t', 's', { State: 'shutdown' }), DesiredState: 'shutdown' })).toBe(false);
+  });
+
+  it('SwarmTaskError names the node the task was on', () => {
+    const error = new SwarmTaskError('rejected', 'No such image: sha256:abc', null, [], { serviceName: 'openenv-rx-x', nodeHostname: 'worker-3' });
+    expect(error.message).toBe("The env's swarm task of service openenv-rx-x is rejected on node worker-3: No such image: sha256:abc");
   });
 
   it('SwarmTaskError names state, message, exit code and service, then the log tail', () => {

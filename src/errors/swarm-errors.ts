@@ -14,7 +14,11 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  */
 export class SwarmTaskError extends OpenEnvError {
   constructor(
-    /** The task's state when it was given up on: `failed`, `rejected`, `shutdown`, `complete`, `orphaned`, `pending`, `removed`. */
+    /**
+     * The task's state when it was given up on: `failed`, `rejected`, `shutdown`, `complete`,
+     * `orphaned`, `pending`, `removed`, or `node-down` (its node stopped answering the manager:
+     * engine stopped, network cut; `context.nodeHostname` names it).
+     */
     readonly state: string,
     /** What the engine said (`Status.Err`, else `Status.Message`), e.g. `task: non-zero exit (3)`. */
     readonly taskMessage: string,
@@ -27,7 +31,8 @@ export class SwarmTaskError extends OpenEnvError {
     const exit = exitCode !== null ? ` (exit code ${exitCode})` : '';
     const tail = logTail.length ? `\n--- last ${logTail.length} log lines ---\n${logTail.join('\n')}` : '';
     const service = typeof context['serviceName'] === 'string' ? ` of service ${context['serviceName']}` : '';
-    super(`The env's swarm task${service} is ${state}${taskMessage ? `: ${taskMessage}` : ''}${exit}${tail}`, 'ERR_SWARM_TASK', context);
+    const node = typeof context['nodeHostname'] === 'string' && context['nodeHostname'] ? ` on node ${context['nodeHostname']}` : '';
+    super(`The env's swarm task${service} is ${state}${node}${taskMessage ? `: ${taskMessage}` : ''}${exit}${tail}`, 'ERR_SWARM_TASK', context);
   }
 }
 

@@ -4,6 +4,7 @@ export { urlEndpoint, normalizeServerUrl } from './url-endpoint.js';
 export { dockerEndpoint, processEndpoint, swarmEndpoint, reapOrphans } from './lazy-runtimes.js';
 export type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
 export type { SwarmEndpointOptions, SwarmNodeInfo, SwarmResources } from './swarm/swarm-endpoint-options.js';
+export type { SwarmAddressFamily } from './swarm/swarm-task.js';
 export type { ServiceReapResult } from './swarm/service-reaper.js';
 export type { ProcessEndpointOptions } from './process-endpoint.js';
 export type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import type Docker from 'dockerode';
 import { DockerError, type ErrorContext } from '../../errors/index.js';
 import { toDockerError } from '../docker/docker-client.js';
 import type { SwarmNodeInfo } from './swarm-endpoint-options.js';
+import type { SwarmAddressFamily } from './swarm-task.js';
 
 interface NodeInspect {
   ID?: string;
@@ -36,13 +38,15 @@ export const nodeUrl = (addr: string, port: number): string => `http://${addr.in
 
 /**
  * The address the client dials to reach a task on `nodeId`: `resolve(node)` when given, else the
- * address the node advertises. Throws DockerError when neither yields one.
+ * address the node advertises. Throws DockerError when neither yields one, or when it is an IP
+ * address of the other family than `family` (a host name is taken as it is).
  */
 export async function nodeAddress(
   docker: Docker,
   nodeId: string,
   resolve: ((node: SwarmNodeInfo) => string | Promise<string>) | undefined,
   context: ErrorContext = {},
+  family: SwarmAddressFamily = 'ipv4',
 ): Promise<string> {
   let node: NodeInspect;
   try {
@@ -56,6 +60,14 @@ export async function nodeAddress(
     throw new DockerError(
       `Swarm node ${info.hostname || nodeId} has no usable address (${JSON.stringify(addr)}): pass nodeAddress to say how to reach it`,
       { ...context, nodeId },
+    );
+  }
+  const version = isIP(addr.trim());
+  if (version !== 0 && version !== (family === 'ipv4' ? 4 : 6)) {
+    throw new DockerError(
+      `Swarm node ${info.hostname || nodeId} is reached at ${addr.trim()}, an IPv${version} address, but addressFamily is '${family}': ` +
+        (family === 'ipv6' ? 'pass nodeAddress returning the node\'s IPv6 address (nodes advertise IPv4)' : "pass addressFamily: 'ipv6'"),
+      { ...context, nodeId, nodeHostname: info.hostname },
     );
   }
   return addr.trim();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
-import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, take, throwError, timeout } from 'rxjs';
+import { NEVER, Observable, defer, exhaustMap, filter, first, firstValueFrom, from, map, mergeMap, race, share, take, throttleTime, throwError, timeout } from 'rxjs';
 import { DockerError, markPermanent, SwarmTaskError, TimeoutError, type ErrorContext, type OpenEnvError } from '../../errors/index.js';
 import { sessionLabels } from '../docker/container-labels.js';
 import { holdUntilExit } from '../docker/container-exit-guard.js';
@@ -9,11 +9,12 @@ import { sweepOrphansOnce } from '../docker/reaper.js';
 import { reportTeardownError } from '../report-teardown-error.js';
 import { trackTeardown } from '../teardown-registry.js';
 import { nodeAddress, nodeUrl } from './node-address.js';
+import { nodeLost, nodeStatus } from './node-status.js';
 import { serviceLogTail } from './service-log-tail.js';
 import { buildServiceSpec } from './service-spec.js';
 import type { SwarmEndpointOptions } from './swarm-endpoint-options.js';
 import { resolveSwarmManager, swarmManagerInfo } from './swarm-manager.js';
-import { firstTask, publishedHostPort, taskEnded, taskExitCode, taskMessage, taskState, type SwarmTask } from './swarm-task.js';
+import { firstTask, publishedHostPort, taskAbandoned, taskEnded, taskExitCode, taskMessage, taskState, type SwarmTask } from './swarm-task.js';
 import { taskPollerFor, type TaskPoller } from './task-poller.js';
 
 /** Label of a task's container: which session it serves (not the reaper's `openenv-rx` label: its service owns it). */
@@ -168,7 +169,7 @@ export class ServiceRun {
       filter((task) => {
         const state = taskState(task);
         this.lastState = `task ${state}${taskMessage(task) ? ` (${taskMessage(task)})` : ''}`;
-        if (state === 'running' || taskEnded(task)) return true;
+        if (state === 'running' || taskEnded(task) || task.DesiredState === 'shutdown' || task.DesiredState === 'remove') return true;
         // The scheduler sets Err on a pending task it cannot place (constraints, resources).
         if (state !== 'pending' || !task.Status?.Err) {
           unplaceableSince = undefined;
@@ -177,7 +178,9 @@ export class ServiceRun {
         unplaceableSince ??= performance.now();
         return performance.now() - unplaceableSince >= schedulingTimeoutMs;
       }),
-      exhaustMap((task) => (taskState(task) === 'running' ? [task] : from(this.taskError(task)).pipe(mergeMap((error) => throwError(() => error))))),
+      exhaustMap((task) =>
+        taskState(task) === 'running' && !taskAbandoned(task) ? [task] : from(this.taskError(task)).pipe(mergeMap((error) => throwError(() => error))),
+      ),
     );
   }
 
@@ -185,11 +188,16 @@ export class ServiceRun {
     this.pinned = task;
     const containerPort = this.options.containerPort ?? 8000;
     Object.assign(this.context, { taskId: task.ID, nodeId: task.NodeID, containerId: task.Status?.ContainerStatus?.ContainerID || undefined });
-    const port = publishedHostPort(task, containerPort);
+    const family = this.options.addressFamily ?? 'ipv4';
+    const port = publishedHostPort(task, containerPort, family);
     if (port === undefined || !task.NodeID) {
-      throw new DockerError(`The task of service ${this.name} runs but publishes no host port for ${containerPort}/tcp`, this.context);
+      throw new DockerError(
+        `The task of service ${this.name} runs but publishes no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} host port for ${containerPort}/tcp` +
+          (family === 'ipv6' ? " (the node's engine bound no IPv6 port: is IPv6 enabled on it?)" : ''),
+        this.context,
+      );
     }
-    const url = nodeUrl(await nodeAddress(this.docker!, task.NodeID, this.options.nodeAddress, this.context), port);
+    const url = nodeUrl(await nodeAddress(this.docker!, task.NodeID, this.options.nodeAddress, this.context, family), port);
     this.context.url = url;
     return { url, task };
   }
@@ -205,7 +213,9 @@ export class ServiceRun {
       if (!pinned || !serviceId || !this.poller) return NEVER;
       return this.poller.tasksOf(serviceId, intervalMs).pipe(
         map((tasks) => tasks.find((t) => t.ID === pinned.ID)),
-        first((task) => task === undefined || taskState(task) !== 'running'),
+        // A task whose node is down (engine stopped, network cut) still reads `running`: the
+        // orchestrator marks it abandoned (desired state shutdown) once the heartbeat fails.
+        first((task) => task === undefined || taskState(task) !== 'running' || taskAbandoned(task)),
         mergeMap((task) => {
           if (this.stopRequested) return NEVER;
           const gone: SwarmTask = { ...pinned, Status: { ...pinned.Status, State: 'removed', Err: 'the task no longer exists (its service was removed by someone else?)' } };
@@ -219,9 +229,25 @@ export class ServiceRun {
   private taskError(task: SwarmTask): Promise<OpenEnvError> {
     this.failure ??= (async () => {
       const tty = (this.options.serviceOptions?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.TTY === true;
-      const tail = await serviceLogTail(this.docker!, task.ServiceID, this.options.logTailLines ?? 50, tty);
-      const context = { ...this.context, taskId: task.ID, nodeId: task.NodeID };
-      const error = new SwarmTaskError(taskState(task), taskMessage(task), taskExitCode(task), tail, context);
+      const [tail, node] = await Promise.all([
+        serviceLogTail(this.docker!, task.ServiceID, this.options.logTailLines ?? 50, tty),
+        nodeStatus(this.docker!, task.NodeID),
+      ]);
+      const context = { ...this.context, taskId: task.ID, nodeId: task.NodeID, ...(node && { nodeHostname: node.hostname, nodeAddr: node.addr, nodeState: node.state }) };
+      let state = taskState(task);
+      let message = taskMessage(task);
+      if (node && nodeLost(node) && !taskEnded(task)) {
+        // The node cannot report the task's end: what is known is that the node is gone.
+        state = 'node-down';
+        message = `node ${node.hostname} (${node.addr}) is ${node.state}${node.message ? `: ${node.message}` : ''}; the task's last reported state was ${taskState(task)}`;
+      } else if (taskAbandoned(task)) {
+        // Being stopped by the orchestrator: report what it is becoming, and why when known.
+        state = task.DesiredState === 'remove' ? 'removed' : 'shutdown';
+        message = node?.availability === 'drain' ? `node ${node.hostname} is drained` : 'the orchestrator is stopping it (service removed or updated by someone else?)';
+      } else if (node?.availability === 'drain') {
+        message = `${message ? `${message}; ` : ''}node ${node.hostname} is drained`;
+      }
+      const error = new SwarmTaskError(state, message, taskExitCode(task), tail, context);
       return !this.ready && startCannotSucceed(task) ? markPermanent(error) : error;
     })();
     return this.failure;
@@ -272,13 +298,20 @@ export class ServiceRun {
     const stopTimeoutMs = this.options.stopTimeoutMs ?? 30_000;
     const deadline = performance.now() + stopTimeoutMs;
     const timedOut = (what: string) => new TimeoutError('stop', stopTimeoutMs, this.context, `Service ${this.name} removed, but ${what} after ${stopTimeoutMs} ms`);
+    // A task on a node that is down keeps its record until the node is back (its agent then
+    // removes the container, verified): nothing to wait for here, the node cleans up on return.
+    // Any task of the service counts, not only a pinned one: a start that failed may have been
+    // assigned to a node that went down before its task ran.
+    const tasks$ = taskPollerFor(docker).tasksOf(serviceId, this.fastPollMs).pipe(share());
+    const nodesLost$ = tasks$.pipe(
+      throttleTime(1_000),
+      exhaustMap(async (tasks) => tasks.length > 0 && (await Promise.all(tasks.map((t) => nodeStatus(docker, t.NodeID)))).every(nodeLost)),
+      first(Boolean),
+    );
     await firstValueFrom(
-      taskPollerFor(docker)
-        .tasksOf(serviceId, this.fastPollMs)
-        .pipe(
-          first((tasks) => tasks.length === 0),
-          timeout({ first: stopTimeoutMs, with: () => throwError(() => timedOut('its task still exists')) }),
-        ),
+      race(tasks$.pipe(first((tasks) => tasks.length === 0)), nodesLost$).pipe(
+        timeout({ first: stopTimeoutMs, with: () => throwError(() => timedOut('its task still exists')) }),
+      ),
     );
     let containers: Docker.ContainerInfo[];
     try {

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { PullPolicy } from '../docker/pull-image.js';
 import type { TeardownErrorHandler } from '../report-teardown-error.js';
+import type { SwarmAddressFamily } from './swarm-task.js';
 
 /** A swarm node as `nodeAddress` sees it. */
 export interface SwarmNodeInfo {
@@ -73,8 +74,17 @@ export interface SwarmEndpointOptions {
    * first task and errors when that task ends.
    */
   serviceOptions?: Partial<Docker.CreateServiceOptions>;
-  /** How the client reaches a node. Default: the address the node advertises (`Status.Addr`). */
+  /**
+   * How the client reaches a node. Default: the address the node advertises (`Status.Addr`).
+   * With `addressFamily: 'ipv6'` it must return the node's IPv6 address (or a host name).
+   */
   nodeAddress?: (node: SwarmNodeInfo) => string | Promise<string>;
+  /**
+   * Which of the task's host-mode bindings a session dials: `ipv4` (default; the 0.0.0.0 binding)
+   * or `ipv6` (the [::] binding, allocated separately: its port number may differ). An IP address
+   * of the other family from `nodeAddress` is a `DockerError` rather than a wrong port.
+   */
+  addressFamily?: SwarmAddressFamily;
   /** Pause between `/health` probes. Default 50 ms. */
   healthIntervalMs?: number;
   /** Subscribe to ready (service created, task running, /health, WS handshake). Default 60 000 ms; then `TimeoutError` phase `start`. */

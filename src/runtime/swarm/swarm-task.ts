@@ -35,17 +35,30 @@ export function taskExitCode(task: SwarmTask): number | null {
   return status.ExitCode ?? null;
 }
 
+/** Which of a node's addresses (and the port bound for it) a session dials. */
+export type SwarmAddressFamily = 'ipv4' | 'ipv6';
+
 /**
- * The engine-chosen host port of `containerPort`/tcp, once the task runs. On a dual-stack engine
- * (Docker 20.10 here) a task lists two entries, IPv4 first (0.0.0.0) then IPv6 (::), allocated
- * separately: the first is the one a session reaches over an IPv4 node address. One task's IPv6
- * port may carry the number of another task's IPv4 port.
+ * The engine-chosen host port of `containerPort`/tcp for `family`, once the task runs. On a
+ * dual-stack engine (Docker 20.10, verified on one node and on three) a task lists two entries,
+ * the IPv4 binding (0.0.0.0) first, then the IPv6 one (::), allocated separately: one task's IPv6
+ * port may carry the number of another task's IPv4 port, so the family picks the entry rather
+ * than "the first port". An engine without IPv6 lists one entry: no IPv6 port then.
  */
-export function publishedHostPort(task: SwarmTask, containerPort: number): number | undefined {
-  return task.Status?.PortStatus?.Ports?.find(
+export function publishedHostPort(task: SwarmTask, containerPort: number, family: SwarmAddressFamily = 'ipv4'): number | undefined {
+  const bindings = (task.Status?.PortStatus?.Ports ?? []).filter(
     (p) => p.TargetPort === containerPort && p.PublishMode === 'host' && (p.Protocol ?? 'tcp') === 'tcp' && (p.PublishedPort ?? 0) > 0,
-  )?.PublishedPort;
+  );
+  return bindings[family === 'ipv4' ? 0 : 1]?.PublishedPort;
 }
+
+/**
+ * True when the orchestrator gave the task up while its last reported state is still `running`:
+ * its node is down (the node cannot report the task's end: verified, the task stays `running`
+ * with desired state `shutdown`), drained, or its service was removed.
+ */
+export const taskAbandoned = (task: SwarmTask): boolean =>
+  taskState(task) === 'running' && (task.DesiredState === 'shutdown' || task.DesiredState === 'remove');
 
 /** The first task of a service (one replica, restart policy `none`: the only one). */
 export function firstTask(tasks: readonly SwarmTask[]): SwarmTask | undefined {

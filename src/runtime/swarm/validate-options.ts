@@ -50,6 +50,9 @@ export function validateSwarmOptions(image: unknown, options: SwarmEndpointOptio
     for (const key of ['cpus', 'memoryBytes', 'reserveCpus', 'reserveMemoryBytes'] as const) assertPositive(`resources.${key}`, options.resources[key]);
   }
   if (options.nodeAddress !== undefined) assertFunction('nodeAddress', options.nodeAddress);
+  if (options.addressFamily !== undefined && options.addressFamily !== 'ipv4' && options.addressFamily !== 'ipv6') {
+    throw new InvalidOptionError('addressFamily', options.addressFamily, "'ipv4' or 'ipv6'");
+  }
   assertNumber('healthIntervalMs', options.healthIntervalMs, 1);
   assertNumber('startTimeoutMs', options.startTimeoutMs, 1);
   if (options.schedulingTimeoutMs !== Infinity) assertNumber('schedulingTimeoutMs', options.schedulingTimeoutMs, 0);
