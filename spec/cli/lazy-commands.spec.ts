@@ -56,7 +56,7 @@ async function loadedBy(args: string[]): Promise<Loaded> {
 }
 
 /** Tiny leaves outside src/cli/ that the command definitions may load (a version, a default, the error base class). */
-const DEFINITION_LEAVES = new Set(['internal/package-version.ts', 'internal/error-context.ts', 'errors/openenv-error.ts', 'server/idle-default.ts']);
+const DEFINITION_LEAVES = new Set(['internal/package-version.ts', 'internal/error-context.ts', 'errors/openenv-error.ts', 'errors/cli-errors.ts', 'server/idle-default.ts']);
 
 function expectDefinitionsOnly(loaded: Loaded): void {
   expect([...loaded.packages]).toEqual(['commander']);

@@ -1,4 +1,5 @@
 import { isObservable, tap } from 'rxjs';
+import { CliUsageError, UserModuleError } from '../errors/cli-errors.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
 import type { Policy } from '../session/types.js';
 import { importUserModule, looksLikeModulePath } from './load-user-module.js';
@@ -26,12 +27,14 @@ export async function loadCliPolicy(spec: string, schema: Promise<Record<string,
     const module = await importUserModule(spec, '--policy');
     const exported = module['default'];
     if (typeof exported !== 'function') {
-      throw new Error(
+      throw new UserModuleError(
+        '--policy',
+        spec,
         `--policy ${spec}: the default export must be a policy function (observation, last) => action | Promise<action> | Observable<action>, got ${exported === undefined ? 'no default export' : typeof exported}`,
       );
     }
     inner = exported as CliPolicyFn;
-  } else throw new Error(`--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
+  } else throw new CliUsageError('--policy', `--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
   return recording(inner, spec === 'random');
 }
 

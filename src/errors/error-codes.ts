@@ -54,4 +54,7 @@ export type ErrorCode =
   | 'ERR_TRAJECTORY_WRITE'
   // collect-errors.ts
   | 'ERR_COLLECT_OUTPUT'
-  | 'ERR_COLLECT_MISMATCH';
+  | 'ERR_COLLECT_MISMATCH'
+  // cli-errors.ts
+  | 'ERR_CLI_USAGE'
+  | 'ERR_USER_MODULE';

@@ -11,4 +11,5 @@ export * from './swarm-errors.js';
 export * from './tool-errors.js';
 export * from './fleet-errors.js';
 export * from './collect-errors.js';
+export * from './cli-errors.js';
 export * from './permanent-failure.js';
