@@ -57,4 +57,6 @@ export type ErrorCode =
   | 'ERR_COLLECT_MISMATCH'
   // cli-errors.ts
   | 'ERR_CLI_USAGE'
-  | 'ERR_USER_MODULE';
+  | 'ERR_USER_MODULE'
+  // conformance-errors.ts
+  | 'ERR_CONFORMANCE';

@@ -12,4 +12,5 @@ export * from './tool-errors.js';
 export * from './fleet-errors.js';
 export * from './collect-errors.js';
 export * from './cli-errors.js';
+export * from './conformance-errors.js';
 export * from './permanent-failure.js';
