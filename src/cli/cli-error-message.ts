@@ -35,6 +35,7 @@ export function cliErrorMessage(error: unknown): string {
   if (!(error instanceof OpenEnvError)) return error instanceof Error ? error.message : String(error);
   let message = error.message;
   for (const [pattern, replacement] of OPTION_TO_FLAG) message = message.replace(pattern, replacement);
-  const hint = (error as { status?: unknown }).status === 401 ? TOKEN_HINT : HINTS[error.code];
+  // A rejected action the user's own --policy chose: the hint to pass a --policy does not apply.
+  const hint = (error as { status?: unknown }).status === 401 ? TOKEN_HINT : error.context['userPolicy'] ? undefined : HINTS[error.code];
   return `${error.code}: ${message}${hint ? `\n  ${hint}` : ''}`;
 }

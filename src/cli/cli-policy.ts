@@ -1,6 +1,8 @@
 import { isObservable, tap } from 'rxjs';
+import type { ActionRejectedError } from '../errors/action-rejected-error.js';
 import { CliUsageError, UserModuleError } from '../errors/cli-errors.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
+import { explainRejectedAction } from '../policies/explain-rejected-action.js';
 import type { Policy } from '../session/types.js';
 import { importUserModule, looksLikeModulePath } from './load-user-module.js';
 import { randomRolloutPolicy } from './random-rollout-policy.js';
@@ -14,6 +16,12 @@ export interface CliPolicy {
   lastAction(episodeId: string | undefined): unknown;
   /** Whether the policy needs the action schema from `/schema` (the random one does). */
   needsSchema: boolean;
+  /**
+   * A step the server refused, explained from its answer (`ActionRejectedError`); undefined for
+   * any other error. For a user's module the explanation names it, and its context carries
+   * `userPolicy` (the CLI then gives no hint to pass a --policy: one was passed).
+   */
+  explainRejection(error: unknown, schema: Record<string, unknown> | undefined): ActionRejectedError | undefined;
 }
 
 /**
@@ -35,10 +43,11 @@ export async function loadCliPolicy(spec: string, schema: Promise<Record<string,
     }
     inner = exported as CliPolicyFn;
   } else throw new CliUsageError('--policy', `--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
-  return recording(inner, spec === 'random');
+  return recording(inner, spec);
 }
 
-function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
+function recording(inner: CliPolicyFn, spec: string): CliPolicy {
+  const needsSchema = spec === 'random';
   const sent = new Map<string, unknown>();
   const record = (episodeId: string, action: unknown) => {
     sent.delete(episodeId);
@@ -58,5 +67,11 @@ function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
     record(last.episodeId, answer);
     return answer;
   };
-  return { policy, needsSchema, lastAction: (episodeId) => (episodeId === undefined ? undefined : sent.get(episodeId)) };
+  const lastAction = (episodeId: string | undefined) => (episodeId === undefined ? undefined : sent.get(episodeId));
+  const explainRejection = (error: unknown, schema: Record<string, unknown> | undefined) => {
+    const episodeId = (error as { context?: { episodeId?: string } } | null)?.context?.episodeId;
+    const explained = explainRejectedAction(error, schema ?? {}, lastAction(episodeId), needsSchema ? {} : { chosenBy: `--policy ${spec}` });
+    return needsSchema ? explained : explained?.addContext({ userPolicy: spec });
+  };
+  return { policy, needsSchema, lastAction, explainRejection };
 }

@@ -1,6 +1,5 @@
 import { filter, fromEvent, lastValueFrom, map, merge, take, tap } from 'rxjs';
 import { collect, type CollectSummary } from '../../fleet/collect.js';
-import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { deferredSchema, requestSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
@@ -78,8 +77,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
   try {
     await lastValueFrom(run$, { defaultValue: undefined });
   } catch (error) {
-    const episodeId = (error as { context?: { episodeId?: string } }).context?.episodeId;
-    throw explainRejectedAction(error, schema.current() ?? {}, policy.lastAction(episodeId)) ?? error;
+    throw policy.explainRejection(error, schema.current()) ?? error;
   } finally {
     progress.finish();
     // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
