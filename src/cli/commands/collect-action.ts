@@ -6,6 +6,7 @@ import { loadCliPolicy } from '../cli-policy.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
 import { renderCollectSummary } from '../collect/collect-report.js';
 import { collectTarget } from '../collect/collect-source.js';
+import { plural } from '../format/plural.js';
 import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
 import type { Io } from '../io.js';
 import { DEFAULT_ENV } from '../options/target-options.js';
@@ -37,7 +38,8 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
   });
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
+    // The pool opens no more sessions than there are episodes to run.
+    `collect: ${plural(flags.episodes, 'episode')} of ${target.label} over ${plural(Math.min(sessions, flags.episodes), 'session')}, policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
   );
   const progress = new CollectProgressBar(io.err);
   let signal: StopSignal | undefined;

@@ -1,6 +1,7 @@
 import type { CapacityRetryOptions } from '../../operators/rollouts.js';
 import { deferredSchema } from '../action-schema.js';
 import { loadCliPolicy } from '../cli-policy.js';
+import { plural } from '../format/plural.js';
 import { interruptExitCode } from '../interrupt-exit-code.js';
 import type { Io } from '../io.js';
 import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
@@ -27,7 +28,8 @@ async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter
   const schema = deferredSchema();
   const policy = await loadCliPolicy(flags.policy, schema.promise, flags.seed);
   io.err.write(
-    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
+    // Only as many sessions open as there are episodes to share.
+    `rollout: ${plural(flags.episodes, 'episode')} of ${target.label} over ${plural(Math.min(sessions, flags.episodes), 'session')}, policy ${flags.policy}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
   );
   return runRollout({
     target,
