@@ -111,8 +111,15 @@ export function renderMarkdown(report: BenchReport): string {
   return lines.join('\n');
 }
 
-/** A few lines for the terminal. */
+/**
+ * A few lines for the terminal. A smoke run (tiny sizes, on whatever machine CI gives it) proves
+ * that every section runs; its figures mean nothing, so it prints no ratio and no verdict.
+ */
 export function renderSummary(report: BenchReport): string {
+  if (report.mode === 'smoke') {
+    const ran = report.sections.map((s) => `${s.id.padEnd(11)} ${s.status === 'ok' ? `ran in ${((s.durationMs ?? 0) / 1000).toFixed(1)} s` : `${s.status}: ${s.reason}`}`);
+    return ['bench: smoke run (tiny sizes, not timed): no verdicts; run npm run bench for figures', ...ran].join('\n');
+  }
   return report.sections
     .map((s) => `${s.id.padEnd(11)} ${s.status === 'ok' ? `ratio ${s.ratio}${s.target !== undefined ? ` (target ≤ ${s.target}: ${verdict(s)})` : ''}` : `${s.status}: ${s.reason}`}`)
     .join('\n');

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentsSection } from './agents.js';
 import { cleanupAll } from './cleanup.js';
+import { cliStart } from './cli-start.js';
 import { collectSection } from './collect.js';
 import { containers, teardown } from './containers.js';
 import { httpStep } from './http-step.js';
@@ -33,6 +34,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
   { id: 'teardown', title: 'Teardown: unsubscribe → container gone', run: teardown },
   { id: 'import-time', title: 'Import time of the main entry', run: importTime },
+  { id: 'cli-start', title: 'CLI start: --version and --help vs node -e 0', run: cliStart },
   { id: 'memory', title: 'Memory over one long episode', run: memory },
   { id: 'server', title: 'Server under a bare ws client', run: serverSection },
   { id: 'swarm-start', title: 'Swarm service: subscribe → first reset', run: swarmStart },

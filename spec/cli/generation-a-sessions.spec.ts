@@ -42,7 +42,7 @@ describe('the CLI against a generation-A server (real CLI and server processes)'
     const { code, out, err } = await runCliChild(['collect', '--url', server.url, '--policy', policy, '-o', dir, '-n', '5', '--max-steps', '2', '--json']);
     expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
     expect(err).toContain('running 1 session instead of 4');
-    expect(err).toContain(`collect: 5 episodes of ${server.url} over 1 session(s)`);
+    expect(err).toContain(`collect: 5 episodes of ${server.url} over 1 session,`);
     expect(JSON.parse(out)).toMatchObject({ status: 'completed', recorded: 5, failed: 0 });
     expect(readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
     // The pool confirms its one session with a reset first.

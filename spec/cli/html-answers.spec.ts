@@ -54,7 +54,7 @@ describe('openenv-rx against a server that answers HTML (real processes)', () =>
     expectShortLines(out + err);
     const failures = err.split('\n').filter((line) => line.startsWith('FAIL'));
     expect(failures.length).toBeGreaterThanOrEqual(11);
-    expect(failures[0]).toMatch(new RegExp(`^FAIL  health: GET /health: .*(HTTP |got )${status},? text/html: <!DOCTYPE html> \\(an HTML page titled "Acme Login"`));
+    expect(failures[0]).toMatch(new RegExp(`^FAIL  health: ERR_CONFORMANCE: GET /health: .*(HTTP |got )${status},? text/html: <!DOCTYPE html> \\(an HTML page titled "Acme Login"`));
     // Where the page shows at all, it shows as the short description.
     for (const line of failures.filter((l) => l.includes('DOCTYPE'))) expect(line).toMatch(/text\/html: <!DOCTYPE html> \(an HTML page titled "Acme Login": is this the URL of an OpenEnv server\?\)/);
     expect(out).toMatch(/\d+ passed, \d+ failed/);

@@ -60,7 +60,7 @@ describe('openenv-rx rollout', () => {
       const { code, out } = await cli('rollout', '--url', server.url, '--env', 'echo', '-n', '2', '-s', '2', '--max-steps', '5', '--json');
       expect(code).toBe(0);
       const report = JSON.parse(out) as RolloutReport;
-      expect(report.target).toBe(server.url);
+      expect(report.target).toBe(`echo (${server.url})`); // --env labels a --url target
       expect(report.overall.truncated).toBe(2); // echo never ends
       expect(report.steps).toBe(10);
       // The close handshake finishes after the command returns; bounded wait.

@@ -23,7 +23,7 @@ describe('openenv-rx serve + validate', () => {
     const refused = await cli('validate', '--url', url);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/PASS\s+health\n/);
-    expect(refused.err).toMatch(/FAIL\s+metadata: GET \/metadata: expected HTTP 200, got 401/);
+    expect(refused.err).toMatch(/FAIL\s+metadata: ERR_HTTP_STATUS: HTTP 401/);
     expect(refused.out + refused.err).not.toContain('s3cret-token');
   });
 
@@ -40,7 +40,7 @@ describe('openenv-rx validate against a broken server', () => {
     server = await startServer({ http: { 'GET /state': (_q, r) => sendJson(r, 200, { episode_id: null }) } });
     const { code, out, err } = await cli('validate', '--url', server.url);
     expect(code).toBe(1);
-    expect(err).toMatch(/FAIL\s+http-state: GET \/state has the wrong shape: step_count/);
+    expect(err).toMatch(/FAIL\s+http-state: ERR_CONFORMANCE: GET \/state has the wrong shape: step_count/);
     expect(out).toMatch(/http-state\s+FAIL/);
     expect(out).toMatch(/11 passed, 1 failed/);
   });

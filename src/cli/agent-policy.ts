@@ -112,7 +112,7 @@ export function loadAgentPolicy(flags: AgentFlags & { policy?: string }, schema:
     label = 'scripted';
     dataset = { provider: 'scripted', model: null, llm_endpoint: null };
   }
-  const recorded = recording(policy, true);
+  const recorded = recording(policy, label, true);
   // The wrapper must still hand the conversations to the recorder.
   Object.assign(recorded.policy, { [EPISODE_TRANSCRIPT]: (policy as unknown as Record<symbol, unknown>)[EPISODE_TRANSCRIPT] });
   return { ...recorded, onSession, label, dataset };

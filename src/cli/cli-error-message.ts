@@ -16,6 +16,9 @@ const OPTION_TO_FLAG: Array<[RegExp, string]> = [
   [/pass \{ headers: \{ authorization: \.\.\. \} \}/g, 'pass --token <token> (or $OPENENV_TOKEN) or -H "name: value" instead'],
 ];
 
+/** What the CLI says when a server answers 401. */
+export const TOKEN_HINT = 'The server wants a bearer token: pass --token <token> (or set OPENENV_TOKEN), or -H "authorization: ..."';
+
 /** What the CLI adds to some errors: the flags that fix them. */
 const HINTS: Record<string, string> = {
   ERR_ACTION_REJECTED: 'Pass --policy ./my-policy.js to choose actions yourself (see docs/cli.md).',
@@ -32,6 +35,7 @@ export function cliErrorMessage(error: unknown): string {
   if (!(error instanceof OpenEnvError)) return error instanceof Error ? error.message : String(error);
   let message = error.message;
   for (const [pattern, replacement] of OPTION_TO_FLAG) message = message.replace(pattern, replacement);
-  const hint = HINTS[error.code];
+  // A rejected action the user's own --policy chose: the hint to pass a --policy does not apply.
+  const hint = (error as { status?: unknown }).status === 401 ? TOKEN_HINT : error.context['userPolicy'] ? undefined : HINTS[error.code];
   return `${error.code}: ${message}${hint ? `\n  ${hint}` : ''}`;
 }

@@ -1,5 +1,8 @@
 import { isObservable, tap } from 'rxjs';
+import type { ActionRejectedError } from '../errors/action-rejected-error.js';
+import { CliUsageError, UserModuleError } from '../errors/cli-errors.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
+import { explainRejectedAction } from '../policies/explain-rejected-action.js';
 import type { Policy } from '../session/types.js';
 import { importUserModule, looksLikeModulePath } from './load-user-module.js';
 import { randomRolloutPolicy } from './random-rollout-policy.js';
@@ -13,6 +16,12 @@ export interface CliPolicy {
   lastAction(episodeId: string | undefined): unknown;
   /** Whether the policy needs the action schema from `/schema` (the random one does). */
   needsSchema: boolean;
+  /**
+   * A step the server refused, explained from its answer (`ActionRejectedError`); undefined for
+   * any other error. For a user's module the explanation names it, and its context carries
+   * `userPolicy` (the CLI then gives no hint to pass a --policy: one was passed).
+   */
+  explainRejection(error: unknown, schema: Record<string, unknown> | undefined): ActionRejectedError | undefined;
 }
 
 /**
@@ -26,17 +35,22 @@ export async function loadCliPolicy(spec: string, schema: Promise<Record<string,
     const module = await importUserModule(spec, '--policy');
     const exported = module['default'];
     if (typeof exported !== 'function') {
-      throw new Error(
+      throw new UserModuleError(
+        '--policy',
+        spec,
         `--policy ${spec}: the default export must be a policy function (observation, last) => action | Promise<action> | Observable<action>, got ${exported === undefined ? 'no default export' : typeof exported}`,
       );
     }
     inner = exported as CliPolicyFn;
-  } else throw new Error(`--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
-  return recording(inner, spec === 'random');
+  } else throw new CliUsageError('--policy', `--policy must be "random" or the path of an ES module (e.g. ./my-policy.js), got "${spec}"`);
+  return recording(inner, spec);
 }
 
-/** Wraps a policy so the CLI can name the last action it sent in an episode (to explain a rejection). */
-export function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
+/**
+ * Wraps a policy so the CLI can name the last action it sent in an episode (to explain a rejection).
+ * `spec` names the policy in messages; `needsSchema` says it chooses from the server's schema.
+ */
+export function recording(inner: CliPolicyFn, spec: string, needsSchema = spec === 'random'): CliPolicy {
   const sent = new Map<string, unknown>();
   const record = (episodeId: string, action: unknown) => {
     sent.delete(episodeId);
@@ -56,5 +70,11 @@ export function recording(inner: CliPolicyFn, needsSchema: boolean): CliPolicy {
     record(last.episodeId, answer);
     return answer;
   };
-  return { policy, needsSchema, lastAction: (episodeId) => (episodeId === undefined ? undefined : sent.get(episodeId)) };
+  const lastAction = (episodeId: string | undefined) => (episodeId === undefined ? undefined : sent.get(episodeId));
+  const explainRejection = (error: unknown, schema: Record<string, unknown> | undefined) => {
+    const episodeId = (error as { context?: { episodeId?: string } } | null)?.context?.episodeId;
+    const explained = explainRejectedAction(error, schema ?? {}, lastAction(episodeId), needsSchema ? {} : { chosenBy: `--policy ${spec}` });
+    return needsSchema ? explained : explained?.addContext({ userPolicy: spec });
+  };
+  return { policy, needsSchema, lastAction, explainRejection };
 }

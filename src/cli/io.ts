@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Writable } from 'node:stream';
+import { CliUsageError } from '../errors/cli-errors.js';
 
 /** Where commands write and how they fail: injected so tests run the CLI in-process. */
 export interface Io {
@@ -48,7 +49,7 @@ export function requestHeaders(pairs: string[] | undefined, token: string | unde
   const headers: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const i = pair.indexOf(':');
-    if (i <= 0) throw new Error('each header must look like "name: value" (one given with -H has no "name:" part)');
+    if (i <= 0) throw new CliUsageError('-H', 'each header must look like "name: value" (one given with -H has no "name:" part)');
     headers[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
   if (token) headers['authorization'] = `Bearer ${token}`;
@@ -70,7 +71,7 @@ export function containerEnv(pairs: string[] | undefined): Record<string, string
     const i = pair.indexOf('=');
     const key = i > 0 ? pair.slice(0, i) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new Error(`each -e must look like KEY=VALUE with KEY a variable name (one given has ${i < 0 ? 'no "="' : 'no valid name before "="'})`);
+      throw new CliUsageError('-e', `each -e must look like KEY=VALUE with KEY a variable name (one given has ${i < 0 ? 'no "="' : 'no valid name before "="'})`);
     }
     env[key] = pair.slice(i + 1);
   }

@@ -1,5 +1,6 @@
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import { builtinEnvs } from '../envs/index.js';
+import { UserModuleError } from '../errors/cli-errors.js';
 import { UnknownEnvError } from '../errors/server-errors.js';
 import { isRecord } from '../internal/is-record.js';
 import { importUserModule, looksLikeModulePath } from './load-user-module.js';
@@ -27,7 +28,7 @@ export async function loadEnvDefinition(spec: string, flag: string): Promise<Any
   const exported = Object.values(module).filter(isDefinition);
   if (exported.length === 1) return exported[0]!;
   if (exported.length > 1) {
-    throw new Error(`${flag} ${spec}: the module exports ${exported.length} env definitions (${exported.map((d) => d.name).join(', ')}); make the one to serve its default export`);
+    throw new UserModuleError(flag, spec, `${flag} ${spec}: the module exports ${exported.length} env definitions (${exported.map((d) => d.name).join(', ')}); make the one to serve its default export`);
   }
-  throw new Error(`${flag} ${spec}: the module must export ${SHAPE} as its default export`);
+  throw new UserModuleError(flag, spec, `${flag} ${spec}: the module must export ${SHAPE} as its default export`);
 }

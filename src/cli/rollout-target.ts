@@ -2,13 +2,14 @@ import { shareReplay, type Observable } from 'rxjs';
 import type { AnyEnvDefinition } from '../environment/environment.js';
 import type { PullPolicy, PullProgressEvent } from '../runtime/docker/pull-image.js';
 import { serverBaseUrl } from '../internal/server-url.js';
+import { urlTargetLabel } from './url-target-label.js';
 import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
 import { inProcessEndpoint } from '../server/lazy-in-process-endpoint.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
 
 export type RolloutTargetOptions =
-  | { kind: 'url'; url: string; label?: string; connect: ConnectOptions }
+  | { kind: 'url'; url: string; /** The env name `--env` gave: it labels the output (`name (url)`). */ label?: string; connect: ConnectOptions }
   | {
       kind: 'image';
       image: string;
@@ -50,7 +51,7 @@ export function rolloutTarget(options: RolloutTargetOptions): RolloutTarget {
       // Parsed before anything is printed: a URL with credentials or a query is refused here, and
       // the label (shown in progress and summary) is the base URL the sessions really use.
       const url = serverBaseUrl(options.url);
-      return { label: url, session$: defineEnv({ name: options.label ?? '' }).connect(url, options.connect) };
+      return { label: urlTargetLabel(url, options.label), session$: defineEnv({ name: options.label ?? '' }).connect(url, options.connect) };
     }
     case 'image':
       return {

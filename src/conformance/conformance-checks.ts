@@ -1,5 +1,6 @@
 import { HealthResponse, MetadataResponse, SchemaResponse, StateResponse, StepResponse, ErrorDetailBody } from '../protocol/http-messages.js';
 import { WsServerMessage } from '../protocol/ws-messages.js';
+import { ConformanceError } from '../errors/conformance-errors.js';
 import { describeBody } from '../errors/describe-body.js';
 import { sampleJsonSchema } from '../policies/sample-json-schema.js';
 import type { WireProbe, ProbeResponse } from './wire-probe.js';
@@ -17,7 +18,7 @@ export interface ConformanceCheck {
 }
 
 function fail(message: string): never {
-  throw new Error(message);
+  throw new ConformanceError(message);
 }
 
 /** A body for a one-line message: JSON as sent (capped), anything else (an HTML page) described, never dumped. */

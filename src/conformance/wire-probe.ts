@@ -2,9 +2,24 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Got, OptionsOfTextResponseBody, Response } from 'got';
 import WebSocket from 'ws';
+import { ConformanceError } from '../errors/conformance-errors.js';
+import { ConnectionClosedError, ConnectionError, TimeoutError } from '../errors/connection-errors.js';
+import { HttpStatusError } from '../errors/protocol-errors.js';
+import { messageOf } from '../internal/error-context.js';
 import { loadGot } from '../internal/lazy-got.js';
 import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 import { watchStaleKeepAlive } from '../transport/stale-keep-alive.js';
+
+/** System errors that mean the server cannot be reached (or went away): `ConnectionError`. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+
+/** A failed request or socket as the library's typed errors (what `validate` prints the code of); anything else unchanged. */
+function typedFailure(error: unknown, timeoutMs: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ETIMEDOUT') return new TimeoutError('reply', timeoutMs);
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return new ConnectionError(messageOf(error), {}, { cause: error });
+  return error;
+}
 
 /** A raw HTTP answer: status, content type and body (parsed JSON when it is JSON). */
 export interface ProbeResponse {
@@ -61,10 +76,14 @@ export class WireProbe {
     const stale = watchStaleKeepAlive(first);
     let res: Response<string>;
     try {
-      res = await first;
+      try {
+        res = await first;
+      } catch (error) {
+        if (!stale(error)) throw error;
+        res = await http(path.replace(/^\//, ''), { ...init, agent: { http: new HttpAgent(), https: new HttpsAgent() } });
+      }
     } catch (error) {
-      if (!stale(error)) throw error;
-      res = await http(path.replace(/^\//, ''), { ...init, agent: { http: new HttpAgent(), https: new HttpsAgent() } });
+      throw typedFailure(error, this.timeoutMs);
     }
     const contentType = String(res.headers['content-type'] ?? '');
     let parsed: unknown = res.body;
@@ -77,6 +96,11 @@ export class WireProbe {
         parsed = res.body;
       }
     }
+    // No check expects a 401: every check past /health would fail the same way without the token.
+    if (res.statusCode === 401) {
+      const detail = (parsed as { detail?: unknown } | null)?.detail;
+      throw new HttpStatusError(401, json ? parsed : res.body, typeof detail === 'string' ? detail : undefined, {}, contentType);
+    }
     return { status: res.statusCode, contentType, body: parsed, text: res.body, json };
   }
 
@@ -88,10 +112,11 @@ export class WireProbe {
       const socket = new WireSocket(ws, this.timeoutMs);
       ws.once('open', () => resolve(socket));
       ws.once('unexpected-response', (_req, res) => {
-        reject(new Error(`WebSocket upgrade refused with HTTP ${res.statusCode}`));
+        const status = res.statusCode ?? 0;
+        reject(status === 401 ? new HttpStatusError(401, undefined, 'WebSocket upgrade refused', {}) : new ConformanceError(`WebSocket upgrade refused with HTTP ${status}`));
         ws.terminate();
       });
-      ws.once('error', reject);
+      ws.once('error', (error) => reject(typedFailure(error, this.timeoutMs)));
     });
   }
 }
@@ -133,18 +158,18 @@ export class WireSocket {
     try {
       return JSON.parse(text);
     } catch {
-      throw new Error(`server sent a non-JSON frame: ${text.slice(0, 120)}`);
+      throw new ConformanceError(`server sent a non-JSON frame: ${text.slice(0, 120)}`);
     }
   }
 
   next(): Promise<string> {
     const queued = this.frames.shift();
     if (queued !== undefined) return Promise.resolve(queued);
-    if (this.closeInfo) return Promise.reject(new Error(`socket closed (${this.closeInfo.code}) before a reply`));
+    if (this.closeInfo) return Promise.reject(closedBeforeReply(this.closeInfo));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        reject(new Error(`no reply within ${this.timeoutMs} ms`));
+        reject(new TimeoutError('reply', this.timeoutMs, {}, `no reply within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.waiter = (f) => {
         clearTimeout(timer);
@@ -153,7 +178,7 @@ export class WireSocket {
       this.closeWaiter = (info) => {
         clearTimeout(timer);
         this.waiter = undefined;
-        reject(new Error(`socket closed (${info.code}) before a reply`));
+        reject(closedBeforeReply(info));
       };
     });
   }
@@ -163,7 +188,7 @@ export class WireSocket {
     if (frame !== undefined) this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     if (this.closeInfo) return Promise.resolve(this.closeInfo);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not close within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => reject(new TimeoutError('reply', this.timeoutMs, {}, `server did not close within ${this.timeoutMs} ms`)), this.timeoutMs);
       this.closeWaiter = (info) => {
         clearTimeout(timer);
         resolve(info);
@@ -175,3 +200,6 @@ export class WireSocket {
     this.ws.terminate();
   }
 }
+
+const closedBeforeReply = (info: { code: number; reason: string }): ConnectionClosedError =>
+  new ConnectionClosedError(`socket closed (${info.code}) before a reply`, info.code, info.reason);

@@ -62,4 +62,9 @@ export type ErrorCode =
   | 'ERR_AGENT_REPLY'
   | 'ERR_LLM_REQUEST'
   | 'ERR_LLM_TIMEOUT'
-  | 'ERR_OPTIONAL_DEPENDENCY';
+  | 'ERR_OPTIONAL_DEPENDENCY'
+  // cli-errors.ts
+  | 'ERR_CLI_USAGE'
+  | 'ERR_USER_MODULE'
+  // conformance-errors.ts
+  | 'ERR_CONFORMANCE';

@@ -13,4 +13,6 @@ export * from './fleet-errors.js';
 export * from './collect-errors.js';
 export * from './report-errors.js';
 export * from './agent-errors.js';
+export * from './cli-errors.js';
+export * from './conformance-errors.js';
 export * from './permanent-failure.js';

@@ -7,26 +7,49 @@ import { resolveRef, type JsonSchema } from './json-schema.js';
 const REJECTING_SERVER_CODES = new Set(['VALIDATION_ERROR', 'EXECUTION_ERROR']);
 const MAX_JSON = 300;
 
+/** How `explainRejectedAction` words its explanation. */
+export interface ExplainRejectionOptions {
+  /**
+   * Who chose the action, when it is the user's own code (`--policy ./agent.js`): the explanation
+   * names it and asks it to send what the server accepts, instead of blaming a schema that allows
+   * values the env refuses (what a policy sampling from the schema meets).
+   */
+  chosenBy?: string;
+}
+
 /**
  * Recognises a server's refusal of a step's action (`VALIDATION_ERROR` or `EXECUTION_ERROR` over
  * `/ws`, HTTP 422) and explains it as one `ActionRejectedError` that names the field and its
  * schema: from the pydantic `loc` when the server sent one, else the action field whose value the
- * server's message quotes, else the only field. Returns `undefined` for any other error.
+ * server's message quotes, else the only field. A field the schema does not describe is said to be
+ * missing from it; with no schema (`{}`: not known) nothing is said about one. Returns `undefined`
+ * for any other error.
  *
  * @example
  * rollouts(session$, policy, opts).pipe(
  *   catchError((e) => throwError(() => explainRejectedAction(e, actionSchema, lastAction) ?? e)),
  * );
  */
-export function explainRejectedAction(error: unknown, actionSchema: JsonSchema, action: unknown): ActionRejectedError | undefined {
+export function explainRejectedAction(error: unknown, actionSchema: JsonSchema, action: unknown, options: ExplainRejectionOptions = {}): ActionRejectedError | undefined {
   const rejection = rejectionOf(error);
   if (!rejection) return undefined;
   const field = fieldFromIssues(rejection.locs, action) ?? fieldFromMessage(rejection.reason, action) ?? onlyField(action);
   const fieldSchema = field === undefined ? actionSchema : schemaAt(actionSchema, field);
-  const where = field === undefined ? `The action schema is ${json(actionSchema)}` : `Field "${field}" has schema ${json(fieldSchema)}`;
-  const message =
-    `The server rejected the action ${json(action)} (${rejection.reason}). ${where}: ` +
-    'it allows values this env does not accept, so the policy must choose what the env allows (for instance from the legal actions the observation lists).';
+  const schemaKnown = Object.keys(actionSchema).length > 0;
+  const where =
+    field === undefined
+      ? schemaKnown
+        ? `The action schema is ${json(actionSchema)}`
+        : undefined
+      : fieldSchema !== undefined
+        ? `Field "${field}" has schema ${json(fieldSchema)}`
+        : schemaKnown
+          ? `Field "${field}" is not in the action schema ${json(actionSchema)}`
+          : `The server objected to field "${field}"`;
+  const message = options.chosenBy
+    ? `The server rejected the action ${json(action)} that ${options.chosenBy} chose (${rejection.reason}).${where ? ` ${where}.` : ''} The policy must send actions the server accepts.`
+    : `The server rejected the action ${json(action)} (${rejection.reason})${where ? `. ${where}: it allows values this env does not accept, so` : ':'} ` +
+      'the policy must choose what the env allows (for instance from the legal actions the observation lists).';
   const context = error instanceof OpenEnvError ? error.context : {};
   return new ActionRejectedError(message, action, field, fieldSchema, context, { cause: error });
 }

@@ -9,6 +9,7 @@ import type { ConnectOptions, EnvSession } from '../../session/types.js';
 import { PullProgress } from '../format/pull-progress.js';
 import type { Io } from '../io.js';
 import { loadEnvDefinition } from '../load-env-definition.js';
+import { urlTargetLabel } from '../url-target-label.js';
 import { swarmOptionsFromFlags } from '../options/swarm-options.js';
 import { DEFAULT_ENV, targetRequest, type TargetFlags } from '../options/target-options.js';
 
@@ -35,7 +36,7 @@ export async function collectTarget(
   const connect: ConnectOptions = { transport: flags.transport, headers, ...(options.replyTimeoutMs !== undefined && { replyTimeoutMs: options.replyTimeoutMs }) };
   const seen = <S extends EnvSession>(session$: Observable<S>) => session$.pipe(tap((session) => options.onSession(session)));
   if (flags.url) {
-    return { label: flags.url, source: seen(defineEnv({ name: flags.env ?? '' }).connect(flags.url, connect)), sessionsPerServer: options.sessionsPerServer };
+    return { label: urlTargetLabel(flags.url, flags.env), source: seen(defineEnv({ name: flags.env ?? '' }).connect(flags.url, connect)), sessionsPerServer: options.sessionsPerServer };
   }
   const swarm = swarmOptionsFromFlags(flags);
   if (flags.image && swarm) {

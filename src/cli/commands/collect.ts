@@ -1,22 +1,10 @@
 import { Option, type Command } from 'commander';
-import { filter, fromEvent, lastValueFrom, map, merge, take, tap } from 'rxjs';
-import { collect, type CollectSummary } from '../../fleet/collect.js';
-import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
-import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
-import { deferredSchema, requestSchema } from '../action-schema.js';
-import { AGENT_MAX_STEPS, loadAgentPolicy, usesAgent, type CliAgent } from '../agent-policy.js';
-import { loadCliPolicy } from '../cli-policy.js';
-import { interruptExitCode, type StopSignal } from '../interrupt-exit-code.js';
-import { CollectProgressBar } from '../collect/collect-progress.js';
-import { renderCollectSummary } from '../collect/collect-report.js';
-import { SparklineSampler } from '../../report/sparkline.js';
-import { collectTarget } from '../collect/collect-source.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
-import { sessionsForTarget } from '../stateful-server-sessions.js';
 
-interface CollectFlags extends TargetFlags, PolicyFlags {
+/** The parsed flags of `openenv-rx collect`. */
+export interface CollectFlags extends TargetFlags, PolicyFlags {
   episodes: number;
   sessions: number;
   out: string;
@@ -29,13 +17,6 @@ interface CollectFlags extends TargetFlags, PolicyFlags {
   replyTimeout?: number;
   json?: boolean;
 }
-
-/**
- * Failed start rounds in a row before the pool gives up (`ERR_POOL_START`): about 30 s of backoff,
- * for servers the pool starts (--image, --swarm, in-process). A --url server is a fixed source:
- * quarantined and re-probed, the pool gives up after `unplaceableTimeoutMs` (60 s) with no session open.
- */
-const CLI_START_RETRIES = 10;
 
 /** `openenv-rx collect`: a dataset of episodes (OpenEnv's `results.jsonl` format) from a pool of parallel sessions. */
 export function registerCollect(program: Command, io: Io, signals: NodeJS.EventEmitter = process): void {
@@ -72,93 +53,8 @@ server died, reply timed out) goes to failures.jsonl and the run goes on; --resu
 Ctrl-C closes every session, writes metadata.json, prints the summary and exits with 130 (143 after SIGTERM).`,
     )
     .action(async (flags: CollectFlags, cmd: Command) => {
-      if (usesAgent(flags) && cmd.getOptionValueSource('maxSteps') === 'default') flags.maxSteps = AGENT_MAX_STEPS;
-      const { summary, signal } = await runCollect(flags, io, signals);
-      if (summary.status === 'interrupted') io.setExitCode(interruptExitCode(signal ?? 'SIGINT'));
+      // Loaded when the command runs: --version, --help and the other commands never load it.
+      const { collectAction } = await import('./collect-action.js');
+      await collectAction(flags, io, signals, cmd.getOptionValueSource('maxSteps') === 'default');
     });
 }
-
-async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmitter): Promise<{ summary: CollectSummary; signal?: StopSignal }> {
-  const schema = deferredSchema();
-  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'collect');
-  const agent: CliAgent | undefined = usesAgent(flags) ? loadAgentPolicy(flags, schema.promise) : undefined;
-  const target = await collectTarget(flags, {
-    sessions,
-    sessionsPerServer: flags.sessionsPerServer,
-    replyTimeoutMs: flags.replyTimeout !== undefined ? flags.replyTimeout * 1000 : undefined,
-    io,
-    onSession: (session) => {
-      requestSchema(session, schema);
-      agent?.onSession(session);
-    },
-  });
-  const policy = agent ?? (await loadCliPolicy(flags.policy, schema.promise, flags.seed));
-  const policyLabel = agent?.label ?? flags.policy;
-  io.err.write(
-    `collect: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${policyLabel}, seed ${flags.seed}, max ${flags.maxSteps} steps -> ${flags.out}\n`,
-  );
-  const progress = new CollectProgressBar(io.err);
-  const returns = new SparklineSampler();
-  let signal: StopSignal | undefined;
-  const stop$ = merge(fromEvent(signals, 'SIGINT').pipe(map(() => 'SIGINT' as const)), fromEvent(signals, 'SIGTERM').pipe(map(() => 'SIGTERM' as const))).pipe(
-    take(1),
-    tap((received) => (signal = received)),
-  );
-  let summary: CollectSummary | undefined;
-  const run$ = collect(target.source, policy.policy, {
-    out: flags.out,
-    episodes: flags.episodes,
-    sessions,
-    seed: flags.seed,
-    maxSteps: flags.maxSteps,
-    resume: flags.resume ?? false,
-    forceResume: flags.forceResume ?? false,
-    dataset: { ...datasetOf(flags), ...(agent && { policy: agent.label, ...agent.dataset }) },
-    ...(flags.shardSize !== undefined && { shardSize: flags.shardSize }),
-    ...(flags.episodeIdPrefix !== undefined && { episodeIdPrefix: flags.episodeIdPrefix }),
-    ...(flags.reward !== undefined && { reward: flags.reward }),
-    // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
-    pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
-    stop$,
-    config: { target: target.label, policy: policyLabel },
-  }).pipe(
-    tap((event) => {
-      if (event.type === 'started') {
-        const repaired = event.repaired.map((r) => `${r.file}: cut a torn last line (${r.bytes} bytes)`).join('; ');
-        io.err.write(`collect: run ${event.run}: ${event.toRun} to run, ${event.alreadyRecorded} already recorded${repaired ? `; ${repaired}` : ''}\n`);
-      } else if (event.type === 'recorded' || event.type === 'failed') {
-        if (event.type === 'recorded') returns.add(event.return);
-        if (event.type === 'failed') io.err.write(`${progressBreak(io)}collect: episode ${event.episodeId} failed: ${event.error.message}\n`);
-        progress.show(event.progress);
-      } else summary = event.summary;
-    }),
-    filter(() => false),
-  );
-  try {
-    await lastValueFrom(run$, { defaultValue: undefined });
-  } catch (error) {
-    const episodeId = (error as { context?: { episodeId?: string } }).context?.episodeId;
-    throw explainRejectedAction(error, schema.current() ?? {}, policy.lastAction(episodeId)) ?? error;
-  } finally {
-    progress.finish();
-    // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
-    await awaitRuntimeTeardowns();
-    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns));
-  }
-  return { summary: summary!, ...(signal && { signal }) };
-}
-
-/**
- * What defines the dataset the CLI writes, beside what `collect` records itself (seed, max steps,
- * shard size): where the env runs and which policy acts. `--resume` compares them with DIR's.
- */
-function datasetOf(flags: CollectFlags): Record<string, unknown> {
-  const served = flags.url === undefined && flags.image === undefined;
-  return { env: flags.env ?? (served ? DEFAULT_ENV : null), url: flags.url ?? null, image: flags.image ?? null, policy: flags.policy };
-}
-
-/** 12 significant digits: `0.30000000000000004` prints as `0.3`; metadata.json keeps the exact value. */
-const withoutFloatNoise = (n: number): number | null => (Number.isFinite(n) ? Number(n.toPrecision(12)) : null);
-
-/** On a TTY the progress line is redrawn in place: end it before a message of its own. */
-const progressBreak = (io: Io): string => (io.err.isTTY ? '\r\x1b[K' : '');

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { reapOrphans } from '../../runtime/lazy-runtimes.js';
 import type { Io } from '../io.js';
 
 const shortIds = (ids: string[], width: number): string => (ids.length ? `: ${ids.map((id) => id.slice(0, width)).join(' ')}` : '');
@@ -13,6 +12,8 @@ export function registerReap(program: Command, io: Io): void {
     .option('--swarm', 'also remove swarm services of dead owners; fails if the engine is not a swarm manager (default: only when it is one)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { all?: boolean; swarm?: boolean; json?: boolean }) => {
+      // Loaded when the command runs: --help and the other commands start without rxjs and the runtimes.
+      const { reapOrphans } = await import('../../runtime/lazy-runtimes.js');
       const result = await reapOrphans({ all: Boolean(opts.all), ...(opts.swarm && { swarm: true }) });
       if (opts.json) {
         io.out.write(`${JSON.stringify(result)}\n`);

@@ -1,32 +1,17 @@
 import type { Command } from 'commander';
-import { tap } from 'rxjs';
-import type { CapacityRetryOptions } from '../../operators/rollouts.js';
-import { deferredSchema } from '../action-schema.js';
-import { AGENT_MAX_STEPS, loadAgentPolicy, usesAgent } from '../agent-policy.js';
-import { loadCliPolicy } from '../cli-policy.js';
-import { interruptExitCode } from '../interrupt-exit-code.js';
 import { parseIntArg, type Io } from '../io.js';
 import { addPolicyOptions, type PolicyFlags } from '../options/policy-options.js';
 import { addTargetOptions, DEFAULT_ENV, type TargetFlags } from '../options/target-options.js';
-import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
-import { sessionsForTarget } from '../stateful-server-sessions.js';
-import { runRollout } from '../rollout/run-rollout.js';
-import { targetFromFlags } from '../target-from-flags.js';
 
 export type { RolloutReport, EpisodeRow } from '../rollout/rollout-report.js';
 
-interface RolloutFlags extends TargetFlags, PolicyFlags {
+export interface RolloutFlags extends TargetFlags, PolicyFlags {
   episodes: number;
   sessions: number;
   out?: string;
   json?: boolean;
   retryCapacity: boolean;
   capacityWait: number;
-}
-
-/** How the CLI waits on a full server: 250 ms doubling to 5 s, jittered, for at most `--capacity-wait` s per session. */
-function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
-  return { maxRetries: 10_000, delayMs: 250, backoff: { factor: 2, maxMs: 5_000, jitter: 0.2 }, maxWaitMs: waitSeconds * 1000 };
 }
 
 /** `openenv-rx rollout`: episodes over parallel sessions, with progress and a summary. */
@@ -60,36 +45,8 @@ removes containers (and swarm services), prints the finished episodes and exits 
 (143 after SIGTERM).`,
     )
     .action(async (flags: RolloutFlags, cmd: Command) => {
-      if (usesAgent(flags) && cmd.getOptionValueSource('maxSteps') === 'default') flags.maxSteps = AGENT_MAX_STEPS;
-      const report = await rollout(flags, io, signals);
-      io.out.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-      if (report.interrupted) io.setExitCode(interruptExitCode(report.signal ?? 'SIGINT'));
+      // Loaded when the command runs: --version, --help and the other commands never load it.
+      const { rolloutAction } = await import('./rollout-action.js');
+      await rolloutAction(flags, io, signals, cmd.getOptionValueSource('maxSteps') === 'default');
     });
 }
-
-async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
-  const sessions = await sessionsForTarget(flags, flags.sessions, io, 'rollout');
-  const target = await targetFromFlags(flags, { command: 'rollout', sessions, io });
-  const schema = deferredSchema();
-  const agent = usesAgent(flags) ? loadAgentPolicy(flags, schema.promise) : undefined;
-  const policy = agent ?? (await loadCliPolicy(flags.policy, schema.promise, flags.seed));
-  const policyName = agent?.label ?? flags.policy;
-  io.err.write(
-    `rollout: ${flags.episodes} episodes of ${target.label} over ${sessions} session(s), policy ${policyName}, seed ${flags.seed}, max ${flags.maxSteps} steps\n`,
-  );
-  return runRollout({
-    target: agent ? { ...target, session$: target.session$.pipe(tap((session) => agent.onSession(session))) } : target,
-    policyName,
-    policy,
-    schema,
-    episodes: flags.episodes,
-    sessions,
-    seed: flags.seed,
-    maxSteps: flags.maxSteps,
-    ...(flags.out ? { out: flags.out } : {}),
-    ...(flags.retryCapacity ? { retryOnCapacity: cliCapacityRetry(flags.capacityWait) } : {}),
-    io,
-    signals,
-  });
-}
-

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { builtinEnvs } from '../../envs/index.js';
-import { parseIntArg, type Io } from '../io.js';
-import { loadEnvDefinition } from '../load-env-definition.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../../server/idle-default.js';
+import { BUILTIN_ENV_NAMES } from '../builtin-env-names.js';
+import { parseIntArg, type Io } from '../io.js';
 
 /** Sessions a local dev server accepts by default: enough for `rollout`'s 3 parallel sessions and a notebook. */
 const DEFAULT_MAX_SESSIONS = 8;
@@ -28,7 +27,7 @@ export function registerServe(program: Command, io: Io, signals: NodeJS.EventEmi
   program
     .command('serve')
     .description('serve an env over the OpenEnv protocol: a built-in or your own env module')
-    .argument('<env>', `a built-in env (${Object.keys(builtinEnvs).join(', ')}) or the path of an ES module exporting an env definition (./my-env.js)`)
+    .argument('<env>', `a built-in env (${BUILTIN_ENV_NAMES.join(', ')}) or the path of an ES module exporting an env definition (./my-env.js)`)
     .option('--host <host>', 'interface to bind (0.0.0.0 exposes it beyond this machine)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: any free port)', parseIntArg(0), 8000)
     .option(
@@ -64,6 +63,8 @@ An env module's default export is an env definition: see examples/cli/coin-env.m
     .action(async (env: string, flags: ServeFlags) => {
       const token = flags.token ?? process.env['OPENENV_TOKEN'];
       const maxSessions = flags.maxSessions ?? DEFAULT_MAX_SESSIONS;
+      // Loaded here, not at startup: --help and every other command start without the envs and the server.
+      const [{ loadEnvDefinition }, { serve }] = await Promise.all([import('../load-env-definition.js'), import('../../server/serve.js')]);
       const definition = await loadEnvDefinition(env, 'serve');
       if (!token && !LOOPBACK.test(flags.host)) {
         io.err.write(
@@ -71,8 +72,6 @@ An env module's default export is an env definition: see examples/cli/coin-env.m
             `(and run its tools). Set one with --token <secret> or OPENENV_TOKEN=<secret>; clients send "Authorization: Bearer <secret>".\n`,
         );
       }
-      // Loaded here, not at startup: every other command starts without the server.
-      const { serve } = await import('../../server/serve.js');
       const server = await serve(definition, {
         host: flags.host,
         port: flags.port,

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { firstValueFrom } from 'rxjs';
-import { taskApi } from '../../transport/task-api.js';
 import { collectHeader, parseIntArg, requestHeaders, type Io } from '../io.js';
 
 interface TasksOptions {
@@ -27,6 +25,8 @@ export function registerTasks(program: Command, io: Io): void {
     .option('--token <token>', 'bearer token (or OPENENV_TOKEN)')
     .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader)
     .action(async (opts: TasksOptions) => {
+      // Loaded when the command runs: --help and the other commands start without rxjs and the transports.
+      const [{ firstValueFrom }, { taskApi }] = await Promise.all([import('rxjs'), import('../../transport/task-api.js')]);
       const api = taskApi(opts.url, { headers: requestHeaders(opts.header, opts.token ?? process.env['OPENENV_TOKEN']) });
       const envs = opts.env ? [opts.env] : await firstValueFrom(api.environments());
       const env = envs[0] ?? '';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { renderTable } from '../format/table.js';
+import { TOKEN_HINT } from '../cli-error-message.js';
 import { collectHeader, parseIntArg, parseJsonObject, requestHeaders, type Io } from '../io.js';
 
 /** `openenv-rx validate --url URL`: conformance checks, pass/fail each, exit 1 on any failure. */
@@ -21,17 +22,21 @@ export function registerValidate(program: Command, io: Io): void {
         headers,
         timeoutMs: opts.timeout,
         ...(opts.action ? { action: opts.action } : {}),
-        onResult: opts.json ? undefined : (r) => io.err.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.id}${r.error ? `: ${r.error}` : ''}\n`),
+        onResult: opts.json ? undefined : (r) => io.err.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.id}${r.error ? `: ${r.code ? `${r.code}: ` : ''}${r.error}` : ''}\n`),
       });
-      const failed = results.filter((r) => !r.ok);
-      if (opts.json) io.out.write(`${JSON.stringify({ url: opts.url, ok: failed.length === 0, results }, null, 2)}\n`);
+      const failed = results.filter((r) => !r.ok && !r.notRun);
+      const notRun = results.filter((r) => r.notRun);
+      if (opts.json) io.out.write(`${JSON.stringify({ url: opts.url, ok: failed.length + notRun.length === 0, results }, null, 2)}\n`);
       else {
+        // An unreachable server or a 401 stops the checks: one line says so instead of the same failure again and again.
+        if (notRun.length) io.err.write(`  ${notRun.length} other checks not run: ${notRun[0]!.error!.replace(/^not run: /, '')}\n`);
+        if (results.some((r) => r.status === 401)) io.err.write(`  ${TOKEN_HINT}\n`);
         // Both streams on one terminal: the live lines already showed every check, once is enough.
         // Otherwise (stdout piped or redirected) stdout gets the table, stderr kept the live lines.
         const sameTerminal = Boolean(io.out.isTTY && io.err.isTTY);
-        if (!sameTerminal) io.out.write(`\n${renderTable(['check', 'result', 'ms'], results.map((r) => [r.id, r.ok ? 'pass' : 'FAIL', Math.round(r.ms)]))}\n`);
-        io.out.write(`\n${results.length - failed.length} passed, ${failed.length} failed\n`);
+        if (!sameTerminal) io.out.write(`\n${renderTable(['check', 'result', 'ms'], results.map((r) => [r.id, r.ok ? 'pass' : r.notRun ? 'not run' : 'FAIL', Math.round(r.ms)]))}\n`);
+        io.out.write(`\n${results.length - failed.length - notRun.length} passed, ${failed.length} failed${notRun.length ? `, ${notRun.length} not run` : ''}\n`);
       }
-      if (failed.length) io.setExitCode(1);
+      if (failed.length + notRun.length) io.setExitCode(1);
     });
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CliUsageError } from '../../errors/cli-errors.js';
 import type { SwarmEndpointOptions, SwarmResources } from '../../runtime/swarm/swarm-endpoint-options.js';
 
 /** Parsed swarm flags (part of the shared target flags). */
@@ -67,11 +68,11 @@ export function swarmOptionsFromFlags(flags: SwarmFlags & { image?: string; pull
     flags.reserveMemory !== undefined && '--reserve-memory',
   ].filter((f): f is string => typeof f === 'string');
   if (!flags.swarm) {
-    if (given.length > 0) throw new Error(`${given.join(', ')} place swarm services; add --swarm (with --image)`);
+    if (given.length > 0) throw new CliUsageError(given[0]!, `${given.join(', ')} place swarm services; add --swarm (with --image)`);
     return undefined;
   }
-  if (!flags.image) throw new Error('--swarm runs the --image as swarm services; there is no --image');
-  if (flags.pull === 'always') throw new Error('--pull always is not available with --swarm: nodes pull the image themselves (--pull if-missing) or run the manager\'s copy (--pull never)');
+  if (!flags.image) throw new CliUsageError('--swarm', '--swarm runs the --image as swarm services; there is no --image');
+  if (flags.pull === 'always') throw new CliUsageError('--pull', '--pull always is not available with --swarm: nodes pull the image themselves (--pull if-missing) or run the manager\'s copy (--pull never)');
   const resources: SwarmResources = {
     ...(flags.limitCpu !== undefined && { cpus: flags.limitCpu }),
     ...(flags.limitMemory !== undefined && { memoryBytes: flags.limitMemory }),

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { CliUsageError } from '../../errors/cli-errors.js';
 import { collectEnvVar, collectHeader, containerEnv, requestHeaders } from '../io.js';
 import { addSwarmOptions, type SwarmFlags } from './swarm-options.js';
 
@@ -44,9 +45,14 @@ export function addTargetOptions(command: Command): Command {
     .option('-H, --header <name: value>', 'extra request header, repeatable', collectHeader);
 }
 
-/** Headers and container env of the flags; malformed `-H`/`-e` pairs fail here without echoing values. */
+/**
+ * Headers and container env of the flags; malformed `-H`/`-e` pairs and flags that need `--image`
+ * without it fail here (`CliUsageError`) without echoing values.
+ */
 export function targetRequest(flags: TargetFlags): { headers: Record<string, string>; containerEnv: Record<string, string> } {
-  if (flags.envVar?.length && !flags.image) throw new Error('-e/--env-var sets variables of containers started with --image; there is no --image');
+  if (flags.envVar?.length && !flags.image) throw new CliUsageError('-e', '-e/--env-var sets variables of containers started with --image; there is no --image');
+  // --pull defaults to never, so a value other than that was typed: it would be silently ignored.
+  if (flags.pull !== 'never' && !flags.image) throw new CliUsageError('--pull', '--pull pulls the --image before it starts; there is no --image');
   return {
     headers: requestHeaders(flags.header, flags.token ?? process.env['OPENENV_TOKEN']),
     containerEnv: {

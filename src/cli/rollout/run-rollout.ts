@@ -4,7 +4,6 @@ import { catchError, identity, tap, throwError, type Observable } from 'rxjs';
 import { episodeStats, type EpisodeStats } from '../../operators/episode-stats.js';
 import { recordTrajectory } from '../../operators/record-trajectory.js';
 import { rollouts, type CapacityRetryOptions, type RolloutSessionEvent } from '../../operators/rollouts.js';
-import { explainRejectedAction } from '../../policies/explain-rejected-action.js';
 import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { transcriberOf, type EpisodeTranscript } from '../../fleet/episode-transcript.js';
 import type { EpisodeStep } from '../../session/types.js';
@@ -94,10 +93,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
       tick();
     }),
     catchError((error: unknown) =>
-      throwError(() => {
-        const episodeId = (error as { context?: { episodeId?: string } }).context?.episodeId;
-        return explainRejectedAction(error, options.schema.current() ?? {}, policy.lastAction(episodeId)) ?? error;
-      }),
+      throwError(() => policy.explainRejection(error, options.schema.current()) ?? error),
     ),
   );
 
