@@ -304,7 +304,16 @@ imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "2%", imagefs.available: "2%", nodefs.inodesFree: "2%"}
 maxPods: 110
 EOF
-  start kubelet "$BIN/kubelet" --config "$STATE/kubelet-config.yaml" \
+  # The kubelet rewrites kernel-wide sysctls (vm.overcommit_memory=1, kernel.panic_on_oops=1,
+  # kernel.panic=10, ...) that differ from what it wants. This kernel is shared by every checkout
+  # (and panic_on_oops would turn an oops anywhere into a reboot), so it runs in its own mount
+  # namespace where those /proc/sys files are bind-mounted from files holding the values it
+  # expects: it reads them, finds nothing to change, and the kernel keeps its settings. Slave
+  # propagation: it still sees the host's mounts; pods here mount no volumes (no service account
+  # token without kube-controller-manager), so nothing it mounts needs to reach containerd.
+  sysctl_shims
+  start kubelet unshare --mount --propagation slave sh -c "$(shim_mounts) exec \"\$0\" \"\$@\"" "$BIN/kubelet" \
+    --config "$STATE/kubelet-config.yaml" \
     --kubeconfig "$STATE/node.kubeconfig" --root-dir "$STATE/kubelet" \
     --hostname-override "$NODE" --node-ip 127.0.0.1 --cert-dir "$STATE/kubelet-pki"
   wait_for "node $NODE" 180 node_ready
@@ -314,6 +323,21 @@ EOF
   log "cluster up in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_OUT"
   echo "$KUBECONFIG_OUT"
 }
+# The values the kubelet insists on (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables).
+KUBELET_SYSCTLS="vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_on_oops=1 kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000"
+sysctl_shims() {
+  mkdir -p "$STATE/sysctl"
+  local kv
+  for kv in $KUBELET_SYSCTLS; do echo "${kv#*=}" >"$STATE/sysctl/$(echo "${kv%=*}" | tr / _)"; done
+}
+shim_mounts() { # mount commands for the sysctls whose live value differs
+  local kv
+  for kv in $KUBELET_SYSCTLS; do
+    [ "$(cat "/proc/sys/${kv%=*}")" = "${kv#*=}" ] && continue
+    printf 'mount --bind %s /proc/sys/%s && ' "$STATE/sysctl/$(echo "${kv%=*}" | tr / _)" "${kv%=*}"
+  done
+}
+
 # Without kube-controller-manager no controller creates service accounts, so the ServiceAccount
 # admission plugin (which requires one) is turned off and pods run without API tokens; garbage
 # collection by ownerReference and namespace deletion also need it.
