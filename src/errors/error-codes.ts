@@ -46,6 +46,8 @@ export type ErrorCode =
   // swarm-errors.ts
   | 'ERR_SWARM_TASK'
   | 'ERR_SWARM_UNAVAILABLE'
+  // kubernetes-errors.ts
+  | 'ERR_K8S_POD'
   // tool-errors.ts
   | 'ERR_TOOL'
   | 'ERR_JSON_RPC'

@@ -1,0 +1,123 @@
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { EmptyError, Observable, catchError, defer, filter, first, from, lastValueFrom, map, mergeMap, repeat, share, tap, throwError } from 'rxjs';
+import { KubernetesPodError, type ErrorContext } from '../../errors/index.js';
+import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
+import { podManifest } from './pod-manifest.js';
+import { podStatus, type PodStatus } from './pod-status.js';
+import { watchPod } from './pod-watch.js';
+
+const isNotFound = (error: unknown): boolean => (error as { code?: number }).code === 404;
+
+/** One pod's life: create, follow its status, delete and wait until it is gone. */
+export class PodRun {
+  readonly api: CoreV1Api;
+  readonly context: ErrorContext;
+  /** Last thing seen while starting, for the timeout message. */
+  lastSeen = 'not created';
+  private created: Promise<V1Pod | undefined> | undefined;
+  private stopping: Promise<void> | undefined;
+  private resourceVersion: string | undefined;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    readonly namespace: string,
+    readonly name: string,
+    readonly image: string,
+    readonly options: KubernetesPodOptions,
+  ) {
+    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.context = { image, pod: name, namespace };
+  }
+
+  /** Creates the pod (once); emits it. */
+  create(): Observable<V1Pod> {
+    return defer(() => {
+      this.created ??= this.api.createNamespacedPod({ namespace: this.namespace, body: podManifest(this.name, this.image, this.options) });
+      return this.created;
+    }).pipe(
+      map((pod) => {
+        this.resourceVersion = pod!.metadata?.resourceVersion;
+        this.lastSeen = 'created';
+        return pod!;
+      }),
+    );
+  }
+
+  /**
+   * The pod's status from the last version seen on, re-watching when the API server ends a watch.
+   * A deletion by anyone but us is a failure.
+   */
+  status$(): Observable<PodStatus> {
+    return defer(() => watchPod(this.kubeConfig, this.namespace, this.name, this.resourceVersion)).pipe(
+      repeat(),
+      tap((event) => (this.resourceVersion = event.pod.metadata?.resourceVersion ?? this.resourceVersion)),
+      map((event): PodStatus =>
+        event.type === 'DELETED' ? { kind: 'failed', reason: 'Deleted', message: 'the pod was deleted by someone else', exitCode: null } : podStatus(event.pod),
+      ),
+      tap((status) => (this.lastSeen = status.kind === 'pending' ? status.detail : status.kind)),
+    );
+  }
+
+  /** Errors with `KubernetesPodError` when the pod fails or is deleted; never emits. */
+  failure$(): Observable<never> {
+    return this.status$().pipe(
+      filter((status) => status.kind === 'failed'),
+      map((status) => {
+        const failed = status as Extract<PodStatus, { kind: 'failed' }>;
+        throw new KubernetesPodError(failed.reason, failed.message, failed.exitCode, this.context);
+      }),
+    );
+  }
+
+  /** Emits the pod IP once the container runs; errors at once on a permanent failure. */
+  running$(): Observable<string> {
+    const status$ = this.status$().pipe(share());
+    return status$.pipe(
+      mergeMap((status) => {
+        if (status.kind === 'failed') throw new KubernetesPodError(status.reason, status.message, status.exitCode, this.context);
+        return status.kind === 'running' ? [status.podIP] : [];
+      }),
+      first(),
+    );
+  }
+
+  /** Deletes the pod (if it was created) and resolves once the API server no longer has it. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.deleteAndWait();
+    return this.stopping;
+  }
+
+  private async deleteAndWait(): Promise<void> {
+    const created = await this.created?.catch(() => undefined);
+    if (!created) return;
+    let deleted: V1Pod;
+    try {
+      deleted = await this.api.deleteNamespacedPod({ name: this.name, namespace: this.namespace, gracePeriodSeconds: this.options.deleteGraceSeconds ?? 1 });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    // Watch from the deletion's own version: the DELETED event arrives even if it already happened.
+    // A watch the server ends before that falls back to reading until 404.
+    const gone$ = watchPod(this.kubeConfig, this.namespace, this.name, deleted.metadata?.resourceVersion).pipe(
+      filter((event) => event.type === 'DELETED'),
+      first(),
+      catchError((error: unknown) => (error instanceof EmptyError ? from(this.readUntilGone()) : throwError(() => error))),
+    );
+    await lastValueFrom(gone$, { defaultValue: undefined });
+  }
+
+  private async readUntilGone(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      try {
+        await this.api.readNamespacedPod({ name: this.name, namespace: this.namespace });
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new KubernetesPodError('Terminating', 'still present 120 s after its deletion', null, this.context);
+  }
+}
