@@ -376,7 +376,7 @@ down() {
   local pid
   for pid in $(pgrep -f -- "-address $SOCK" || true); do kill -9 "$pid" 2>/dev/null || true; done
   # Mounts under our directories (pod volumes, overlay snapshots, sandbox shm).
-  grep -oE " ($STATE|$RUN)/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -oE " ($STATE|$RUN)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   ip link del "$BRIDGE" 2>/dev/null || true
   if [ "${1:-}" != "--keep-state" ]; then rm -rf "$STATE" "$RUN"; fi
   log "down"

@@ -49,7 +49,18 @@ export class PodRun {
    */
   status$(): Observable<PodStatus> {
     return defer(() => watchPod(this.kubeConfig, this.namespace, this.name, this.resourceVersion)).pipe(
-      repeat(),
+      // The API server ends watches after a few minutes; a short pause keeps a watch that ends at
+      // once (an error status) from spinning.
+      repeat({ delay: 200 }),
+      // Our own deletion is not a failure.
+      filter(() => this.stopping === undefined),
+      filter((event) => {
+        if (event.type !== 'ERROR') return true;
+        // Usually 410 Gone: the version watched from was compacted. Watch again from now (the
+        // new watch starts with the pod's current state).
+        this.resourceVersion = undefined;
+        return false;
+      }),
       tap((event) => (this.resourceVersion = event.pod.metadata?.resourceVersion ?? this.resourceVersion)),
       map((event): PodStatus =>
         event.type === 'DELETED' ? { kind: 'failed', reason: 'Deleted', message: 'the pod was deleted by someone else', exitCode: null } : podStatus(event.pod),

@@ -1,9 +1,9 @@
 import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Observable } from 'rxjs';
 
-/** One watch event of a pod; `DELETED` carries the last state. */
+/** One watch event of a pod; `DELETED` carries the last state; `ERROR` carries a Status, not a pod. */
 export interface PodEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   pod: V1Pod;
 }
 
