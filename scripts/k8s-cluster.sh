@@ -13,7 +13,8 @@
 #
 # Everything lives in its own places so it never meets the Docker engine (or its containerd)
 # that other checkouts share: state in $K8S_STATE (default /var/lib/openenv-rx-k8s), sockets and
-# pid files in $K8S_RUN (default /run/openenv-rx-k8s), only 127.0.0.1 ports, its own CNI bridge.
+# pid files in $K8S_RUN (default /run/openenv-rx-k8s), only 127.0.0.1 ports (the kubelet: its own
+# bridge's address), its own CNI bridge and subnet.
 # Needs root (kubelet, containerd), Debian's etcd-server, containerd, runc and
 # containernetworking-plugins, openssl, Go (builds the components; see scripts/k8s/build.sh).
 # docs/kubernetes-cluster.md explains each part.
@@ -31,7 +32,11 @@ LOGS="$STATE/logs"
 KUBECONFIG_OUT="${K8S_KUBECONFIG:-$STATE/admin.kubeconfig}"
 SOCK="$RUN/containerd.sock"
 NODE="${K8S_NODE_NAME:-openenv-rx-node}"
-POD_SUBNET="${K8S_POD_SUBNET:-10.244.77.0/24}"
+POD_NET="${K8S_POD_NET:-10.244.77}"   # a /24
+POD_SUBNET="$POD_NET.0/24"
+# The kubelet refuses a loopback node IP, so the node's address is the pod bridge's gateway: on
+# this host only, and what the API server dials for logs and port-forwards.
+NODE_IP="$POD_NET.1"
 SERVICE_RANGE="10.96.77.0/24"
 SERVICE_IP="10.96.77.1"
 BRIDGE="oerxk8s0"
@@ -138,7 +143,7 @@ EOF
   cat >"$PKI/kubelet.ext" <<EOF
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:$NODE,DNS:localhost
+subjectAltName=IP:127.0.0.1,IP:$NODE_IP,DNS:$NODE,DNS:localhost
 EOF
   cert apiserver "/CN=kube-apiserver" "$PKI/apiserver.ext"
   cert kubelet-serving "/CN=$NODE" "$PKI/kubelet.ext"
@@ -201,6 +206,14 @@ EOF
 EOF
 }
 
+# The bridge exists before the first pod (the CNI bridge plugin adopts it) because the kubelet
+# needs its node IP at start.
+node_bridge() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+}
+
 # --- images ------------------------------------------------------------------------------------
 pause_image() {
   if ctr_k8s images ls -q | grep -qx "docker.io/$PAUSE_IMAGE"; then return; fi
@@ -240,6 +253,7 @@ up() {
   wait_for etcd 60 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
   wait_for containerd 60 ctr -a "$SOCK" version
 
+  node_bridge
   start kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
@@ -279,7 +293,7 @@ up() {
   cat >"$STATE/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: 127.0.0.1
+address: $NODE_IP
 port: $KUBELET_PORT
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -315,7 +329,7 @@ EOF
   start kubelet unshare --mount --propagation slave sh -c "$(shim_mounts) exec \"\$0\" \"\$@\"" "$BIN/kubelet" \
     --config "$STATE/kubelet-config.yaml" \
     --kubeconfig "$STATE/node.kubeconfig" --root-dir "$STATE/kubelet" \
-    --hostname-override "$NODE" --node-ip 127.0.0.1 --cert-dir "$STATE/kubelet-pki"
+    --hostname-override "$NODE" --node-ip "$NODE_IP" --cert-dir "$STATE/kubelet-pki"
   wait_for "node $NODE" 180 node_ready
 
   if [ -n "${K8S_LOAD_IMAGES:-}" ]; then load_images $K8S_LOAD_IMAGES; fi
