@@ -6,7 +6,7 @@
 # k8s.io/kubernetes replaces its staging modules with ./staging paths that its module
 # zip does not carry, so we build from a small wrapper module that requires it and pins
 # every staging module to the matching v0.x release.
-# Runs under nice -n 19: the machine is shared.
+# Runs under nice -n 19 (K8S_BUILD_NICE): the machine is shared.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.34.4}"
@@ -63,7 +63,7 @@ build() { # components...
   [ ${#pkgs[@]} -gt 0 ] || return 0
   echo "building ${pkgs[*]}"
   # -mod=mod lets go build fill go.sum/requirements from k8s.io/kubernetes' own go.mod.
-  CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 19 go build -p "${K8S_BUILD_JOBS:-2}" -trimpath \
+  CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n "${K8S_BUILD_NICE:-19}" go build -p "${K8S_BUILD_JOBS:-2}" -trimpath \
     -ldflags "$ldflags" -o "$OUT/" "${pkgs[@]}"
 }
 start=$(date +%s)
