@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'ERR_SWARM_UNAVAILABLE'
   // kubernetes-errors.ts
   | 'ERR_K8S_POD'
+  | 'ERR_K8S_API'
   // tool-errors.ts
   | 'ERR_TOOL'
   | 'ERR_JSON_RPC'

@@ -27,6 +27,11 @@ export interface KubernetesPodOptions {
   startTimeoutMs?: number;
   /** Pause between `/health` probes while starting. Default 50 ms. */
   healthIntervalMs?: number;
+  /**
+   * Bounds each API call (create, delete, read; not the watches): a frozen API server fails the
+   * call with `KubernetesApiError` instead of hanging a start or a teardown. Default 30 000 ms.
+   */
+  apiTimeoutMs?: number;
   /** Grace period of the pod's deletion on unsubscribe. Default 1 s (servers hold no state worth a longer drain). */
   deleteGraceSeconds?: number;
 }
