@@ -29,6 +29,10 @@ have_all() {
 if have_all; then echo "k8s $K8S_VERSION binaries cached in $OUT"; exit 0; fi
 
 mkdir -p "$OUT" "$SRC"
+# One build per version at a time (CI beside a developer): the second waits, then finds the cache.
+exec 9>"$CACHE/$K8S_VERSION/.build.lock"
+flock 9
+if have_all; then echo "k8s $K8S_VERSION binaries cached in $OUT"; exit 0; fi
 staging_minor="v0.${K8S_VERSION#v1.}"   # v1.34.4 -> v0.34.4
 STAGING=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
   cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api
