@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { EmptyError, Observable, catchError, defer, filter, first, from, lastValueFrom, map, mergeMap, repeat, share, tap, throwError } from 'rxjs';
+import { EmptyError, Observable, catchError, defer, filter, first, from, lastValueFrom, map, mergeMap, repeat, share, tap, throwError, timeout } from 'rxjs';
 import { KubernetesApiError, KubernetesPodError, type ErrorContext } from '../../errors/index.js';
 import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
 import { podManifest } from './pod-manifest.js';
@@ -193,6 +193,11 @@ export class PodRun {
       filter((event) => event.type === 'DELETED'),
       first(),
       catchError((error: unknown) => (error instanceof EmptyError ? from(this.readUntilGone()) : throwError(() => error))),
+      // Bounded like every other step of a teardown: the grace period plus room for the kubelet.
+      timeout({
+        first: (this.options.deleteGraceSeconds ?? 1) * 1000 + 120_000,
+        with: () => throwError(() => new KubernetesPodError('Terminating', 'still present 120 s after its grace period', null, this.context)),
+      }),
     );
     await lastValueFrom(gone$, { defaultValue: undefined });
   }
