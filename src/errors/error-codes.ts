@@ -46,6 +46,9 @@ export type ErrorCode =
   // swarm-errors.ts
   | 'ERR_SWARM_TASK'
   | 'ERR_SWARM_UNAVAILABLE'
+  // kubernetes-errors.ts
+  | 'ERR_K8S_POD'
+  | 'ERR_K8S_API'
   // tool-errors.ts
   | 'ERR_TOOL'
   | 'ERR_JSON_RPC'

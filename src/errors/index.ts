@@ -8,6 +8,7 @@ export * from './server-errors.js';
 export * from './io-errors.js';
 export * from './action-rejected-error.js';
 export * from './swarm-errors.js';
+export * from './kubernetes-errors.js';
 export * from './tool-errors.js';
 export * from './fleet-errors.js';
 export * from './collect-errors.js';

@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs';
 export interface Endpoint {
   /** Base HTTP URL, e.g. `http://127.0.0.1:49153`. */
   url: string;
-  kind: 'url' | 'docker' | 'process' | 'in-process' | 'swarm';
+  kind: 'url' | 'docker' | 'process' | 'in-process' | 'swarm' | 'kubernetes';
   /** Container id, service id, pid or server label, for error context and logs. */
   id?: string;
   /**

@@ -1,0 +1,40 @@
+import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { POD_LABEL } from '../../../src/runtime/kubernetes/pod-labels.js';
+
+/** The cluster KUBECONFIG (or ~/.kube/config) names, and whether its API server answers. */
+export async function loadCluster(): Promise<{ kubeConfig: KubeConfig; reachable: boolean; why?: string }> {
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromDefault();
+    if (!kubeConfig.getCurrentCluster()) return { kubeConfig, reachable: false, why: 'no cluster in KUBECONFIG' };
+    await kubeConfig.makeApiClient(VersionApi).getCode();
+    return { kubeConfig, reachable: true };
+  } catch (error) {
+    return { kubeConfig, reachable: false, why: String((error as Error).message ?? error) };
+  }
+}
+
+/**
+ * `describe` for suites that need a real cluster: runs when the API server answers, and also under
+ * CI=true (the suite's beforeAll then FAILS on the missing cluster instead of skipping).
+ */
+export function describeWithCluster(cluster: { reachable: boolean; why?: string }): jest.Describe {
+  if (cluster.reachable || process.env['CI']) return describe;
+  console.warn(`No reachable Kubernetes cluster (${cluster.why}): skipping Kubernetes tests (with CI=true they fail instead; scripts/k8s-cluster.sh up makes one)`);
+  return describe.skip;
+}
+
+/** Names of the pods this process owns in `namespace` (any phase, terminating included). */
+export async function podsOwnedByMe(api: CoreV1Api, namespace: string): Promise<string[]> {
+  const list = await api.listNamespacedPod({ namespace, labelSelector: `${POD_LABEL.managed}=1,${POD_LABEL.ownerPid}=${process.pid}` });
+  return list.items.map((pod) => pod.metadata!.name!);
+}
+
+/** Polls `check` every 100 ms until it returns true; fails after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
