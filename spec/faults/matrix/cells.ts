@@ -53,7 +53,7 @@ const CLOSED_PORT = {
 };
 const DELAYED = {
   sees: `${LOST}: \`cause\` \`ERR_TIMEOUT\` \`phase: 'reply'\`, \`stepUnknown: true\``,
-  does: `the socket is discarded, the late reply dropped with it; the session is replaced, on the same server; the step is ${NOT_REPLAYED}`,
+  does: `the socket is discarded, the late reply dropped with it; the session is replaced, on the same server (refused while the server still runs the late step, it waits for that slot: no limit learnt low, no extra server started); the step is ${NOT_REPLAYED}`,
 };
 const HALF_OPEN = {
   sees: `${LOST}: \`cause\` \`ERR_TIMEOUT\` (\`reply\` in flight, \`keepalive\` idle)`,
