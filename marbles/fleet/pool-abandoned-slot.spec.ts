@@ -1,4 +1,4 @@
-import { defer, finalize, ignoreElements, switchMap, timer, type Observable } from 'rxjs';
+import { defer, finalize, ignoreElements, switchMap, tap, timer, type Observable } from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { envPool, type PoolStats } from '../../src/fleet/env-pool.js';
 import { STALE_SLOT_RETRIES } from '../../src/fleet/pool-server.js';
@@ -54,7 +54,7 @@ function run(size: number, dieAt: number, freedAt: number, frames: number) {
     const fleet = slotFleet(cold, scheduler, dieAt, freedAt);
     log = fleet.log;
     const stream = envPool(perServer(fleet.server$, fleet.open), { size }).pipe(
-      switchMap((pool) => timer(frames).pipe(switchMap(() => void stats.push(pool.stats()) ?? []))),
+      switchMap((pool) => timer(frames).pipe(tap(() => stats.push(pool.stats())))),
       ignoreElements(),
     );
     expectObservable(stream, '^' + '-'.repeat(frames + 10) + '!').toBe('');

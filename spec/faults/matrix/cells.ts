@@ -103,6 +103,10 @@ export const CELLS: readonly Cell[] = [
   ...forLibrary('processes', 'server frozen (SIGSTOP)', FROZEN),
   ...forLibrary('processes', 'reply delayed past the timeout', DELAYED),
   row('cli rollout', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
+  row('cli rollout', 'url list', 'server restarted on the same port', {
+    ...RESTARTED,
+    sees: `${LOST}: its \`--json\` row says \`failed\` with the message, its last \`-o\` line \`error.cause\` \`ERR_CONNECTION_CLOSED\`; the summary counts it failed (never replayed, out of the return columns); exit 0`,
+  }),
   row('cli collect', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
   row('cli collect', 'url list', 'server frozen (SIGSTOP)', { ...FROZEN, sees: cliSees(FROZEN) }),
   row('cli collect', 'url list', 'reply delayed past the timeout', {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -59,6 +59,17 @@ async function holdSlots(url: string, n: number): Promise<WebSocket[]> {
       });
     }),
   );
+}
+
+/** A row of `rollout -o` (record-trajectory's line). */
+interface RolloutRow {
+  /** `reset`, `step`, or the episode's summary row (`episode`). */
+  kind: string;
+  episodeId: string;
+  index: number;
+  action: SeqAct | null;
+  observation: SeqObs | null;
+  error: { code: string; cause: string | null; stepUnknown: boolean } | null;
 }
 
 const cell = (driver: Cell['driver'], fault: Cell['fault']): Cell => CELLS.find((c) => c.driver === driver && c.source === 'url list' && c.fault === fault)!;
@@ -125,6 +136,41 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       await server.stop();
       await server.start();
     }, ['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION']);
+  }, 120_000);
+
+  it(cellName(cell('cli rollout', 'server restarted on the same port')), async () => {
+    // `openenv-rx rollout --url ... -o steps.jsonl`: every step row says which server session
+    // answered it, a failed episode's last row carries its error; the server restarts mid-run.
+    const server = fleet.servers[0]!;
+    const ledgerStart = fleet.ledger().length;
+    const steps = `${outDir()}.jsonl`;
+    const episodes = 30;
+    const cli = runCli(['rollout', '--url', server.url, '--env', SEQ_ENV, '--policy', POLICY, '-n', String(episodes), '-s', '2', '--max-steps', '5', '--json', '-o', steps]);
+    await waitUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', 60_000);
+    const pidBefore = server.pid;
+    await server.stop();
+    await server.start();
+    const { code, out: stdout, err } = await cli.done;
+    expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+    const report = JSON.parse(stdout) as { overall: { episodes: number; failed: number }; capacity: { lost: number }; perEpisode: Array<{ episodeId: string; truncated: boolean; failed?: true }> };
+    const rows = readFileSync(steps, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as RolloutRow)
+      .filter((r) => r.kind !== 'episode');
+    const failures = rows.filter((r) => r.error !== null);
+    // Every planned episode ended (cut at 5 steps) or failed, each failure with its root cause.
+    expect(report.overall.episodes).toBe(episodes);
+    expect(report.perEpisode.every((e) => e.truncated !== (e.failed === true))).toBe(true);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(report.overall.failed).toBe(failures.length);
+    expect(failures.map((f) => f.error!.cause).filter((c) => !['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION'].includes(c ?? ''))).toEqual([]);
+    // Nothing mis-paired or replayed; the restarted server (a new pid) served new sessions.
+    const trail: TrailStep[] = rows
+      .filter((r) => r.error === null)
+      .map((r) => ({ episode: r.episodeId, index: r.index, ...(r.action ? { message: r.action.message } : {}), observation: r.observation! }));
+    expect(trailViolations(trail)).toEqual([]);
+    expect(replayed(fleet.ledger().slice(ledgerStart))).toEqual([]);
+    expect(trail.some((t) => t.observation.pid === server.pid && server.pid !== pidBefore)).toBe(true);
+    expect(pidAlive(cli.pid)).toBe(false);
+    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
   }, 120_000);
 
   const soakIt = FULL ? it : () => undefined; // defined only under npm run soak:faults
