@@ -115,6 +115,7 @@ export const CELLS: readonly Cell[] = [
   }),
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('rollouts', 'containers', 'container killed', CONTAINER),
+  row('vectorEnv', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
   row('rollouts', 'swarm', 'swarm task killed', SWARM),
   // Not built yet: cli collect over containers and swarm (--image, --swarm), cli rollout restarted.
