@@ -118,7 +118,8 @@ export const CELLS: readonly Cell[] = [
   row('vectorEnv', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
   row('rollouts', 'swarm', 'swarm task killed', SWARM),
-  // Not built yet: cli collect over containers and swarm (--image, --swarm), cli rollout restarted.
+  row('cli collect', 'containers', 'container killed', { ...CONTAINER, sees: cliSees(CONTAINER) }),
+  row('cli collect', 'swarm', 'swarm task killed', { ...SWARM, sees: cliSees(SWARM) }),
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */

@@ -1,49 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ensureBuiltDist } from '../../fixtures/built-dist.js';
-import { repoPath } from '../../fixtures/test-image.js';
 import { plannedIds, readFailures, readResults } from '../../fleet/support/collect-files.js';
 import { waitUntil } from '../support/fault-guards.js';
 import { pidAlive, SEQ_ENV, startServerFleet, type ServerFleet } from '../support/server-processes.js';
 import { CELLS, cellName, type Cell } from './cells.js';
+import { runCli, SEQ_POLICY, trailOf } from './support/cli-run.js';
 import { replayed, sessionKey, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
 
-const POLICY = repoPath('spec/faults/matrix/support/seq-policy.mjs');
+const POLICY = SEQ_POLICY;
 /** The frozen and delayed rows run under `npm run soak:faults` (MATRIX_FULL=1): each waits out a reply timeout. */
 const FULL = process.env['MATRIX_FULL'] === '1';
-
-/** The built CLI as a child process, run to its end (bounded). */
-function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): { pid: number; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, [repoPath('dist/cli/main.js'), ...args], { cwd: repoPath(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    }),
-  );
-  return { pid: child.pid!, done };
-}
-
-function trailOf(out: string): TrailStep[] {
-  return readResults(out).flatMap((record) => {
-    const turns = record.messages.map((m) => JSON.parse(m.content as string) as Record<string, unknown>);
-    return turns.flatMap((turn, k) =>
-      k === 0
-        ? [{ episode: record.episode_id, index: 0, observation: turn as unknown as SeqObs }]
-        : k % 2 === 0
-          ? [{ episode: record.episode_id, index: k / 2, message: (turns[k - 1] as unknown as SeqAct).message, observation: turn as unknown as SeqObs }]
-          : [],
-    );
-  });
-}
 
 /** The server sessions (server/pid/conn) a trail's steps ran on. */
 const trailKeys = (trail: TrailStep[]): string[] => trail.map((t) => sessionKey(t.observation));
