@@ -8,8 +8,10 @@ export type Driver = 'rollouts' | 'vectorEnv' | 'collect' | 'cli rollout' | 'cli
  * `url list`: a fixed list of running servers (`urls.map(Env.connect)`; the CLI's `--url` takes one).
  * `processes`: servers the pool starts (`perServer(processEndpoint(...))`), `containers`: one
  * container per server or session (`--image`), `swarm`: one swarm service per session (`--swarm`).
+ * `OpenEnv url list`: a fixed list of real OpenEnv servers (the pinned `openenv` release's
+ * `create_app` under uvicorn, spec/faults/matrix/support/seq_env.py).
  */
-export type Source = 'url list' | 'processes' | 'containers' | 'swarm';
+export type Source = 'url list' | 'OpenEnv url list' | 'processes' | 'containers' | 'swarm';
 export type Fault =
   | 'server SIGKILL'
   | 'server frozen (SIGSTOP)'
@@ -118,6 +120,8 @@ export const CELLS: readonly Cell[] = [
   row('vectorEnv', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
   row('rollouts', 'swarm', 'swarm task killed', SWARM),
+  row('rollouts', 'OpenEnv url list', 'server SIGKILL', KILLED_URL),
+  row('rollouts', 'OpenEnv url list', 'server restarted on the same port', RESTARTED),
   row('cli collect', 'containers', 'container killed', { ...CONTAINER, sees: cliSees(CONTAINER) }),
   row('cli collect', 'swarm', 'swarm task killed', { ...SWARM, sees: cliSees(SWARM) }),
 ];
