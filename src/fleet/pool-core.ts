@@ -37,6 +37,13 @@ export interface PoolCallbacks<S> {
   failed(error: unknown): void;
 }
 
+/**
+ * A refusal for capacity: the server's CAPACITY_REACHED, or this process refusing a second session
+ * to a generation-A server (one env behind its HTTP routes: `StatefulServerBusyError`), which is a
+ * capacity of one learnt the same way (nothing was sent to the server).
+ */
+const isRefusal = (error: unknown): boolean => hasCode(error, 'ERR_CAPACITY') || hasCode(error, 'ERR_STATEFUL_SERVER_BUSY');
+
 const isPerServer = <S>(source: PoolSource<S>): source is PerServer<S> =>
   !isObservable(source) && !Array.isArray(source);
 
@@ -435,7 +442,7 @@ export class PoolCore<S> implements EnvPool<S> {
       this.grow();
       return;
     }
-    if (hasCode(error, 'ERR_CAPACITY') && server.learnFromRefusal(now)) {
+    if (isRefusal(error) && server.learnFromRefusal(now)) {
       // Full of our own sessions: a lesson, absorbed. Fresh servers of a per-server source are
       // ours alone, so what this one reports (or holds) is what each of them will take.
       this.counters.refusals++;
@@ -448,7 +455,7 @@ export class PoolCore<S> implements EnvPool<S> {
       return;
     }
     if (!server.owned) return this.serverFailed(server, error);
-    if (hasCode(error, 'ERR_CAPACITY')) server.state = 'dead'; // a fresh server that refuses us is useless
+    if (isRefusal(error)) server.state = 'dead'; // a fresh server that refuses us is useless
     this.roundFailed(error);
   }
 
