@@ -3,6 +3,7 @@ import { PoolClosedError, PoolQueueFullError, PoolStartError, PoolUnplaceableErr
 import { isPermanentStartFailure } from '../errors/permanent-failure.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode } from '../internal/error-context.js';
+import { sourceUrl } from '../internal/source-url.js';
 import { backoffDelay } from '../operators/backoff-delay.js';
 import type { CapacityError } from '../errors/protocol-errors.js';
 import type { EnvPool, PoolStats } from './env-pool.js';
@@ -88,7 +89,7 @@ export class PoolCore<S> implements EnvPool<S> {
     if (!isPerServer(this.source)) {
       const sources: readonly Observable<S>[] = Array.isArray(this.source) ? this.source : [this.source as Observable<S>];
       sources.forEach((session$, i) => {
-        this.servers.push(new PoolServer<S, Member<S>>(`source #${i}`, () => session$, this.options.sessionsPerServer, false));
+        this.servers.push(new PoolServer<S, Member<S>>(sourceUrl(session$) ?? `source #${i}`, () => session$, this.options.sessionsPerServer, false));
       });
     }
     this.grow();

@@ -41,7 +41,7 @@ export class PoolServer<S, M> {
   provisional = false;
 
   constructor(
-    /** `url` once known, else `source #i` / `server #i`. */
+    /** `url` (from the start for `Env.connect(url)`; else once known), else `source #i` / `server #i`. */
     public label: string,
     /** Opens one session on this server; undefined while a started server is not up yet. */
     public open: (() => Observable<S>) | undefined,
