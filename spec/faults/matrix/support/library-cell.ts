@@ -44,6 +44,10 @@ export interface CellContext {
   tag: string;
   /** `collect`: a fresh output directory. */
   out?: string;
+  /** The longest the run may take (default 30 s; a restarted Python server takes longer to come back). */
+  withinMs?: number;
+  /** How long the other servers wait for the recovered one to be used (default 15 s, counted from the first wait). */
+  reuseWaitMs?: number;
 }
 
 const EPISODES = 16;
@@ -73,6 +77,7 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
     delayMs: DELAY_MS,
     ledger: () => s0.ledger(),
     gate: cell.driver !== 'vectorEnv',
+    ...(ctx.reuseWaitMs !== undefined && { reuseWaitMs: ctx.reuseWaitMs }),
   });
   const source = [proxy?.url ?? s0.url, s1.url].map((url) => Seq.connect(url, { transport: 'ws', ...TIMEOUTS }));
   // A port closed before start opens once the other server is full (a gate on the kernel's table):
@@ -89,7 +94,7 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
       episodes: EPISODES,
       maxSteps: MAX_STEPS,
       tag: ctx.tag,
-      withinMs: 30_000,
+      withinMs: ctx.withinMs ?? 30_000,
       ...(ctx.out ? { out: ctx.out } : {}),
       seed: ledgerStart,
     });
