@@ -56,11 +56,11 @@ describe('envPool over a fixed list of URLs: a dead or frozen server is quaranti
     const failed = last.filter((s) => s.error);
     expect(failed.length).toBeLessThanOrEqual(2);
     for (const step of failed) expect(['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION']).toContain((step.error!.cause as { code?: string }).code);
-    // Both sessions were on A (filled first; B not connected yet, so not named yet); after the
-    // kill, both on B, A marked with its failure.
+    // Both sessions were on A (filled first; B not connected yet, named by its URL all the same);
+    // after the kill, both on B, A marked with its failure.
     expect(before!.servers.map((s) => [s.label, s.sessions])).toEqual([
       [a.url, 2],
-      ['source #1', 0],
+      [b.url, 0],
     ]);
     expect(r.stats.servers.map((s) => [s.label, s.sessions])).toEqual([
       [a.url, 0],

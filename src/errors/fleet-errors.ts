@@ -47,7 +47,7 @@ export class PoolStartError extends OpenEnvError {
 
 /** One server of a pool that gave up, and why it could not host a session. */
 export interface UnplaceableServer {
-  /** Its URL once known (from a session or an error's context), else `source #i`. */
+  /** Its URL (`Env.connect`'s, else from a session or an error's context once known), else `source #i`. */
   server: string;
   /** The last failure seen there (a failed start, or the loss of a session); undefined if none. */
   cause: unknown;

@@ -49,8 +49,8 @@ export interface CollectOptions {
   /** Records of episodes k·n … k·n+n−1 go to `results-<k, 5 digits>.jsonl`. Default: one `results.jsonl`. */
   shardSize?: number;
   resetOptions?: EpisodeOptions['resetOptions'];
-  /** Passed to `envPool` (its size is `sessions`). */
-  pool?: Pick<EnvPoolOptions<unknown>, 'sessionsPerServer' | 'startRetries' | 'backoff'>;
+  /** Passed to `envPool` (its size is `sessions`): e.g. `{ reprobeMs: 5_000 }` to take freed slots of a shared URL back sooner. */
+  pool?: Pick<EnvPoolOptions<unknown>, 'sessionsPerServer' | 'startRetries' | 'backoff' | 'reprobeMs'>;
   /**
    * Stops the run when it emits: episodes in flight are abandoned (neither recorded nor failed:
    * `resume` runs them), every session closes, `metadata.json` says `interrupted`, and the

@@ -3,6 +3,7 @@ import { PoolClosedError, PoolQueueFullError, PoolStartError, PoolUnplaceableErr
 import { isPermanentStartFailure } from '../errors/permanent-failure.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import { hasCode } from '../internal/error-context.js';
+import { sourceUrl } from '../internal/source-url.js';
 import { backoffDelay } from '../operators/backoff-delay.js';
 import type { CapacityError } from '../errors/protocol-errors.js';
 import type { EnvPool, PoolStats } from './env-pool.js';
@@ -36,6 +37,13 @@ export interface PoolCallbacks<S> {
   /** The pool gave up (`PoolStartError`); everything it started is already being removed. */
   failed(error: unknown): void;
 }
+
+/**
+ * A refusal for capacity: the server's CAPACITY_REACHED, or this process refusing a second session
+ * to a generation-A server (one env behind its HTTP routes: `StatefulServerBusyError`), which is a
+ * capacity of one learnt the same way (nothing was sent to the server).
+ */
+const isRefusal = (error: unknown): boolean => hasCode(error, 'ERR_CAPACITY') || hasCode(error, 'ERR_STATEFUL_SERVER_BUSY');
 
 const isPerServer = <S>(source: PoolSource<S>): source is PerServer<S> =>
   !isObservable(source) && !Array.isArray(source);
@@ -81,7 +89,7 @@ export class PoolCore<S> implements EnvPool<S> {
     if (!isPerServer(this.source)) {
       const sources: readonly Observable<S>[] = Array.isArray(this.source) ? this.source : [this.source as Observable<S>];
       sources.forEach((session$, i) => {
-        this.servers.push(new PoolServer<S, Member<S>>(`source #${i}`, () => session$, this.options.sessionsPerServer, false));
+        this.servers.push(new PoolServer<S, Member<S>>(sourceUrl(session$) ?? `source #${i}`, () => session$, this.options.sessionsPerServer, false));
       });
     }
     this.grow();
@@ -172,7 +180,8 @@ export class PoolCore<S> implements EnvPool<S> {
   private placeOne(): boolean {
     const now = this.options.scheduler.now();
     let server = this.pick(now) ?? this.probe(now);
-    if (!server && isPerServer(this.source)) server = this.startServer(this.source);
+    // A server of ours waiting for a slot we gave up gets the session once it frees: not a new server.
+    if (!server && isPerServer(this.source) && !this.servers.some((s) => s.waitingForSlot(now))) server = this.startServer(this.source);
     if (!server) return false;
     const member: Member<S> = {
       server,
@@ -212,6 +221,7 @@ export class PoolCore<S> implements EnvPool<S> {
     let next = Infinity;
     for (const server of this.servers) {
       if (server.quarantined(now)) next = Math.min(next, server.quarantinedUntil);
+      if (server.waitingForSlot(now)) next = Math.min(next, server.slotWaitUntil);
       const due = reprobeMs === Infinity ? undefined : server.probeDueAt(reprobeMs);
       if (due === undefined) continue;
       if (due <= now) {
@@ -412,6 +422,7 @@ export class PoolCore<S> implements EnvPool<S> {
     if (state === 'pending' || state === 'starting') return this.startFailed(member, error);
     this.counters.failed++;
     if (!member.server.owned) member.server.lost(error);
+    member.server.abandon();
     const claim = member.claim;
     this.close1(member);
     // The lease mirrors a session Observable: it errors when the session dies.
@@ -421,8 +432,18 @@ export class PoolCore<S> implements EnvPool<S> {
 
   private startFailed(member: Member<S>, error: unknown): void {
     const server = member.server;
+    const now = this.options.scheduler.now();
     this.close1(member);
-    if (hasCode(error, 'ERR_CAPACITY') && server.learnFromRefusal(this.options.scheduler.now())) {
+    // Refused while the server may still hold the slot of a session we just gave up: not a lesson
+    // about its limit (learnt low, an owned server would stay under-used for the rest of the run).
+    const slotFreeAt = hasCode(error, 'ERR_CAPACITY') ? server.waitForSlot(now, this.options.backoff) : undefined;
+    if (slotFreeAt !== undefined) {
+      this.counters.refusals++;
+      this.wakeAt(slotFreeAt, now);
+      this.grow();
+      return;
+    }
+    if (isRefusal(error) && server.learnFromRefusal(now)) {
       // Full of our own sessions: a lesson, absorbed. Fresh servers of a per-server source are
       // ours alone, so what this one reports (or holds) is what each of them will take.
       this.counters.refusals++;
@@ -435,7 +456,7 @@ export class PoolCore<S> implements EnvPool<S> {
       return;
     }
     if (!server.owned) return this.serverFailed(server, error);
-    if (hasCode(error, 'ERR_CAPACITY')) server.state = 'dead'; // a fresh server that refuses us is useless
+    if (isRefusal(error)) server.state = 'dead'; // a fresh server that refuses us is useless
     this.roundFailed(error);
   }
 
@@ -564,7 +585,8 @@ export class PoolCore<S> implements EnvPool<S> {
     // re-probe (the give-up clock bounds that wait), and no server takes more. "Failed", not "in
     // quarantine now": a wake may fire a millisecond before the quarantine ends, find it still on,
     // and the clock may pass its end before this check.
-    const recovering = this.servers.some((s) => s.state !== 'dead' && !s.healthy());
+    const now = this.options.scheduler.now();
+    const recovering = this.servers.some((s) => s.state !== 'dead' && (!s.healthy() || s.waitingForSlot(now)));
     if (confirmed >= this.options.min || (starting === 0 && this.retry === undefined && !recovering)) {
       this.emitted = true;
       this.callbacks.ready(this);

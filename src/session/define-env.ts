@@ -15,6 +15,7 @@ import type { AnyToolSchemas, CallToolStep, ToolArgs, ToolName, ToolSchemas } fr
 import type { ConnectOptions, EnvSession } from './types.js';
 import { withContext } from '../internal/error-context.js';
 import { ownLatest } from '../internal/own-latest.js';
+import { withSourceUrl } from '../internal/source-url.js';
 
 /** How a definition opens a transport. Injected in tests; `openTransport` otherwise. */
 export type OpenTransport = (url: string, options?: TransportOptions) => Observable<Transport>;
@@ -159,7 +160,8 @@ function defineTypedEnv<A, O, S, T extends ToolSchemas>(spec: EnvSpec<A, O, S>, 
     spec,
     toolCall: (name, args) => ({ type: 'call_tool', tool_name: name, arguments: args }),
     // Deferred so a bad URL errors the Observable (typed, credentials not echoed) instead of throwing here.
-    connect: (url, options) => fromEndpoint(defer(() => urlEndpoint(url)), options),
+    // Marked with its URL: a pool names the server by it before any session opened there.
+    connect: (url, options) => withSourceUrl(fromEndpoint(defer(() => urlEndpoint(url)), options), url),
     fromEndpoint,
     fromTransport,
     fromDockerImage: (image, options = {}) => fromEndpoint(defer(() => dockerEndpoint(image, options)), options),

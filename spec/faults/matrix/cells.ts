@@ -8,8 +8,10 @@ export type Driver = 'rollouts' | 'vectorEnv' | 'collect' | 'cli rollout' | 'cli
  * `url list`: a fixed list of running servers (`urls.map(Env.connect)`; the CLI's `--url` takes one).
  * `processes`: servers the pool starts (`perServer(processEndpoint(...))`), `containers`: one
  * container per server or session (`--image`), `swarm`: one swarm service per session (`--swarm`).
+ * `OpenEnv url list`: a fixed list of real OpenEnv servers (the pinned `openenv` release's
+ * `create_app` under uvicorn, spec/faults/matrix/support/seq_env.py).
  */
-export type Source = 'url list' | 'processes' | 'containers' | 'swarm';
+export type Source = 'url list' | 'OpenEnv url list' | 'processes' | 'containers' | 'swarm';
 export type Fault =
   | 'server SIGKILL'
   | 'server frozen (SIGSTOP)'
@@ -53,7 +55,7 @@ const CLOSED_PORT = {
 };
 const DELAYED = {
   sees: `${LOST}: \`cause\` \`ERR_TIMEOUT\` \`phase: 'reply'\`, \`stepUnknown: true\``,
-  does: `the socket is discarded, the late reply dropped with it; the session is replaced, on the same server; the step is ${NOT_REPLAYED}`,
+  does: `the socket is discarded, the late reply dropped with it; the session is replaced, on the same server (refused while the server still runs the late step, it waits for that slot: no limit learnt low, no extra server started); the step is ${NOT_REPLAYED}`,
 };
 const HALF_OPEN = {
   sees: `${LOST}: \`cause\` \`ERR_TIMEOUT\` (\`reply\` in flight, \`keepalive\` idle)`,
@@ -103,6 +105,10 @@ export const CELLS: readonly Cell[] = [
   ...forLibrary('processes', 'server frozen (SIGSTOP)', FROZEN),
   ...forLibrary('processes', 'reply delayed past the timeout', DELAYED),
   row('cli rollout', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
+  row('cli rollout', 'url list', 'server restarted on the same port', {
+    ...RESTARTED,
+    sees: `${LOST}: its \`--json\` row says \`failed\` with the message, its last \`-o\` line \`error.cause\` \`ERR_CONNECTION_CLOSED\`; the summary counts it failed (never replayed, out of the return columns); exit 0`,
+  }),
   row('cli collect', 'url list', 'server restarted on the same port', { ...RESTARTED, sees: cliSees(RESTARTED) }),
   row('cli collect', 'url list', 'server frozen (SIGSTOP)', { ...FROZEN, sees: cliSees(FROZEN) }),
   row('cli collect', 'url list', 'reply delayed past the timeout', {
@@ -111,9 +117,13 @@ export const CELLS: readonly Cell[] = [
   }),
   row('cli collect', 'url list', 'capacity refused at schema time', SCHEMA_CAPACITY),
   row('rollouts', 'containers', 'container killed', CONTAINER),
+  row('vectorEnv', 'containers', 'container killed', CONTAINER),
   row('collect', 'containers', 'container killed', { ...CONTAINER, sees: collectSees(CONTAINER) }),
   row('rollouts', 'swarm', 'swarm task killed', SWARM),
-  // Not built yet: cli collect over containers and swarm (--image, --swarm), cli rollout restarted.
+  row('rollouts', 'OpenEnv url list', 'server SIGKILL', KILLED_URL),
+  row('rollouts', 'OpenEnv url list', 'server restarted on the same port', RESTARTED),
+  row('cli collect', 'containers', 'container killed', { ...CONTAINER, sees: cliSees(CONTAINER) }),
+  row('cli collect', 'swarm', 'swarm task killed', { ...SWARM, sees: cliSees(SWARM) }),
 ];
 
 /** The test name of a cell: `<driver> over <source>: <fault>`. */

@@ -1,49 +1,18 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ensureBuiltDist } from '../../fixtures/built-dist.js';
-import { repoPath } from '../../fixtures/test-image.js';
 import { plannedIds, readFailures, readResults } from '../../fleet/support/collect-files.js';
 import { waitUntil } from '../support/fault-guards.js';
 import { pidAlive, SEQ_ENV, startServerFleet, type ServerFleet } from '../support/server-processes.js';
 import { CELLS, cellName, type Cell } from './cells.js';
+import { runCli, SEQ_POLICY, trailOf } from './support/cli-run.js';
 import { replayed, sessionKey, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
 
-const POLICY = repoPath('spec/faults/matrix/support/seq-policy.mjs');
+const POLICY = SEQ_POLICY;
 /** The frozen and delayed rows run under `npm run soak:faults` (MATRIX_FULL=1): each waits out a reply timeout. */
 const FULL = process.env['MATRIX_FULL'] === '1';
-
-/** The built CLI as a child process, run to its end (bounded). */
-function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): { pid: number; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, [repoPath('dist/cli/main.js'), ...args], { cwd: repoPath(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    }),
-  );
-  return { pid: child.pid!, done };
-}
-
-function trailOf(out: string): TrailStep[] {
-  return readResults(out).flatMap((record) => {
-    const turns = record.messages.map((m) => JSON.parse(m.content as string) as Record<string, unknown>);
-    return turns.flatMap((turn, k) =>
-      k === 0
-        ? [{ episode: record.episode_id, index: 0, observation: turn as unknown as SeqObs }]
-        : k % 2 === 0
-          ? [{ episode: record.episode_id, index: k / 2, message: (turns[k - 1] as unknown as SeqAct).message, observation: turn as unknown as SeqObs }]
-          : [],
-    );
-  });
-}
 
 /** The server sessions (server/pid/conn) a trail's steps ran on. */
 const trailKeys = (trail: TrailStep[]): string[] => trail.map((t) => sessionKey(t.observation));
@@ -59,6 +28,17 @@ async function holdSlots(url: string, n: number): Promise<WebSocket[]> {
       });
     }),
   );
+}
+
+/** A row of `rollout -o` (record-trajectory's line). */
+interface RolloutRow {
+  /** `reset`, `step`, or the episode's summary row (`episode`). */
+  kind: string;
+  episodeId: string;
+  index: number;
+  action: SeqAct | null;
+  observation: SeqObs | null;
+  error: { code: string; cause: string | null; stepUnknown: boolean } | null;
 }
 
 const cell = (driver: Cell['driver'], fault: Cell['fault']): Cell => CELLS.find((c) => c.driver === driver && c.source === 'url list' && c.fault === fault)!;
@@ -125,6 +105,41 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       await server.stop();
       await server.start();
     }, ['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION']);
+  }, 120_000);
+
+  it(cellName(cell('cli rollout', 'server restarted on the same port')), async () => {
+    // `openenv-rx rollout --url ... -o steps.jsonl`: every step row says which server session
+    // answered it, a failed episode's last row carries its error; the server restarts mid-run.
+    const server = fleet.servers[0]!;
+    const ledgerStart = fleet.ledger().length;
+    const steps = `${outDir()}.jsonl`;
+    const episodes = 30;
+    const cli = runCli(['rollout', '--url', server.url, '--env', SEQ_ENV, '--policy', POLICY, '-n', String(episodes), '-s', '2', '--max-steps', '5', '--json', '-o', steps]);
+    await waitUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', 60_000);
+    const pidBefore = server.pid;
+    await server.stop();
+    await server.start();
+    const { code, out: stdout, err } = await cli.done;
+    expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+    const report = JSON.parse(stdout) as { overall: { episodes: number; failed: number }; capacity: { lost: number }; perEpisode: Array<{ episodeId: string; truncated: boolean; failed?: true }> };
+    const rows = readFileSync(steps, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as RolloutRow)
+      .filter((r) => r.kind !== 'episode');
+    const failures = rows.filter((r) => r.error !== null);
+    // Every planned episode ended (cut at 5 steps) or failed, each failure with its root cause.
+    expect(report.overall.episodes).toBe(episodes);
+    expect(report.perEpisode.every((e) => e.truncated !== (e.failed === true))).toBe(true);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(report.overall.failed).toBe(failures.length);
+    expect(failures.map((f) => f.error!.cause).filter((c) => !['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION'].includes(c ?? ''))).toEqual([]);
+    // Nothing mis-paired or replayed; the restarted server (a new pid) served new sessions.
+    const trail: TrailStep[] = rows
+      .filter((r) => r.error === null)
+      .map((r) => ({ episode: r.episodeId, index: r.index, ...(r.action ? { message: r.action.message } : {}), observation: r.observation! }));
+    expect(trailViolations(trail)).toEqual([]);
+    expect(replayed(fleet.ledger().slice(ledgerStart))).toEqual([]);
+    expect(trail.some((t) => t.observation.pid === server.pid && server.pid !== pidBefore)).toBe(true);
+    expect(pidAlive(cli.pid)).toBe(false);
+    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
   }, 120_000);
 
   const soakIt = FULL ? it : () => undefined; // defined only under npm run soak:faults

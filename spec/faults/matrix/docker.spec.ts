@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defer } from 'rxjs';
@@ -10,7 +10,12 @@ import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainer
 import { ensureServerImage, repoPath } from '../../fixtures/test-image.js';
 import { containersOfServices, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../../swarm/support/swarm-test-support.js';
 import { installFaultGuards, waitUntil } from '../support/fault-guards.js';
-import { cellName, cellsOf, type Cell } from './cells.js';
+import { readFailures, readResults, plannedIds } from '../../fleet/support/collect-files.js';
+import { pidAlive } from '../support/server-processes.js';
+import { CELLS, cellName, cellsOf, type Cell } from './cells.js';
+import { runCli, SEQ_POLICY, trailOf } from './support/cli-run.js';
+import { buildSeqImage, followLedgers, removeSeqImage } from './support/seq-image.js';
+import { replayed, trailViolations } from './support/trail.js';
 import { FaultPlan } from './support/fault-plan.js';
 import { expectCell, runStartedServersCell, TIMEOUTS } from './support/library-cell.js';
 import { runRollouts, Seq } from './support/library-drivers.js';
@@ -63,6 +68,7 @@ async function containerOf(id: string): Promise<string | undefined> {
 describeWithDocker(available)('fault matrix: drivers over containers and swarm services', () => {
   installFaultGuards();
   let image: string;
+  let seqImage: string;
   const dirs: string[] = [];
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-matrix-d-'));
@@ -72,6 +78,8 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
   beforeAll(async () => {
     await checkDockerReachable(docker); // under CI=true without an engine: DockerUnavailableError here
     image = await ensureServerImage();
+    // The CLI's --image/--swarm cells (soak run) need the seq env inside the image.
+    if (FULL) seqImage = await buildSeqImage(docker, image);
   }, 170_000);
   afterEach(() => awaitRuntimeTeardowns());
   afterAll(async () => {
@@ -79,6 +87,7 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
     if (available) await removeContainersOwnedBy(docker, [process.pid]);
     if (swarmAvailable) await removeServicesOwnedBy(docker, [process.pid]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    if (available) await removeSeqImage(docker, seqImage);
   });
 
   let n = 0;
@@ -93,6 +102,66 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
 
   // Under CI=true a missing swarm fails here (SwarmUnavailableError from the runtime), never skips.
   const itSwarm = swarmAvailable || process.env['CI'] ? it : it.skip;
+
+  /**
+   * `openenv-rx collect --image` (or `--image --swarm`) of the seq image: 4 sessions packed 2 per
+   * server. Episode 5's second step is held; once a server's ledger (its container's logs) shows it,
+   * that container is killed. Asserts what every cell asserts: exit 0, every planned episode
+   * recorded or failed with the fault's cause, the held step unknown and never replayed, nothing
+   * mis-paired, a server started after the kill used, no container or service of the CLI left.
+   */
+  async function cliCollectCell(swarm: boolean) {
+    const out = join(tempDir(), 'out');
+    const episodes = 16;
+    const held = 's0-e000005';
+    const gate = join(tempDir(), 'gate');
+    const cli = runCli(
+      ['collect', '--image', seqImage, ...(swarm ? ['--swarm'] : []), '-e', 'MATRIX_LEDGER_STDOUT=1', '--policy', SEQ_POLICY, '-o', out, '-n', String(episodes), '-s', '4', '--max-steps', '4', '--seed', '0', '--reply-timeout', '60', '--json'],
+      { MATRIX_HOLD_EPISODE: held, MATRIX_GATE_FILE: gate },
+      150_000,
+    );
+    const containers = async () => (swarm ? containersOfServices(docker, await servicesOwnedBy(docker, [cli.pid])) : containersOwnedBy(docker, [cli.pid]));
+    const ledgers = followLedgers(docker, containers);
+    try {
+      const holdLine = `hold${held}#2`;
+      let exited = false;
+      void cli.done.then(() => (exited = true));
+      await waitUntil(() => exited || ledgers.containerWith(holdLine) !== undefined, 'the held step to reach its server', 120_000);
+      if (exited) throw new Error(`the CLI ended before the fault: ${(await cli.done).err}`);
+      const before = new Set(ledgers.containers().map((id) => id.slice(0, 12)));
+      // The old servers' sessions wait (the policy's gate) until a server started after the kill answered.
+      writeFileSync(gate, [...before].join('\n'));
+      await docker.getContainer(ledgers.containerWith(holdLine)!).kill();
+      const fresh = () => ledgers.containers().some((id) => !before.has(id.slice(0, 12)) && (ledgers.linesOf(id).length > 0));
+      await waitUntil(() => exited || fresh(), 'a server started after the kill to answer a step', 90_000);
+      rmSync(gate);
+      const { code, out: stdout, err } = await cli.done;
+      expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+      const summary = JSON.parse(stdout) as { status: string; failed: number };
+      const failures = readFailures(out);
+      expect(summary).toMatchObject({ status: 'completed', failed: failures.length });
+      expect([...readResults(out).map((r) => r.episode_id), ...failures.map((f) => f.episode_id)].sort()).toEqual(plannedIds(0, episodes));
+      // Every failure names the fault; the held step's outcome is unknown, and it was never sent again.
+      const causes = swarm ? ['ERR_SWARM_TASK', 'ERR_CONNECTION_CLOSED'] : ['ERR_CONTAINER_EXITED', 'ERR_CONNECTION_CLOSED'];
+      expect(failures.map((f) => f.error.cause_code ?? f.error.code).filter((c) => !causes.includes(c ?? ''))).toEqual([]);
+      expect(failures.find((f) => f.episode_id === held)).toMatchObject({ step_unknown: true });
+      const trail = trailOf(out);
+      expect(trailViolations(trail)).toEqual([]);
+      await ledgers.stop();
+      expect(replayed(ledgers.lines())).toEqual([]);
+      expect(ledgers.lines().filter((l) => l === holdLine)).toHaveLength(1);
+      // A server started after the kill served recorded steps (its hostname is its container's id).
+      expect(trail.some((t) => !before.has(t.observation.server.split('/')[0]!))).toBe(true);
+      expect(pidAlive(cli.pid)).toBe(false);
+      await waitUntil(async () => (await containers()).length === 0 && (!swarm || (await servicesOwnedBy(docker, [cli.pid])).length === 0), 'every container and service of the CLI to be removed', 30_000);
+    } finally {
+      await ledgers.stop();
+    }
+  }
+
+  for (const cell of CELLS.filter((c) => c.driver === 'cli collect' && (c.source === 'containers' || c.source === 'swarm')).filter(inDefaultRun)) {
+    (cell.source === 'swarm' ? itSwarm : it)(cellName(cell), () => cliCollectCell(cell.source === 'swarm'), 180_000);
+  }
   if (!swarmAvailable && !process.env['CI']) console.warn('No swarm manager: skipping the swarm cells of the fault matrix (with CI=true they fail instead)');
   for (const cell of cellsOf('rollouts', 'swarm').filter(inDefaultRun)) {
     itSwarm(cellName(cell), async () => {

@@ -9,7 +9,7 @@ import { tcpRows } from './proc-net-tcp.js';
 /** The fault matrix's env module (per-session step counter, echo, ledger, hold/delay gates). */
 export const SEQ_ENV = repoPath('spec/faults/matrix/support/seq-env.mjs');
 
-/** One `openenv-rx serve` child process (the built CLI, `dist/cli/main.js`) on a fixed port. */
+/** One server child process on a fixed port: `openenv-rx serve` (the built CLI) of the seq env, or the command of `ServerFleetOptions`. */
 export interface ServerProcess {
   /** `s0`, `s1`, ...: what its observations carry as `server`. */
   readonly id: string;
@@ -40,7 +40,30 @@ export interface ServerFleetOptions {
   maxSessions: number;
   /** Servers that are not started at first: their port is reserved and closed (`start()` later). */
   notStarted?: number[];
+  /**
+   * Another server than `openenv-rx serve` of the seq env (e.g. OpenEnv's under uvicorn): the
+   * command for one port. It must print `127.0.0.1:<port>` (stdout or stderr) once it listens, and
+   * honour MATRIX_LEDGER and MATRIX_SERVER_ID as seq-env.mjs does.
+   */
+  command?: (port: number, maxSessions: number) => ServerCommand;
+  /** How long a start may take before it fails. Default 30 s. */
+  startTimeoutMs?: number;
 }
+
+/** One server's command line (see `ServerFleetOptions.command`). */
+export interface ServerCommand {
+  file: string;
+  args: string[];
+  cwd: string;
+  env?: Record<string, string>;
+}
+
+/** `openenv-rx serve` (the built CLI) of the seq env: the default server of a fleet. */
+const seqServe = (port: number, maxSessions: number): ServerCommand => ({
+  file: process.execPath,
+  args: [CLI, 'serve', SEQ_ENV, '--port', String(port), '--max-sessions', String(maxSessions)],
+  cwd: repoPath(),
+});
 
 const CLI = repoPath('dist/cli/main.js');
 
@@ -85,7 +108,7 @@ export async function startServerFleet(count: number, options: ServerFleetOption
   const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-matrix-'));
   const servers = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const server = serverProcess(`s${i}`, await closedPort(), join(dir, `s${i}.ledger`), options.maxSessions);
+      const server = serverProcess(`s${i}`, await closedPort(), join(dir, `s${i}.ledger`), options);
       if (!options.notStarted?.includes(i)) await server.start();
       return server;
     }),
@@ -107,7 +130,9 @@ export async function startServerFleet(count: number, options: ServerFleetOption
 }
 export type ServerFleet = Awaited<ReturnType<typeof startServerFleet>>;
 
-function serverProcess(id: string, port: number, ledgerPath: string, maxSessions: number): ServerProcess {
+function serverProcess(id: string, port: number, ledgerPath: string, options: ServerFleetOptions): ServerProcess {
+  const { file, args, cwd, env = {} } = (options.command ?? seqServe)(port, options.maxSessions);
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const pids: number[] = [];
@@ -116,9 +141,9 @@ function serverProcess(id: string, port: number, ledgerPath: string, maxSessions
   };
   const start = async (): Promise<void> => {
     if (child) throw new Error(`server ${id} is running already`);
-    const started = spawn(process.execPath, [CLI, 'serve', SEQ_ENV, '--port', String(port), '--max-sessions', String(maxSessions)], {
-      cwd: repoPath(),
-      env: { ...process.env, MATRIX_LEDGER: ledgerPath, MATRIX_SERVER_ID: id },
+    const started = spawn(file, args, {
+      cwd,
+      env: { ...process.env, ...env, MATRIX_LEDGER: ledgerPath, MATRIX_SERVER_ID: id },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = started;
@@ -131,7 +156,7 @@ function serverProcess(id: string, port: number, ledgerPath: string, maxSessions
     );
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server ${id} did not listen within 30 s: ${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`server ${id} did not listen within ${startTimeoutMs} ms: ${output}`)), startTimeoutMs);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes(`127.0.0.1:${port}`)) {
@@ -140,7 +165,7 @@ function serverProcess(id: string, port: number, ledgerPath: string, maxSessions
         }
       };
       started.stdout!.on('data', onData);
-      started.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      started.stderr!.on('data', onData);
       started.once('exit', (code, sig) => {
         clearTimeout(timer);
         reject(new Error(`server ${id} exited (${sig ?? code}) before it listened: ${output}`));

@@ -1,5 +1,6 @@
 import { tap, type Observable } from 'rxjs';
 import { perSwarmService } from '../../fleet/per-swarm-service.js';
+import { withSourceUrl } from '../../internal/source-url.js';
 import { perServer, type PoolSource } from '../../fleet/pool-source.js';
 import { inProcessEndpoint } from '../../server/lazy-in-process-endpoint.js';
 import { dockerEndpoint } from '../../runtime/lazy-runtimes.js';
@@ -36,7 +37,9 @@ export async function collectTarget(
   const connect: ConnectOptions = { transport: flags.transport, headers, ...(options.replyTimeoutMs !== undefined && { replyTimeoutMs: options.replyTimeoutMs }) };
   const seen = <S extends EnvSession>(session$: Observable<S>) => session$.pipe(tap((session) => options.onSession(session)));
   if (flags.url) {
-    return { label: urlTargetLabel(flags.url, flags.env), source: seen(defineEnv({ name: flags.env ?? '' }).connect(flags.url, connect)), sessionsPerServer: options.sessionsPerServer };
+    // Marked with its URL again: `seen` returns a new Observable, and the pool names the server by it.
+    const source = withSourceUrl(seen(defineEnv({ name: flags.env ?? '' }).connect(flags.url, connect)), flags.url);
+    return { label: urlTargetLabel(flags.url, flags.env), source, sessionsPerServer: options.sessionsPerServer };
   }
   const swarm = swarmOptionsFromFlags(flags);
   if (flags.image && swarm) {

@@ -71,7 +71,11 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     ...(flags.episodeIdPrefix !== undefined && { episodeIdPrefix: flags.episodeIdPrefix }),
     ...(flags.reward !== undefined && { reward: flags.reward }),
     // 10 failed start rounds (200 ms doubling to 5 s): a started server may fail for ~30 s before the run gives up.
-    pool: { startRetries: CLI_START_RETRIES, ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }) },
+    pool: {
+      startRetries: CLI_START_RETRIES,
+      ...(target.sessionsPerServer !== undefined && { sessionsPerServer: target.sessionsPerServer }),
+      ...(flags.reprobeMs !== undefined && { reprobeMs: flags.reprobeMs }),
+    },
     stop$,
     config: { target: target.label, policy: policyLabel },
   }).pipe(

@@ -14,6 +14,7 @@ export interface CollectFlags extends TargetFlags, PolicyFlags {
   episodeIdPrefix?: string;
   reward?: 'sum' | 'final';
   sessionsPerServer?: number;
+  reprobeMs?: number;
   replyTimeout?: number;
   json?: boolean;
 }
@@ -35,6 +36,7 @@ export function registerCollect(program: Command, io: Io, signals: NodeJS.EventE
     .option('--episode-id-prefix <prefix>', "ids <prefix>-<i, 6 digits>, as OpenEnv's openenv collect names them (its default prefix: ep); default s<seed>-e<i>")
     .addOption(new Option('--reward <kind>', "a record's reward: sum (the episode's return) or final (the last step's, as OpenEnv's collect records it)").choices(['sum', 'final']).default('sum'))
     .option('--sessions-per-server <n>', 'sessions one server accepts (default: learnt from CAPACITY_REACHED refusals; in-process: --sessions)', parseIntArg(1))
+    .option('--reprobe-ms <ms>', 'a capacity learnt while other clients held slots of a --url server is tried again (one session more) this long after (default 60000)', parseIntArg(0))
     .option('--reply-timeout <seconds>', 'fail an episode whose server does not answer a request within this many seconds (default 60)', parseIntArg(1))
     .option('--json', 'print the summary as JSON on stdout (progress still goes to stderr)')
     .addHelpText(

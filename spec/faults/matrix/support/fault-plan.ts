@@ -30,6 +30,8 @@ export interface FaultPlanOptions {
   gate?: boolean;
   /** False: the fault never gets a recovery step (a pool-started server killed: the pool starts another). */
   recovers?: boolean;
+  /** How long a gate waits for the reuse (default REUSE_WAIT_MS; a Python server's restart on a loaded machine takes longer). */
+  reuseWaitMs?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export class FaultPlan {
     }
     if (this.options.gate !== false && this.phase !== 'before' && this.duringOutage >= this.options.outageSteps && !this.reused) {
       // One deadline for the whole wait (not per step): past it the run is let go and the test fails on `reused`.
-      this.gateDeadline ??= new Promise((resolve) => setTimeout(resolve, REUSE_WAIT_MS).unref());
+      this.gateDeadline ??= new Promise((resolve) => setTimeout(resolve, this.options.reuseWaitMs ?? REUSE_WAIT_MS).unref());
       await Promise.race([this.reusedPromise, this.gateDeadline]);
     }
     return '';
