@@ -1,7 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
-import { DIRECT_REQUEST, type DirectRequest } from './direct-request.js';
 
 /** `ws`: one `/ws` socket per session (generation B+). `http`: `POST /reset`, `/step` (stateful on generation A only). */
 export type TransportKind = 'ws' | 'http';
@@ -67,8 +66,6 @@ export interface Transport {
   readonly failure$: Observable<never>;
   /** Idempotent. Sends `{"type":"close"}` over WS, releases the keep-alive agent over HTTP. */
   close(): void;
-  /** Internal: the per-step path of the `/ws` transport (see `DIRECT_REQUEST`); a transport without it is used through its Observables. */
-  readonly [DIRECT_REQUEST]?: DirectRequest;
 }
 
 /** Options shared by both transports. Every field has a default that suits a local server. */
