@@ -94,6 +94,14 @@ export interface TransportOptions {
    */
   keepalive?: false | KeepaliveOptions;
   /**
+   * WS only. Default true: when this process holds more `/ws` connections than twice its cores,
+   * requests sent while a burst of replies is handled (the next steps of many sessions) leave
+   * together at the end of the event loop's I/O phase instead of one by one (fewer context
+   * switches on a machine whose servers share its cores; see `docs/benchmarks.md`). `false`: this
+   * transport writes every frame at once and is not counted, for a latency-sensitive session.
+   */
+  batchWrites?: boolean;
+  /**
    * Let several sessions of this process use one generation-A server at once (no `/schema`: found
    * by the `auto` probe, or with `transport: 'http'` by the session's check before its first
    * episode). Such a server has ONE env behind its HTTP routes: parallel sessions step each other's

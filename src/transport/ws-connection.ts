@@ -18,7 +18,7 @@ import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
 import { notJsonError, parseServerJson, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
-import { connectionClosed, connectionOpened, enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
+import type { ReplyPhaseWrites } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
@@ -117,18 +117,24 @@ export class WsConnection {
     private readonly replyTimeoutMs: number,
     private readonly maxMessageBytes: number,
     private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
+    /** The write policy this connection shares with others of its event loop; undefined: every frame leaves at once. */
+    private readonly writes?: ReplyPhaseWrites,
   ) {
-    // Counted until `discard` (which runs once): how sendFrame picks its write policy.
-    connectionOpened();
-    socket.on('message', (data, isBinary) => {
-      // Requests sent from inside the reply (the next step) leave together after the I/O phase.
-      enterReplyHandler();
-      try {
-        this.onMessage(data, isBinary);
-      } finally {
-        leaveReplyHandler();
-      }
-    });
+    if (writes) {
+      // Counted until `discard` (which runs once): how the policy picks its mode.
+      writes.connectionOpened();
+      socket.on('message', (data, isBinary) => {
+        // Requests sent from inside the reply (the next step) may leave together after the I/O phase.
+        writes.enter();
+        try {
+          this.onMessage(data, isBinary);
+        } finally {
+          writes.leave();
+        }
+      });
+    } else {
+      socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    }
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', (error) => this.onError(error));
     if (keepalive) {
@@ -240,7 +246,7 @@ export class WsConnection {
   private sendMcp(pending: Pending): void {
     this.mcpOutstanding.set(pending.mcpId!, pending);
     this.used = true;
-    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) this.write(pending.frame);
     pending.deadline = performance.now() + this.replyTimeoutMs;
     this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
   }
@@ -264,11 +270,16 @@ export class WsConnection {
     this.inflight = pending;
     this.used = true;
     // A socket that is already closing gets no frame; its 'close' event fails the request.
-    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) this.write(pending.frame);
     // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
     // an answer just moves on, the timer checks the deadline of whatever is in flight when it fires.
     this.deadline = performance.now() + this.replyTimeoutMs;
     this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
+  }
+
+  private write(frame: string): void {
+    if (this.writes) this.writes.send(this.socket, frame);
+    else this.socket.send(frame);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -465,7 +476,7 @@ export class WsConnection {
   /** Marks the connection dead and errors every request still waiting. */
   private discard(later: (request: RequestName) => OpenEnvError, inflightError?: OpenEnvError): void {
     this.dead = later;
-    connectionClosed();
+    this.writes?.connectionClosed();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopKeepalive();

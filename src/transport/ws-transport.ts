@@ -40,7 +40,7 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
     socket.once('open', () => {
       // Listeners attach synchronously in 'open': ws delivers the first frame (a possible
       // CAPACITY_REACHED) on a later tick, so it reaches the connection, not the void.
-      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes, resolved.keepalive);
+      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes, resolved.keepalive, resolved.writes);
       client = createHttpClient(base, resolved, 'ws');
       const info = httpInfo(client);
       const open = connection;
