@@ -10,6 +10,7 @@ import { transportRequestOf } from '../../src/transport/transport-request.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { withSession } from '../../src/operators/with-session.js';
+import { pollUntil } from '../support/poll.js';
 
 const Echo = defineEnv({
   name: 'echo',
@@ -46,9 +47,9 @@ describe('session and transport requests over a real /ws socket', () => {
       const reset = sink<StepResult<unknown>>();
       const step = sink<StepResult<unknown>>();
       request('reset', { seed: 1, episodeId: 'e-2' }, reset);
-      await until(() => reset.seen.length === 1);
+      await pollUntil(() => reset.seen.length === 1, 'reset.seen.length === 1', { timeoutMs: 5_000, intervalMs: 5 });
       request('step', { message: 'hi' }, step);
-      await until(() => step.seen.length === 1);
+      await pollUntil(() => step.seen.length === 1, 'step.seen.length === 1', { timeoutMs: 5_000, intervalMs: 5 });
       const invalid = sink<StepResult<unknown>>();
       request('step', { message: '' }, invalid);
       return { viaObservable, viaRequest: [...reset.seen, ...step.seen], invalid: invalid.seen };
@@ -115,8 +116,3 @@ describe('session and transport requests over a real /ws socket', () => {
   });
 });
 
-/** Polls `condition` every 5 ms for up to 5 s (the answers come over a real socket). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error('condition not met within 5 s');
-}

@@ -9,11 +9,12 @@ import { awaitRuntimeTeardowns } from '../../../src/runtime/teardown-registry.js
 import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../../fixtures/docker-test-support.js';
 import { ensureServerImage, repoPath } from '../../fixtures/test-image.js';
 import { containersOfServices, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../../swarm/support/swarm-test-support.js';
-import { installFaultGuards, waitUntil } from '../support/fault-guards.js';
+import { installFaultGuards } from '../support/fault-guards.js';
 import { cellName, cellsOf, type Cell } from './cells.js';
 import { FaultPlan } from './support/fault-plan.js';
 import { expectCell, runStartedServersCell, TIMEOUTS } from './support/library-cell.js';
 import { runRollouts, Seq } from './support/library-drivers.js';
+import { pollUntil } from '../../support/poll.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
@@ -137,7 +138,7 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
       expectCell(cell, run, plan, ledger());
       // Nothing leaked: every service of this process removed.
       await awaitRuntimeTeardowns();
-      await waitUntil(async () => (await servicesOwnedBy(docker, [process.pid])).length === 0, 'every service to be removed', 20_000);
+      await pollUntil(async () => (await servicesOwnedBy(docker, [process.pid])).length === 0, 'every service to be removed', { timeoutMs: 20_000 });
     }, 150_000);
   }
 });
