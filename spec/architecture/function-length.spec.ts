@@ -19,7 +19,6 @@ const ALLOWED: Record<string, string> = {
   'server/serve.ts: serve': 'the server lifecycle (listen, upgrade, idle reaper, close) over shared state; not split yet',
   'testing/fake-session.ts: fakeSession': 'a fake EnvSession literal: one short method per EnvSession member',
   'tools/tool-api.ts: createToolApi': 'the tool methods share the lazily discovered tool schemas; not split yet',
-  'transport/http-client.ts: createHttpClient': 'one request over got: the stale keep-alive resend, the size cap and the cancel share per-request state; not split yet',
 };
 
 const srcRoot = repoPath('src');
