@@ -18,7 +18,6 @@ const ALLOWED: Record<string, string> = {
   'server/openapi-document.ts: buildOpenApiDocument': 'a declarative OpenAPI document literal: long, but data, not logic',
   'server/serve.ts: serve': 'the server lifecycle (listen, upgrade, idle reaper, close) over shared state; not split yet',
   'testing/fake-session.ts: fakeSession': 'a fake EnvSession literal: one short method per EnvSession member',
-  'tools/tool-api.ts: createToolApi': 'the tool methods share the lazily discovered tool schemas; not split yet',
 };
 
 const srcRoot = repoPath('src');
