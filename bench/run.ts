@@ -14,7 +14,7 @@ import { httpStep } from './http-step.js';
 import { importTime } from './import-time.js';
 import { machineInfo } from './machine.js';
 import { memory } from './memory.js';
-import { parallel } from './parallel.js';
+import { parallel, parallelConnect } from './parallel.js';
 import { poolSection } from './pool.js';
 import { renderMarkdown, renderSummary, type BenchReport } from './report.js';
 import { resumeMemory } from './resume-memory.js';
@@ -31,6 +31,7 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'ws-step', title: 'WS step round trip', run: wsStep },
   { id: 'http-step', title: 'HTTP step', run: httpStep },
   { id: 'parallel', title: 'rollouts() and plain sessions vs N bare ws clients', run: parallel },
+  { id: 'parallel-connect', title: 'rollouts() straight from connect (untyped, long episodes) vs N bare ws clients', run: parallelConnect },
   { id: 'containers', title: 'Containers: subscribe → first reset, unsubscribe → gone', run: containers },
   { id: 'teardown', title: 'Teardown: unsubscribe → container gone', run: teardown },
   { id: 'import-time', title: 'Import time of the main entry', run: importTime },

@@ -217,11 +217,11 @@ describe('vectorEnv faults, concurrency and misuse', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const env = twoEnvs(cold, { maxConcurrency: 1 });
       expectObservable(run(env.vector$, (v) => [v.reset(), v.step(both)]), '^-----!').toBe('--a-b', { a: expect.anything(), b: expect.anything() });
-      // Each answer ('-x|') frees the slot for the next sub-env's request.
-      expectSubscriptions(env.fakes[0]!.resetSubscriptions).toBe('^-!');
-      expectSubscriptions(env.fakes[1]!.resetSubscriptions).toBe('-^-!');
-      expectSubscriptions(env.fakes[0]!.stepSubscriptions).toBe('--^-!');
-      expectSubscriptions(env.fakes[1]!.stepSubscriptions).toBe('---^-!');
+      // Each answer ('-x|') frees the slot for the next sub-env's request; its value is taken and the request released (as take(1)).
+      expectSubscriptions(env.fakes[0]!.resetSubscriptions).toBe('^!');
+      expectSubscriptions(env.fakes[1]!.resetSubscriptions).toBe('-^!');
+      expectSubscriptions(env.fakes[0]!.stepSubscriptions).toBe('--^!');
+      expectSubscriptions(env.fakes[1]!.stepSubscriptions).toBe('---^!');
     });
   });
 
@@ -235,12 +235,12 @@ describe('vectorEnv faults, concurrency and misuse', () => {
       const vector$ = vectorEnv<Act, Obs>(session$, { num: 3, maxConcurrency: 1, pool: { confirm: false } });
       const three: Act[] = [M, M, M];
       expectObservable(run(vector$, (v) => [v.reset(), v.step(three)]), '^-------!').toBe('---a--b', { a: expect.anything(), b: expect.anything() });
-      expectSubscriptions(source.fakes[0]!.resetSubscriptions).toBe('^-!');
-      expectSubscriptions(source.fakes[2]!.resetSubscriptions).toBe('-^-!');
-      expectSubscriptions(source.fakes[1]!.resetSubscriptions).toBe('--^-!');
-      expectSubscriptions(source.fakes[0]!.stepSubscriptions).toBe('---^-!');
-      expectSubscriptions(source.fakes[2]!.stepSubscriptions).toBe('----^-!');
-      expectSubscriptions(source.fakes[1]!.stepSubscriptions).toBe('-----^-!');
+      expectSubscriptions(source.fakes[0]!.resetSubscriptions).toBe('^!');
+      expectSubscriptions(source.fakes[2]!.resetSubscriptions).toBe('-^!');
+      expectSubscriptions(source.fakes[1]!.resetSubscriptions).toBe('--^!');
+      expectSubscriptions(source.fakes[0]!.stepSubscriptions).toBe('---^!');
+      expectSubscriptions(source.fakes[2]!.stepSubscriptions).toBe('----^!');
+      expectSubscriptions(source.fakes[1]!.stepSubscriptions).toBe('-----^!');
     });
   });
 

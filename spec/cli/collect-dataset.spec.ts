@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitUntil } from '../faults/support/fault-guards.js';
 import { readFailures, readMetadata, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { runCliChild, spawnCli, type CliChild } from './cli-child.js';
+import { pollUntil } from '../support/poll.js';
 
 const gate = './spec/cli/fixtures/collect-gate-policy.mjs';
 /** A number printed with float noise (`0.30000000000000004`, `0.7999999999999999`). */
@@ -40,7 +40,7 @@ describe('openenv-rx collect: the dataset a directory holds (real child processe
     const gateDir = tempDir();
     const args = ['-o', out, '-n', '9', '-s', '2', '--max-steps', '2'];
     running = spawnCli(['collect', '--env', 'echo', '--policy', gate, ...args], { env: { COLLECT_GATE_DIR: gateDir, COLLECT_GATE_AFTER: '4' } });
-    await waitUntil(() => readdirSync(gateDir).filter((f) => f.startsWith('blocked-')).length === 2, 'both sessions to block at the gate', 60_000);
+    await pollUntil(() => readdirSync(gateDir).filter((f) => f.startsWith('blocked-')).length === 2, 'both sessions to block at the gate', { timeoutMs: 60_000 });
     running.child.kill('SIGKILL');
     expect(await running.exited).toBe(null);
     expect(readResults(out)).toHaveLength(4);

@@ -1,24 +1,19 @@
-import Docker from 'dockerode';
 import type { CollectSummary } from '../../src/fleet/collect.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { plannedIds, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { cli } from './cli-support.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(available)('openenv-rx collect --image (real engine)', () => {
+engine.describe('openenv-rx collect --image (real engine)', () => {
   const tempDir = useTempDirs();
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureServerImage();
   }, 180_000);
-  afterAll(async () => {
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   /** Runs collect while sampling our labelled containers; returns the summary and the containers seen. */
   const run = async (...args: string[]) => {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { waitUntil } from '../faults/support/fault-guards.js';
 import { plannedIds, readFailures, readMetadata, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { root, runCliChild, spawnCli, type CliChild } from './cli-child.js';
+import { pollUntil } from '../support/poll.js';
 
 const gate = './spec/cli/fixtures/collect-gate-policy.mjs';
 
@@ -50,7 +50,7 @@ describe('openenv-rx collect: a server killed mid-run (real child processes)', (
     collector = spawnCli(args, { env: { COLLECT_GATE_DIR: gateDir, COLLECT_GATE_AFTER: '4', COLLECT_HOLD: '1' } });
 
     // Both sessions sent a "hold" step the server holds: every earlier episode is written.
-    await waitUntil(() => (first.output().match(/holding a step/g) ?? []).length === 2, 'the server to hold two steps', 60_000);
+    await pollUntil(() => (first.output().match(/holding a step/g) ?? []).length === 2, 'the server to hold two steps', { timeoutMs: 60_000 });
     expect(readResults(out)).toHaveLength(4);
     expect(readdirSync(gateDir).filter((f) => f.startsWith('blocked-'))).toHaveLength(2);
     first.child.kill('SIGKILL');

@@ -1,8 +1,8 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitUntil } from '../faults/support/fault-guards.js';
 import { plannedIds, readMetadata, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { runCliChild, spawnCli, type CliChild } from './cli-child.js';
+import { pollUntil } from '../support/poll.js';
 
 const gate = './spec/cli/fixtures/collect-gate-policy.mjs';
 const blocked = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('blocked-')).length;
@@ -29,7 +29,7 @@ describe('openenv-rx collect: killed and resumed (real child processes)', () => 
     const args = ['-o', out, '-n', '14', '-s', '3', '--max-steps', '2', '--seed', '3'];
     const { cli, gateDir } = gated(args, 5);
     // Three sessions blocked in gated episodes: every earlier episode has been written.
-    await waitUntil(() => blocked(gateDir) === 3, 'the three sessions to block at the gate', 60_000);
+    await pollUntil(() => blocked(gateDir) === 3, 'the three sessions to block at the gate', { timeoutMs: 60_000 });
     expect(lines(out)).toBe(5);
     cli.child.kill('SIGKILL');
     expect(await cli.exited).toBe(null);
@@ -55,7 +55,7 @@ describe('openenv-rx collect: killed and resumed (real child processes)', () => 
     const out = tempDir();
     const args = ['-o', out, '-n', '8', '-s', '2', '--max-steps', '2'];
     const { cli, gateDir } = gated(args, 3);
-    await waitUntil(() => blocked(gateDir) === 2, 'both sessions to block at the gate', 60_000);
+    await pollUntil(() => blocked(gateDir) === 2, 'both sessions to block at the gate', { timeoutMs: 60_000 });
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(130);
     expect(cli.stdout()).toMatch(/\(run 1, interrupted\)/);

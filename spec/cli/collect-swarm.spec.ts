@@ -1,26 +1,19 @@
-import Docker from 'dockerode';
 import type { CollectSummary } from '../../src/fleet/collect.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { plannedIds, readResults, useTempDirs } from '../fleet/support/collect-files.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { containersOfServices, servicesOwnedBy } from '../swarm/support/swarm-test-support.js';
 import { cli } from './cli-support.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 
-describeWithSwarm(available)('openenv-rx collect --swarm (real single-node swarm)', () => {
+engine.describe('openenv-rx collect --swarm (real single-node swarm)', () => {
   const tempDir = useTempDirs();
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureServerImage();
   }, 240_000);
-  afterAll(async () => {
-    if (available) await removeServicesOwnedBy(docker, [process.pid]);
-  });
 
   it('runs the episodes on swarm services packed up to --sessions-per-server, and removes every service', async () => {
     const seen = new Set<string>();

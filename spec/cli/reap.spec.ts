@@ -6,10 +6,11 @@ import Docker from 'dockerode';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
-import { containerExists, describeWithDocker, dockerReachable, eventually } from '../fixtures/docker-test-support.js';
+import { containerExists, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { cli } from './cli-support.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
@@ -78,7 +79,7 @@ describeWithDocker(available)('openenv-rx reap (real engine)', () => {
       const { code, out } = await cli('reap', '--json');
       expect(code).toBe(0);
       expect((JSON.parse(out) as { processes: { removed: string[] } }).processes.removed).toEqual([String(held.serverPid)]);
-      expect(await eventually(() => !running(), 5_000)).toBe(true);
+      await pollUntil(() => !running(), '!running()', { timeoutMs: 5_000, intervalMs: 50 });
     }, 60_000);
 
     it('prints the process groups in the human summary', async () => {

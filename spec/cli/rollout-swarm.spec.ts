@@ -9,6 +9,7 @@ import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
 import { runCliChild, spawnCli, type CliChild } from './cli-child.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await swarmReachable(docker);
@@ -52,17 +53,6 @@ function sampleServices(owner: () => number | undefined): { seen: Map<string, Do
       await done;
     },
   };
-}
-
-/** Resolves once every file exists (polled every 50 ms); rejects after `timeoutMs`. */
-async function waitForFiles(paths: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const present = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)));
-    if (present.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`not all of ${paths.join(', ')} appeared within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node swarm (the CLI as a child process)', () => {
@@ -152,7 +142,9 @@ describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node s
     try {
       // Both sessions wait in the policy (episodes 2 and 3, past their resets): the kill lands mid-episode.
       await cli.waitFor(/2\/6 episodes/, 120_000);
-      await waitForFiles([`${gate}.waiting-2`, `${gate}.waiting-3`], 60_000);
+      const waiting = [`${gate}.waiting-2`, `${gate}.waiting-3`];
+      const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+      await pollUntil(async () => (await Promise.all(waiting.map(exists))).every(Boolean), `the files ${waiting.join(', ')}`, { timeoutMs: 60_000, intervalMs: 50 });
       // One of this child's tasks, found by its owner label; its container carries the service id.
       const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`], 'desired-state': ['running'] } })) as Array<{
         ServiceID: string;

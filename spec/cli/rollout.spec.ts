@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { builtinEnvs } from '../../src/envs/index.js';
-import { eventually, openSocketCount } from '../fixtures/docker-test-support.js';
+import { openSocketCount } from '../fixtures/docker-test-support.js';
 import { cli } from './cli-support.js';
+import { pollUntil } from '../support/poll.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'openenv-rx-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,7 +65,7 @@ describe('openenv-rx rollout', () => {
       expect(report.overall.truncated).toBe(2); // echo never ends
       expect(report.steps).toBe(10);
       // The close handshake finishes after the command returns; bounded wait.
-      expect(await eventually(() => server.activeSessions() === 0 && openSocketCount() <= before, 10_000)).toBe(true);
+      await pollUntil(() => server.activeSessions() === 0 && openSocketCount() <= before, 'server.activeSessions() === 0 && openSocketCount() <= before', { timeoutMs: 10_000, intervalMs: 50 });
     } finally {
       await server.close();
     }

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
 import { echoEnv } from '../../src/envs/echo.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { useFaultServer } from '../faults/support/fault-server.js';
 import { serverConnections } from '../faults/support/tcp-connections.js';
 import { openSocket, type TestSocket } from '../server/support.js';
 import { spawnCli, runCliChild } from './cli-child.js';
+import { pollUntil } from '../support/poll.js';
 
 /**
  * `--policy random` asks the first session for the action schema (`GET /schema`). When another
@@ -38,7 +38,7 @@ describe('openenv-rx --policy random against a 1-slot server whose slot another 
     // Gate: the kernel shows the CLI's /ws connection (refused: the slot is held) and its
     // GET /schema connection besides the holder's. Then the holder leaves.
     const release = async () => {
-      expect(await eventually(() => serverConnections(port) >= 3, 30_000)).toBe(true);
+      await pollUntil(() => serverConnections(port) >= 3, 'serverConnections(port) >= 3', { timeoutMs: 30_000, intervalMs: 50 });
       holder!.socket.close();
     };
     return { url: server.url, release };

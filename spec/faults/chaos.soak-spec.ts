@@ -5,7 +5,8 @@ import type { EpisodeStep } from '../../src/session/types.js';
 import { plannedIds, readFailures, readResults, useTempDirs } from '../fleet/support/collect-files.js';
 import { chaosFleet, type NonceObs } from './support/chaos-fleet.js';
 import { activeHandles, grownHandles } from './support/active-handles.js';
-import { installFaultGuards, waitUntil } from './support/fault-guards.js';
+import { installFaultGuards } from './support/fault-guards.js';
+import { pollUntil } from '../support/poll.js';
 
 const SEED = 1_2024;
 const EPISODES = 420;
@@ -95,8 +96,8 @@ describe('faults: seeded chaos soak of collect over a fleet', () => {
 
     // Nothing leaked: every server and proxy stopped, every socket and timer released.
     await awaitRuntimeTeardowns();
-    await waitUntil(() => fleet.leftovers().servers === 0 && fleet.leftovers().delayedReplies === 0, 'the servers to stop and delayed replies to fire', 10_000);
-    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 10_000);
+    await pollUntil(() => fleet.leftovers().servers === 0 && fleet.leftovers().delayedReplies === 0, 'the servers to stop and delayed replies to fire', { timeoutMs: 10_000 });
+    await pollUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, { timeoutMs: 10_000 });
     expect(grownHandles(handlesBefore)).toEqual([]);
     expect(seconds).toBeLessThan(100);
   }, 150_000);

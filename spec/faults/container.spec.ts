@@ -1,38 +1,28 @@
 import Docker from 'dockerode';
 import { switchMap } from 'rxjs';
 import { DockerUnavailableError, ServerExitedError } from '../../src/errors/index.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, installFaultGuards } from './support/fault-guards.js';
 import { sessionFailure } from './support/session-runs.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker, available } = engine;
 const mine = (): Promise<string[]> => containersOwnedBy(docker, [process.pid]);
 const WITHIN_MS = 20_000;
 /** Jest's own limit per test: above WITHIN_MS so our bounded waits report first. */
 const TEST_MS = 40_000;
 
-describeWithDocker(available)('faults: the env container dies', () => {
+engine.describe('faults: the env container dies', () => {
   installFaultGuards();
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker); // CI=true without an engine: fails here instead of skipping
     image = await ensureTestImage();
   }, 120_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-  });
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('killed (docker kill) mid-episode: ServerExitedError 137 with the log tail, the container is removed', async () => {
     let containerId: string | undefined;

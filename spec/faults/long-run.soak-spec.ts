@@ -7,7 +7,8 @@ import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { Echo, say } from './support/echo-env.js';
 import { activeHandles, grownHandles } from './support/active-handles.js';
-import { installFaultGuards, realProcess, waitUntil } from './support/fault-guards.js';
+import { installFaultGuards, realProcess } from './support/fault-guards.js';
+import { pollUntil } from '../support/poll.js';
 
 // A full collection before each heap reading, so that growth means retention, not garbage.
 setFlagsFromString('--expose-gc');
@@ -55,7 +56,7 @@ describe('faults: soak', () => {
     // maxSessions 1: a session that outlived its unsubscribe would make the next cycle fail with CAPACITY_REACHED.
     const live = (server = await serve(echoEnv, { maxSessions: 1 }));
     for (let i = 0; i < 20; i++) await cycle(live.url, i); // warm-up: lazy module state, JIT, agents
-    await waitUntil(() => live.activeSessions() === 0, 'the warm-up sessions to end');
+    await pollUntil(() => live.activeSessions() === 0, 'the warm-up sessions to end');
     const handlesBefore = activeHandles();
     const listenersBefore = processListeners();
     const heapBefore = heapMb();
@@ -68,8 +69,8 @@ describe('faults: soak', () => {
       expect(result[1]?.observation.echoed_message).toBe(`m${i}`);
     }
 
-    await waitUntil(() => live.activeSessions() === 0, 'every server-side session to end');
-    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 5_000);
+    await pollUntil(() => live.activeSessions() === 0, 'every server-side session to end');
+    await pollUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, { timeoutMs: 5_000 });
     const heapAfter = heapMb();
     const seconds = (performance.now() - started) / 1_000;
     console.log(
@@ -105,7 +106,7 @@ describe('faults: soak', () => {
       await run();
     }
     await awaitRuntimeTeardowns();
-    await waitUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, 5_000);
+    await pollUntil(() => grownHandles(handlesBefore).length === 0, `handles back to the baseline (${grownHandles(handlesBefore).join(', ')})`, { timeoutMs: 5_000 });
     const heapAfter = heapMb();
     console.log(`lifecycles: 200 in-process servers; heap ${heapBefore.toFixed(1)} → ${heapAfter.toFixed(1)} MB (${(heapAfter - heapBefore).toFixed(1)} MB)`);
     expect(processListeners()).toEqual(listenersBefore);

@@ -14,9 +14,10 @@ import { serve, type RunningServer } from '../../src/server/serve.js';
 import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
-import { errorWithin, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
+import { errorWithin, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { startFaultServer, type FaultServer } from './support/fault-server.js';
 import { listeningAddresses } from './support/listening-addresses.js';
+import { pollUntil } from '../support/poll.js';
 
 const WITHIN_MS = 10_000;
 const TOKEN = 'tok-5f0c3a9e-do-not-leak';
@@ -119,12 +120,12 @@ describe('faults: security', () => {
     expect(stepError).toBeInstanceOf(ServerError);
     expect(stepError).toMatchObject({ serverCode: 'EXECUTION_ERROR', serverMessage: 'env exploded', context: { stepIndex: 1 } });
     clientErrors.push(stepError);
-    await waitUntil(() => reports.length === 1, 'the server to report the env failure');
+    await pollUntil(() => reports.length === 1, 'the server to report the env failure');
     expect(reports[0]).toMatchObject({ info: { operation: 'step', transport: 'ws' } });
 
     for (const seen of [...clientErrors, ...reports]) expect(everything(seen)).not.toContain(TOKEN);
     const live = ours;
-    await waitUntil(() => live.activeSessions() === 0, 'every session to end');
+    await pollUntil(() => live.activeSessions() === 0, 'every session to end');
   });
 
   it('the token never appears in connection, timeout or handshake errors either (causes included)', async () => {
@@ -159,7 +160,7 @@ describe('faults: security', () => {
     const fine = await outcomeWithin(Echo.connect(ours.url).pipe(switchMap((env) => concat(env.reset(), env.step(say(1)))), take(2)), WITHIN_MS);
     expect(fine).toMatchObject({ kind: 'complete', values: [{}, { observation: { echoed_message: 'm1' } }] });
     const live = ours;
-    await waitUntil(() => live.activeSessions() === 0, 'every session to end');
+    await pollUntil(() => live.activeSessions() === 0, 'every session to end');
   });
 });
 

@@ -12,8 +12,9 @@ import { stepTimeout } from '../../src/operators/step-timeout.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import type { EnvSession, Policy } from '../../src/session/types.js';
 import { Echo, say } from './support/echo-env.js';
-import { errorWithin, expectReleased, installFaultGuards, outcomeWithin, waitUntil } from './support/fault-guards.js';
+import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { useFaultServer, type FaultServer } from './support/fault-server.js';
+import { pollUntil } from '../support/poll.js';
 
 const WITHIN_MS = 10_000;
 type EchoSession = EnvSession<{ message: string }, { echoed_message: string; message_length: number }, Record<string, unknown>>;
@@ -67,7 +68,7 @@ describe('faults: the user does something wrong', () => {
     const answered = await outcomeWithin(Echo.connect(ours.url).pipe(switchMap((env) => env.step(say(1))), take(1)), WITHIN_MS);
     expect(answered).toMatchObject({ kind: 'complete', values: [{ observation: { echoed_message: 'm1', message_length: 2 } }] });
     const running = ours;
-    await waitUntil(() => running.activeSessions() === 0, 'the session to end on the server');
+    await pollUntil(() => running.activeSessions() === 0, 'the session to end on the server');
 
     // A server that refuses: its EXECUTION_ERROR reaches the user as a ServerError, step index 1.
     const live = await start({
@@ -87,11 +88,11 @@ describe('faults: the user does something wrong', () => {
     const live = await start({ onMessage: (m, c) => (m.type === 'step' ? undefined : c.answer(m)) }); // steps hang
     let session: EchoSession | undefined;
     const subscription = Echo.connect(live.url).subscribe((env) => (session = env));
-    await waitUntil(() => session !== undefined, 'the session');
+    await pollUntil(() => session !== undefined, 'the session');
     const env = session!;
     await firstValueFrom(env.reset().pipe(timeout(WITHIN_MS)));
     const inFlight = outcomeWithin(env.step(say(1)), WITHIN_MS);
-    await waitUntil(() => live.connections[0]!.steps === 1, 'the step to reach the server');
+    await pollUntil(() => live.connections[0]!.steps === 1, 'the step to reach the server');
     subscription.unsubscribe();
 
     const cut = await inFlight;

@@ -10,8 +10,8 @@ import { serve, type RunningServer } from '../../src/server/serve.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
 import type { EnvSession } from '../../src/session/types.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { repoPath } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 const Echo = defineEnv({
   name: 'echo',
@@ -72,7 +72,7 @@ describe('envPool against our own server: capacity learned from CAPACITY_REACHED
     expect(stats[0]!.servers).toEqual([{ label: running.url, sessions: maxSessions, limit: maxSessions, state: 'up' }]);
     expect(peak).toBe(maxSessions);
     // Unsubscribing the pool closed every session.
-    expect(await eventually(() => running.activeSessions() === 0, 5_000)).toBe(true);
+    await pollUntil(() => running.activeSessions() === 0, 'running.activeSessions() === 0', { timeoutMs: 5_000, intervalMs: 50 });
   }, 30_000);
 
   // reprobeMs: a limit learnt while another client held a slot grows back once that client left.
@@ -93,15 +93,15 @@ describe('envPool against our own server: capacity learned from CAPACITY_REACHED
       const failures: unknown[] = [];
       const claim = () => subscriptions.push(pool.session().subscribe({ next: (s) => leased.push(s), error: (e: unknown) => failures.push(e) }));
       claim();
-      expect(await eventually(() => leased.length === 1, 10_000)).toBe(true);
+      await pollUntil(() => leased.length === 1, 'leased.length === 1', { timeoutMs: 10_000, intervalMs: 50 });
       // The second lease's session is refused (the slot is the other client's): limit 1, the lease waits.
       claim();
-      expect(await eventually(() => pool.stats().refusals >= 1, 10_000)).toBe(true);
+      await pollUntil(() => pool.stats().refusals >= 1, 'pool.stats().refusals >= 1', { timeoutMs: 10_000, intervalMs: 50 });
       expect(leased).toHaveLength(1);
       expect(pool.stats().servers).toEqual([expect.objectContaining({ sessions: 1, limit: 1 })]);
       // The other client leaves; a probe reprobeMs after the lesson takes its slot for the waiting lease.
       subscriptions[0]!.unsubscribe();
-      expect(await eventually(() => leased.length === 2, 15_000)).toBe(true);
+      await pollUntil(() => leased.length === 2, 'leased.length === 2', { timeoutMs: 15_000, intervalMs: 50 });
       expect(failures).toEqual([]);
       expect(pool.stats()).toMatchObject({ size: 2, leased: 2, waiting: 0, failed: 0 });
       expect(pool.stats().servers).toEqual([expect.objectContaining({ sessions: 2, limit: 2 })]);
@@ -112,7 +112,7 @@ describe('envPool against our own server: capacity learned from CAPACITY_REACHED
     } finally {
       for (const subscription of subscriptions.reverse()) subscription.unsubscribe();
     }
-    expect(await eventually(() => running.activeSessions() === 0, 5_000)).toBe(true);
+    await pollUntil(() => running.activeSessions() === 0, 'running.activeSessions() === 0', { timeoutMs: 5_000, intervalMs: 50 });
   }, 60_000);
 });
 
@@ -141,7 +141,7 @@ describe('envPool over `openenv-rx serve --max-sessions 4` child processes (perS
     ]);
     expect(pids).toHaveLength(2);
     await awaitRuntimeTeardowns();
-    expect(await eventually(() => stopped.length === 2, 10_000)).toBe(true);
+    await pollUntil(() => stopped.length === 2, 'stopped.length === 2', { timeoutMs: 10_000, intervalMs: 50 });
     expect(stopped.sort()).toEqual([...pids].sort());
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   }, 60_000);

@@ -8,8 +8,9 @@ import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js'
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, eventually, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage, ensureTestImage } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
@@ -82,7 +83,7 @@ describeWithDocker(available)('envPool of Docker containers', () => {
             (async () => {
               const before = await mine();
               await docker.getContainer(before[0]!).kill();
-              const replaced = await eventually(() => pool.stats().failed === 1 && pool.stats().idle === 3, 60_000);
+              const replaced = await pollUntil(() => pool.stats().failed === 1 && pool.stats().idle === 3, 'pool.stats().failed === 1 && pool.stats().idle === 3', { timeoutMs: 60_000, intervalMs: 50 }).then(() => true, () => false);
               const after = await mine();
               return { before, replaced, after, stats: pool.stats() };
             })(),

@@ -6,8 +6,8 @@ import type { VectorEnv } from '../../src/fleet/vector-types.js';
 import { rollouts, type RolloutStep } from '../../src/operators/rollouts.js';
 import { withSession } from '../../src/operators/with-session.js';
 import type { ConnectOptions } from '../../src/session/types.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { closedPortUrl, Echo, useUrlServers, type UrlServer } from './support/url-servers.js';
+import { pollUntil } from '../support/poll.js';
 
 type Act = { message: string };
 type Obs = { echoed_message: string; message_length: number };
@@ -92,25 +92,25 @@ describe('envPool over a fixed list of URLs: a dead or frozen server is quaranti
         .subscribe({ next: (step) => void (ended(step) && episodes++), error: (e: unknown) => errors.push(e) }),
     );
     try {
-      expect(await eventually(() => episodes >= 20, WAIT_MS)).toBe(true);
+      await pollUntil(() => episodes >= 20, 'episodes >= 20', { timeoutMs: WAIT_MS, intervalMs: 50 });
       expect(pool.stats().servers.map((s) => [s.label, s.sessions])).toEqual([
         [a.url, 2],
         [b.url, 1],
       ]);
       a = (await fault(a)) ?? a;
       // A is quarantined (its trial failed) while B carries the run with its two slots.
-      const quarantined = await eventually(() => pool.stats().servers[0]!.state === 'quarantined', WAIT_MS);
+      const quarantined = await pollUntil(() => pool.stats().servers[0]!.state === 'quarantined', 'pool.stats().servers[0]!.state === \'quarantined\'', { timeoutMs: WAIT_MS, intervalMs: 50 }).then(() => true, () => false);
       const during = pool.stats();
       const carried = episodes;
-      expect(await eventually(() => episodes >= carried + 20, WAIT_MS)).toBe(true);
+      await pollUntil(() => episodes >= carried + 20, 'episodes >= carried + 20', { timeoutMs: WAIT_MS, intervalMs: 50 });
       a = (await recover(a)) ?? a;
       // Re-admitted: the waiting lease runs on A again.
-      const readmitted = await eventually(() => {
+      const readmitted = await pollUntil(() => {
         const s = pool.stats();
         return s.servers[0]!.state === 'up' && s.servers[0]!.sessions === 1 && s.leased === 3;
-      }, WAIT_MS);
+      }, 'the condition above', { timeoutMs: WAIT_MS, intervalMs: 50 }).then(() => true, () => false);
       const back = episodes;
-      expect(await eventually(() => episodes >= back + 20, WAIT_MS)).toBe(true);
+      await pollUntil(() => episodes >= back + 20, 'episodes >= back + 20', { timeoutMs: WAIT_MS, intervalMs: 50 });
       return { quarantined, during, readmitted, after: pool.stats(), errors };
     } finally {
       sub.unsubscribe();
@@ -200,7 +200,7 @@ describe('envPool over a fixed list of URLs: a dead or frozen server is quaranti
       const first = await firstValueFrom(v.step(all('a')));
       const before = v.stats().pool;
       a.signal('SIGKILL');
-      const noticed = await eventually(() => v.stats().pool.failed === 2, WAIT_MS);
+      const noticed = await pollUntil(() => v.stats().pool.failed === 2, 'v.stats().pool.failed === 2', { timeoutMs: WAIT_MS, intervalMs: 50 }).then(() => true, () => false);
       const lost = await firstValueFrom(v.step(all('b')));
       const after = await firstValueFrom(v.step(all('c')));
       const next = await firstValueFrom(v.step(all('d')));

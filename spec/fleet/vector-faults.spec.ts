@@ -8,8 +8,8 @@ import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { repoPath } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 const Echo = defineEnv({
   name: 'echo',
@@ -93,7 +93,7 @@ describe('vectorEnv over child-process servers: a killed server is replaced and 
     // A third server process was started for the replacements; all are gone after unsubscribe.
     expect(fleet.endpoints).toHaveLength(3);
     await awaitRuntimeTeardowns();
-    expect(await eventually(() => fleet.stopped.length === 3, 10_000)).toBe(true);
+    await pollUntil(() => fleet.stopped.length === 3, 'fleet.stopped.length === 3', { timeoutMs: 10_000, intervalMs: 50 });
     expect(fleet.pids().filter(alive)).toEqual([]);
   }, 90_000);
 
@@ -104,7 +104,7 @@ describe('vectorEnv over child-process servers: a killed server is replaced and 
       await firstValueFrom(v.step(all('a', 2)));
       process.kill(fleet.pids()[0]!, 'SIGKILL');
       // The pool learns of the death from the process exit and the closed sockets.
-      const noticed = await eventually(() => v.stats().pool.failed === 2, 15_000);
+      const noticed = await pollUntil(() => v.stats().pool.failed === 2, 'v.stats().pool.failed === 2', { timeoutMs: 15_000, intervalMs: 50 }).then(() => true, () => false);
       const lost = await firstValueFrom(v.step(all('b', 2)));
       const after = await firstValueFrom(v.step(all('c', 2)));
       const next = await firstValueFrom(v.step(all('d', 2)));
@@ -121,7 +121,7 @@ describe('vectorEnv over child-process servers: a killed server is replaced and 
     expect(r.stats).toMatchObject({ failures: 2, unknownSteps: 0 });
     expect(fleet.endpoints).toHaveLength(2);
     await awaitRuntimeTeardowns();
-    expect(await eventually(() => fleet.stopped.length === 2, 10_000)).toBe(true);
+    await pollUntil(() => fleet.stopped.length === 2, 'fleet.stopped.length === 2', { timeoutMs: 10_000, intervalMs: 50 });
     expect(fleet.pids().filter(alive)).toEqual([]);
   }, 90_000);
 });

@@ -17,9 +17,9 @@ import type { EnvSession } from '../../src/session/types.js';
 import WebSocket from 'ws';
 import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { startOpenEnvServer, type StartedServer } from './support/openenv-server.js';
 import { describeWithOpenEnv, RELEASES, requireVenv } from './support/openenv-venvs.js';
+import { pollUntil } from '../support/poll.js';
 
 /** spec/interop/fixtures/corridor_env.py, typed as a user of openenv-rx would type it. */
 const Corridor = defineEnv({
@@ -293,7 +293,7 @@ describe.each(RELEASES)('our client against servers written with OpenEnv %s (cre
 
     it('no session is left open on the servers', async () => {
       // The pool and collect closed their sockets: a fresh MAX_CONCURRENT_ENVS=1 session is accepted.
-      expect(await eventually(async () => (await firstValueFrom(Corridor.connect(single.url, { transport: 'ws' }).pipe(withSession((env) => env.reset())))).done === false, 10_000)).toBe(true);
+      await pollUntil(async () => (await firstValueFrom(Corridor.connect(single.url, { transport: 'ws' }).pipe(withSession((env) => env.reset())))).done === false, '(await firstValueFrom(Corridor.connect(single.url, { transport: \'ws\' }).pipe(withSession((env) => env.reset())))).done === false', { timeoutMs: 10_000, intervalMs: 50 });
     });
   });
 });

@@ -5,7 +5,8 @@ import { fromKubernetesPod, type KubernetesPodEndpoint } from '../../src/runtime
 import { POD_LABEL } from '../../src/runtime/kubernetes/pod-labels.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
-import { describeWithCluster, loadCluster, podsOwnedByMe, until } from './support/cluster.js';
+import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { pollUntil } from '../support/poll.js';
 
 // The image must already be in the cluster's nodes (no registry here):
 // scripts/k8s-cluster.sh load "$(scripts/build-test-image.sh --fixture | tail -1)", or kind load docker-image.
@@ -49,7 +50,7 @@ describeWithCluster(cluster)('fromKubernetesPod on a real cluster', () => {
 
   it('unsubscribing while the pod starts deletes it', async () => {
     const subscription = fromKubernetesPod(image, options()).subscribe({ error: () => undefined });
-    await until(async () => (await podsOwnedByMe(api, namespace)).length === 1, 30_000, 'the pod to be created');
+    await pollUntil(async () => (await podsOwnedByMe(api, namespace)).length === 1, 'the pod to be created', { timeoutMs: 30_000, intervalMs: 100 });
     subscription.unsubscribe();
     await awaitRuntimeTeardowns();
     expect(await podsOwnedByMe(api, namespace)).toEqual([]);

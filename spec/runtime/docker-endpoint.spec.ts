@@ -1,24 +1,17 @@
 import Docker from 'dockerode';
 import { combineLatest, concat, firstValueFrom, forkJoin, from, map, switchMap, take, tap, toArray } from 'rxjs';
 import { DockerError, ServerExitedError } from '../../src/errors/index.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { openTransport } from '../../src/transport/open-transport.js';
-import {
-  containerExists,
-  containersOwnedBy,
-  describeWithDocker,
-  dockerReachable,
-  eventually,
-  openSocketCount,
-  removeContainersOwnedBy,
-} from '../fixtures/docker-test-support.js';
+import { containerExists, containersOwnedBy, openSocketCount } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 const mine = (): Promise<string[]> => containersOwnedBy(docker, [process.pid]);
 
 /** Resolves with the error the Observable fails with (and fails the test if it emits instead). */
@@ -31,22 +24,12 @@ function errorOf(source$: ReturnType<typeof dockerEndpoint>): Promise<unknown> {
   );
 }
 
-describeWithDocker(available)('dockerEndpoint on a real engine', () => {
+engine.describe('dockerEndpoint on a real engine', () => {
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker); // under CI=true without an engine: DockerUnavailableError here
     image = await ensureTestImage();
   }, 120_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-  });
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('runs an episode over /ws, labels the container, and removes it on unsubscribe', async () => {
     const t0 = performance.now();
@@ -183,7 +166,7 @@ describeWithDocker(available)('dockerEndpoint on a real engine', () => {
     }
     expect(await mine()).toEqual([]);
     expect(socketsDuring).toBeGreaterThan(socketsBefore); // the counter does see our sockets
-    expect(await eventually(() => openSocketCount() <= socketsBefore, 10_000)).toBe(true);
+    await pollUntil(() => openSocketCount() <= socketsBefore, 'openSocketCount() <= socketsBefore', { timeoutMs: 10_000, intervalMs: 50 });
   }, 90_000);
 
   it("passes createOptions through, merged deeply (HostConfig kept alongside our port binding)", async () => {

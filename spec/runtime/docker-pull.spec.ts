@@ -6,7 +6,8 @@ import { TimeoutError } from '../../src/errors/index.js';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, eventually } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
+import { pollUntil } from '../support/poll.js';
 
 // A "registry" on 127.0.0.1 that accepts connections and never answers. The engine treats
 // 127.0.0.0/8 registries as insecure (it tries TLS, then plain HTTP) and on its own gives up only
@@ -76,7 +77,7 @@ describeWithDocker(available)('image pull against a registry that never answers 
     expect(error).toMatchObject({ phase: 'pull', timeoutMs: 2_500, context: { image: image() } });
     expect(stopped).toMatchObject({ containerId: undefined });
     // The engine would hold the request ~25 s; ours was aborted.
-    expect(await eventually(() => inFlight(agent) === 0, 5_000)).toBe(true);
+    await pollUntil(() => inFlight(agent) === 0, 'inFlight(agent) === 0', { timeoutMs: 5_000, intervalMs: 50 });
     expect(await containersOwnedBy(probe, [process.pid]).then((ids) => ids.length)).toBe(0);
   }, 30_000);
 
@@ -92,7 +93,7 @@ describeWithDocker(available)('image pull against a registry that never answers 
     subscription.unsubscribe();
     await awaitRuntimeTeardowns();
     expect(stopped).toMatchObject({ containerId: undefined });
-    expect(await eventually(() => inFlight(agent) === 0, 5_000)).toBe(true);
+    await pollUntil(() => inFlight(agent) === 0, 'inFlight(agent) === 0', { timeoutMs: 5_000, intervalMs: 50 });
     expect(await containersOwnedBy(probe, [process.pid]).then((ids) => ids.length)).toBe(0);
     await expect(probe.getImage(image()).inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, 30_000);

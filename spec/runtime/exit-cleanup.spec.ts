@@ -9,9 +9,10 @@ import { reapProcesses } from '../../src/runtime/process/reap-processes.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
 import { currentOwner, identityOf } from '../../src/runtime/reaper/process-identity.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import { containerExists, describeWithDocker, dockerReachable, eventually, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containerExists, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner, startZombieableOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 // Real owners in child processes (spec/fixtures/hold-runtimes.ts, no signal handlers of their
 // own), real servers, a private process registry per test.
@@ -60,7 +61,7 @@ describe('server processes do not outlive their owner', () => {
     end(child);
     // The owner still dies the way it would have (signal-exit re-raises the signal).
     expect(await exited).toEqual(expected);
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
     expect(records(stateDir)).toEqual([]);
   }, 60_000);
 
@@ -72,7 +73,7 @@ describe('server processes do not outlive their owner', () => {
     let ended = false;
     void exited.then(() => (ended = true));
     child.kill('SIGINT');
-    expect(await eventually(() => out.includes('cleaned up') || ended, 15_000)).toBe(true);
+    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 15_000, intervalMs: 50 });
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(isRunning(held.serverPid!)).toBe(false);
     expect(records(stateDir)).toEqual([]);
@@ -87,7 +88,7 @@ describe('server processes do not outlive their owner', () => {
     expect(isRunning(held.serverPid!)).toBe(true); // nothing could clean up
     expect(records(stateDir)).toHaveLength(1);
     expect(reapProcesses({ stateDir })).toEqual({ removed: [String(held.serverPid)], kept: 0 });
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
     expect(records(stateDir)).toEqual([]);
   }, 60_000);
 
@@ -98,10 +99,10 @@ describe('server processes do not outlive their owner', () => {
     expect(isRunning(held.serverPid!)).toBe(true);
 
     process.kill(held.owner, 'SIGKILL');
-    expect(await eventually(() => readProcStat(held.owner)?.state === 'Z', 5_000)).toBe(true);
+    await pollUntil(() => readProcStat(held.owner)?.state === 'Z', 'readProcStat(held.owner)?.state === \'Z\'', { timeoutMs: 5_000, intervalMs: 50 });
     expect(() => process.kill(held.owner, 0)).not.toThrow(); // kill(pid, 0) alone would call it alive
     expect(reapProcesses({ stateDir })).toEqual({ removed: [String(held.serverPid)], kept: 0 });
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
     await killed(parent);
   }, 60_000);
 });
@@ -133,7 +134,7 @@ describe('the reaper never signals a recycled pid', () => {
     const other = bystander();
     recordFor(other.pid!, identityOf(other.pid!)!.startTime!);
     expect(reapProcesses({ stateDir })).toEqual({ removed: [String(other.pid)], kept: 0 });
-    expect(await eventually(() => !isRunning(other.pid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(other.pid!), '!isRunning(other.pid!)', { timeoutMs: 5_000, intervalMs: 50 });
   });
 
   it('an owner whose pid was recycled (other start time) counts as dead', () => {
@@ -177,9 +178,9 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     expect(await containerExists(docker, held.containerId!)).toBe(true);
     end(child);
     await exited;
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
     // A detached child removes the container after the owner is gone.
-    expect(await eventually(async () => !(await containerExists(docker, held.containerId!)), 15_000)).toBe(true);
+    await pollUntil(async () => !(await containerExists(docker, held.containerId!)), '!(await containerExists(docker, held.containerId!))', { timeoutMs: 15_000, intervalMs: 50 });
   }, 90_000);
 
   it('a program that handles SIGINT itself (process.once, added first) keeps running; its own unsubscribe removes the container', async () => {
@@ -192,7 +193,7 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     void exited.then(() => (ended = true));
     child.kill('SIGINT');
     // Bounded: the program's own cleanup (docker stop + remove) or its death, whichever comes first.
-    expect(await eventually(() => out.includes('cleaned up') || ended, 30_000)).toBe(true);
+    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 30_000, intervalMs: 50 });
     // The library neither killed the program nor cleaned up behind its back: the program did.
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(await containerExists(docker, held.containerId!)).toBe(false);
@@ -208,8 +209,8 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     serverPids.push(held.serverPid!);
     child.stdin!.write('go\n');
     expect(await exited).toEqual({ code: 0, signal: null });
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
-    expect(await eventually(async () => !(await containerExists(docker, held.containerId!)), 15_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
+    await pollUntil(async () => !(await containerExists(docker, held.containerId!)), '!(await containerExists(docker, held.containerId!))', { timeoutMs: 15_000, intervalMs: 50 });
   }, 90_000);
 
   it('owner SIGKILLed: reapOrphans() stops its server process and removes its container', async () => {
@@ -223,7 +224,7 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     expect(result.removed).toContain(held.containerId);
     expect(result.processes.removed).toEqual([String(held.serverPid)]);
     expect(await containerExists(docker, held.containerId!)).toBe(false);
-    expect(await eventually(() => !isRunning(held.serverPid!), 5_000)).toBe(true);
+    await pollUntil(() => !isRunning(held.serverPid!), '!isRunning(held.serverPid!)', { timeoutMs: 5_000, intervalMs: 50 });
   }, 90_000);
 
   it('a zombie owner counts as dead for its container too', async () => {
@@ -231,7 +232,7 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     owners.push(held.owner);
     expect((await reapOrphans({ stateDir })).removed).not.toContain(held.containerId);
     process.kill(held.owner, 'SIGKILL');
-    expect(await eventually(() => readProcStat(held.owner)?.state === 'Z', 5_000)).toBe(true);
+    await pollUntil(() => readProcStat(held.owner)?.state === 'Z', 'readProcStat(held.owner)?.state === \'Z\'', { timeoutMs: 5_000, intervalMs: 50 });
     expect((await reapOrphans({ stateDir })).removed).toContain(held.containerId);
     expect(await containerExists(docker, held.containerId!)).toBe(false);
     await killed(parent);

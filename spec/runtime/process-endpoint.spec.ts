@@ -10,8 +10,8 @@ import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { openTransport } from '../../src/transport/open-transport.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { repoPath } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 const server = repoPath('spec/fixtures/echo-server.mjs');
 const echo = (options: Parameters<typeof processEndpoint>[2] = {}, extraArgs: string[] = []) =>
@@ -92,7 +92,7 @@ describe('processEndpoint', () => {
       subscription.unsubscribe();
       await awaitRuntimeTeardowns();
       // The grandchild was SIGTERMed with its group (a zombie until init reaps it counts as gone).
-      expect(await eventually(() => !isRunning(grandchild), 10_000)).toBe(true);
+      await pollUntil(() => !isRunning(grandchild), '!isRunning(grandchild)', { timeoutMs: 10_000, intervalMs: 50 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

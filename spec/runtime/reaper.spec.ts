@@ -6,15 +6,10 @@ import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import {
-  containerExists,
-  describeWithDocker,
-  dockerReachable,
-  eventually,
-  removeContainersOwnedBy,
-} from '../fixtures/docker-test-support.js';
+import { containerExists, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
@@ -47,7 +42,7 @@ describeWithDocker(available)('reaping containers of dead clients (real engine)'
 
     // Client 2's first start sweeps orphans of dead pids on this host.
     const second = await holdInChild(image, children);
-    expect(await eventually(async () => !(await containerExists(docker, first.containerId)), 5_000)).toBe(true);
+    await pollUntil(async () => !(await containerExists(docker, first.containerId)), '!(await containerExists(docker, first.containerId))', { timeoutMs: 5_000, intervalMs: 50 });
 
     // Client 2 is SIGKILLed too; an explicit reapOrphans() (what `openenv-rx reap` runs) removes it.
     await killed(second.child);

@@ -1,27 +1,20 @@
-import Docker from 'dockerode';
 import { concat, firstValueFrom, switchMap, toArray } from 'rxjs';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { openTransport } from '../../src/transport/open-transport.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(available)('our built-in server in a FROM-scratch container (docker/server-entry.mjs)', () => {
+engine.describe('our built-in server in a FROM-scratch container (docker/server-entry.mjs)', () => {
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureServerImage(); // may run `npm run build` first
   }, 180_000);
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('serves OPENENV_ENV=grid_world: auto transport picks /ws, an episode steps, SIGTERM stops it quickly', async () => {
     const results = await firstValueFrom(

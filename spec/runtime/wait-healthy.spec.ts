@@ -5,10 +5,7 @@ import { TimeoutError } from '../../src/errors/index.js';
 import { freePort } from '../../src/runtime/process/free-port.js';
 import { waitHealthy } from '../../src/runtime/wait-healthy.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
-import { waitFor } from '../session/wait-for.js';
-
-/** `waitFor` with a 10 s bound, checking every 10 ms. */
-const until = (condition: () => boolean, what: string): Promise<void> => waitFor(condition, what, 10_000, 10);
+import { pollUntil } from '../support/poll.js';
 
 describe('waitHealthy', () => {
   let server: http.Server | undefined;
@@ -68,7 +65,7 @@ describe('waitHealthy', () => {
     const subscription = waitHealthy(url, { intervalMs: 100, timeoutMs: 50_000, scheduler: clock.scheduler }).subscribe({ error: (e: unknown) => (outcome = e) });
     clock.advance(0); // the first probe goes out at once
     // A tick while a probe is on the wire is skipped (exhaustMap): probe 3 means probes 1 and 2 were answered.
-    await until(() => (clock.advance(100), hits() >= 3), 'probe 3');
+    await pollUntil(() => (clock.advance(100), hits() >= 3), 'probe 3', { intervalMs: 10 });
     expect(hits()).toBe(3);
     expect(outcome).toBeUndefined();
     clock.advance(50_000 - clock.scheduler.frame - 1);
@@ -90,10 +87,10 @@ describe('waitHealthy', () => {
     const clock = virtualClock();
     const subscription = waitHealthy(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { intervalMs: 20, scheduler: clock.scheduler }).subscribe();
     clock.advance(0);
-    await until(() => hits === 1, 'the first probe');
+    await pollUntil(() => hits === 1, 'the first probe', { intervalMs: 10 });
     clock.advance(200); // ticks while the probe is held are skipped
     subscription.unsubscribe();
-    await until(() => cancelled === 1, 'the held probe to be cancelled');
+    await pollUntil(() => cancelled === 1, 'the held probe to be cancelled', { intervalMs: 10 });
     expect(clock.scheduler.actions).toHaveLength(0); // no interval left to fire
     clock.advance(10_000);
     expect(hits).toBe(1);

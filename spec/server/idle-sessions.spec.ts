@@ -6,8 +6,8 @@ import { defineEnv } from '../../src/session/define-env.js';
 import { defineServerEnv } from '../../src/environment/environment.js';
 import { serve, DEFAULT_IDLE_TIMEOUT_MS } from '../../src/server/serve.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
-import { waitFor } from '../session/wait-for.js';
 import { Cleanup, openSocket, type TestSocket } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 /**
  * Idle sessions give their slot back: one unauthenticated `openenv/session/create` (or a client
@@ -63,14 +63,14 @@ describe('idle sessions are closed by default (both kinds) and free their slot a
       ),
       { defaultValue: undefined },
     );
-    await waitFor(() => server.activeSessions() === 1, 'the client session to open', 10_000);
+    await pollUntil(() => server.activeSessions() === 1, 'the client session to open', { timeoutMs: 10_000 });
     seen.push(await Promise.race([failed, new Promise((r) => setTimeout(() => r('still open'), 50))]));
     expect(seen).toEqual(['still open']);
     clock.advance(DEFAULT_IDLE_TIMEOUT_MS);
     const error = await failed;
     expect(error).toBeInstanceOf(SessionIdleError);
     expect(error).toMatchObject({ code: 'ERR_SESSION_IDLE', idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS });
-    await waitFor(() => server.activeSessions() === 0, 'the idle session to free its slot', 10_000);
+    await pollUntil(() => server.activeSessions() === 0, 'the idle session to free its slot', { timeoutMs: 10_000 });
   });
 
   it('a step that runs longer than the idle timeout is not idling: the session closes only once it has been quiet that long', async () => {
@@ -92,7 +92,7 @@ describe('idle sessions are closed by default (both kinds) and free their slot a
     const server = cleanup.server(await serve(Slow, { idleTimeoutMs: 1_000, scheduler: clock.scheduler, pingIntervalMs: 0 }));
     const socket = cleanup.socket(await openSocket(server.url));
     socket.sendJson({ type: 'step', data: {} });
-    await waitFor(() => release !== undefined, 'the step to start', 10_000);
+    await pollUntil(() => release !== undefined, 'the step to start', { timeoutMs: 10_000 });
     clock.advance(5_000); // five idle periods while the env works
     await roundTrip(socket);
     expect(socket.pending()).toBe(0);

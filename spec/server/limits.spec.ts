@@ -4,9 +4,9 @@ import { echoEnv } from '../../src/envs/echo.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { serve } from '../../src/server/serve.js';
 import { ServeError } from '../../src/errors/server-errors.js';
-import { waitFor } from '../session/wait-for.js';
 import { Cleanup, openSocket, type TestSocket } from './support.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
+import { pollUntil } from '../support/poll.js';
 
 /**
  * A ping from the client, answered by the server's pong: frames travel in order, so by then every
@@ -96,7 +96,7 @@ describe('serve() limits and lifecycle', () => {
       data: { message: 'Session idle for 150 ms: closed by the server', code: 'SESSION_ERROR', reason: 'idle_timeout', idle_timeout_ms: 150 },
     });
     expect(await quiet.closed()).toEqual({ code: 4408, reason: 'idle timeout' });
-    await waitFor(() => server.activeSessions() === 0, 'the idle session to free its slot', 10_000);
+    await pollUntil(() => server.activeSessions() === 0, 'the idle session to free its slot', { timeoutMs: 10_000 });
   });
 
   it('token: 401 without or with a wrong bearer token on HTTP and on the WS upgrade; the token never shows; /health stays public', async () => {
@@ -157,7 +157,7 @@ describe('serve() limits and lifecycle', () => {
     await pinged; // waits as long as it takes: no race
     client.sendJson({ type: 'step', data: { message: 'x'.repeat(300) } });
     expect((await client.closed()).code).toBe(1009);
-    await waitFor(() => server.activeSessions() === 0, 'the closed session to free its slot', 10_000);
+    await pollUntil(() => server.activeSessions() === 0, 'the closed session to free its slot', { timeoutMs: 10_000 });
   });
 
   it('a peer that stops answering pings is cut after one missed pong, freeing its session slot (virtual time)', async () => {
@@ -168,7 +168,7 @@ describe('serve() limits and lifecycle', () => {
     client.socket.on('ping', () => pings++);
     for (let i = 1; i <= 3; i++) {
       clock.advance(30); // a ping goes out...
-      await waitFor(() => pings === i, `ping ${i}`, 10_000);
+      await pollUntil(() => pings === i, `ping ${i}`, { timeoutMs: 10_000 });
       await roundTrip(client); // ...and the pong (sent before this frame) is back at the server
     }
     clock.advance(30); // a live peer answered every ping: it stays
@@ -178,7 +178,7 @@ describe('serve() limits and lifecycle', () => {
     clock.advance(30); // ping 5 goes unanswered
     expect(server.activeSessions()).toBe(1);
     clock.advance(30); // no pong since: cut
-    await waitFor(() => server.activeSessions() === 0, 'the silent peer to be cut', 10_000);
+    await pollUntil(() => server.activeSessions() === 0, 'the silent peer to be cut', { timeoutMs: 10_000 });
   });
 
   it('close() closes every session with 1001, frees the port, and is idempotent', async () => {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { defineToolEnv } from '../../src/environment/define-tool-env.js';
 import { defineTool } from '../../src/environment/tools.js';
 import { serve } from '../../src/server/serve.js';
-import { waitFor } from '../session/wait-for.js';
 import { Cleanup } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 /**
  * Stateless HTTP routes and stateless `POST /mcp` tool calls build an env per request: without a
@@ -43,7 +43,7 @@ describe('stateless requests are bounded by maxStatelessRequests', () => {
     const server = cleanup.server(await serve(Gated, { maxStatelessRequests: 2 }));
     const first = post(`${server.url}/reset`, '{}');
     const second = fetch(`${server.url}/state`);
-    await waitFor(() => created === 2, 'two envs being built', 10_000);
+    await pollUntil(() => created === 2, 'two envs being built', { timeoutMs: 10_000 });
     const refused = await post(`${server.url}/step`, '{"action":{"type":"list_tools"}}');
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');

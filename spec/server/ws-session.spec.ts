@@ -3,8 +3,8 @@ import { cartPoleEnv } from '../../src/envs/cartpole.js';
 import { defineServerEnv, type EnvState, type Environment } from '../../src/environment/environment.js';
 import { serve } from '../../src/server/serve.js';
 import type { ServerErrorInfo } from '../../src/server/server-context.js';
-import { waitFor } from '../session/wait-for.js';
 import { Cleanup, openSocket, sleep } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 /** A step the test holds: `entered` resolves when the env got it, `release()` lets it answer. */
 interface HeldStep {
@@ -203,10 +203,10 @@ describe('WS /ws session', () => {
     await held.entered; // the step is running in the env
     client.socket.close();
     await client.closed();
-    await waitFor(() => server.activeSessions() === 0, 'the server to see the close', 10_000);
+    await pollUntil(() => server.activeSessions() === 0, 'the server to see the close', { timeoutMs: 10_000 });
     expect(log).toEqual([]); // the socket is gone, the step still runs: the env stays open
     held.release();
-    await waitFor(() => log.length > 0, 'the env to be closed', 10_000);
+    await pollUntil(() => log.length > 0, 'the env to be closed', { timeoutMs: 10_000 });
     expect(log).toEqual(['closed']);
   });
 });

@@ -4,7 +4,7 @@ import { ActionValidationError, ResponseValidationError, ServerError } from '../
 import { connectUrl } from '../../src/session/connect-url.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
-import { waitFor } from './wait-for.js';
+import { pollUntil } from '../support/poll.js';
 
 const GridWorld = defineEnv({
   name: 'grid_world',
@@ -49,7 +49,7 @@ describe('GridWorld over /ws against the replay server', () => {
     expect(results.every((r) => r.truncated === false)).toBe(true);
     expect(results.at(-1)?.observation).toEqual({ x: 4, y: 4, message: 'You found the goal!' });
     expect(server.mismatches).toEqual([]);
-    await waitFor(() => server.openSockets() === 0, 'the socket to close after the session ended');
+    await pollUntil(() => server.openSockets() === 0, 'the socket to close after the session ended');
   });
 
   it('rejects {action: "JUMP"} with ActionValidationError naming `action`: no frame reaches the server', async () => {
@@ -62,7 +62,7 @@ describe('GridWorld over /ws against the replay server', () => {
     expect((error as ActionValidationError).fields).toEqual(['action']);
     expect((error as ActionValidationError).message).toMatch(/Invalid action: action: /);
     // Wait until the session is gone, so every frame it ever sent has arrived: reset, then close.
-    await waitFor(() => server.openSockets() === 0, 'the socket to close');
+    await pollUntil(() => server.openSockets() === 0, 'the socket to close');
     const frames = server.received.filter((r) => r.kind === 'ws').map((r) => JSON.parse(r.body) as unknown);
     expect(frames).toEqual([{ type: 'reset', data: {} }, { type: 'close' }]);
   });

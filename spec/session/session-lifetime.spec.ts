@@ -4,7 +4,7 @@ import { CapacityError, SessionStateError } from '../../src/errors/index.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import type { EnvSession } from '../../src/session/types.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
-import { waitFor } from './wait-for.js';
+import { pollUntil } from '../support/poll.js';
 
 const GridWorld = defineEnv({
   name: 'grid_world',
@@ -35,10 +35,10 @@ describe('session lifetime against the replay server', () => {
       });
     subscriptions.push(sub);
     const live = server;
-    await waitFor(() => live.received.some((r) => r.kind === 'ws' && r.body.includes('"step"')), 'the step frame to arrive');
+    await pollUntil(() => live.received.some((r) => r.kind === 'ws' && r.body.includes('"step"')), 'the step frame to arrive');
     expect(live.openSockets()).toBe(1);
     sub.unsubscribe();
-    await waitFor(() => live.openSockets() === 0, 'the server to see the socket closed');
+    await pollUntil(() => live.openSockets() === 0, 'the server to see the socket closed');
     live.release(); // the late reply: there is no socket left to carry it
     expect(seen).toEqual(['Welcome to Grid World! Goal is at [4, 4].']);
     expect(live.received.filter((r) => r.kind === 'ws').map((r) => JSON.parse(r.body) as unknown)).toEqual([
@@ -74,14 +74,14 @@ describe('session lifetime against the replay server', () => {
     expect((error as CapacityError).context).toMatchObject({ env: 'grid_world', url: server.url, transport: 'ws', stepIndex: 0 });
     expect(server.totalSockets).toBe(2);
     const live = server;
-    await waitFor(() => live.openSockets() === 1, 'the refused socket to close');
+    await pollUntil(() => live.openSockets() === 1, 'the refused socket to close');
   });
 
   it('a session used after its subscription ended errors with SessionStateError and sends nothing', async () => {
     server = await startReplayServer({ http: 'grid_world_env.jsonl', ws: 'grid_world_env-ws.jsonl' });
     const env = await firstValueFrom(GridWorld.connect(server.url).pipe(timeout(5_000))); // unsubscribes: closes it
     const live = server;
-    await waitFor(() => live.openSockets() === 0, 'the socket to close');
+    await pollUntil(() => live.openSockets() === 0, 'the socket to close');
     const error = await lastValueFrom(env.reset().pipe(catchError((e: unknown) => of(e))));
     expect(error).toBeInstanceOf(SessionStateError);
     expect((error as SessionStateError).context).toMatchObject({ env: 'grid_world', request: 'reset', url: server.url });

@@ -5,7 +5,7 @@ import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
 import { swarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
-import { eventually } from '../fixtures/docker-test-support.js';
+import { pollUntil } from '../support/poll.js';
 import {
   clusterImage,
   clusterReachable,
@@ -137,7 +137,7 @@ describeFaults('node faults on a real three-node swarm: typed failures, replacem
 
       // The others are untouched; the pool starts a replacement, on a node that still works.
       expect(await Promise.all(others.map((l, i) => step(l.env, `after-${i}`)))).toEqual(['after-0', 'after-1']);
-      expect(await eventually(() => pool.stats().idle === 1, 60_000)).toBe(true);
+      await pollUntil(() => pool.stats().idle === 1, 'the pool to hold one idle session again', { timeoutMs: 60_000 });
       const [replacement] = leaseAll(pool, 1, nodes);
       expect(replacement!.node.hostname).not.toBe(`ormn-node${n}`);
       expect(await step(replacement!.env, 'replaced')).toBe('replaced');
@@ -159,8 +159,8 @@ describeFaults('node faults on a real three-node swarm: typed failures, replacem
       const tasks = (await manager.listTasks()) as Array<{ ServiceID: string }>;
       return tasks.filter((t) => services.has(t.ServiceID)).length;
     };
-    expect(await eventually(async () => (await tasksLeft()) === 0, 30_000)).toBe(true);
-    expect(await eventually(async () => (await sessionContainersOn(n)).length === 0, 30_000)).toBe(true);
+    await pollUntil(async () => (await tasksLeft()) === 0, 'every task of the run to be gone', { timeoutMs: 30_000 });
+    await pollUntil(async () => (await sessionContainersOn(n)).length === 0, 'the node to remove its session containers', { timeoutMs: 30_000 });
   }
 
   it('a drained node: its session fails with SwarmTaskError shutdown naming the drain, the pool replaces it elsewhere', async () => {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+import { pollUntil } from '../support/poll.js';
 
 // A library user's program holding a swarm service (spec/fixtures/hold-runtimes.ts --swarm, no
 // signal handler of its own) ends without unsubscribing: the shared exit hook's detached child
@@ -48,6 +48,6 @@ describeWithSwarm(available)('swarm services do not outlive their owner (real si
     end(child);
     expect(await exited).toEqual(expected);
     // The detached child removes it within about a second; bounded generously for a loaded machine.
-    expect(await eventually(async () => (await servicesOwnedBy(docker, [held.owner])).length === 0, 20_000)).toBe(true);
+    await pollUntil(async () => (await servicesOwnedBy(docker, [held.owner])).length === 0, '(await servicesOwnedBy(docker, [held.owner])).length === 0', { timeoutMs: 20_000, intervalMs: 50 });
   }, 120_000);
 });

@@ -5,11 +5,11 @@ import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js'
 import { swarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from '../faults/support/echo-env.js';
 import { sessionFailure } from '../faults/support/session-runs.js';
 import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, servicesOwnedBy, swarmReachable, tasksOf } from './support/swarm-test-support.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await swarmReachable(docker);
@@ -125,12 +125,12 @@ describeWithSwarm(available)('swarm sessions that fail (real single-node swarm)'
     // Gate on the engine, not a timer: unsubscribe once the task exists and has not run yet.
     let serviceId: string | undefined;
     let stateAtUnsubscribe: string | undefined;
-    const starting = await eventually(async () => {
+    const starting = await pollUntil(async () => {
       [serviceId] = await mine();
       const [task] = serviceId ? await tasksOf(docker, serviceId) : [];
       stateAtUnsubscribe = task?.Status.State;
       return stateAtUnsubscribe !== undefined;
-    }, 20_000);
+    }, 'the condition above', { timeoutMs: 20_000, intervalMs: 50 }).then(() => true, () => false);
     subscription.unsubscribe();
     expect(starting).toBe(true);
     expect(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']).toContain(stateAtUnsubscribe);

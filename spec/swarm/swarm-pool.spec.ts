@@ -10,9 +10,9 @@ import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await swarmReachable(docker);
@@ -112,8 +112,8 @@ describeWithSwarm(available)('envPool over swarm services on a real single-node 
       expect(error).toMatchObject({ code: 'ERR_SWARM_TASK', state: 'failed', exitCode: 137 });
 
       // Replenished: 4 idle sessions again, on 4 services, the killed one gone.
-      expect(await eventually(() => pool.stats().idle === 4, 90_000)).toBe(true);
-      expect(await eventually(async () => (await ours()).length === 4 && !(await ours()).includes(victim.serviceId), 30_000)).toBe(true);
+      await pollUntil(() => pool.stats().idle === 4, 'pool.stats().idle === 4', { timeoutMs: 90_000, intervalMs: 50 });
+      await pollUntil(async () => (await ours()).length === 4 && !(await ours()).includes(victim.serviceId), '(await ours()).length === 4 && !(await ours()).includes(victim.serviceId)', { timeoutMs: 30_000, intervalMs: 50 });
       const after = await ours();
       after.forEach((id) => seen.add(id));
       expect(after.filter((id) => !before.includes(id))).toHaveLength(1);
@@ -154,8 +154,8 @@ describeWithSwarm(available)('envPool over swarm services on a real single-node 
       await docker.getContainer(victim.containerId).kill();
 
       // Both sessions of the killed service are replaced on a new service (limit known: 2).
-      expect(await eventually(() => pool.stats().idle === 4 && pool.stats().failed === 2, 90_000)).toBe(true);
-      expect(await eventually(async () => (await ours()).length === 2 && !(await ours()).includes(victim.serviceId), 30_000)).toBe(true);
+      await pollUntil(() => pool.stats().idle === 4 && pool.stats().failed === 2, 'pool.stats().idle === 4 && pool.stats().failed === 2', { timeoutMs: 90_000, intervalMs: 50 });
+      await pollUntil(async () => (await ours()).length === 2 && !(await ours()).includes(victim.serviceId), '(await ours()).length === 2 && !(await ours()).includes(victim.serviceId)', { timeoutMs: 30_000, intervalMs: 50 });
       const after = await ours();
       after.forEach((id) => seen.add(id));
       expect(pool.stats().servers.map((s) => [s.sessions, s.limit])).toEqual([

@@ -4,10 +4,10 @@ import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js'
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
 import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { cli } from '../cli/cli-support.js';
-import { eventually } from '../fixtures/docker-test-support.js';
 import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, swarmReachable } from './support/swarm-test-support.js';
+import { pollUntil } from '../support/poll.js';
 
 const docker = new Docker();
 const available = await swarmReachable(docker);
@@ -48,7 +48,7 @@ describeWithSwarm(available)('reaping swarm services of dead clients (real singl
     // A process holding an endpoint (and nothing else) stays alive while subscribed.
     expect([live.child.exitCode, live.child.signalCode]).toEqual([null, null]);
     // The task's container follows its service.
-    expect(await eventually(async () => (await containersOfServices(docker, [dead.serviceId])).length === 0, 30_000)).toBe(true);
+    await pollUntil(async () => (await containersOfServices(docker, [dead.serviceId])).length === 0, '(await containersOfServices(docker, [dead.serviceId])).length === 0', { timeoutMs: 30_000, intervalMs: 50 });
   }, 120_000);
 
   it('`openenv-rx reap --swarm` removes the service of a SIGKILLed owner', async () => {

@@ -2,17 +2,16 @@ import Docker from 'dockerode';
 import { concat, firstValueFrom, from, map, switchMap, take, toArray } from 'rxjs';
 import { z } from 'zod';
 import { HttpStatusError } from '../../src/errors/index.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { swarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { openTransport } from '../../src/transport/open-transport.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+import { containersOfServices, serviceExists, servicesOwnedBy } from './support/swarm-test-support.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 
 const GridWorld = defineEnv({
   name: 'grid_world',
@@ -20,23 +19,12 @@ const GridWorld = defineEnv({
   observation: z.object({ x: z.number(), y: z.number(), message: z.string() }),
 });
 
-describeWithSwarm(available)('fromSwarmService on a real single-node swarm', () => {
+engine.describe('fromSwarmService on a real single-node swarm', () => {
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureServerImage();
   }, 240_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-  });
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeServicesOwnedBy(docker, [process.pid]);
-  });
 
   it('runs an episode through the task host-mode port; the service carries owner labels and is gone with its container after unsubscribe', async () => {
     let stopped: { serviceId?: string } | undefined;

@@ -5,8 +5,9 @@ import { defineTool } from '../../src/environment/tools.js';
 import { ConnectionClosedError, ProtocolError, ServerError, SessionStateError, TimeoutError } from '../../src/errors/index.js';
 import { serve } from '../../src/server/serve.js';
 import { connectUrl } from '../../src/session/connect-url.js';
-import { errorOf, startScriptedWsServer, waitFor } from '../transport/support.js';
+import { errorOf, startScriptedWsServer } from '../transport/support.js';
 import { openSession } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 /** A gate the test holds and releases: handlers wait on it, so no timing is guessed. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -55,15 +56,15 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     subscription.add(env.mcp<{ tools: Array<{ name: string }> }>('tools/list').subscribe({ ...done('list'), next: (r) => answers.push(`list=${r.tools.length}`) }));
     subscription.add(env.callTool('mark', {}).subscribe({ ...done('step'), next: (r) => answers.push(`step=${String(r.ok)}`) }));
 
-    await waitFor(() => answers.length === 1 && log.length === 2);
+    await pollUntil(() => answers.length === 1 && log.length === 2, 'answers.length === 1 && log.length === 2');
     expect(answers).toEqual(['list=2']); // the quick call overtook both waiting ones
     expect(log).toEqual(['a started', 'b started']); // the step has not been sent: a and b are outstanding
 
     gates.b.open();
-    await waitFor(() => answers.length === 2);
+    await pollUntil(() => answers.length === 2, 'answers.length === 2');
     expect(answers[1]).toBe('b=b');
     gates.a.open();
-    await waitFor(() => answers.length === 4);
+    await pollUntil(() => answers.length === 4, 'answers.length === 4');
     expect(answers.slice(2)).toEqual(['a=a', 'step=true']);
     expect(log).toEqual(['a started', 'b started', 'b done', 'a done', 'step ran']);
     expect(failures).toEqual([]);
@@ -87,7 +88,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     expect((e1 as ProtocolError).message).toContain('unknown JSON-RPC id 99 (outstanding: 1, 2)');
     expect((e1 as ProtocolError).context).toMatchObject({ transport: 'ws', request: 'mcp' });
     expect(e2).toBeInstanceOf(ConnectionClosedError);
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBe(e1);
     expect(await errorOf(env.mcp('tools/list'))).toBeInstanceOf(SessionStateError); // the failed session was closed
   });
@@ -108,7 +109,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     const mcp1 = errorOf(env.mcp('tools/list'));
     const mcp2 = errorOf(env.mcp('tools/call', { name: 'x' }));
     const step = firstValueFrom(env.step({ any: 1 }));
-    await waitFor(() => scripted.received.length === 2);
+    await pollUntil(() => scripted.received.length === 2, 'scripted.received.length === 2');
     expect(scripted.received.map((t) => (JSON.parse(t) as { type: string }).type)).toEqual(['mcp', 'mcp']); // the step waits
     release();
     const [e1, e2] = (await Promise.all([mcp1, mcp2])) as ServerError[];
@@ -136,7 +137,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     const { env, failures, close } = await openSession(connectUrl(scripted.url, { transport: 'ws', replyTimeoutMs: 2_000 }));
     cleanups.push(close);
     const abandoned = env.mcp('slow').subscribe();
-    await waitFor(() => scripted.received.length === 1);
+    await pollUntil(() => scripted.received.length === 1, 'scripted.received.length === 1');
     abandoned.unsubscribe();
     answerLate();
     expect(await firstValueFrom(env.mcp('quick'))).toEqual({ id: 2 });
@@ -145,7 +146,7 @@ describe('WS mcp: several JSON-RPC calls in flight, matched by id', () => {
     const timedOut = await errorOf(env.mcp('never'));
     expect(timedOut).toBeInstanceOf(TimeoutError);
     expect(timedOut).toMatchObject({ phase: 'reply', context: { request: 'mcp' } });
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBe(timedOut);
     expect(await errorOf(env.mcp('quick'))).toBeInstanceOf(SessionStateError);
   });

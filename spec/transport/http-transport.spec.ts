@@ -5,7 +5,8 @@ import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError,
 import { openHttpTransport } from '../../src/transport/http-transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
 import { startReplayServer } from '../helpers/replay-server.js';
-import { connect, errorOf, startCannedHttpServer, waitFor, type CannedHttpServer } from './support.js';
+import { connect, errorOf, startCannedHttpServer, type CannedHttpServer } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 const OK_STEP = { status: 200, content_type: 'application/json', response_body: { observation: { n: 1 }, reward: true, done: false } };
 
@@ -129,7 +130,7 @@ describe('openHttpTransport', () => {
     expect((error as TimeoutError).context).toMatchObject({ transport: 'http', request: 'step' });
     // A retry would have been sent (and timed out) before the error surfaced.
     expect(server.requests).toHaveLength(1);
-    await waitFor(() => server.aborted === 1); // the client gave the request up
+    await pollUntil(() => server.aborted === 1, 'server.aborted === 1'); // the client gave the request up
   });
 
   it("maps got's connect-phase timeouts to phase connect", () => {
@@ -147,9 +148,9 @@ describe('openHttpTransport', () => {
     const transport = await open(server.url);
     const values: unknown[] = [];
     const subscription: Subscription = transport.step({ a: 1 }).subscribe({ next: (v) => values.push(v), error: (e) => values.push(e) });
-    await waitFor(() => server.requests.length === 1);
+    await pollUntil(() => server.requests.length === 1, 'server.requests.length === 1');
     subscription.unsubscribe();
-    await waitFor(() => server.aborted === 1);
+    await pollUntil(() => server.aborted === 1, 'server.aborted === 1');
     expect(values).toEqual([]);
   });
 
@@ -159,7 +160,7 @@ describe('openHttpTransport', () => {
     const transport = await open(server.url);
     const all = lastValueFrom(merge(transport.step({ n: 1 }), transport.step({ n: 2 }), transport.step({ n: 3 })).pipe(toArray()));
     for (let sent = 1; sent <= 3; sent++) {
-      await waitFor(() => server.requests.length >= sent);
+      await pollUntil(() => server.requests.length >= sent, 'server.requests.length >= sent');
       expect(server.held()).toBe(1); // the others wait for this answer
       server.release();
     }

@@ -1,13 +1,13 @@
 import { jest } from '@jest/globals';
 import WebSocket from 'ws';
-import {
-  IMMEDIATE_HANDLERS,
-  connectionClosed,
-  connectionOpened,
-  enterReplyHandler,
-  leaveReplyHandler,
-  sendFrame,
-} from '../../src/transport/reply-phase-writes.js';
+import { ReplyPhaseWrites } from '../../src/transport/reply-phase-writes.js';
+
+/** Handlers of a phase that write at once, in these tests (each test has its own policy object). */
+const IMMEDIATE_HANDLERS = 4;
+let writes = new ReplyPhaseWrites(IMMEDIATE_HANDLERS);
+const sendFrame = (socket: WebSocket, frame: string): void => writes.send(socket, frame);
+const connectionOpened = (): void => writes.connectionOpened();
+const connectionClosed = (): void => writes.connectionClosed();
 
 /** Records what each socket wrote, in the order of the writes across all sockets. */
 function sockets(count: number): { socket: WebSocket[]; writes: string[] } {
@@ -22,11 +22,11 @@ function sockets(count: number): { socket: WebSocket[]; writes: string[] } {
 const endOfPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function inReplyHandler(body: () => void): void {
-  enterReplyHandler();
+  writes.enter();
   try {
     body();
   } finally {
-    leaveReplyHandler();
+    writes.leave();
   }
 }
 
@@ -35,13 +35,11 @@ function useImmediateHandlers(socket: WebSocket): void {
   for (let i = 0; i < IMMEDIATE_HANDLERS; i++) inReplyHandler(() => sendFrame(socket, `immediate${i}`));
 }
 
-/** Registers `count` open connections (what WsConnection does) for the duration of one test. */
+/** A fresh policy with `count` open connections (what WsConnection registers) for each test. */
 function withConnections(count: number): void {
   beforeEach(() => {
+    writes = new ReplyPhaseWrites(IMMEDIATE_HANDLERS);
     for (let i = 0; i < count; i++) connectionOpened();
-  });
-  afterEach(() => {
-    for (let i = 0; i < count; i++) connectionClosed();
   });
 }
 
@@ -138,5 +136,32 @@ describe('sendFrame with no more connections than IMMEDIATE_HANDLERS', () => {
     } finally {
       connectionClosed();
     }
+  });
+});
+
+describe('ReplyPhaseWrites instances', () => {
+  it('are independent: one policy\'s phase never holds back the frames of a connection on another', async () => {
+    const busy = new ReplyPhaseWrites(1);
+    const other = new ReplyPhaseWrites(1);
+    for (let i = 0; i < 3; i++) busy.connectionOpened();
+    other.connectionOpened();
+    const { socket, writes: written } = sockets(2);
+    busy.enter();
+    busy.send(socket[0]!, 'first');
+    busy.leave();
+    busy.enter();
+    busy.send(socket[0]!, 'held');
+    other.enter();
+    other.send(socket[1]!, 'own');
+    other.leave();
+    busy.leave();
+    expect(written).toEqual(['0:first', '1:own']);
+    await endOfPhase();
+    expect(written).toEqual(['0:first', '1:own', '0:held']);
+  });
+
+  it('by default let twice the cores of this machine write at once (no constant tuned to one machine)', async () => {
+    const { availableParallelism } = await import('node:os');
+    expect(new ReplyPhaseWrites().immediateHandlers).toBe(2 * availableParallelism());
   });
 });

@@ -27,15 +27,6 @@ export async function errorOf(source: Observable<unknown>): Promise<unknown> {
   throw new Error(`expected an error, got ${JSON.stringify(value)}`);
 }
 
-/** Polls `condition` every 10 ms, for at most `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the transport must emit for a recorded 2xx reset/step answer. */

@@ -9,6 +9,7 @@ import { defineEnv } from '../../src/session/define-env.js';
 import type { TransportOptions } from '../../src/transport/transport.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { retryConnect } from '../../src/operators/retry-connect.js';
+import { pollUntil } from '../support/poll.js';
 
 const Echo = defineEnv({
   name: 'echo',
@@ -104,9 +105,9 @@ describe('WS keepalive', () => {
       return () => env!;
     };
     const silent = hold({ transport: 'ws', keepalive: false });
-    await waitUntil(() => peer!.sockets.length === 1);
+    await pollUntil(() => peer!.sockets.length === 1, 'peer!.sockets.length === 1', { timeoutMs: 5_000, intervalMs: 5 });
     const pinging = hold(FAST);
-    await waitUntil(() => peer!.sockets.length === 2);
+    await pollUntil(() => peer!.sockets.length === 2, 'peer!.sockets.length === 2', { timeoutMs: 5_000, intervalMs: 5 });
     // Five pings answered: five intervals of silence on both sockets.
     await peer.pings(1, 5);
     expect(peer.sockets[0]!.pings).toBe(0);
@@ -171,8 +172,3 @@ describe('WS keepalive against a server process stopped with SIGSTOP', () => {
   });
 });
 
-/** Polls every 5 ms for up to 5 s (real sockets connecting). */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!condition()) throw new Error('condition not met within 5 s');
-}

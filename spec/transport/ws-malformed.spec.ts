@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws';
 import { CapacityError, ConnectionClosedError, ProtocolError, ServerError } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
-import { connect, errorOf, startScriptedWsServer, waitFor, type ScriptedWsServer } from './support.js';
+import { connect, errorOf, startScriptedWsServer, type ScriptedWsServer } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 const OBSERVATION = { type: 'observation', data: { observation: { ok: 1 }, reward: 0.5, done: false } };
 
@@ -29,7 +30,7 @@ describe('openWsTransport against a misbehaving server', () => {
 
   /** The socket is gone on the server side and every later call fails at once. */
   async function expectDiscarded(server: ScriptedWsServer, transport: Transport): Promise<void> {
-    await waitFor(() => server.sockets.size === 0);
+    await pollUntil(() => server.sockets.size === 0, 'server.sockets.size === 0');
     const before = server.received.length;
     expect(await errorOf(transport.state())).toBeInstanceOf(ConnectionClosedError);
     expect(server.received).toHaveLength(before);
@@ -84,7 +85,7 @@ describe('openWsTransport against a misbehaving server', () => {
   it('an unsolicited frame while idle → ProtocolError on failure$', async () => {
     const { server, transport, failures } = await setup({});
     sendUnsolicited(server, OBSERVATION);
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBeInstanceOf(ProtocolError);
     expect((failures[0] as ProtocolError).message).toMatch(/Unsolicited observation frame/);
     await expectDiscarded(server, transport);
@@ -94,7 +95,7 @@ describe('openWsTransport against a misbehaving server', () => {
     const frame = { type: 'error', data: { message: 'Invalid JSON', code: 'INVALID_JSON' } };
     const { server, transport, failures } = await setup({});
     sendUnsolicited(server, frame);
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBeInstanceOf(ProtocolError);
     await expectDiscarded(server, transport);
   });
@@ -103,13 +104,13 @@ describe('openWsTransport against a misbehaving server', () => {
     const frame = { type: 'error', data: { message: 'session lost', code: 'SESSION_ERROR' } };
     const { server, transport, failures } = await setup({});
     sendUnsolicited(server, frame);
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBeInstanceOf(ServerError);
     expect(failures[0]).not.toBeInstanceOf(ProtocolError);
     expect(failures[0]).toMatchObject({ serverCode: 'SESSION_ERROR', serverMessage: 'session lost' });
     const later = (await errorOf(transport.reset())) as ServerError;
     expect(later).toMatchObject({ serverCode: 'SESSION_ERROR', context: { request: 'reset' } });
-    await waitFor(() => server.sockets.size === 0);
+    await pollUntil(() => server.sockets.size === 0, 'server.sockets.size === 0');
   });
 
   it('a fatal FACTORY_ERROR reply fails the request, failure$ and the socket', async () => {
@@ -119,7 +120,7 @@ describe('openWsTransport against a misbehaving server', () => {
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toMatchObject({ code: 'ERR_SERVER', serverCode: 'FACTORY_ERROR', context: { request: 'reset' } });
     expect(failures).toEqual([error]);
-    await waitFor(() => server.sockets.size === 0);
+    await pollUntil(() => server.sockets.size === 0, 'server.sockets.size === 0');
     expect(await errorOf(transport.state())).toMatchObject({ serverCode: 'FACTORY_ERROR' });
   });
 
@@ -160,7 +161,7 @@ describe('openWsTransport against a misbehaving server', () => {
     transport.close();
     // The garbage precedes the server's close frame, which the client answers before the TCP
     // connection ends: once the server sees the socket closed, the client has read the garbage.
-    await waitFor(() => server.sockets.size === 0);
+    await pollUntil(() => server.sockets.size === 0, 'server.sockets.size === 0');
     expect(server.received).toEqual(['{"type":"close"}']);
     expect(failures).toEqual([]);
   });

@@ -1,8 +1,8 @@
 import { firstValueFrom, switchMap } from 'rxjs';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
 import { startReplayServer } from '../helpers/replay-server.js';
-import { waitFor } from './support.js';
 import { realProcess } from '../faults/support/fault-guards.js';
+import { pollUntil } from '../support/poll.js';
 
 describe('ws reply timeout beyond the timer range', () => {
   it('replyTimeoutMs: Infinity waits for a slow reply without a timer spinning (no TimeoutOverflowWarning)', async () => {
@@ -20,7 +20,7 @@ describe('ws reply timeout beyond the timer range', () => {
     try {
       const reply = firstValueFrom(openWsTransport(server.url, { replyTimeoutMs: Infinity }).pipe(switchMap((t) => t.reset({}))));
       // The reply is held while the transport waits (its timer armed), then released.
-      await waitFor(() => server.held() === 1);
+      await pollUntil(() => server.held() === 1, 'server.held() === 1');
       server.release();
       const result = await reply;
       expect(result.observation).toEqual({ x: 0, y: 0, message: 'Welcome to Grid World! Goal is at [4, 4].' });

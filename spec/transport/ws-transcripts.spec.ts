@@ -4,8 +4,9 @@ import type { Transport } from '../../src/transport/transport.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
 import { loadTranscript, type WsExchange } from '../helpers/transcripts.js';
-import { bareWsExchange, connect, errorOf, startScriptedWsServer, waitFor } from './support.js';
+import { bareWsExchange, connect, errorOf, startScriptedWsServer } from './support.js';
 import { expectRecordedWsOutcome, isCloseRow, wsTypedCallFor } from './ws-exchanges.js';
+import { pollUntil } from '../support/poll.js';
 
 // Every recorded /ws exchange of generations B and H, in recorded order, on ONE socket per file:
 // the non-fatal error frames must leave the socket usable for the rows that follow.
@@ -54,7 +55,7 @@ describe.each(FILES)('WS transcript, generation %s (%s)', (_generation, wsFile, 
 
     if (isCloseRow(row)) {
       transport.close();
-      await waitFor(() => replay.openSockets() === 0);
+      await pollUntil(() => replay.openSockets() === 0, 'replay.openSockets() === 0');
       expect(replay.received.at(-1)?.body).toBe('{"type":"close"}');
       const error = await errorOf(transport.state());
       expect(error).toBeInstanceOf(ConnectionClosedError);

@@ -12,17 +12,14 @@ import {
   TimeoutError,
 } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
-import { openConnections } from '../../src/transport/reply-phase-writes.js';
+import { eventLoopWrites } from '../../src/transport/reply-phase-writes.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
-import { connect, errorOf, startScriptedWsServer, waitFor, useTestCleanups, type ScriptedWsServer } from './support.js';
+import { connect, errorOf, startScriptedWsServer, useTestCleanups, type ScriptedWsServer } from './support.js';
+import { pollUntil } from '../support/poll.js';
 
 const GRID_WS = 'grid_world_env-ws.jsonl';
+const openConnections = (): number => eventLoopWrites.openConnections;
 
-/** Polls on `setImmediate` (left real under fake timers), at most 10 000 turns. */
-async function waitForReal(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!condition()) throw new Error('condition not met within 10 000 event-loop turns');
-}
 const GRID_HTTP = 'grid_world_env.jsonl';
 
 describe('openWsTransport', () => {
@@ -68,9 +65,16 @@ describe('openWsTransport', () => {
     const failures = watchFailure(dropped);
     expect(openConnections()).toBe(before + 1);
     await firstValueFrom(dropped.step({ action: 'DOWN' })).catch(() => undefined);
-    await waitFor(() => failures.length > 0);
+    await pollUntil(() => failures.length > 0, 'failures.length > 0');
     expect(openConnections()).toBe(before);
     dropped.close(); // after the failure: no second count-down
+    expect(openConnections()).toBe(before);
+
+    // batchWrites: false opts a transport out: not counted, every frame written at once.
+    const unbatched = await connect(openWsTransport(replay.url, { batchWrites: false }));
+    expect(openConnections()).toBe(before);
+    await expect(firstValueFrom(unbatched.transport.reset())).resolves.toMatchObject({ done: false });
+    unbatched.subscription.unsubscribe();
     expect(openConnections()).toBe(before);
   });
 
@@ -98,7 +102,7 @@ describe('openWsTransport', () => {
       await firstValueFrom(first.reset({}));
       const second = await open(replay.url);
       const failures = watchFailure(second);
-      await waitFor(() => failures.length === 1);
+      await pollUntil(() => failures.length === 1, 'failures.length === 1');
       const failure = failures[0] as CapacityError;
       expect(failure).toBeInstanceOf(CapacityError);
       expect(failure).toMatchObject({ code: 'ERR_CAPACITY', serverCode: 'CAPACITY_REACHED', activeSessions: 1, maxSessions: 1 });
@@ -108,7 +112,7 @@ describe('openWsTransport', () => {
       expect(later.context.request).toBe('reset');
       // The first session is untouched.
       await expect(firstValueFrom(first.step({ action: 'DOWN' }))).resolves.toMatchObject({ observation: { x: 1, y: 0 } });
-      await waitFor(() => replay.openSockets() === 1);
+      await pollUntil(() => replay.openSockets() === 1, 'replay.openSockets() === 1');
     });
 
     it('fails a request already pending when the frame arrives with CapacityError', async () => {
@@ -186,9 +190,9 @@ describe('openWsTransport', () => {
         return new Promise((resolve) => server.close(resolve));
       });
       const subscription = openWsTransport(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).subscribe({ error: () => undefined });
-      await waitFor(() => held.length === 1);
+      await pollUntil(() => held.length === 1, 'held.length === 1');
       subscription.unsubscribe();
-      await waitFor(() => closed === 1);
+      await pollUntil(() => closed === 1, 'closed === 1');
     });
   });
 
@@ -203,7 +207,7 @@ describe('openWsTransport', () => {
     expect(timeout).toMatchObject({ phase: 'reply', timeoutMs: 100, context: { transport: 'ws', request: 'reset' } });
     expect(await queued).toBeInstanceOf(ConnectionClosedError);
     expect(failures).toEqual([timeout]);
-    await waitFor(() => replay.openSockets() === 0);
+    await pollUntil(() => replay.openSockets() === 0, 'replay.openSockets() === 0');
     expect(replay.received).toHaveLength(1); // the queued step never reached the wire
     const later = await errorOf(transport.state());
     expect(later).toBeInstanceOf(ConnectionClosedError);
@@ -241,7 +245,7 @@ describe('openWsTransport', () => {
       jest.advanceTimersByTime(400);
       expect(second).toBeUndefined();
       held.shift()!.ws.send(observation(2));
-      await waitForReal(() => second !== undefined);
+      await pollUntil(() => second !== undefined, 'second !== undefined', { everyTurn: true });
       expect(second).toEqual({ observation: { n: 2 }, reward: 1, done: false });
       let third: unknown;
       const thirdArrived = nextArrival();
@@ -263,13 +267,13 @@ describe('openWsTransport', () => {
     await firstValueFrom(transport.reset({}));
     const seen: unknown[] = [];
     const abandoned = transport.step({ action: 'DOWN' }).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
-    await waitFor(() => replay.held() === 1);
+    await pollUntil(() => replay.held() === 1, 'replay.held() === 1');
     abandoned.unsubscribe();
     const next = firstValueFrom(transport.step({ action: 'DOWN' }));
     await replay.flush();
     expect(replay.received).toHaveLength(2); // still waiting for the abandoned reply: one request on the wire
     replay.release(); // the abandoned reply: read and dropped
-    await waitFor(() => replay.held() === 1);
+    await pollUntil(() => replay.held() === 1, 'replay.held() === 1');
     expect(replay.received).toHaveLength(3);
     replay.release();
     await expect(next).resolves.toEqual({ observation: { x: 2, y: 0, message: 'Keep going...' }, reward: -0.1, done: false });
@@ -283,10 +287,10 @@ describe('openWsTransport', () => {
     const dropped = transport.step({ action: 'DOWN' }).subscribe();
     const third = firstValueFrom(transport.step({ action: 'RIGHT' }));
     dropped.unsubscribe();
-    await waitFor(() => replay.held() === 1);
+    await pollUntil(() => replay.held() === 1, 'replay.held() === 1');
     replay.release();
     await first;
-    await waitFor(() => replay.held() === 1);
+    await pollUntil(() => replay.held() === 1, 'replay.held() === 1');
     replay.release();
     await expect(third).resolves.toMatchObject({ observation: { x: 4, y: 1 } });
     expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"step","data":{"action":"RIGHT"}}']);
@@ -297,7 +301,7 @@ describe('openWsTransport', () => {
     const transport = await open(replay.url);
     const all = lastValueFrom(merge(transport.reset({}), transport.step({ action: 'DOWN' }), transport.step({ action: 'DOWN' })).pipe(toArray()));
     for (let sent = 1; sent <= 3; sent++) {
-      await waitFor(() => replay.held() === 1);
+      await pollUntil(() => replay.held() === 1, 'replay.held() === 1');
       await replay.flush();
       expect(replay.received).toHaveLength(sent); // the others wait until this one is answered
       replay.release();
@@ -311,11 +315,11 @@ describe('openWsTransport', () => {
     const transport = await open(replay.url);
     const failures = watchFailure(transport);
     const pending = errorOf(transport.reset({}));
-    await waitFor(() => replay.received.length === 1);
+    await pollUntil(() => replay.received.length === 1, 'replay.received.length === 1');
     transport.close();
     transport.close();
     expect(await pending).toBeInstanceOf(ConnectionClosedError);
-    await waitFor(() => replay.openSockets() === 0);
+    await pollUntil(() => replay.openSockets() === 0, 'replay.openSockets() === 0');
     expect(replay.received.map((r) => r.body)).toEqual(['{"type":"reset","data":{}}', '{"type":"close"}']);
     replay.release(); // the reply comes too late: the socket is gone
     expect(failures).toEqual([]);
@@ -329,7 +333,7 @@ describe('openWsTransport', () => {
     const opened = await connect(openWsTransport(replay.url));
     await firstValueFrom(opened.transport.reset({}));
     opened.subscription.unsubscribe();
-    await waitFor(() => replay.openSockets() === 0);
+    await pollUntil(() => replay.openSockets() === 0, 'replay.openSockets() === 0');
     expect(replay.received.at(-1)?.body).toBe('{"type":"close"}');
   });
 
@@ -350,7 +354,7 @@ describe('openWsTransport', () => {
     const transport = await open(scripted.url);
     const failures = watchFailure(transport);
     for (const ws of scripted.sockets) ws.close(1001, 'going away');
-    await waitFor(() => failures.length === 1);
+    await pollUntil(() => failures.length === 1, 'failures.length === 1');
     expect(failures[0]).toBeInstanceOf(ConnectionClosedError);
     expect(failures[0]).toMatchObject({ closeCode: 1001, reason: 'going away' });
     // failure$ replays the failure to a late subscriber

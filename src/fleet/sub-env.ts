@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Subscription, type Observer, type Unsubscribable } from 'rxjs';
+import { Subscription, type Observer } from 'rxjs';
 import { EpisodeFailedError } from '../errors/fleet-errors.js';
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { SessionStateError } from '../errors/usage-errors.js';
 import type { ResetOptions, StepResult } from '../session/types.js';
 import { sessionRequestOf, type SessionRequest } from '../session/session-request.js';
+import { Call } from '../internal/call.js';
 import type { EnvPool } from './env-pool.js';
 import { episodeFailure, outcomeUnknown, sessionSpoiled } from '../internal/step-failure.js';
 import type { AutoresetMode, EnvInfo, VectorSession } from './vector-types.js';
@@ -64,8 +65,8 @@ interface Final<O> {
 
 /**
  * One sub-env of a vector: a leased session, its episode, and Gymnasium's autoreset rules. At most
- * one request is in flight (`busy` from the call until its answer is delivered). The observers
- * are built once: a step costs one subscription to `session.step`, no closures.
+ * one request is in flight (`busy` from the call until its answer is delivered): one `Answer`
+ * call on the session's request, no closures, no Observable.
  */
 export class SubEnv<A, O> {
   session: VectorSession<A, O> | undefined;
@@ -90,11 +91,10 @@ export class SubEnv<A, O> {
   private lease: Subscription | undefined;
   /** The session died while nothing was in flight: the episode was lost with it. */
   private lost: unknown;
-  private request: Unsubscribable | undefined;
-  /** The leased session's direct path (see `SESSION_REQUEST`), looked up once per lease. */
-  private direct: SessionRequest<A, O> | undefined;
-  /** The answer awaited, if any: late callbacks of an earlier request never match it. */
-  private awaiting: Answer<A, O> | undefined;
+  /** The leased session's reset/step request, looked up once per lease. */
+  private request: SessionRequest<A, O> | undefined;
+  /** The request in flight, if any (a settled call ignores whatever comes late). */
+  private pending: Answer<A, O> | undefined;
   /** A reset waits for a lease (its session was lost). */
   private resumeReset = false;
   private after: 'reset' | 'autoreset' | 'same-step' = 'reset';
@@ -137,7 +137,7 @@ export class SubEnv<A, O> {
       const cause = this.lost ?? new SessionStateError('The session of this sub-env was lost', { envIndex: this.index });
       return this.failEpisode(new EpisodeFailedError(false, cause, this.context()));
     }
-    this.send(session, 'step', action, undefined);
+    this.send('step', action);
   }
 
   /** Starts a user reset (called by the gate). */
@@ -154,12 +154,11 @@ export class SubEnv<A, O> {
     this.resetSink = undefined;
     this.queued = undefined;
     this.queuedAction = undefined;
-    this.awaiting = undefined;
     this.resumeReset = false;
-    const request = this.request;
-    this.request = undefined;
+    const pending = this.pending;
+    this.pending = undefined;
     // Over /ws the late reply is read and dropped, so the session stays in sync and usable.
-    request?.unsubscribe();
+    pending?.unsubscribe();
     this.ended = true;
   }
 
@@ -169,31 +168,23 @@ export class SubEnv<A, O> {
     const lease = this.lease;
     this.lease = undefined;
     this.session = undefined;
-    this.direct = undefined;
+    this.request = undefined;
     lease?.unsubscribe();
   }
 
   // --- requests --------------------------------------------------------------------------------
 
-  /** Sends a step (`action`) or reset (`options`): on the session's direct path when it has one. */
-  private send(session: VectorSession<A, O>, kind: 'step' | 'reset', action: A | undefined, options: ResetOptions | undefined): void {
+  /** Sends a step (data: the action) or reset (data: its options) on the leased session's request. */
+  private send(kind: 'step' | 'reset', data: A | ResetOptions): void {
     const answer = new Answer(this, kind);
-    this.awaiting = answer;
-    const direct = this.direct;
-    let request: Unsubscribable | undefined;
-    if (direct) request = kind === 'step' ? direct.step(action as A, answer) : direct.reset(options!, answer);
-    else request = (kind === 'step' ? session.step(action as A) : session.reset(options)).subscribe(answer);
-    // An answer (and the request after it) may have run synchronously inside subscribe.
-    if (this.awaiting === answer) this.request = request;
-    else request?.unsubscribe();
+    // Pending before it is sent: a synchronous answer (and the request after it) replaces it.
+    this.pending = answer;
+    answer.sent(this.request!(kind, data, answer));
   }
 
-  /** Takes the answer of the request in flight; false if it was abandoned or is not that request. */
-  answered(answer: Answer<A, O>): boolean {
-    if (this.awaiting !== answer) return false;
-    this.awaiting = undefined;
-    this.request = undefined;
-    return true;
+  /** The request in flight answered: nothing to abandon any more. */
+  answered(): void {
+    this.pending = undefined;
   }
 
   onStep(result: StepResult<O>): void {
@@ -250,7 +241,7 @@ export class SubEnv<A, O> {
     }
     this.nextEpisodeId = randomUUID();
     const options = this.resetSeed === undefined ? { episodeId: this.nextEpisodeId } : { seed: this.resetSeed, episodeId: this.nextEpisodeId };
-    this.send(session, 'reset', undefined, options);
+    this.send('reset', options);
   }
 
   onReset(result: StepResult<O>): void {
@@ -298,7 +289,7 @@ export class SubEnv<A, O> {
 
   private onLeased(session: VectorSession<A, O>): void {
     this.session = session;
-    this.direct = sessionRequestOf<A, O>(session);
+    this.request = sessionRequestOf<A, O>(session);
     this.host.sessionChanged(this);
     if (this.resumeReset) {
       this.resumeReset = false;
@@ -310,7 +301,7 @@ export class SubEnv<A, O> {
   private onLeaseError(error: unknown): void {
     const had = this.session !== undefined;
     this.session = undefined;
-    this.direct = undefined;
+    this.request = undefined;
     this.lease = undefined;
     if (this.resumeReset) {
       // No session to retry on: the pool itself closed or gave up.
@@ -329,7 +320,7 @@ export class SubEnv<A, O> {
     const session = this.session;
     const lease = this.lease;
     this.session = undefined;
-    this.direct = undefined;
+    this.request = undefined;
     this.lease = undefined;
     // discard before returning the lease, so that the pool never parks it as idle.
     if (session) this.host.pool.discard(session);
@@ -360,35 +351,29 @@ export class SubEnv<A, O> {
   }
 }
 
-/**
- * The observer of ONE request: a step's answer is `next` then `complete`, and the complete may
- * arrive after the next request was sent; matching by identity keeps it from being taken for
- * that request's answer. One small object per request, no closures.
- */
-class Answer<A, O> implements Observer<StepResult<O>> {
+/** ONE request of a sub-env (a `Call`: its first answer counts, nothing after it was abandoned). */
+class Answer<A, O> extends Call<StepResult<O>> {
   constructor(
     private readonly env: SubEnv<A, O>,
     private readonly kind: 'step' | 'reset',
-  ) {}
+  ) {
+    super();
+  }
 
-  next(result: StepResult<O>): void {
-    if (!this.env.answered(this)) return;
+  protected answered(result: StepResult<O>): void {
+    this.env.answered();
     if (this.kind === 'step') this.env.onStep(result);
     else this.env.onReset(result);
   }
 
-  error(error: unknown): void {
-    if (!this.env.answered(this)) return;
+  protected failed(error: unknown): void {
+    this.env.answered();
     if (this.kind === 'step') this.env.onStepError(error);
     else this.env.onResetError(error);
   }
 
-  complete(): void {
-    // Every answer completes right after its value: only an empty one is an error (built lazily,
-    // an Error per step would cost more than the step).
-    if (!this.env.answered(this)) return;
-    const error = new ProtocolError(`The ${this.kind} completed without a result`, undefined);
-    if (this.kind === 'step') this.env.onStepError(error);
-    else this.env.onResetError(error);
+  protected override empty(): void {
+    // Only an empty answer is an error here (built lazily: an Error per step would cost more than the step).
+    this.error(new ProtocolError(`The ${this.kind} completed without a result`, undefined));
   }
 }

@@ -2,13 +2,13 @@ import { EMPTY, isObservable, type Observable, type Observer, type Unsubscribabl
 import type { ErrorContext } from '../errors/openenv-error.js';
 import { ProtocolError } from '../errors/protocol-errors.js';
 import { PolicyError } from '../errors/usage-errors.js';
+import { Call } from '../internal/call.js';
 import { messageOf, withContext } from '../internal/error-context.js';
 import { isPromiseLike } from '../internal/is-promise-like.js';
 import { Trampoline } from '../internal/trampoline.js';
 import type { EnvSession, EpisodeStep, Policy, ResetOptions, StepResult } from './types.js';
 import { episodeStep } from './episode-step.js';
 import { sessionRequestOf, type SessionRequest } from './session-request.js';
-
 /** Where `latencyMs` and `timestamp` come from. */
 export interface Clock {
   /** Milliseconds, as `Date.now()` (the default) or a test's virtual clock. */
@@ -39,9 +39,9 @@ export type EpisodeWait = 'check' | 'reset' | 'policy' | 'step';
 /**
  * The agent loop of ONE episode as a small state machine (the semantics are `runEpisode`'s):
  * check, reset, then policy → step until `done`/`truncated`. It is the per-step path of every
- * episode and rollout, so it keeps one observer object per request or decision and no operator
- * chain: a step costs the session's own request Observable and the `EpisodeStep` it emits.
- * Synchronous answers (fakes, a synchronous policy) loop instead of recursing.
+ * episode and rollout, so it keeps no operator chain: each request or decision is one `Call`
+ * (the session's request, a policy's answer, the check), and a step costs that call and the
+ * `EpisodeStep` it emits. Synchronous answers (fakes, a synchronous policy) loop instead of recursing.
  *
  * `rollouts` drives it directly and reads `last`/`waiting`/`action` when a fault ends the episode.
  */
@@ -55,12 +55,10 @@ export class EpisodeLoop<A, O> {
   /** `clock.now()` when the request in flight was sent. */
   sentAt = 0;
   private stopped = false;
-  /** What cancels what is pending (request, policy Observable, check). */
-  private inner: Unsubscribable | undefined;
-  /** The session's own per-step path, when it has one: no Observable per request. */
-  private readonly direct: SessionRequest<A, O> | undefined;
-  /** The answer awaited: callbacks of anything else (a late `complete`, a stale Promise) are ignored. */
-  private current: object | undefined;
+  /** The request, policy call or check pending (a settled call ignores whatever comes late). */
+  private pending: Unsubscribable | undefined;
+  /** The session's reset/step request, looked up once. */
+  private readonly request: SessionRequest<A, O>;
   /** The next decision, trampolined: a synchronous answer inside it loops instead of recursing. */
   private readonly next = new Trampoline(
     () => this.decide(),
@@ -73,7 +71,7 @@ export class EpisodeLoop<A, O> {
     readonly plan: EpisodePlan,
     private readonly observer: Observer<EpisodeStep<A, O>>,
   ) {
-    this.direct = sessionRequestOf<A, O>(session);
+    this.request = sessionRequestOf<A, O>(session);
   }
 
   /** Runs the check (when the session has one) and sends the reset. */
@@ -81,17 +79,16 @@ export class EpisodeLoop<A, O> {
     const check$ = this.session.checkEpisodes?.() ?? EMPTY;
     if (check$ === EMPTY) return this.sendReset();
     this.waiting = 'check';
-    this.listen(check$ as Observable<never>, new CheckAnswer(this));
+    this.await(new CheckCall(this)).listen(check$);
   }
 
   /** Cancels whatever is pending (request, policy call); nothing is emitted afterwards. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.current = undefined;
-    const inner = this.inner;
-    this.inner = undefined;
-    inner?.unsubscribe();
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.unsubscribe();
   }
 
   get isStopped(): boolean {
@@ -104,18 +101,7 @@ export class EpisodeLoop<A, O> {
     return request === undefined ? { episodeId, episodeIndex, stepIndex } : { episodeId, episodeIndex, stepIndex, request };
   }
 
-  // --- answers (called by the observer objects below) ----------------------------------------
-
-  /** True when `answer` is what the loop waits for; it is then no longer awaited. */
-  take(answer: object): boolean {
-    if (this.current !== answer) return false;
-    this.current = undefined;
-    const inner = this.inner;
-    this.inner = undefined;
-    // Take the first value only: the source is released (a no-op once it completed).
-    inner?.unsubscribe();
-    return true;
-  }
+  // --- answers (called by the calls below) -----------------------------------------------------
 
   checked(): void {
     this.sendReset();
@@ -175,21 +161,20 @@ export class EpisodeLoop<A, O> {
     this.observer.error(error);
   }
 
+  /** Makes `call` the one pending, before it is sent: a synchronous answer may already replace it. */
+  private await<C extends Unsubscribable>(call: C): C {
+    this.pending = call;
+    return call;
+  }
+
   private sendReset(): void {
     const { plan } = this;
     this.waiting = 'reset';
     const options: ResetOptions = { ...plan.resetOptions, episodeId: plan.episodeId };
     if (plan.seed !== undefined) options.seed = plan.seed;
-    const answer = new RequestAnswer(this, 0);
-    if (this.direct) return this.sendDirect(answer, options);
-    let request$: Observable<StepResult<O>>;
-    try {
-      this.sentAt = plan.clock.now();
-      request$ = this.session.reset(options);
-    } catch (error) {
-      return this.requestFailed(0, error);
-    }
-    this.listen(request$, answer);
+    const call = this.await(new RequestCall(this, 0));
+    this.sentAt = plan.clock.now();
+    call.sent(this.request('reset', options, call));
   }
 
   private decide(): void {
@@ -201,17 +186,12 @@ export class EpisodeLoop<A, O> {
     } catch (cause) {
       return this.policyFailed('threw', cause);
     }
-    if (isObservable(answer)) return this.listen(answer, new PolicyAnswer(this));
+    if (isObservable(answer)) return void this.await(new PolicyCall(this, 'Observable errored')).listen(answer as Observable<A>);
     if (isPromiseLike(answer)) {
-      const token = {};
-      this.current = token;
+      const call = this.await(new PolicyCall(this, 'rejected'));
       answer.then(
-        (action) => {
-          if (this.take(token)) this.decided(action);
-        },
-        (cause: unknown) => {
-          if (this.take(token)) this.policyFailed('rejected', cause);
-        },
+        (action) => call.value(action),
+        (cause: unknown) => call.error(cause),
       );
       return;
     }
@@ -222,88 +202,75 @@ export class EpisodeLoop<A, O> {
     const index = this.last!.index + 1;
     this.waiting = 'step';
     this.action = action;
-    const answer = new RequestAnswer(this, index);
-    if (this.direct) return this.sendDirect(answer, undefined, action);
-    let request$: Observable<StepResult<O>>;
-    try {
-      this.sentAt = this.plan.clock.now();
-      request$ = this.session.step(action);
-    } catch (error) {
-      return this.requestFailed(index, error);
-    }
-    this.listen(request$, answer);
-  }
-
-  /** A reset (with `options`) or step (of `action`) on the session's direct path; same bookkeeping as `listen`. */
-  private sendDirect(answer: RequestAnswer<A, O>, options: ResetOptions | undefined, action?: A): void {
-    this.current = answer;
+    const call = this.await(new RequestCall(this, index));
     this.sentAt = this.plan.clock.now();
-    const handle = options ? this.direct!.reset(options, answer) : this.direct!.step(action as A, answer);
-    if (this.current === answer) this.inner = handle;
-    else handle?.unsubscribe();
-  }
-
-  /** Subscribes `source$` with `answer` as what is awaited; an answer that came synchronously already released it. */
-  private listen<T>(source$: Observable<T>, answer: Partial<Observer<T>>): void {
-    this.current = answer;
-    const subscription = source$.subscribe(answer);
-    if (this.current === answer) this.inner = subscription;
-    else subscription.unsubscribe();
+    call.sent(this.request('step', action, call));
   }
 }
 
-/** The observer of one reset or step request: its first value is the answer. */
-class RequestAnswer<A, O> implements Observer<StepResult<O>> {
+/** One reset (index 0) or step request of the loop. */
+class RequestCall<A, O> extends Call<StepResult<O>> {
   constructor(
     private readonly loop: EpisodeLoop<A, O>,
     private readonly index: number,
-  ) {}
-
-  next(result: StepResult<O>): void {
-    if (this.loop.take(this)) this.loop.result(this.index, result);
+  ) {
+    super();
   }
 
-  error(error: unknown): void {
-    if (this.loop.take(this)) this.loop.requestFailed(this.index, error);
+  protected answered(result: StepResult<O>): void {
+    this.loop.result(this.index, result);
   }
 
-  complete(): void {
-    if (!this.loop.take(this)) return;
+  protected failed(error: unknown): void {
+    this.loop.requestFailed(this.index, error);
+  }
+
+  protected override empty(): void {
     const kind = this.index > 0 ? 'step' : 'reset';
-    this.loop.requestFailed(this.index, new ProtocolError(`The ${kind} request completed without a result`, undefined));
+    this.error(new ProtocolError(`The ${kind} request completed without a result`, undefined));
   }
 }
 
-/** The observer of a policy Observable: its first value is the action. */
-class PolicyAnswer<A, O> implements Observer<A> {
-  constructor(private readonly loop: EpisodeLoop<A, O>) {}
-
-  next(action: A): void {
-    if (this.loop.take(this)) this.loop.decided(action);
+/** The policy's answer (an Observable's first value, or a Promise's): the next action. */
+class PolicyCall<A, O> extends Call<A> {
+  constructor(
+    private readonly loop: EpisodeLoop<A, O>,
+    private readonly how: string,
+  ) {
+    super();
   }
 
-  error(cause: unknown): void {
-    if (this.loop.take(this)) this.loop.policyFailed('Observable errored', cause);
+  protected answered(action: A): void {
+    this.loop.decided(action);
   }
 
-  complete(): void {
-    if (this.loop.take(this)) this.loop.policyEmpty();
+  protected failed(cause: unknown): void {
+    this.loop.policyFailed(this.how, cause);
+  }
+
+  protected override empty(): void {
+    if (this.settled) return;
+    this.unsubscribe();
+    this.loop.policyEmpty();
   }
 }
 
-/** The observer of `checkEpisodes()`: completes (episodes make sense) or errors. */
-class CheckAnswer<A, O> implements Observer<never> {
-  constructor(private readonly loop: EpisodeLoop<A, O>) {}
+/** `checkEpisodes()`: completes (episodes make sense) or errors; it never emits. */
+class CheckCall<A, O> extends Call<never> {
+  constructor(private readonly loop: EpisodeLoop<A, O>) {
+    super();
+  }
 
-  next(): void {
+  protected answered(): void {
     // checkEpisodes never emits.
   }
 
-  error(error: unknown): void {
-    if (this.loop.take(this)) this.loop.checkFailed(error);
+  protected failed(error: unknown): void {
+    this.loop.checkFailed(error);
   }
 
-  complete(): void {
-    if (this.loop.take(this)) this.loop.checked();
+  protected override empty(): void {
+    this.unsubscribe();
+    this.loop.checked();
   }
 }

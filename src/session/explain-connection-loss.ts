@@ -1,7 +1,8 @@
-import { catchError, mergeMap, race, throwError, timer, type MonoTypeOperatorFunction, type Observable, type Subscription, type Unsubscribable } from 'rxjs';
+import { catchError, mergeMap, race, throwError, timer, type MonoTypeOperatorFunction, type Observable, type Subscription } from 'rxjs';
 import { ConnectionClosedError, ConnectionError } from '../errors/connection-errors.js';
-import { DIRECT_REQUEST, directOf, type ReplySink } from '../transport/direct-request.js';
-import type { Transport, WireStepResult } from '../transport/transport.js';
+import { Call, fromRequest, type Reply } from '../internal/call.js';
+import type { Transport } from '../transport/transport.js';
+import { registerTransportRequest, transportRequestOf } from '../transport/transport-request.js';
 
 /**
  * How long a lost connection waits for the runtime to report why (the container or process
@@ -22,10 +23,12 @@ const isConnectionLoss = (error: unknown): boolean => error instanceof Connectio
  * transport.step(action).pipe(explainLoss(endpoint.failure$, 2_000));
  */
 export function explainLoss<T>(serverFailure$: Observable<never>, graceMs = EXIT_EXPLANATION_GRACE_MS): MonoTypeOperatorFunction<T> {
-  return catchError((error: unknown) =>
-    isConnectionLoss(error) ? race(serverFailure$, timer(graceMs).pipe(mergeMap(() => throwError(() => error)))) : throwError(() => error),
-  );
+  return catchError((error: unknown) => (isConnectionLoss(error) ? explained$(error, serverFailure$, graceMs) : throwError(() => error)));
 }
+
+/** Errors with `serverFailure$`'s report if it comes within `graceMs`, else with `loss` itself. */
+const explained$ = (loss: unknown, serverFailure$: Observable<never>, graceMs: number): Observable<never> =>
+  race(serverFailure$, timer(graceMs).pipe(mergeMap(() => throwError(() => loss))));
 
 /**
  * Wraps a transport to a server whose runtime reports its death (`serverFailure$`). When the
@@ -38,7 +41,9 @@ export function explainLoss<T>(serverFailure$: Observable<never>, graceMs = EXIT
  * transport.step({ message: 'hi' }).subscribe({ error: (e) => console.log(e.code) }); // 'ERR_CONTAINER_EXITED'
  */
 export function explainConnectionLoss(transport: Transport, serverFailure$: Observable<never>, graceMs = EXIT_EXPLANATION_GRACE_MS): Transport {
-  const explain = <T>(source: Observable<T>): Observable<T> => source.pipe(explainLoss<T>(serverFailure$, graceMs));
+  // Every one-shot request of the wrapper is an ExplainingCall around the inner one.
+  const explain = <T>(source$: Observable<T>): Observable<T> => fromRequest<T>((reply) => new ExplainingCall(reply, serverFailure$, graceMs).listen(source$));
+  const inner = transportRequestOf(transport);
   const mcp = transport.mcp?.bind(transport);
   const wrapped: Transport = {
     ...(mcp && { mcp: (method: string, params?: Record<string, unknown>) => explain(mcp(method, params)) }),
@@ -51,57 +56,41 @@ export function explainConnectionLoss(transport: Transport, serverFailure$: Obse
     health: () => explain(transport.health()),
     schema: () => explain(transport.schema()),
     metadata: () => explain(transport.metadata()),
-    failure$: explain(transport.failure$),
+    failure$: transport.failure$.pipe(explainLoss(serverFailure$, graceMs)),
     close: () => transport.close(),
   };
-  // The per-step path stays direct: only an error takes the detour through the explanation.
-  const direct = directOf(transport);
-  if (!direct) return wrapped;
-  return Object.assign(wrapped, {
-    [DIRECT_REQUEST]: {
-      owner: wrapped,
-      send: (kind: 'reset' | 'step', data: Record<string, unknown>, sink: ReplySink<WireStepResult>): Unsubscribable | undefined => {
-        const explaining = new ExplainingSink(sink, serverFailure$, graceMs);
-        const request = direct.send(kind, data, explaining);
-        return { unsubscribe: () => explaining.cancel(request) };
-      },
-    },
+  // The session's resets and steps: the inner transport's own request, only an error takes the detour.
+  registerTransportRequest(wrapped, (kind, data, reply) => {
+    const call = new ExplainingCall(reply, serverFailure$, graceMs);
+    return call.sent(inner(kind, data, call));
   });
+  return wrapped;
 }
 
-/** A `ReplySink` that holds a connection loss back until `serverFailure$` explains it (as `explainLoss`). */
-class ExplainingSink<T> implements ReplySink<T> {
+/** A request whose connection loss is held back until `serverFailure$` explains it (as `explainLoss`). */
+class ExplainingCall<T> extends Call<T> {
   private waiting: Subscription | undefined;
-  private cancelled = false;
 
   constructor(
-    private readonly sink: ReplySink<T>,
+    private readonly reply: Reply<T>,
     private readonly serverFailure$: Observable<never>,
     private readonly graceMs: number,
-  ) {}
-
-  next(value: T): void {
-    this.sink.next(value);
+  ) {
+    super();
   }
 
-  complete(): void {
-    this.sink.complete();
+  protected answered(value: T): void {
+    this.reply.value(value);
   }
 
-  error(error: unknown): void {
-    if (this.cancelled) return;
-    if (!isConnectionLoss(error)) return this.sink.error(error);
-    this.waiting = race(this.serverFailure$, timer(this.graceMs).pipe(mergeMap(() => throwError(() => error)))).subscribe({
-      error: (explained: unknown) => {
-        if (!this.cancelled) this.sink.error(explained);
-      },
-    });
+  protected failed(error: unknown): void {
+    if (!isConnectionLoss(error)) return this.reply.error(error);
+    this.waiting = explained$(error, this.serverFailure$, this.graceMs).subscribe({ error: (explained: unknown) => this.reply.error(explained) });
   }
 
   /** The caller left: the request is abandoned and a pending explanation dropped. */
-  cancel(request: Unsubscribable | undefined): void {
-    this.cancelled = true;
-    request?.unsubscribe();
+  override unsubscribe(): void {
+    super.unsubscribe();
     this.waiting?.unsubscribe();
   }
 }

@@ -113,6 +113,33 @@ function discoveredSchemas(reply: JsonRpcResponseMessage, context: ErrorContext)
   return schemas;
 }
 
+/** A tool call's outcome as the caller asked for it: a failure thrown (default) or kept as a value. */
+function settle(outcome: ToolCallOutcome, toolErrors: 'error' | 'value' | undefined): ToolCallOutcome {
+  if (!outcome.ok && toolErrors !== 'value') throw outcome.error;
+  return outcome;
+}
+
+/** `listTools`: a `list_tools` step, or JSON-RPC `tools/list` (`via: 'mcp'`, or within an MCP session). */
+function listToolsVia(deps: ToolApiDeps, options: ListToolsOptions, sessionId: string | undefined): Observable<ToolList> {
+  if (options.via === 'mcp' || sessionId !== undefined) {
+    return deps.mcp('tools/list', sessionId === undefined ? undefined : { session_id: sessionId }, (reply, ctx) => {
+      const failure = jsonRpcErrorOf(reply);
+      if (failure) throw new JsonRpcError('tools/list', failure.code, failure.message, failure.data, ctx);
+      return { tools: toolInfos((reply as { result?: unknown }).result, 'mcp', () => ctx), reward: null, done: false };
+    });
+  }
+  return deps.step({ type: 'list_tools' }, (reply, ctx) => ({ tools: toolInfos(reply.observation, 'step', () => ctx), reward: reply.reward, done: reply.done }));
+}
+
+/** Raw JSON-RPC: the `result`, or `JsonRpcError` for an error object. */
+function rpc<R>(deps: ToolApiDeps, method: string, params?: Record<string, unknown>): Observable<R> {
+  return deps.mcp(method, params, (reply, ctx) => {
+    const failure = jsonRpcErrorOf(reply);
+    if (failure) throw new JsonRpcError(method, failure.code, failure.message, failure.data, ctx);
+    return (reply as { result?: unknown }).result as R;
+  });
+}
+
 /**
  * Builds the tool methods of a session on the session's own step and JSON-RPC paths.
  *
@@ -134,11 +161,6 @@ export function createToolApi<T extends ToolSchemas = AnyToolSchemas>(deps: Tool
       });
       return from(discovery).pipe(map((tools) => checkToolArguments(tools, name, args, context)));
     });
-
-  const settle = (outcome: ToolCallOutcome, toolErrors: 'error' | 'value' | undefined): ToolCallOutcome => {
-    if (!outcome.ok && toolErrors !== 'value') throw outcome.error;
-    return outcome;
-  };
 
   function callTool(name: string, args: unknown, options: CallToolOptions = {}, sessionId?: string): Observable<ToolCallOutcome> {
     const resultSchema = resultOf(lookup(declared, name));
@@ -165,24 +187,8 @@ export function createToolApi<T extends ToolSchemas = AnyToolSchemas>(deps: Tool
     });
   }
 
-  function listTools(options: ListToolsOptions = {}, sessionId?: string): Observable<ToolList> {
-    if (options.via === 'mcp' || sessionId !== undefined) {
-      return deps.mcp('tools/list', sessionId === undefined ? undefined : { session_id: sessionId }, (reply, ctx) => {
-        const failure = jsonRpcErrorOf(reply);
-        if (failure) throw new JsonRpcError('tools/list', failure.code, failure.message, failure.data, ctx);
-        return { tools: toolInfos((reply as { result?: unknown }).result, 'mcp', () => ctx), reward: null, done: false };
-      });
-    }
-    return deps.step({ type: 'list_tools' }, (reply, ctx) => ({ tools: toolInfos(reply.observation, 'step', () => ctx), reward: reply.reward, done: reply.done }));
-  }
-
-  function mcp<R>(method: string, params?: Record<string, unknown>): Observable<R> {
-    return deps.mcp(method, params, (reply, ctx) => {
-      const failure = jsonRpcErrorOf(reply);
-      if (failure) throw new JsonRpcError(method, failure.code, failure.message, failure.data, ctx);
-      return (reply as { result?: unknown }).result as R;
-    });
-  }
+  const listTools = (options: ListToolsOptions = {}, sessionId?: string): Observable<ToolList> => listToolsVia(deps, options, sessionId);
+  const mcp = <R>(method: string, params?: Record<string, unknown>): Observable<R> => rpc<R>(deps, method, params);
 
   function mcpSession(): Observable<McpToolSession<T>> {
     return new Observable<McpToolSession<T>>((subscriber) => {

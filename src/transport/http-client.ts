@@ -1,18 +1,14 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Got, OptionsOfTextResponseBody, Response } from 'got';
+import type { Got, OptionsOfTextResponseBody } from 'got';
 import { Observable } from 'rxjs';
 import type { z } from 'zod';
-import { ConnectionClosedError, OpenEnvError, ProtocolError, type ErrorContext } from '../errors/index.js';
+import type { ErrorContext } from '../errors/index.js';
 import { withGot } from '../internal/lazy-got.js';
 import { serverBaseUrl } from '../internal/server-url.js';
-import { decodeBody } from './decode.js';
-import { httpStatusError, mapGotError } from './http-errors.js';
-import { watchStaleKeepAlive } from './stale-keep-alive.js';
+import { httpExchange, type ExchangeHost } from './http-exchange.js';
 import type { TransportKind } from './transport.js';
 import type { ResolvedTransportOptions } from './transport-options.js';
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export type RequestName = NonNullable<ErrorContext['request']>;
 
@@ -28,11 +24,6 @@ export interface HttpCall<S, T = S> {
   /** A hand-written check of the common shape, tried before `schema` (see `decodeBody`). */
   fast?: (json: unknown) => S | undefined;
   map?: (data: S) => T;
-}
-
-/** The reply exceeded `maxMessageBytes`: the request was aborted (as `/ws` closes with 1009). */
-function tooLargeError(limit: number, context: ErrorContext): ProtocolError {
-  return new ProtocolError(`The server sent an HTTP body larger than maxMessageBytes (${limit} bytes); the request was aborted`, undefined, context);
 }
 
 /** A got instance bound to one server, with its own keep-alive agent. */
@@ -76,76 +67,10 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
   /** The agent of the one resend after a stale keep-alive socket: no pooled socket to pick. */
   const freshAgent = (): OptionsOfTextResponseBody['agent'] => (https ? { https: new HttpsAgent() } : { http: new HttpAgent() });
   let closed = false;
+  const host: ExchangeHost = { base, kind, options, freshAgent, closed: () => closed };
 
   function request<S, T = S>(call: HttpCall<S, T>): Observable<T> {
-    return withGot((got) => requestOn(clientOf(got), call));
-  }
-
-  function requestOn<S, T>(http: Got, call: HttpCall<S, T>): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      const context: ErrorContext = { url: base, transport: kind, request: call.request };
-      if (closed) {
-        subscriber.error(new ConnectionClosedError('The HTTP transport was closed', undefined, undefined, context));
-        return;
-      }
-      const init: OptionsOfTextResponseBody = { method: call.method };
-      if (call.body !== undefined) {
-        // Serialised here, not by got, so an unserialisable body is a typed error, not a "connection" one.
-        try {
-          init.body = JSON.stringify(call.body);
-        } catch (cause) {
-          subscriber.error(new ProtocolError(`Cannot serialise the ${call.request} body as JSON`, undefined, context, { cause }));
-          return undefined;
-        }
-        init.headers = JSON_HEADERS;
-      }
-      let settled = false;
-      let resent = false;
-      const onResponse = (response: Response<string>): void => {
-        settled = true;
-        if (subscriber.closed) return;
-        const text = response.body;
-        const status = response.statusCode;
-        const contentType = response.headers['content-type'];
-        if (status < 200 || status > 299) return subscriber.error(httpStatusError(status, text, context, contentType));
-        const data = decodeBody(call.schema, text, `${call.method} /${call.path} body`, context, call.fast, { status, contentType });
-        if (data instanceof OpenEnvError) return subscriber.error(data);
-        subscriber.next(call.map ? call.map(data) : (data as unknown as T));
-        subscriber.complete();
-      };
-      let oversize = false;
-      const send = (overrides?: OptionsOfTextResponseBody) => {
-        const sent = http(call.path, overrides ? { ...init, ...overrides } : init);
-        const stale = resent ? undefined : watchStaleKeepAlive(sent);
-        // got buffers whatever arrives: stop at maxMessageBytes (declared, or counted as it comes,
-        // after decompression) so a server cannot fill our memory. Error statuses included.
-        sent.on('downloadProgress', ({ transferred, total }) => {
-          if (oversize || (transferred <= options.maxMessageBytes && (total ?? 0) <= options.maxMessageBytes)) return;
-          oversize = true;
-          sent.cancel();
-        });
-        sent.then(onResponse, (error: unknown) => {
-          if (oversize) {
-            settled = true;
-            if (!subscriber.closed) subscriber.error(tooLargeError(options.maxMessageBytes, context));
-            return;
-          }
-          if (!resent && !closed && !subscriber.closed && stale?.(error)) {
-            resent = true;
-            pending = send({ agent: freshAgent() });
-            return;
-          }
-          settled = true;
-          if (!subscriber.closed) subscriber.error(mapGotError(error, context, options, closed));
-        });
-        return sent;
-      };
-      let pending = send();
-      // Unsubscribing aborts the request (got rejects with a CancelError, caught above).
-      return () => {
-        if (!settled) pending.cancel();
-      };
-    });
+    return withGot((got) => httpExchange(clientOf(got), call, host));
   }
 
   return {

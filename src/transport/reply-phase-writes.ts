@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import WebSocket from 'ws';
 
 /**
@@ -7,97 +8,109 @@ import WebSocket from 'ws';
  * handler sends the next request at once. Every send is a `writev` that wakes a server; on a
  * machine with fewer cores than busy processes, the woken server preempts the client halfway
  * through its batch of replies, and the client pays a context switch per reply. Here the frames
- * of the first few reply handlers of a phase (`IMMEDIATE_HANDLERS`) still leave at once: a lone
+ * of the first few reply handlers of a phase (`immediateHandlers`) still leave at once: a lone
  * session waits for nothing, a vector step that answers one reply with N requests writes them
  * back to back as a bare client would, and a phase of a handful of replies (a client that keeps
  * up with its servers) keeps them busy without delay. The frames of later handlers, in a phase
  * big enough to say the client is the busy side, wait until `setImmediate`, which Node runs right
  * after the I/O phase: the client handles the whole batch first, then writes. The frames of one
  * socket keep their order: once one of them waits, every later frame of that socket waits too.
- * With no more open connections than `IMMEDIATE_HANDLERS` (one session, a few), every frame leaves
- * at once and no phase is tracked: marking a phase's end costs a `setImmediate`, an event-loop
- * turn per reply, which at one session measured about 14 µs of client CPU per step.
+ * With no more open connections than `immediateHandlers`, every frame leaves at once and no phase
+ * is tracked: marking a phase's end costs a `setImmediate`, an event-loop turn per reply, which at
+ * one session measured about 14 µs of client CPU per step.
+ *
+ * What it coordinates is one event loop's I/O phase, so the connections of a process share one
+ * instance (`eventLoopWrites`, handed to each `/ws` connection by its transport); a transport
+ * opened with `batchWrites: false` writes every frame at once and is not counted. Tests build
+ * their own instances.
  *
  * @example
+ * const writes = new ReplyPhaseWrites(4);
+ * writes.connectionOpened();
  * // In a socket's 'message' listener:
- * enterReplyHandler();
+ * writes.enter();
  * try {
- *   handleReply(data); // may call sendFrame(socket, nextFrame)
+ *   handleReply(data); // may call writes.send(socket, nextFrame)
  * } finally {
- *   leaveReplyHandler();
+ *   writes.leave();
  * }
  */
+export class ReplyPhaseWrites {
+  /** Reply handlers running now (a handler may run another synchronously). */
+  private depth = 0;
+  /** Counts outermost reply handlers: which one is running now. */
+  private handler = 0;
+  /** A handler of this I/O phase already wrote at once; the flush at the phase's end is scheduled. */
+  private phaseOpen = false;
+  /** The first handler of the phase (by the count above): it and the next few write at once. */
+  private phaseFirst = 0;
+  /** Sockets with frames waiting for the end of the phase, in the order they first waited. */
+  private readonly waiting = new Map<WebSocket, string[]>();
+  private connections = 0;
 
-/** Reply handlers running now (a handler may run another synchronously). */
-let depth = 0;
-/** Counts outermost reply handlers: which one is running now. */
-let handler = 0;
-/** A handler of this I/O phase already wrote at once; the flush at the phase's end is scheduled. */
-let phaseOpen = false;
-/**
- * Reply handlers of a phase whose frames leave at once. Measured on 2 cores (bench sections
- * parallel and vector): 1 costs about 5% at 8 sessions on one server process, where phases hold
- * 1 to 4 replies and the delay idles the server; writing everything at once costs about 10% at
- * 64 sessions over 4 processes, where phases hold dozens. 4 matched the best of both.
- */
-export const IMMEDIATE_HANDLERS = 4;
-/** The first handler of the phase (by the count above): it and the next few write at once. */
-let phaseFirst = 0;
-/** Sockets with frames waiting for the end of the phase, in the order they first waited. */
-const waiting = new Map<WebSocket, string[]>();
-/** Open connections that send through here (`connectionOpened`/`connectionClosed`). */
-let connections = 0;
+  /**
+   * `immediateHandlers`: reply handlers of a phase whose frames leave at once. The default is two
+   * per core of this machine: each busy server process wants a core, and a phase of no more
+   * replies than that is a client that keeps up (measured on 2 cores: 1 cost about 5% at 8
+   * sessions on one server process, writing everything at once about 10% at 64 sessions over 4
+   * processes; 4 matched the best of both).
+   */
+  constructor(readonly immediateHandlers = 2 * availableParallelism()) {}
 
-/** A connection that sends through `sendFrame` opened: call `connectionClosed` once when it ends. */
-export function connectionOpened(): void {
-  connections++;
-}
-
-export function connectionClosed(): void {
-  connections--;
-}
-
-/** How many connections count now (for tests and diagnostics). */
-export function openConnections(): number {
-  return connections;
-}
-
-export function enterReplyHandler(): void {
-  if (depth++ === 0) handler++;
-}
-
-export function leaveReplyHandler(): void {
-  depth--;
-}
-
-/** Sends `frame` on `socket` now, or at the end of the current I/O phase (see above). */
-export function sendFrame(socket: WebSocket, frame: string): void {
-  // Nothing waits in most calls: skip the lookup then.
-  const queued = waiting.size === 0 ? undefined : waiting.get(socket);
-  if (queued) {
-    queued.push(frame);
-    return;
+  /** A connection that sends through `send` opened: call `connectionClosed` once when it ends. */
+  connectionOpened(): void {
+    this.connections++;
   }
-  if (depth === 0 || connections <= IMMEDIATE_HANDLERS) {
-    socket.send(frame);
-    return;
+
+  connectionClosed(): void {
+    this.connections--;
   }
-  if (!phaseOpen) {
-    // The first frame sent from a reply handler opens the phase; its flush runs when it ends.
-    phaseOpen = true;
-    phaseFirst = handler;
-    setImmediate(endPhase);
+
+  /** How many connections count now (for tests and diagnostics). */
+  get openConnections(): number {
+    return this.connections;
   }
-  if (handler - phaseFirst < IMMEDIATE_HANDLERS) socket.send(frame);
-  else waiting.set(socket, [frame]);
+
+  enter(): void {
+    if (this.depth++ === 0) this.handler++;
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  /** Sends `frame` on `socket` now, or at the end of the current I/O phase (see above). */
+  send(socket: WebSocket, frame: string): void {
+    // Nothing waits in most calls: skip the lookup then.
+    const queued = this.waiting.size === 0 ? undefined : this.waiting.get(socket);
+    if (queued) {
+      queued.push(frame);
+      return;
+    }
+    if (this.depth === 0 || this.connections <= this.immediateHandlers) {
+      socket.send(frame);
+      return;
+    }
+    if (!this.phaseOpen) {
+      // The first frame sent from a reply handler opens the phase; its flush runs when it ends.
+      this.phaseOpen = true;
+      this.phaseFirst = this.handler;
+      setImmediate(this.endPhase);
+    }
+    if (this.handler - this.phaseFirst < this.immediateHandlers) socket.send(frame);
+    else this.waiting.set(socket, [frame]);
+  }
+
+  private readonly endPhase = (): void => {
+    this.phaseOpen = false;
+    for (const [socket, frames] of this.waiting) {
+      // A socket closed meanwhile: its requests have already failed with the close.
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      for (const frame of frames) socket.send(frame);
+    }
+    this.waiting.clear();
+  };
 }
 
-function endPhase(): void {
-  phaseOpen = false;
-  for (const [socket, frames] of waiting) {
-    // A socket closed meanwhile: its requests have already failed with the close.
-    if (socket.readyState !== WebSocket.OPEN) continue;
-    for (const frame of frames) socket.send(frame);
-  }
-  waiting.clear();
-}
+/** The write policy the `/ws` connections of this process share (one event loop, one I/O phase at a time). */
+export const eventLoopWrites = new ReplyPhaseWrites();

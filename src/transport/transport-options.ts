@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors/usage-errors.js';
 import { assertNumber } from '../internal/assert-option.js';
+import { eventLoopWrites, type ReplyPhaseWrites } from './reply-phase-writes.js';
 import type { TransportOptions } from './transport.js';
 
 /** The Python reference client's limits: 10 s connect, 60 s per reply, 100 MiB messages. */
@@ -18,6 +19,8 @@ export interface ResolvedTransportOptions {
   perMessageDeflate: boolean;
   /** `false`: no pings. */
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /** The write policy `/ws` connections share (`batchWrites`), or undefined: every frame at once. */
+  writes: ReplyPhaseWrites | undefined;
 }
 
 export function resolveTransportOptions(options: TransportOptions = {}): ResolvedTransportOptions {
@@ -28,6 +31,7 @@ export function resolveTransportOptions(options: TransportOptions = {}): Resolve
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     perMessageDeflate: options.perMessageDeflate ?? false,
     keepalive: resolveKeepalive(options.keepalive),
+    writes: options.batchWrites === false ? undefined : eventLoopWrites,
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
-import { DIRECT_REQUEST, type DirectRequest } from './direct-request.js';
 
 /** `ws`: one `/ws` socket per session (generation B+). `http`: `POST /reset`, `/step` (stateful on generation A only). */
 export type TransportKind = 'ws' | 'http';
@@ -68,11 +67,6 @@ export interface Transport {
   readonly failure$: Observable<never>;
   /** Idempotent. Sends `{"type":"close"}` over WS, releases the keep-alive agent over HTTP. */
   close(): void;
-  /**
-   * Internal: the per-step path of the `/ws` transport (see `DIRECT_REQUEST`); a transport without it is used through its Observables.
-   * @internal
-   */
-  readonly [DIRECT_REQUEST]?: DirectRequest;
 }
 
 /** Options shared by both transports. Every field has a default that suits a local server. */
@@ -100,6 +94,14 @@ export interface TransportOptions {
    * `intervalMs + timeoutMs` during a step cannot answer pings either: raise them for such envs.
    */
   keepalive?: false | KeepaliveOptions;
+  /**
+   * WS only. Default true: when this process holds more `/ws` connections than twice its cores,
+   * requests sent while a burst of replies is handled (the next steps of many sessions) leave
+   * together at the end of the event loop's I/O phase instead of one by one (fewer context
+   * switches on a machine whose servers share its cores; see `docs/benchmarks.md`). `false`: this
+   * transport writes every frame at once and is not counted, for a latency-sensitive session.
+   */
+  batchWrites?: boolean;
   /**
    * Let several sessions of this process use one generation-A server at once (no `/schema`: found
    * by the `auto` probe, or with `transport: 'http'` by the session's check before its first

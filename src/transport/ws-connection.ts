@@ -1,4 +1,4 @@
-import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
 import {
   CapacityError,
@@ -18,11 +18,11 @@ import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import { isRecord } from '../internal/is-record.js';
 import { notJsonError, parseServerJson, shapeError } from './decode.js';
 import { RAW_LIMIT } from './http-errors.js';
-import { connectionClosed, connectionOpened, enterReplyHandler, leaveReplyHandler, sendFrame } from './reply-phase-writes.js';
+import type { ReplyPhaseWrites } from './reply-phase-writes.js';
 import { observationFrameFast } from './step-response-fast.js';
 import type { RequestName } from './http-client.js';
 import type { WireResetData, WireStepResult } from './transport.js';
-import type { ReplySink } from './direct-request.js';
+import { Call, fromRequest, type Reply } from '../internal/call.js';
 
 type WsRequestName = 'reset' | 'step' | 'state';
 
@@ -30,10 +30,10 @@ type WsRequestName = 'reset' | 'step' | 'state';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A request in the FIFO. `subscriber` is nulled once it is answered or abandoned. It is also the
- * teardown of its subscription (no closure per request).
+ * A request in the FIFO: a `Call` (answered at most once, nothing after it was abandoned) that
+ * hands its answer to the caller's `Reply`, and what the caller unsubscribes to abandon it.
  */
-class Pending implements Unsubscribable {
+class Pending extends Call<unknown> {
   /** Set on `mcp` requests: the JSON-RPC id their reply is matched by. */
   mcpId?: number;
   /** `mcp` requests: `performance.now()` by which the reply is due. */
@@ -43,11 +43,22 @@ class Pending implements Unsubscribable {
     private readonly connection: WsConnection,
     readonly request: WsRequestName | 'mcp',
     readonly frame: string,
-    public subscriber: ReplySink<never> | null,
-  ) {}
+    private readonly reply: Reply<never>,
+  ) {
+    super();
+  }
 
-  unsubscribe(): void {
-    this.connection.abandon(this);
+  protected answered(value: unknown): void {
+    this.reply.value(value as never);
+  }
+
+  protected failed(error: unknown): void {
+    this.reply.error(error);
+  }
+
+  override unsubscribe(): void {
+    if (!this.settled) this.connection.abandon(this);
+    super.unsubscribe();
   }
 }
 
@@ -106,18 +117,24 @@ export class WsConnection {
     private readonly replyTimeoutMs: number,
     private readonly maxMessageBytes: number,
     private readonly keepalive: { intervalMs: number; timeoutMs: number } | false = false,
+    /** The write policy this connection shares with others of its event loop; undefined: every frame leaves at once. */
+    private readonly writes?: ReplyPhaseWrites,
   ) {
-    // Counted until `discard` (which runs once): how sendFrame picks its write policy.
-    connectionOpened();
-    socket.on('message', (data, isBinary) => {
-      // Requests sent from inside the reply (the next step) leave together after the I/O phase.
-      enterReplyHandler();
-      try {
-        this.onMessage(data, isBinary);
-      } finally {
-        leaveReplyHandler();
-      }
-    });
+    if (writes) {
+      // Counted until `discard` (which runs once): how the policy picks its mode.
+      writes.connectionOpened();
+      socket.on('message', (data, isBinary) => {
+        // Requests sent from inside the reply (the next step) may leave together after the I/O phase.
+        writes.enter();
+        try {
+          this.onMessage(data, isBinary);
+        } finally {
+          writes.leave();
+        }
+      });
+    } else {
+      socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    }
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', (error) => this.onError(error));
     if (keepalive) {
@@ -135,15 +152,15 @@ export class WsConnection {
   }
 
   reset(data?: WireResetData): Observable<WireStepResult> {
-    return this.call('reset', 'reset', data);
+    return fromRequest<WireStepResult>((reply) => this.request('reset', data, reply));
   }
 
   step(action: Record<string, unknown>): Observable<WireStepResult> {
-    return this.call('step', 'step', action);
+    return fromRequest<WireStepResult>((reply) => this.request('step', action, reply));
   }
 
   state(): Observable<StateResponse> {
-    return this.call('state', 'state', undefined);
+    return fromRequest<StateResponse>((reply) => this.request('state', undefined, reply));
   }
 
   /**
@@ -151,21 +168,28 @@ export class WsConnection {
    * whose id matches. Several may be outstanding at once (see the class comment).
    */
   mcp(method: string, params?: Record<string, unknown>): Observable<JsonRpcResponseMessage> {
-    return new Observable<JsonRpcResponseMessage>((subscriber) => {
-      if (this.dead) return subscriber.error(this.dead('mcp'));
-      const id = this.nextMcpId++;
-      let frame: string;
-      try {
-        frame = JSON.stringify({ type: 'mcp', data: params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id } });
-      } catch (cause) {
-        return subscriber.error(new ProtocolError(`Cannot serialise the mcp ${method} params as JSON`, undefined, this.context('mcp'), { cause }));
-      }
-      const pending = new Pending(this, 'mcp', frame, subscriber as ReplySink<never>);
-      pending.mcpId = id;
-      if (this.inflight === null && this.queue.length === 0) this.sendMcp(pending);
-      else this.queue.push(pending);
-      return pending;
-    });
+    return fromRequest<JsonRpcResponseMessage>((reply) => this.mcpRequest(method, params, reply));
+  }
+
+  /** The one-shot form of `mcp` (see `request`). */
+  private mcpRequest(method: string, params: Record<string, unknown> | undefined, reply: Reply<JsonRpcResponseMessage>): Pending | undefined {
+    if (this.dead) {
+      reply.error(this.dead('mcp'));
+      return undefined;
+    }
+    const id = this.nextMcpId++;
+    let frame: string;
+    try {
+      frame = JSON.stringify({ type: 'mcp', data: params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id } });
+    } catch (cause) {
+      reply.error(new ProtocolError(`Cannot serialise the mcp ${method} params as JSON`, undefined, this.context('mcp'), { cause }));
+      return undefined;
+    }
+    const pending = new Pending(this, 'mcp', frame, reply as Reply<never>);
+    pending.mcpId = id;
+    if (this.inflight === null && this.queue.length === 0) this.sendMcp(pending);
+    else this.queue.push(pending);
+    return pending;
   }
 
   /**
@@ -173,8 +197,6 @@ export class WsConnection {
    * the wire stays in flight (or outstanding) so that its late reply is read and dropped.
    */
   abandon(pending: Pending): void {
-    if (pending.subscriber === null) return;
-    pending.subscriber = null;
     const queued = this.queue.indexOf(pending);
     if (queued >= 0) this.queue.splice(queued, 1);
   }
@@ -196,30 +218,26 @@ export class WsConnection {
     }
   }
 
-  private call<T>(request: WsRequestName, type: string, data: unknown): Observable<T> {
-    return new Observable<T>((subscriber) => this.request(request, type, data, subscriber as ReplySink<never>));
-  }
-
   /**
-   * Sends a reset/step/state (now, or once the requests before it were answered); `sink` gets the
-   * answer. Returns what abandons it, or undefined when `sink` already got an error. The
-   * Observable methods and the session's direct path both come here.
+   * Sends a reset/step/state (now, or once the requests before it were answered); `reply` gets the
+   * answer. Returns what abandons it, or undefined when `reply` already got an error. The
+   * Observable methods are this, wrapped (`fromRequest`); the session calls it directly.
    */
-  request(request: WsRequestName, type: string, data: unknown, sink: ReplySink<never>): Pending | undefined {
+  request(request: WsRequestName, data: unknown, reply: Reply<never>): Pending | undefined {
     if (this.dead) {
-      sink.error(this.dead(request));
+      reply.error(this.dead(request));
       return undefined;
     }
     let frame: string;
     try {
       // The envelope by concatenation: only the data is walked by JSON.stringify.
       const json = data === undefined ? undefined : (JSON.stringify(data) as string | undefined);
-      frame = json === undefined ? `{"type":"${type}"}` : `{"type":"${type}","data":${json}}`;
+      frame = json === undefined ? `{"type":"${request}"}` : `{"type":"${request}","data":${json}}`;
     } catch (cause) {
-      sink.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
+      reply.error(new ProtocolError(`Cannot serialise the ${request} as JSON`, undefined, this.context(request), { cause }));
       return undefined;
     }
-    const pending = new Pending(this, request, frame, sink);
+    const pending = new Pending(this, request, frame, reply);
     if (this.inflight === null && this.queue.length === 0 && this.mcpOutstanding.size === 0) this.send(pending);
     else this.queue.push(pending);
     return pending;
@@ -228,7 +246,7 @@ export class WsConnection {
   private sendMcp(pending: Pending): void {
     this.mcpOutstanding.set(pending.mcpId!, pending);
     this.used = true;
-    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) this.write(pending.frame);
     pending.deadline = performance.now() + this.replyTimeoutMs;
     this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
   }
@@ -252,11 +270,16 @@ export class WsConnection {
     this.inflight = pending;
     this.used = true;
     // A socket that is already closing gets no frame; its 'close' event fails the request.
-    if (this.socket.readyState === WebSocket.OPEN) sendFrame(this.socket, pending.frame);
+    if (this.socket.readyState === WebSocket.OPEN) this.write(pending.frame);
     // One lazily re-armed timer per connection instead of a setTimeout/clearTimeout pair per step:
     // an answer just moves on, the timer checks the deadline of whatever is in flight when it fires.
     this.deadline = performance.now() + this.replyTimeoutMs;
     this.timer ??= setTimeout(this.onTimer, Math.min(this.replyTimeoutMs, MAX_TIMER_MS));
+  }
+
+  private write(frame: string): void {
+    if (this.writes) this.writes.send(this.socket, frame);
+    else this.socket.send(frame);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -331,15 +354,8 @@ export class WsConnection {
   /** Delivers a reply (dropped if the caller left), then sends what waits. */
   private answer(pending: Pending, outcome: unknown, isError: boolean): void {
     if (this.inflight === pending) this.inflight = null;
-    const subscriber = pending.subscriber;
-    pending.subscriber = null;
-    if (subscriber) {
-      if (isError) subscriber.error(outcome);
-      else {
-        subscriber.next(outcome as never);
-        subscriber.complete();
-      }
-    }
+    if (isError) pending.error(outcome);
+    else pending.value(outcome);
     // A request made while emitting queued behind the others: FIFO holds.
     this.pump();
   }
@@ -460,31 +476,19 @@ export class WsConnection {
   /** Marks the connection dead and errors every request still waiting. */
   private discard(later: (request: RequestName) => OpenEnvError, inflightError?: OpenEnvError): void {
     this.dead = later;
-    connectionClosed();
+    this.writes?.connectionClosed();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopKeepalive();
     const inflight = this.inflight;
     this.inflight = null;
     const queued = this.queue.splice(0);
-    if (inflight) {
-      const subscriber = inflight.subscriber;
-      inflight.subscriber = null;
-      subscriber?.error(inflightError ?? later(inflight.request));
-    }
+    if (inflight) inflight.error(inflightError ?? later(inflight.request));
     const outstanding = [...this.mcpOutstanding.values()];
     this.mcpOutstanding.clear();
     // With no step in flight, the first outstanding mcp gets the error itself (it was waiting for it).
-    for (const [i, pending] of outstanding.entries()) {
-      const subscriber = pending.subscriber;
-      pending.subscriber = null;
-      subscriber?.error(i === 0 && !inflight && inflightError ? inflightError : later(pending.request));
-    }
-    for (const pending of queued) {
-      const subscriber = pending.subscriber;
-      pending.subscriber = null;
-      subscriber?.error(later(pending.request));
-    }
+    for (const [i, pending] of outstanding.entries()) pending.error(i === 0 && !inflight && inflightError ? inflightError : later(pending.request));
+    for (const pending of queued) pending.error(later(pending.request));
   }
 
   /** The request an event belongs to: the FIFO's, else `mcp` while replies are outstanding. */

@@ -6,7 +6,8 @@ import { httpInfo } from './http-info.js';
 import type { Transport, TransportOptions } from './transport.js';
 import { resolveTransportOptions } from './transport-options.js';
 import { WsConnection } from './ws-connection.js';
-import { DIRECT_REQUEST, type DirectRequest, type ReplySink } from './direct-request.js';
+import { registerTransportRequest } from './transport-request.js';
+import type { Reply } from '../internal/call.js';
 import { watchHandshake } from './ws-handshake.js';
 import { serverBaseUrl, wsUrlOf } from '../internal/server-url.js';
 
@@ -39,7 +40,7 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
     socket.once('open', () => {
       // Listeners attach synchronously in 'open': ws delivers the first frame (a possible
       // CAPACITY_REACHED) on a later tick, so it reaches the connection, not the void.
-      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes, resolved.keepalive);
+      connection = new WsConnection(socket, base, resolved.replyTimeoutMs, resolved.maxMessageBytes, resolved.keepalive, resolved.writes);
       client = createHttpClient(base, resolved, 'ws');
       const info = httpInfo(client);
       const open = connection;
@@ -61,8 +62,9 @@ export function openWsTransport(url: string, options?: TransportOptions): Observ
           http.close();
         },
       };
-      const direct: DirectRequest = { owner: transport, send: (kind, data, sink) => open.request(kind, kind, data, sink as ReplySink<never>) };
-      subscriber.next(Object.assign(transport, { [DIRECT_REQUEST]: direct }));
+      // The session's resets and steps go straight onto the socket; `reset`/`step` above are the same requests, wrapped.
+      registerTransportRequest(transport, (kind, data, reply) => open.request(kind, data, reply as Reply<never>));
+      subscriber.next(transport);
     });
     return () => {
       if (connection) connection.close();

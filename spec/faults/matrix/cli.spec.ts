@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ensureBuiltDist } from '../../fixtures/built-dist.js';
 import { plannedIds, readFailures, readResults } from '../../fleet/support/collect-files.js';
-import { waitUntil } from '../support/fault-guards.js';
 import { pidAlive, SEQ_ENV, startServerFleet, type ServerFleet } from '../support/server-processes.js';
 import { CELLS, cellName, type Cell } from './cells.js';
 import { runCli, SEQ_POLICY, trailOf } from './support/cli-run.js';
 import { replayed, sessionKey, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
+import { pollUntil } from '../../support/poll.js';
 
 const POLICY = SEQ_POLICY;
 /** The frozen and delayed rows run under `npm run soak:faults` (MATRIX_FULL=1): each waits out a reply timeout. */
@@ -80,7 +80,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       ['collect', '--url', server.url, '--env', SEQ_ENV, '--policy', POLICY, '-o', out, '-n', String(episodes), '-s', '2', '--max-steps', '5', '--seed', String(seed), '--reply-timeout', '2', '--json'],
       env,
     );
-    await waitUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', 60_000);
+    await pollUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', { timeoutMs: 60_000 });
     const sessionsBefore = new Set(trailKeys(readResults(out).length ? trailOf(out) : []));
     await fault(server, out);
     const { code, out: stdout, err } = await cli.done;
@@ -97,7 +97,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
     // The server served sessions opened after the fault.
     if (newSession) expect(trailKeys(trail).some((key) => !sessionsBefore.has(key))).toBe(true);
     expect(pidAlive(cli.pid)).toBe(false);
-    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
+    await pollUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', { timeoutMs: 10_000 });
   }
 
   it(cellName(cell('cli collect', 'server restarted on the same port')), async () => {
@@ -115,7 +115,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
     const steps = `${outDir()}.jsonl`;
     const episodes = 30;
     const cli = runCli(['rollout', '--url', server.url, '--env', SEQ_ENV, '--policy', POLICY, '-n', String(episodes), '-s', '2', '--max-steps', '5', '--json', '-o', steps]);
-    await waitUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', 60_000);
+    await pollUntil(() => server.ledger().length >= ledgerStart + 20, 'the run to be under way', { timeoutMs: 60_000 });
     const pidBefore = server.pid;
     await server.stop();
     await server.start();
@@ -139,7 +139,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
     expect(replayed(fleet.ledger().slice(ledgerStart))).toEqual([]);
     expect(trail.some((t) => t.observation.pid === server.pid && server.pid !== pidBefore)).toBe(true);
     expect(pidAlive(cli.pid)).toBe(false);
-    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
+    await pollUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', { timeoutMs: 10_000 });
   }, 120_000);
 
   const soakIt = FULL ? it : () => undefined; // defined only under npm run soak:faults
@@ -149,7 +149,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       server.freeze();
       try {
         // Thawed once the run reported the frozen sessions' episodes failed (a gate on failures.jsonl).
-        await waitUntil(() => readFailures(out).length >= 1, 'a failure to be reported', 30_000);
+        await pollUntil(() => readFailures(out).length >= 1, 'a failure to be reported', { timeoutMs: 30_000 });
       } finally {
         server.thaw();
       }
@@ -159,7 +159,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
   soakIt(cellName(cell('cli collect', 'reply delayed past the timeout')), async () => {
     // Episode 10 (not started when the gate opens) asks for a reply 3 s late; the CLI's reply timeout is 2 s.
     await collectCell(async (_server, out) => {
-      await waitUntil(() => readFailures(out).length >= 1, 'the delayed step to be reported', 60_000);
+      await pollUntil(() => readFailures(out).length >= 1, 'the delayed step to be reported', { timeoutMs: 60_000 });
       // The run may end on the server's other session before the delayed step frees its slot: no new session is required.
     }, ['ERR_TIMEOUT'], { MATRIX_DELAY_EPISODE: `s${fleet.ledger().length}-e000010` }, false);
   }, 120_000);
@@ -177,7 +177,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       const cli = runCli(args);
       try {
         // Released only once the CLI's own connection reached the server (and was refused).
-        await waitUntil(() => server.openConnections() > 2 || pidAlive(cli.pid) === false, 'the CLI to reach the full server', 30_000);
+        await pollUntil(() => server.openConnections() > 2 || pidAlive(cli.pid) === false, 'the CLI to reach the full server', { timeoutMs: 30_000 });
         // Not a correctness margin: a little longer under refusal makes a refused schema request likelier.
         await new Promise((resolve) => setTimeout(resolve, 300));
       } finally {
@@ -186,7 +186,7 @@ describe('fault matrix: CLI rollout and collect over --url', () => {
       const { code, err } = await cli.done;
       expect(err).not.toMatch(/does not serve|ERR_POLICY/);
       expect(code).toBe(0);
-      await waitUntil(() => server.openConnections() === 0, 'every session closed on the server', 10_000);
+      await pollUntil(() => server.openConnections() === 0, 'every session closed on the server', { timeoutMs: 10_000 });
     }, 120_000);
   }
 });

@@ -9,7 +9,7 @@ import { awaitRuntimeTeardowns } from '../../../src/runtime/teardown-registry.js
 import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../../fixtures/docker-test-support.js';
 import { ensureServerImage, repoPath } from '../../fixtures/test-image.js';
 import { containersOfServices, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../../swarm/support/swarm-test-support.js';
-import { installFaultGuards, waitUntil } from '../support/fault-guards.js';
+import { installFaultGuards } from '../support/fault-guards.js';
 import { readFailures, readResults, plannedIds } from '../../fleet/support/collect-files.js';
 import { pidAlive } from '../support/server-processes.js';
 import { CELLS, cellName, cellsOf, type Cell } from './cells.js';
@@ -19,6 +19,7 @@ import { replayed, trailViolations } from './support/trail.js';
 import { FaultPlan } from './support/fault-plan.js';
 import { expectCell, runStartedServersCell, TIMEOUTS } from './support/library-cell.js';
 import { runRollouts, Seq } from './support/library-drivers.js';
+import { pollUntil } from '../../support/poll.js';
 
 const docker = new Docker();
 const available = await dockerReachable(docker);
@@ -126,14 +127,14 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
       const holdLine = `hold${held}#2`;
       let exited = false;
       void cli.done.then(() => (exited = true));
-      await waitUntil(() => exited || ledgers.containerWith(holdLine) !== undefined, 'the held step to reach its server', 120_000);
+      await pollUntil(() => exited || ledgers.containerWith(holdLine) !== undefined, 'the held step to reach its server', { timeoutMs: 120_000 });
       if (exited) throw new Error(`the CLI ended before the fault: ${(await cli.done).err}`);
       const before = new Set(ledgers.containers().map((id) => id.slice(0, 12)));
       // The old servers' sessions wait (the policy's gate) until a server started after the kill answered.
       writeFileSync(gate, [...before].join('\n'));
       await docker.getContainer(ledgers.containerWith(holdLine)!).kill();
       const fresh = () => ledgers.containers().some((id) => !before.has(id.slice(0, 12)) && (ledgers.linesOf(id).length > 0));
-      await waitUntil(() => exited || fresh(), 'a server started after the kill to answer a step', 90_000);
+      await pollUntil(() => exited || fresh(), 'a server started after the kill to answer a step', { timeoutMs: 90_000 });
       rmSync(gate);
       const { code, out: stdout, err } = await cli.done;
       expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
@@ -153,7 +154,7 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
       // A server started after the kill served recorded steps (its hostname is its container's id).
       expect(trail.some((t) => !before.has(t.observation.server.split('/')[0]!))).toBe(true);
       expect(pidAlive(cli.pid)).toBe(false);
-      await waitUntil(async () => (await containers()).length === 0 && (!swarm || (await servicesOwnedBy(docker, [cli.pid])).length === 0), 'every container and service of the CLI to be removed', 30_000);
+      await pollUntil(async () => (await containers()).length === 0 && (!swarm || (await servicesOwnedBy(docker, [cli.pid])).length === 0), 'every container and service of the CLI to be removed', { timeoutMs: 30_000 });
     } finally {
       await ledgers.stop();
     }
@@ -206,7 +207,7 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
       expectCell(cell, run, plan, ledger());
       // Nothing leaked: every service of this process removed.
       await awaitRuntimeTeardowns();
-      await waitUntil(async () => (await servicesOwnedBy(docker, [process.pid])).length === 0, 'every service to be removed', 20_000);
+      await pollUntil(async () => (await servicesOwnedBy(docker, [process.pid])).length === 0, 'every service to be removed', { timeoutMs: 20_000 });
     }, 150_000);
   }
 });

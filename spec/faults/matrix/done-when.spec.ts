@@ -6,11 +6,12 @@ import { collect, type CollectEvent } from '../../../src/fleet/collect.js';
 import type { EpisodeStep } from '../../../src/session/types.js';
 import { ensureBuiltDist } from '../../fixtures/built-dist.js';
 import { plannedIds, readFailures, readResults } from '../../fleet/support/collect-files.js';
-import { installFaultGuards, waitUntil } from '../support/fault-guards.js';
+import { installFaultGuards } from '../support/fault-guards.js';
 import { startServerFleet, type ServerFleet } from '../support/server-processes.js';
 import { Seq } from './support/library-drivers.js';
 import { TIMEOUTS } from './support/library-cell.js';
 import { replayed, stepMessage, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
+import { pollUntil } from '../../support/poll.js';
 
 // Issue 20's "done when": a long collection over five real servers, one SIGKILLed mid-run,
 // finishes with the failures reported and every other episode recorded. The default run does 120
@@ -84,6 +85,6 @@ describe(`fault matrix: ${EPISODES} episodes over five real servers, one killed 
     expect(trailViolations(trail)).toEqual([]);
     expect(replayed(fleet.ledger())).toEqual([]);
     // Nothing left open on the servers.
-    await waitUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', 10_000);
+    await pollUntil(() => fleet.openConnections() === 0, 'every session closed on the servers', { timeoutMs: 10_000 });
   }, 300_000);
 });

@@ -1,4 +1,5 @@
 import { ignoreElements, lastValueFrom, materialize, tap, throwError, timeout, type Observable } from 'rxjs';
+import { pollUntil } from '../../support/poll.js';
 
 /**
  * The real `process`. Jest hands every test file a copy of `process`: listeners added to the copy
@@ -81,18 +82,8 @@ export async function errorWithin<T>(source$: Observable<T>, withinMs: number): 
   return outcome.error;
 }
 
-/** Polls `condition` every 20 ms; rejects naming `what` after `timeoutMs` (bounded in time and count). */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const attempts = Math.ceil(timeoutMs / 20);
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  if (!(await condition())) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /** Nothing of the client is left open on the fault server's side (bounded wait). */
 export async function expectReleased(live: { openConnections(): number; openSockets(): number }): Promise<void> {
-  await waitUntil(() => live.openConnections() === 0, 'the client to release every connection');
+  await pollUntil(() => live.openConnections() === 0, 'the client to release every connection');
   expect(live.openSockets()).toBe(0);
 }

@@ -30,11 +30,3 @@ export async function podsOwnedByMe(api: CoreV1Api, namespace: string): Promise<
   return list.items.map((pod) => pod.metadata!.name!);
 }
 
-/** Polls `check` every 100 ms until it returns true; fails after `timeoutMs`. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

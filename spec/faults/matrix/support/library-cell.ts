@@ -8,12 +8,12 @@ import { processEndpoint } from '../../../../src/runtime/process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../../../src/runtime/teardown-registry.js';
 import { repoPath } from '../../../fixtures/test-image.js';
 import { grownHandles, activeHandles } from '../../support/active-handles.js';
-import { waitUntil } from '../../support/fault-guards.js';
 import { startGateProxy, type GateProxy } from '../../support/gate-proxy.js';
 import { SEQ_ENV, pidAlive, type ServerFleet } from '../../support/server-processes.js';
 import { FaultPlan, type FaultTarget } from './fault-plan.js';
 import { runCollect, runRollouts, runVector, Seq, type DriverRun } from './library-drivers.js';
 import { replayed, trailViolations } from './trail.js';
+import { pollUntil } from '../../../support/poll.js';
 
 /** Client timeouts of every matrix session: short, but far above a step's time on a loaded machine. */
 export const TIMEOUTS = { replyTimeoutMs: 2_000, connectTimeoutMs: 2_000, keepalive: { intervalMs: 1_000, timeoutMs: 1_500 } } as const;
@@ -83,7 +83,7 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
   // A port closed before start opens once the other server is full (a gate on the kernel's table):
   // rollouts and collect must have gone on there meanwhile; a vector (all its sub-envs or none) waits.
   if (cell.fault === 'port closed before start') {
-    void waitUntil(() => s1.openConnections() >= 2, 'the open server to be full', 20_000).then(
+    void pollUntil(() => s1.openConnections() >= 2, 'the open server to be full', { timeoutMs: 20_000 }).then(
       () => plan.recover(),
       (error: unknown) => plan.errors.push(error),
     );
@@ -102,12 +102,12 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
     // Nothing leaked: no session left on any server, no socket or timer left in this process.
     await awaitRuntimeTeardowns();
     proxy?.releaseHalfOpen();
-    await waitUntil(() => ctx.fleet.openConnections() === 0, `the servers to see every session closed (${ctx.fleet.openConnections()} open)`, 10_000);
-    if (proxy) await waitUntil(() => proxy.openSockets() === 0, 'the proxy to carry no socket', 10_000);
+    await pollUntil(() => ctx.fleet.openConnections() === 0, `the servers to see every session closed (${ctx.fleet.openConnections()} open)`, { timeoutMs: 10_000 });
+    if (proxy) await pollUntil(() => proxy.openSockets() === 0, 'the proxy to carry no socket', { timeoutMs: 10_000 });
     await proxy?.close();
     // (A server restarted by the cell has new stdio pipes: those are the test's, not the client's.)
     const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap'));
-    await waitUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, 10_000);
+    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, { timeoutMs: 10_000 });
   } finally {
     await proxy?.close();
     s0.thaw();
@@ -189,9 +189,9 @@ export async function runStartedServersCell(cell: Cell, servers: StartedServers,
     if (recovers) expect(started.map((s) => s.id)).toEqual([`${ctx.tag}p0`, `${ctx.tag}p1`]);
     // Nothing leaked: every server the pool started is stopped and gone, no handle left here.
     await awaitRuntimeTeardowns();
-    await waitUntil(async () => (await servers.leftovers(started.map((s) => s.endpoint))).length === 0, 'every server the pool started to be gone', 15_000);
+    await pollUntil(async () => (await servers.leftovers(started.map((s) => s.endpoint))).length === 0, 'every server the pool started to be gone', { timeoutMs: 15_000 });
     const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap') || cell.source !== 'containers');
-    await waitUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, 10_000);
+    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')})`, { timeoutMs: 10_000 });
   } finally {
     first()?.signal?.('SIGCONT');
     await Promise.all(signalled).catch(() => undefined);
