@@ -13,6 +13,10 @@
  *   `GridWorld`, `Echo`, `image`, `env`, ...) are defined as in support/snippet-context.ts. `image`
  *   is the test server image; snippets starting containers or swarm services run on the real
  *   engine (skipped with a message without one, FAILED under CI=true).
+ * - `http://127.0.0.1:8080` and `http://127.0.0.1:11434` (an OpenAI-compatible endpoint: vLLM, llama.cpp,
+ *   Ollama) mean "your model": replaced by the scripted Chat Completions server
+ *   (spec/fixtures/llm-server.mjs), which answers every request by calling the first offered tool.
+ * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`.
  * - `<!-- doctest: compile-only (reason) -->` before a markdown block, or
  *   `@example <caption>doctest: compile-only (reason)</caption>` in JSDoc: a fragment, type-checked
  *   but not run. `doctest: skip (reason)`: neither. Both are counted and listed by the last test.
@@ -33,7 +37,8 @@ import { extractExamples } from './support/extract-examples.js';
 import { extractMarkdown } from './support/extract-markdown.js';
 import { kindImage } from './support/kind-image.js';
 import { mapLimit, runBounded, type RunResult } from './support/run-bounded.js';
-import { PLACEHOLDER_IMAGE, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-process.js';
+import { PLACEHOLDER_IMAGE, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
 import type { Snippet } from './support/snippet.js';
@@ -64,6 +69,7 @@ describe('doc snippets', () => {
   const childPids: number[] = [];
   let dir: string;
   let docker: Docker;
+  let llm: LlmServerProcess | undefined;
 
   beforeAll(async () => {
     await ensureBuiltDist();
@@ -73,6 +79,8 @@ describe('doc snippets', () => {
     for (const [kind, definition] of [['grid_world', gridWorldEnv], ['echo', echoEnv], ['echo_mcp', echoMcpEnv]] as const) {
       servers.set(kind, await serve(definition, { maxSessions: 16 }));
     }
+    llm = await startLlmServer();
+    const llmUrls = Object.fromEntries(PLACEHOLDER_LLM_URLS.map((placeholder) => [placeholder, llm!.url]));
     docker = new Docker();
     const hasDocker = await dockerReachable(docker);
     const hasSwarm = hasDocker && (await swarmReachable(docker));
@@ -94,7 +102,14 @@ describe('doc snippets', () => {
       const cwd = join(dir, 'cwd', `sh-${i}`);
       mkdirSync(cwd, { recursive: true });
       symlinkSync(repoPath('examples'), join(cwd, 'examples'));
-      const result = await runShellBlock(snippet.code, { cli: repoPath('dist/cli/main.js'), cwd, url: servers.get(kind)!.url, timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell });
+      mkdirSync(join(cwd, 'src')); // a reader's project has one (`openenv-rx types ... > src/grid-world.ts`)
+      const result = await runShellBlock(snippet.code, {
+        cli: repoPath('dist/cli/main.js'),
+        cwd,
+        url: servers.get(kind)!.url,
+        timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell,
+        replace: llmUrls,
+      });
       for (const run of result.runs) if (run.pid) childPids.push(run.pid);
       return { failures: result.failures };
     };
@@ -104,6 +119,7 @@ describe('doc snippets', () => {
       const missing = c.needs === 'swarm' && !hasSwarm ? 'a swarm manager' : c.needs && !hasDocker ? 'a Docker engine' : undefined;
       if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
       let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, servers.get(c.kind)!.url).replace(/\bport: 8000\b/g, 'port: 0');
+      for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
       if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
       writeFileSync(c.file, js);
       const cwd = join(dir, 'cwd', String(i));
@@ -119,6 +135,7 @@ describe('doc snippets', () => {
 
   afterAll(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
+    await llm?.stop();
     if (docker && (await dockerReachable(docker))) {
       // What a snippet stopped at its bound may have left (its exit hook normally removes it).
       await removeServicesOwnedBy(docker, childPids).catch(() => 0);

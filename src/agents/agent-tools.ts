@@ -24,8 +24,9 @@ export const ACTION_TOOL_NAME = 'act';
  * A tool env's listed tools (`env.listTools()`) as functions for the model.
  *
  * @example
- * const { tools } = await firstValueFrom(env.listTools());
- * chatPolicy({ model, tools: agentToolsOf(tools) });
+ * const EchoMcp = defineEnv({ name: 'echo_mcp' });
+ * const { tools } = await firstValueFrom(EchoMcp.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.listTools())));
+ * chatPolicy({ baseURL: 'http://127.0.0.1:8080/v1', model: 'llama3.1', tools: agentToolsOf(tools) });
  */
 export function agentToolsOf(tools: readonly ToolInfo[]): AgentTool[] {
   return tools.map((tool) => ({ name: tool.name, description: tool.description ?? '', parameters: tool.inputSchema ?? { type: 'object', properties: {} }, kind: 'tool' }));
@@ -35,8 +36,9 @@ export function agentToolsOf(tools: readonly ToolInfo[]): AgentTool[] {
  * A game env's action schema (`GET /schema`'s `action`) as one function, `act`, whose arguments are the action.
  *
  * @example
- * const { action } = await firstValueFrom(env.schema());
- * chatPolicy({ model, tools: [actionAsTool(action)] });
+ * const Grid = defineEnv({ name: 'grid_world' });
+ * const { action } = await firstValueFrom(Grid.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.schema())));
+ * chatPolicy({ baseURL: 'http://127.0.0.1:8080/v1', model: 'llama3.1', tools: [actionAsTool(action)] });
  */
 export function actionAsTool(actionSchema: JsonSchema, description = 'Take one action in the environment: the arguments are the action.'): AgentTool {
   return { name: ACTION_TOOL_NAME, description, parameters: actionSchema, kind: 'action' };

@@ -4,9 +4,10 @@
  * queue (and a running call's slot is freed when it settles, whatever the outcome).
  *
  * @example
+ * const [model, baseURL] = ['llama3.1', 'http://127.0.0.1:8080/v1'];
  * const limiter = new CallLimiter(4);
- * const a = chatPolicy({ model, baseURL, tools: toolsA, limiter });
- * const b = chatPolicy({ model, baseURL, tools: toolsB, limiter }); // 4 requests at most over a and b
+ * const a = chatPolicy({ model, baseURL, tools: [actionAsTool({ type: 'object', properties: { guess: { enum: ['heads', 'tails'] } } })], limiter });
+ * const b = chatPolicy({ model, baseURL, tools: [actionAsTool({ type: 'object', properties: { move: { enum: ['UP', 'DOWN'] } } })], limiter }); // 4 requests at most over a and b
  */
 export class CallLimiter {
   private active = 0;

@@ -73,8 +73,10 @@ export type AgentPolicy = Policy<AgentAction, unknown> & { readonly [EPISODE_TRA
  * `openai` package (`OptionalDependencyError` otherwise).
  *
  * @example
- * const { tools } = await firstValueFrom(env.listTools());
- * const policy = chatPolicy({ baseURL: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-7b-instruct', tools: agentToolsOf(tools) });
+ * const EchoMcp = defineEnv({ name: 'echo_mcp' });
+ * const source = perServer(inProcessEndpoint(echoMcpEnv, { maxSessions: 4 }), EchoMcp.fromEndpoint);
+ * const { tools } = await firstValueFrom(EchoMcp.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.listTools())));
+ * const policy = chatPolicy({ baseURL: 'http://127.0.0.1:8080/v1', model: 'qwen2.5-7b-instruct', tools: agentToolsOf(tools) });
  * collect(source, policy, { out: 'runs/agent', episodes: 20, sessions: 4, maxSteps: 5 }).subscribe();
  */
 export function chatPolicy(options: ChatPolicyOptions): AgentPolicy {

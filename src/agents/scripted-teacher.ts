@@ -28,7 +28,10 @@ export interface ScriptedTeacherOptions {
  * legal).`, tool call id `scripted-3`), so datasets and tests need no endpoint.
  *
  * @example
- * collect(source, scriptedTeacher({ tools: [actionAsTool(actionSchema)] }), { out: 'runs/s', episodes: 10, sessions: 2 }).subscribe();
+ * const Grid = defineEnv({ name: 'grid_world' });
+ * const source = perServer(inProcessEndpoint(gridWorldEnv, { maxSessions: 2 }), Grid.fromEndpoint);
+ * const { action } = await firstValueFrom(Grid.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.schema())));
+ * collect(source, scriptedTeacher({ tools: [actionAsTool(action)] }), { out: 'runs/s', episodes: 10, sessions: 2, maxSteps: 20 }).subscribe();
  */
 export function scriptedTeacher(options: ScriptedTeacherOptions): AgentPolicy {
   if (options === null || typeof options !== 'object' || options.tools === undefined) throw new InvalidOptionError('tools', options?.tools, 'an array of AgentTool or a Promise of one');

@@ -7,7 +7,13 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * wrong with each reply, in order. Fails the episode, not the run: another episode may go well.
  *
  * @example
- * env.episode(chatPolicy(options)).subscribe({ error: (e) => e.cause instanceof AgentReplyError && console.log(e.cause.problems) });
+ * const Grid = defineEnv({ name: 'grid_world' }); // untyped: the model's action is checked against /schema
+ * Grid.connect('http://127.0.0.1:8000')
+ *   .pipe(withSession((env) => env.schema().pipe(switchMap(({ action }) => {
+ *     const policy = chatPolicy({ baseURL: 'http://127.0.0.1:8080/v1', model: 'llama3.1', tools: [actionAsTool(action)] });
+ *     return env.episode(policy, { maxSteps: 3 });
+ *   }))))
+ *   .subscribe({ error: (e) => e.cause instanceof AgentReplyError && console.log(e.cause.problems) });
  */
 export class AgentReplyError extends OpenEnvError {
   constructor(
@@ -26,7 +32,12 @@ export class AgentReplyError extends OpenEnvError {
  * would fail every episode, so they stop a collection. The API key is never in the message.
  *
  * @example
- * collect(source, chatPolicy(options), opts).subscribe({ error: (e) => e.cause?.code === 'ERR_LLM_REQUEST' && console.log(e.cause.status) });
+ * const EchoMcp = defineEnv({ name: 'echo_mcp' });
+ * const source = perServer(inProcessEndpoint(echoMcpEnv, { maxSessions: 2 }), EchoMcp.fromEndpoint);
+ * const { tools } = await firstValueFrom(EchoMcp.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.listTools())));
+ * const policy = chatPolicy({ baseURL: 'http://127.0.0.1:8080/v1', model: 'llama3.1', tools: agentToolsOf(tools) });
+ * collect(source, policy, { out: 'runs/agent', episodes: 4, sessions: 2, maxSteps: 3 })
+ *   .subscribe({ error: (e) => e.cause?.code === 'ERR_LLM_REQUEST' && console.log(e.cause.status) });
  */
 export class LlmRequestError extends OpenEnvError {
   constructor(

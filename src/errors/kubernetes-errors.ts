@@ -7,7 +7,7 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * else. `reason` is the container's waiting/terminated reason or the pod's phase; `podMessage`
  * what the kubelet said.
  *
- * @example
+ * @example <caption>doctest: skip (fromKubernetesPod is not exported yet, issue 27; spec/kubernetes/*.k8s-spec.ts meet this error on a cluster)</caption>
  * fromKubernetesPod(image).subscribe({
  *   error: (e) => e instanceof KubernetesPodError && console.log(e.reason, e.podMessage, e.exitCode),
  * });
@@ -34,7 +34,7 @@ export class KubernetesPodError extends OpenEnvError {
  * permission, 404 for a missing namespace, 422 for an invalid pod spec). `apiMessage` is the API
  * server's own message.
  *
- * @example
+ * @example <caption>doctest: skip (fromKubernetesPod is not exported yet, issue 27; spec/kubernetes/*.k8s-spec.ts meet this error on a cluster)</caption>
  * fromKubernetesPod(image, { namespace: 'envs' }).subscribe({
  *   error: (e) => e instanceof KubernetesApiError && console.log(e.operation, e.status, e.apiMessage),
  * });

@@ -7,7 +7,7 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * (1-based) when one is at fault. A torn last line (what a killed writer leaves) is skipped, not refused.
  *
  * @example
- * readRun('runs/grid').catch((e) => e.code === 'ERR_REPORT_INPUT' && console.log(e.context.path, e.context.line));
+ * // openenv-rx report runs/missing  ->  ERR_REPORT_INPUT: Cannot read runs/missing: ENOENT: no such file or directory, ...
  */
 export class ReportInputError extends OpenEnvError {
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {

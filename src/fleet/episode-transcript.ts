@@ -39,7 +39,10 @@ export const EPISODE_TRANSCRIPT: unique symbol = Symbol.for('openenv-rx.episodeT
  * The transcriber a policy carries, if any.
  *
  * @example
- * transcriberOf(chatPolicy(options))?.finish(lastStep)?.messages;
+ * const Grid = defineEnv({ name: 'grid_world' });
+ * const teacher = scriptedTeacher({ tools: [actionAsTool({ type: 'object', properties: { action: { enum: ['UP', 'DOWN', 'LEFT', 'RIGHT'] } }, required: ['action'] })] });
+ * const steps = await firstValueFrom(Grid.connect('http://127.0.0.1:8000').pipe(withSession((env) => env.episode(teacher, { maxSteps: 3 }).pipe(toArray()))));
+ * console.log(transcriberOf(teacher)?.finish(steps[steps.length - 1]!)?.messages);
  */
 export function transcriberOf(policy: unknown): EpisodeTranscriber | undefined {
   if (typeof policy !== 'function') return undefined;

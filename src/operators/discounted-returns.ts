@@ -8,6 +8,7 @@ import { InvalidOptionError } from '../errors/usage-errors.js';
  * @example
  * discountedReturns([1, 0, 2], 0.5); // [1.5, 1, 2]
  * // the rewards of an episode's steps (the reset result has none):
+ * const steps = await firstValueFrom(GridWorld.connect(url).pipe(withSession((env) => env.episode(policy, { maxSteps: 20 }).pipe(toArray()))));
  * discountedReturns(steps.filter((s) => s.kind === 'step').map((s) => s.reward), 0.99);
  */
 export function discountedReturns(rewards: readonly (number | null)[], gamma: number): number[] {

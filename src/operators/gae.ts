@@ -40,7 +40,8 @@ export interface GaeResult {
  * interleaved steps of parallel sessions: group `rollouts`' steps by `sessionIndex` first).
  *
  * @example
- * const steps = await firstValueFrom(env.episode(policy, { maxSteps: 100 }).pipe(toArray()));
+ * const critic = (observation: { x: number; y: number } | undefined) => (observation ? -(8 - observation.x - observation.y) : 0); // your value function
+ * const steps = await firstValueFrom(GridWorld.connect(url).pipe(withSession((env) => env.episode(policy, { maxSteps: 100 }).pipe(toArray()))));
  * const { advantages, returns } = gae(steps, steps.map((s) => critic(s.observation)), { gamma: 0.99, lambda: 0.95 });
  * // advantages[i] scores steps[i].action taken from steps[i - 1].observation
  */

@@ -15,7 +15,8 @@ import type { EpisodeStep } from '../session/types.js';
  *
  * @example
  * // Three episodes, each cut at 50 steps:
- * range(0, 3).pipe(concatMap((i) => env.episode(policy, { seed: i }).pipe(timeLimit(50))), episodeStats())
+ * GridWorld.connect(url)
+ *   .pipe(withSession((env) => range(0, 3).pipe(concatMap((i) => env.episode(policy, { seed: i }).pipe(timeLimit(50))), episodeStats())))
  *   .subscribe((s) => console.log(s.length, s.done, s.truncated));
  */
 export function timeLimit<A, O>(maxSteps: number): MonoTypeOperatorFunction<EpisodeStep<A, O>> {

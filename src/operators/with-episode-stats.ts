@@ -20,7 +20,8 @@ export type StepWithEpisodeStats<A, O> = EpisodeStep<A, O> & {
  * `filter((s) => s.episode !== undefined)` and `bufferCount(N, 1)`, and `summarize` them.
  *
  * @example
- * env.episodesFlat(policy, { count: 10, seed: 0 }).pipe(withEpisodeStats())
+ * GridWorld.connect(url)
+ *   .pipe(withSession((env) => env.episodesFlat(policy, { count: 10, seed: 0, maxSteps: 50 }).pipe(withEpisodeStats())))
  *   .subscribe((step) => step.episode && console.log(`episode ${step.episode.episodeIndex}: r=${step.episode.return} l=${step.episode.length}`));
  */
 export function withEpisodeStats<A, O>(): OperatorFunction<EpisodeStep<A, O>, StepWithEpisodeStats<A, O>> {

@@ -19,8 +19,9 @@ export interface EnvSpaces<A = unknown, O = unknown, S = unknown> {
  * Each space's own generator is seeded with `options.seed`.
  *
  * @example
- * const { action } = spacesFromSchema(await fetch('http://127.0.0.1:8000/schema').then((r) => r.json()), { seed: 0 });
- * action.sample(); // e.g. { action: 'LEFT' } for grid_world
+ * const schema = protocol.SchemaResponse.parse(await fetch('http://127.0.0.1:8000/schema').then((r) => r.json()));
+ * const { action } = spacesFromSchema(schema, { seed: 0 });
+ * console.log(action.sample()); // e.g. { action: 'LEFT' } for grid_world
  */
 export function spacesFromSchema(schema: SchemaResponse, options: SpaceOptions = {}): EnvSpaces {
   return {

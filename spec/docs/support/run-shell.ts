@@ -27,9 +27,12 @@ export interface ShellOutcome {
  * openenv-rx`) being the built CLI. A `serve` command runs in the background until the block's
  * other commands are done: its printed URL replaces the placeholder URL in the commands after it,
  * and it must exit cleanly on SIGTERM. Without one the placeholder is `url`. `--port 8000` becomes
- * `--port 0` (a free port).
+ * `--port 0` (a free port). `replace` maps other placeholders (the LLM endpoint's) to what stands for them.
  */
-export async function runShellBlock(code: string, options: { cli: string; cwd: string; url: string; timeoutMs: number }): Promise<ShellOutcome> {
+export async function runShellBlock(
+  code: string,
+  options: { cli: string; cwd: string; url: string; timeoutMs: number; replace?: Readonly<Record<string, string>> },
+): Promise<ShellOutcome> {
   const prelude = `openenv-rx() { exec node ${JSON.stringify(options.cli)} "$@"; }; npx() { if [ "$1" = openenv-rx ]; then shift; openenv-rx "$@"; else command npx "$@"; fi; };`;
   const env = { ...process.env, NODE_OPTIONS: '' };
   const failures: string[] = [];
@@ -38,7 +41,9 @@ export async function runShellBlock(code: string, options: { cli: string; cwd: s
   let url = options.url;
   try {
     for (const raw of shellCommands(code)) {
-      const command = raw.replaceAll(PLACEHOLDER_URL, url).replace(/(--port|-p) 8000\b/g, '$1 0');
+      const command = Object.entries(options.replace ?? {})
+        .reduce((line, [from, to]) => line.replaceAll(from, to), raw.replaceAll(PLACEHOLDER_URL, url))
+        .replace(/(--port|-p) 8000\b/g, '$1 0');
       if (/^serve\b/.test(cliArguments(command) ?? '')) {
         const server = startServer(`${prelude} ${command}`, options.cwd, env, options.timeoutMs);
         servers.push({ command, ...server });

@@ -26,6 +26,12 @@ interface ContextName {
 
 /** The placeholder every snippet may use for "your server": replaced by a live server's URL before it runs. */
 export const PLACEHOLDER_URL = 'http://127.0.0.1:8000';
+/**
+ * Stand for "your OpenAI-compatible endpoint" (vLLM's and llama.cpp's usual port, Ollama's): replaced by the
+ * scripted Chat Completions server (spec/fixtures/llm-server.mjs, which plays the first offered tool) before a
+ * snippet or shell block runs, so agent snippets run to their end without a model.
+ */
+export const PLACEHOLDER_LLM_URLS = ['http://127.0.0.1:8080', 'http://127.0.0.1:11434'] as const;
 /** Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of the snippet's kind. */
 export const PLACEHOLDER_IMAGE = '__DOCTEST_IMAGE__';
 
