@@ -3,8 +3,9 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec', '<rootDir>/marbles'],
   testMatch: ['**/*.spec.ts'],
-  // The multi-node swarm's specs run in their own step (npm run test:multinode, jest.multinode.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '/spec/swarm-multinode/'],
+  // Their own .ci/run steps: the multi-node swarm (npm run test:multinode, jest.multinode.config.js)
+  // and the fault matrix (npm run test:faults, jest.faults.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '/spec/swarm-multinode/', '/spec/faults/matrix/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],

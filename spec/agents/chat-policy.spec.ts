@@ -1,6 +1,7 @@
 import { firstValueFrom, lastValueFrom, merge, toArray } from 'rxjs';
 import { actionAsTool, agentToolsOf, CallLimiter, chatPolicy, scriptedTeacher, type AgentPolicy, type AgentTool, type ChatPolicyOptions } from '../../src/agents/index.js';
-import { loadOpenAI, openaiBaseUrl } from '../../src/agents/openai-client.js';
+import { loadOpenAI } from '../../src/agents/openai-client.js';
+import { openaiBaseUrl } from '../../src/agents/openai-base-url.js';
 import { pythonJsonDumps } from '../../src/agents/python-json.js';
 import { echoMcpEnv } from '../../src/envs/echo-mcp.js';
 import { freePort } from '../../src/runtime/process/free-port.js';

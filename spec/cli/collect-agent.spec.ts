@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openaiBaseUrl } from '../../src/agents/openai-client.js';
+import { openaiBaseUrl } from '../../src/agents/openai-base-url.js';
 import { playingEndpoint, startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-process.js';
 import { runCliChild } from './cli-child.js';
 import { cli } from './cli-support.js';

@@ -51,7 +51,8 @@ describe('openenv-rx serve ./env-module.js (real processes)', () => {
     const { code, out } = await runCliChild(['rollout', '--url', started.url, '--env', 'coin', '-n', '4', '--seed', '2', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(out) as RolloutReport;
-    expect(report.target).toBe(started.url);
+    // --env NAME with --url labels the run NAME (URL), as docs/cli.md says.
+    expect(report.target).toBe(`coin (${started.url})`);
     for (const e of report.perEpisode) {
       expect(e).toMatchObject({ length: 10, terminated: true });
       expect(e.return).toBeGreaterThanOrEqual(0);

@@ -58,7 +58,7 @@ describeWithSwarm(available)('swarm sessions that fail (real single-node swarm)'
     const failed = sessionError as SwarmTaskError;
     expect(failed).toMatchObject({ code: 'ERR_SWARM_TASK', state: 'failed', exitCode: 3, taskMessage: 'task: non-zero exit (3)' });
     expect(failed.logTail.at(-1)).toBe('exiting after 2 steps');
-    expect(failed.message).toMatch(/is failed: task: non-zero exit \(3\) \(exit code 3\)\n--- last \d+ log lines ---\n[^]*exiting after 2 steps/);
+    expect(failed.message).toMatch(/is failed on node \S+: task: non-zero exit \(3\) \(exit code 3\)\n--- last \d+ log lines ---\n[^]*exiting after 2 steps/);
     expect(failed.context).toMatchObject({ env: 'echo', image, serviceId: expect.any(String), taskId: expect.any(String), nodeId: expect.any(String) });
     await awaitRuntimeTeardowns();
     expect(serviceId).toBe(failed.context['serviceId']);

@@ -16,6 +16,16 @@ export const DEFAULT_SYSTEM_PROMPT = `You are playing a game through a tool-call
 For each turn, inspect the observation and call the provided tool with a
 valid argument. Only call one tool per turn.`;
 
+/**
+ * A client of the `openai` package (`new OpenAI({ ... })` or `new AzureOpenAI({ ... })`), as
+ * `chatPolicy`'s `client` option takes it. Typed by the part chatPolicy reads, so that the
+ * package's types never need `openai` installed (it is an optional peer dependency).
+ */
+export interface OpenAICompatibleClient {
+  readonly baseURL: string;
+  readonly chat: { readonly completions: object };
+}
+
 /** Options of `chatPolicy`. */
 export interface ChatPolicyOptions {
   /** The model id the endpoint serves. */
@@ -30,7 +40,7 @@ export interface ChatPolicyOptions {
   /** Default `process.env.OPENAI_API_KEY` (OpenEnv's variable), else `'not-needed'` when `baseURL` is set. Never logged or recorded. */
   apiKey?: string;
   /** A configured client instead (an `OpenAI` or `AzureOpenAI` of the `openai` package): `baseURL`, `apiKey`, `maxRetries` then unused. */
-  client?: OpenAIClient;
+  client?: OpenAICompatibleClient;
   /** Default `DEFAULT_SYSTEM_PROMPT`; `''` for none. */
   systemPrompt?: string;
   temperature?: number;
@@ -89,7 +99,7 @@ export function chatPolicy(options: ChatPolicyOptions): AgentPolicy {
   let client: Promise<OpenAIClient> | undefined;
   const clientOf = () =>
     (client ??= options.client
-      ? Promise.resolve(options.client)
+      ? Promise.resolve(options.client as unknown as OpenAIClient)
       : loadOpenAI().then(
           ({ OpenAI }) =>
             new OpenAI({

@@ -1,7 +1,7 @@
 import { firstValueFrom } from 'rxjs';
 import { actionAsTool, agentToolsOf, type AgentTool } from '../agents/agent-tools.js';
 import { chatPolicy, DEFAULT_SYSTEM_PROMPT } from '../agents/chat-policy.js';
-import { openaiBaseUrl } from '../agents/openai-client.js';
+import { openaiBaseUrl } from '../agents/openai-base-url.js';
 import { scriptedTeacher } from '../agents/scripted-teacher.js';
 import { EPISODE_TRANSCRIPT } from '../fleet/episode-transcript.js';
 import { hasCode } from '../internal/error-context.js';

@@ -62,9 +62,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
 
   let trajectory: WriteStream | undefined;
   if (options.out) trajectory = createWriteStream(options.out);
-  // An agent's conversation goes into its episode row (as collect's records have it); without -o it is let go.
-  const transcriber = transcriberOf(policy.policy);
-  const transcripts = new Map<string, EpisodeTranscript>();
+  const conversations = episodeConversations(policy.policy, trajectory !== undefined);
   const session$ = target.session$.pipe(tap({ next: (session) => requestSchema(session, options.schema) }));
   const run$ = rollouts(session$, policy.policy, {
     sessions,
@@ -76,20 +74,13 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
   }).pipe(
     tap((step) => {
       if (step.kind === 'step') steps++;
-      if (transcriber && step.error) transcriber.discard(step.episodeId);
-      else if (transcriber && (step.done || step.truncated)) {
-        const transcript = transcriber.finish(step as EpisodeStep<unknown, unknown>);
-        if (transcript && trajectory) transcripts.set(step.episodeId, transcript);
-      }
+      conversations.onStep(step as EpisodeStep<unknown, unknown>);
     }),
     trajectory ? recordTrajectory(trajectory, { end: false }) : identity,
     episodeStats(),
     tap((s) => {
       stats.push(s);
-      const transcript = transcripts.get(s.episodeId);
-      transcripts.delete(s.episodeId);
-      const conversation = transcript && { messages: transcript.messages, tool_trace: transcript.toolTrace, ...(transcript.usage && { usage: transcript.usage }) };
-      trajectory?.write(`${JSON.stringify({ kind: 'episode', ...episodeRow(s), ...conversation })}\n`);
+      trajectory?.write(`${JSON.stringify({ kind: 'episode', ...episodeRow(s), ...conversations.take(s.episodeId) })}\n`);
       tick();
     }),
     catchError((error: unknown) =>
@@ -123,6 +114,30 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     stats,
     ...(options.out ? { trajectories: options.out } : {}),
   });
+}
+
+/**
+ * An agent's conversation per episode, for its episode row (as collect's records have it): kept
+ * from the episode's last step until its row is written; without `-o` (`keep` false) let go.
+ */
+function episodeConversations(policy: unknown, keep: boolean) {
+  const transcriber = transcriberOf(policy);
+  const transcripts = new Map<string, EpisodeTranscript>();
+  return {
+    onStep(step: EpisodeStep<unknown, unknown>): void {
+      if (!transcriber) return;
+      if (step.error) transcriber.discard(step.episodeId);
+      else if (step.done || step.truncated) {
+        const transcript = transcriber.finish(step);
+        if (transcript && keep) transcripts.set(step.episodeId, transcript);
+      }
+    },
+    take(episodeId: string): { messages: unknown; tool_trace: unknown; usage?: unknown } | undefined {
+      const transcript = transcripts.get(episodeId);
+      transcripts.delete(episodeId);
+      return transcript && { messages: transcript.messages, tool_trace: transcript.toolTrace, ...(transcript.usage && { usage: transcript.usage }) };
+    },
+  };
 }
 
 /** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */

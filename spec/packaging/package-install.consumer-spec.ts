@@ -33,12 +33,14 @@ describe('the packed package, as a strict TypeScript consumer installs it', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ships the LICENSE that package.json names, and declares rxjs and zod 4 as peers', () => {
+  it('ships the LICENSE that package.json names, and declares rxjs and zod 4 as peers (openai an optional one)', () => {
     const installed = join(project, 'node_modules', 'openenv-rx');
-    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { license: string; peerDependencies: Record<string, string>; dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { license: string; peerDependencies: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>; dependencies: Record<string, string> };
     expect(pkg.license).toBe('BSD-3-Clause');
     expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^BSD 3-Clause License/);
-    expect(pkg.peerDependencies).toEqual({ rxjs: expect.stringMatching(/^\^7\./), zod: expect.stringMatching(/^\^4\./) });
+    // openai is an optional peer: only chatPolicy loads it, and the package's types never name it (a strict consumer without it compiles below).
+    expect(pkg.peerDependencies).toEqual({ rxjs: expect.stringMatching(/^\^7\./), zod: expect.stringMatching(/^\^4\./), openai: expect.stringMatching(/^\^6\./) });
+    expect(pkg.peerDependenciesMeta).toEqual({ openai: { optional: true } });
     expect(pkg.dependencies).not.toHaveProperty('rxjs');
     expect(pkg.dependencies).not.toHaveProperty('zod');
     // One copy of each peer: the consumer's.
