@@ -17,3 +17,14 @@ export function grownHandles(before: Record<string, number>): string[] {
     .filter(([type, count]) => count > (before[type] ?? 0))
     .map(([type, count]) => `${type}: ${before[type] ?? 0} → ${count}`);
 }
+
+/**
+ * The child processes this process still holds (pid, command line, exit state): what a grown
+ * `ProcessWrap` count is, named in a leak check's failure so the next reader knows which one.
+ */
+export function liveChildren(): string[] {
+  const handles = (realProcess as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles
+    .filter((h): h is { pid?: number; spawnargs?: string[]; exitCode: number | null; signalCode: string | null } => typeof h === 'object' && h !== null && 'spawnargs' in h)
+    .map((c) => `pid ${c.pid} (${(c.spawnargs ?? []).join(' ').slice(0, 160)}; exit ${c.exitCode ?? c.signalCode ?? 'not yet'})`);
+}
