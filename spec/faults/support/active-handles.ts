@@ -2,10 +2,13 @@ import { realProcess } from './fault-guards.js';
 
 /** Active handles of the real process by type (`TCPSocketWrap`, `TCPServerWrap`, `Timeout`, ...). */
 export function activeHandles(): Record<string, number> {
-  // process.stdout/stderr are created on first access (a PipeWrap in a jest worker): a warning
-  // printed mid-test would otherwise count as a handle the code under test leaked.
+  // process.stdout/stderr/stdin are created on first access (a PipeWrap in a jest worker): a
+  // warning printed mid-test, or jest's ESM loader reading every export of `node:process` the
+  // first time a module imported mid-test (a lazily loaded runtime) imports it, would otherwise
+  // count as a handle the code under test leaked.
   void realProcess.stdout;
   void realProcess.stderr;
+  void realProcess.stdin;
   const counts: Record<string, number> = {};
   for (const type of realProcess.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
   return counts;

@@ -107,7 +107,7 @@ export async function runUrlListCell(cell: Cell, ctx: CellContext): Promise<void
     await proxy?.close();
     // (A server restarted by the cell has new stdio pipes: those are the test's, not the client's.)
     const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap'));
-    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')}; children: ${liveChildren().join(', ') || 'none'})`, { timeoutMs: 30_000 });
+    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')}; children: ${liveChildren().join(', ') || 'none'})`, { timeoutMs: 10_000 });
   } finally {
     await proxy?.close();
     s0.thaw();
@@ -191,7 +191,7 @@ export async function runStartedServersCell(cell: Cell, servers: StartedServers,
     await awaitRuntimeTeardowns();
     await pollUntil(async () => (await servers.leftovers(started.map((s) => s.endpoint))).length === 0, 'every server the pool started to be gone', { timeoutMs: 15_000 });
     const grown = () => grownHandles(handlesBefore).filter((h) => !h.startsWith('PipeWrap') || cell.source !== 'containers');
-    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')}; children: ${liveChildren().join(', ') || 'none'})`, { timeoutMs: 30_000 });
+    await pollUntil(() => grown().length === 0, `handles back to the baseline (${grown().join(', ')}; children: ${liveChildren().join(', ') || 'none'})`, { timeoutMs: 10_000 });
   } finally {
     first()?.signal?.('SIGCONT');
     await Promise.all(signalled).catch(() => undefined);
