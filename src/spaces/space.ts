@@ -34,7 +34,9 @@ export interface DiscreteSpace<T = unknown> extends SpaceBase<T> {
   readonly n: number;
   /** The first integer of a range (Gymnasium's `start`); absent for enumerations. */
   readonly start?: number;
+  /** The `index`-th member (`start + index` for a range). */
   at(index: number): T;
+  /** The index of `value` among the members, -1 for a non-member. */
   indexOf(value: unknown): number;
 }
 
