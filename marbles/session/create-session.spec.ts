@@ -3,6 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { z } from 'zod';
 import {
   ActionValidationError,
+  ConnectionClosedError,
   HttpStatusError,
   ResponseValidationError,
   SessionStateError,
@@ -206,6 +207,42 @@ describe('createSession', () => {
       flush();
       const resets = transport.requests.filter((r) => r.type === 'reset').map((r) => (r.body as { seed: number }).seed);
       expect(resets).toEqual([10, 11]);
+    });
+  });
+
+  // A dead connection fails the step on the wire and the session's failure$ with one error; which
+  // of the two reports first depends on who subscribed first: either way it is one object.
+  it.each([
+    ['the step reports first', '--#', '---#'],
+    ['failure$ reports first', '---#', '--#'],
+  ])('a connection lost with a step on the wire: the step and failure$ carry the very same error (%s)', (_, stepMarbles, failureMarbles) => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const lost = new ConnectionClosedError('connection closed', 1006, '');
+      const transport = fakeTransport({ step: () => cold(stepMarbles, undefined, lost), failure$: hot(failureMarbles, undefined, lost) });
+      const session = createSession(transport, Echo);
+      const step = captureError();
+      const failure = captureError();
+      session.step({ message: 'hi' }).pipe(step.tap).subscribe({ error: () => undefined });
+      session.failure$.pipe(failure.tap).subscribe({ error: () => undefined });
+      flush();
+      expect(step.box.error).toBeInstanceOf(ConnectionClosedError);
+      expect((step.box.error as ConnectionClosedError).context).toMatchObject({ request: 'step', stepIndex: 1 });
+      expect(failure.box.error).toBe(step.box.error);
+    });
+  });
+
+  it('a connection lost between requests: failure$ carries where the episode stood, no request', () => {
+    scheduler().run(({ cold, hot, flush }) => {
+      const lost = new ConnectionClosedError('connection closed', 1006, '');
+      const transport = fakeTransport({ step: () => cold('-(s|)', { s: echoed('hi') }), failure$: hot('---#', undefined, lost) });
+      const session = createSession(transport, Echo);
+      const failure = captureError();
+      session.step({ message: 'hi' }).subscribe();
+      session.failure$.pipe(failure.tap).subscribe({ error: () => undefined });
+      flush();
+      const { context } = failure.box.error as ConnectionClosedError;
+      expect(context).toMatchObject({ stepIndex: 1 });
+      expect(context.request).toBeUndefined();
     });
   });
 });

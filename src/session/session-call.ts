@@ -18,6 +18,8 @@ export class SessionState {
   closed = false;
   /** The last request error, as received and as delivered (with the session's context). */
   lastFailure: { raw: unknown; delivered: unknown } | undefined;
+  /** The reset or step last sent (settled once answered): a dead connection is reported as its failure. */
+  onWire: SessionCall<never, unknown> | undefined;
 
   constructor(
     readonly env: string,
