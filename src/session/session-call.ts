@@ -19,7 +19,7 @@ export class SessionState {
   /** The last request error, as received and as delivered (with the session's context). */
   lastFailure: { raw: unknown; delivered: unknown } | undefined;
   /** The reset or step last sent (settled once answered): a dead connection is reported as its failure. */
-  onWire: SessionCall<never, unknown> | undefined;
+  onWire: { readonly settled: boolean; readonly context: ErrorContext } | undefined;
 
   constructor(
     readonly env: string,

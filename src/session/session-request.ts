@@ -69,7 +69,7 @@ export function createSessionRequest<A, O>(
     try {
       // Validate before sending: a bad action must never reach the server.
       data = reset === undefined ? toWire(input as A, call) : resetData(reset);
-      state.onWire = call as SessionCall<never, unknown>;
+      state.onWire = call;
       return call.sent(transportRequest(kind, data, call));
     } catch (error) {
       call.error(error);
