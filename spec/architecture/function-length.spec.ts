@@ -11,8 +11,6 @@ const MAX_LINES = 80;
  * Shorten a function and its entry goes; a new long function needs its reason here.
  */
 const ALLOWED: Record<string, string> = {
-  'runtime/process-endpoint.ts: processEndpoint': 'one closure over the child, its health wait, exit watch and SIGTERM-then-SIGKILL teardown; not split yet',
-  'runtime/process-endpoint.ts: processEndpoint › callback': 'the subscriber function of the above: the state it shares is the point of the closure; not split yet',
   'server/http-handler.ts: createHttpHandler': 'the route table of the OpenEnv HTTP API in one place (a newcomer finds every route here); not split yet',
   'server/mcp-http-backend.ts: createMcpHttpBackend': 'the MCP HTTP session table and its JSON-RPC dispatch share one map; not split yet',
   'server/openapi-document.ts: buildOpenApiDocument': 'a declarative OpenAPI document literal: long, but data, not logic',
