@@ -14,7 +14,6 @@ const ALLOWED: Record<string, string> = {
   'server/http-handler.ts: createHttpHandler': 'the route table of the OpenEnv HTTP API in one place (a newcomer finds every route here); not split yet',
   'server/mcp-http-backend.ts: createMcpHttpBackend': 'the MCP HTTP session table and its JSON-RPC dispatch share one map; not split yet',
   'server/openapi-document.ts: buildOpenApiDocument': 'a declarative OpenAPI document literal: long, but data, not logic',
-  'server/serve.ts: serve': 'the server lifecycle (listen, upgrade, idle reaper, close) over shared state; not split yet',
   'testing/fake-session.ts: fakeSession': 'a fake EnvSession literal: one short method per EnvSession member',
 };
 

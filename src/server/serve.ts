@@ -1,25 +1,18 @@
-import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { bearerCheck } from './bearer-auth.js';
-import { FORBIDDEN_ORIGIN } from './http-handler.js';
-import { originGuard } from './origin-guard.js';
-import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-default.js';
-import { DEFAULT_MAX_JSON_DEPTH } from '../internal/json-depth.js';
 import type { AnyEnvDefinition } from '../environment/environment.js';
-import { createHttpHandler } from './http-handler.js';
-import { buildOpenApiDocument } from './openapi-document.js';
-import { buildSchemaResponse } from './schema-response.js';
-import type { ServerContext, ServerErrorInfo } from './server-context.js';
 import { ServeError } from '../errors/server-errors.js';
-import { WsSession } from './ws-session.js';
-import { actionParserFor } from './action-parser.js';
-import { buildToolCatalog } from '../environment/tool-catalog.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../internal/json-depth.js';
+import { buildServerContext } from './build-server-context.js';
+import { createHttpHandler } from './http-handler.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-default.js';
 import { createMcpHttpBackend } from './mcp-http-backend.js';
-import { capacityMessage, createSessionSlots } from './session-slots.js';
+import type { ServerContext, ServerErrorInfo } from './server-context.js';
+import { createSessionSlots } from './session-slots.js';
+import { WsEndpoint } from './ws-endpoint.js';
 
 /**
  * Options of `serve(definition, options)`: where to listen, session limits, auth, message bounds.
@@ -93,9 +86,9 @@ export interface ServeOptions {
   scheduler?: SchedulerLike;
 }
 
-/** A listening server. `close()` is idempotent: it closes every session (1001) and the listener. */
 /**
- * A server `serve()` started: where it listens, and how to stop it.
+ * A server `serve()` started: where it listens, and how to stop it. `close()` is idempotent: it
+ * closes every session (1001) and the listener.
  *
  * @example
  * const server = await serve(gridWorldEnv);
@@ -157,125 +150,22 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
   if (typeof definition.create !== 'function' || !definition.action) {
     throw new ServeError('Not an env definition: it needs a name, an action schema and create()', { env: definition.name });
   }
-
-  let schemaJson: string;
-  let tools: ServerContext['tools'];
-  try {
-    schemaJson = JSON.stringify(buildSchemaResponse(definition));
-    tools = definition.tools ? [...buildToolCatalog(definition.tools).values()].map(({ wrapResult: _w, ...d }) => d) : undefined;
-  } catch (err) {
-    throw new ServeError(`Cannot build the JSON Schema of ${definition.name}`, { env: definition.name }, { cause: err });
-  }
-  const title = definition.title ?? definition.name;
+  const base = buildServerContext(definition, opts, onError);
+  // One slot table for /ws sockets and MCP sessions: together they are the server's sessions.
   const slots = createSessionSlots(opts.maxSessions);
-  const base: Omit<ServerContext, 'mcpBackend'> = {
-    definition,
-    parseAction: actionParserFor(definition),
-    tools,
-    serverInfo: { name: definition.name, version: definition.version ?? '1.0.0' },
-    schemaJson,
-    metadataJson: JSON.stringify({
-      name: title,
-      description: definition.description ?? `${title} environment`,
-      readme_content: definition.readme ?? null,
-      version: definition.version ?? '1.0.0',
-      author: definition.author ?? null,
-      documentation_url: definition.documentationUrl ?? null,
-    }),
-    openapiJson: JSON.stringify(buildOpenApiDocument(definition.name, JSON.parse(schemaJson))),
-    maxBodyBytes: opts.maxBodyBytes,
-    maxJsonDepth: opts.maxJsonDepth,
-    statelessSlots: createSessionSlots(opts.maxStatelessRequests),
-    isAuthorized: bearerCheck(opts.token),
-    checkOrigin: originGuard(opts.allowedOrigins),
-    report: (error, info) => {
-      try {
-        onError?.(error, info);
-      } catch {
-        // A throwing observer must not take the server down.
-      }
-    },
-  };
-
-  const mcpBackend = tools ? createMcpHttpBackend(base, slots, { idleTimeoutMs: opts.idleTimeoutMs, ...(scheduler && { scheduler }) }) : undefined;
+  const mcpBackend = base.tools ? createMcpHttpBackend(base, slots, { idleTimeoutMs: opts.idleTimeoutMs, ...(scheduler && { scheduler }) }) : undefined;
   const ctx: ServerContext = { ...base, mcpBackend };
-
-  const sessions = new Map<WebSocket, WsSession>();
-  let closing: Promise<void> | undefined;
-
   const http = createServer(createHttpHandler(ctx));
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxMessageBytes });
-
-  const accept = (socket: WebSocket): void => {
-    if (closing) {
-      socket.close(1001, 'Server shutting down');
-      return;
-    }
-    if (!slots.acquire()) {
-      socket.on('error', () => undefined);
-      socket.send(
-        JSON.stringify({
-          type: 'error',
-          data: {
-            message: capacityMessage(slots),
-            code: 'CAPACITY_REACHED',
-            active_sessions: slots.active(),
-            max_sessions: opts.maxSessions,
-          },
-        }),
-      );
-      socket.close(1000, '');
-      return;
-    }
-    const session = new WsSession(socket, ctx, {
-      idleTimeoutMs: opts.idleTimeoutMs,
-      pingIntervalMs: opts.pingIntervalMs,
-      maxQueuedMessages: opts.maxQueuedMessages,
-      ...(scheduler && { scheduler }),
-      onEnd: () => {
-        slots.release();
-        sessions.delete(socket);
-      },
-    });
-    sessions.set(socket, session);
-  };
-
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    // Browsers send Origin on every upgrade; WebSockets have no CORS, so this is the only guard.
-    if (ctx.checkOrigin(req.headers) === 'refused') return rejectUpgrade(socket, 403, FORBIDDEN_ORIGIN);
-    if (!ctx.isAuthorized(req.headers.authorization)) {
-      return rejectUpgrade(socket, 401, '{"detail":"Not authenticated"}', 'WWW-Authenticate: Bearer\r\n');
-    }
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    if ((query === -1 ? url : url.slice(0, query)) !== '/ws') return rejectUpgrade(socket, 404, '{"detail":"Not Found"}');
-    if (closing) return rejectUpgrade(socket, 503, '{"detail":"Server shutting down"}');
-    wss.handleUpgrade(req, socket, head, accept);
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    const failed = (err: Error): void => reject(new ServeError(`Cannot listen on ${opts.host}:${opts.port}: ${err.message}`, { env: definition.name }, { cause: err }));
-    http.once('error', failed);
-    http.listen(opts.port, opts.host, () => {
-      http.off('error', failed);
-      resolve();
-    });
-  });
+  const wsEndpoint = new WsEndpoint(ctx, slots, { ...opts, scheduler });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => wsEndpoint.upgrade(req, socket, head));
+  await listen(http, opts.host, opts.port, definition.name);
   http.on('error', (err) => ctx.report(err, { operation: 'send', transport: 'http' }));
 
-  const port = (http.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const sockets = [...wss.clients];
-      for (const socket of sockets) {
-        const session = sessions.get(socket);
-        if (session) session.shutdown();
-        else if (socket.readyState === socket.OPEN) socket.close(1001, 'Server shutting down');
-      }
-      await Promise.all(sockets.map((socket) => closedWithin(socket, opts.closeTimeoutMs)));
+      await wsEndpoint.close();
       await mcpBackend?.closeAll();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
@@ -283,27 +173,20 @@ export async function serve(definition: AnyEnvDefinition, options: ServeOptions 
     })();
     return closing;
   };
-
+  const port = (http.address() as AddressInfo).port;
   return { url: `http://${urlHost(opts.host)}:${port}`, port, activeSessions: () => slots.active(), close };
 }
 
-/** Resolves once the socket has closed, terminating it if the peer does not answer in time. */
-function closedWithin(socket: WebSocket, timeoutMs: number): Promise<void> {
-  if (socket.readyState === socket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => socket.terminate(), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
+/** Listens on `host:port`; rejects with `ServeError` (a busy port, a bad host). */
+function listen(http: Server, host: string, port: number, env: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => reject(new ServeError(`Cannot listen on ${host}:${port}: ${err.message}`, { env }, { cause: err }));
+    http.once('error', failed);
+    http.listen(port, host, () => {
+      http.off('error', failed);
       resolve();
     });
   });
-}
-
-function rejectUpgrade(socket: Duplex, status: number, body: string, extraHeaders = ''): void {
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n${extraHeaders}\r\n${body}`,
-  );
 }
 
 function isOriginOrStar(value: string): boolean {
