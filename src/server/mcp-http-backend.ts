@@ -48,90 +48,114 @@ function hostOf(env: Environment): ToolHost {
  * const backend = createMcpHttpBackend(ctx, slots, { idleTimeoutMs: 60_000 });
  * answerJsonRpc(request, { tools: backend });
  */
-export function createMcpHttpBackend(ctx: Pick<ServerContext, 'definition' | 'report' | 'tools' | 'statelessSlots'>, slots: SessionSlots, options: McpHttpBackendOptions = {}): McpHttpBackend {
-  const sessions = new Map<string, McpSession>();
-  const expired = new Set<string>();
-  const scheduler = options.scheduler ?? asyncScheduler;
+export function createMcpHttpBackend(ctx: BackendContext, slots: SessionSlots, options: McpHttpBackendOptions = {}): McpHttpBackend {
+  return new McpSessionTable(ctx, slots, options);
+}
 
-  const closeEnv = (env: Environment): void => {
+type BackendContext = Pick<ServerContext, 'definition' | 'report' | 'tools' | 'statelessSlots'>;
+
+/** The sessions of `openenv/session/create` by id, their idle timers, and the JSON-RPC tool calls on them. */
+class McpSessionTable implements McpHttpBackend {
+  private readonly sessions = new Map<string, McpSession>();
+  /** Ids closed for idling, remembered to say why a later call with one fails. */
+  private readonly expired = new Set<string>();
+  private readonly scheduler: SchedulerLike;
+
+  constructor(
+    private readonly ctx: BackendContext,
+    private readonly slots: SessionSlots,
+    private readonly options: McpHttpBackendOptions,
+  ) {
+    this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  list(sessionId?: string): ReturnType<JsonRpcToolBackend['list']> {
+    return sessionId ? this.sessionFor(sessionId).host.describeTools() : (this.ctx.tools ?? []);
+  }
+
+  call(name: string, args: Record<string, unknown>, sessionId?: string): ReturnType<JsonRpcToolBackend['call']> {
+    if (sessionId) return this.sessionFor(sessionId).host.invokeTool(name, args);
+    return withFreshEnv(this.ctx, 'tool', (env) => hostOf(env).invokeTool(name, args));
+  }
+
+  async createSession(): Promise<string> {
+    const { ctx, slots } = this;
+    if (!slots.acquire()) throw new JsonRpcFault(JSON_RPC.CAPACITY, capacityMessage(slots));
+    let env: Environment;
+    try {
+      env = await ctx.definition.create();
+    } catch (err) {
+      slots.release();
+      ctx.report(err, { operation: 'create', transport: 'http' });
+      throw err;
+    }
+    let host: ToolHost;
+    try {
+      host = hostOf(env);
+    } catch (err) {
+      slots.release();
+      this.closeEnv(env);
+      throw err;
+    }
+    const id = randomUUID();
+    const session: McpSession = { env, host, timer: undefined };
+    this.sessions.set(id, session);
+    this.touch(id, session);
+    return id;
+  }
+
+  closeSession(sessionId: string): void {
+    if (!this.end(sessionId)) throw this.unknown(sessionId);
+  }
+
+  size(): number {
+    return this.sessions.size;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const id of [...this.sessions.keys()]) this.end(id);
+  }
+
+  private closeEnv(env: Environment): void {
     try {
       const closing = env.close?.();
-      if (isPromiseLike(closing)) Promise.resolve(closing).catch((err: unknown) => ctx.report(err, { operation: 'close', transport: 'http' }));
+      if (isPromiseLike(closing)) Promise.resolve(closing).catch((err: unknown) => this.ctx.report(err, { operation: 'close', transport: 'http' }));
     } catch (err) {
-      ctx.report(err, { operation: 'close', transport: 'http' });
+      this.ctx.report(err, { operation: 'close', transport: 'http' });
     }
-  };
+  }
 
-  const end = (id: string): boolean => {
-    const session = sessions.get(id);
+  private end(id: string): boolean {
+    const session = this.sessions.get(id);
     if (!session) return false;
-    sessions.delete(id);
+    this.sessions.delete(id);
     session.timer?.unsubscribe();
-    slots.release();
-    closeEnv(session.env);
+    this.slots.release();
+    this.closeEnv(session.env);
     return true;
-  };
+  }
 
-  const touch = (id: string, session: McpSession): void => {
-    const idleMs = options.idleTimeoutMs;
+  /** (Re)starts the session's idle timer. */
+  private touch(id: string, session: McpSession): void {
+    const idleMs = this.options.idleTimeoutMs;
     if (!idleMs) return;
     session.timer?.unsubscribe();
-    session.timer = scheduler.schedule(() => {
-      end(id);
-      expired.add(id);
-      if (expired.size > REMEMBERED_EXPIRED) expired.delete(expired.values().next().value!);
+    session.timer = this.scheduler.schedule(() => {
+      this.end(id);
+      this.expired.add(id);
+      if (this.expired.size > REMEMBERED_EXPIRED) this.expired.delete(this.expired.values().next().value!);
     }, idleMs);
-  };
+  }
 
-  const unknown = (id: string): JsonRpcFault =>
-    new JsonRpcFault(
-      JSON_RPC.INVALID_PARAMS,
-      expired.has(id) ? `Unknown session_id: ${id} (closed by the server after ${options.idleTimeoutMs} ms idle)` : `Unknown session_id: ${id}`,
-    );
+  private unknown(id: string): JsonRpcFault {
+    const why = this.expired.has(id) ? ` (closed by the server after ${this.options.idleTimeoutMs} ms idle)` : '';
+    return new JsonRpcFault(JSON_RPC.INVALID_PARAMS, `Unknown session_id: ${id}${why}`);
+  }
 
-  const sessionFor = (id: string): McpSession => {
-    const session = sessions.get(id);
-    if (!session) throw unknown(id);
-    touch(id, session);
+  private sessionFor(id: string): McpSession {
+    const session = this.sessions.get(id);
+    if (!session) throw this.unknown(id);
+    this.touch(id, session);
     return session;
-  };
-
-  return {
-    list: (sessionId) => (sessionId ? sessionFor(sessionId).host.describeTools() : (ctx.tools ?? [])),
-    call: (name, args, sessionId) => {
-      if (sessionId) return sessionFor(sessionId).host.invokeTool(name, args);
-      return withFreshEnv(ctx, 'tool', (env) => hostOf(env).invokeTool(name, args));
-    },
-    createSession: async () => {
-      if (!slots.acquire()) throw new JsonRpcFault(JSON_RPC.CAPACITY, capacityMessage(slots));
-      let env: Environment;
-      try {
-        env = await ctx.definition.create();
-      } catch (err) {
-        slots.release();
-        ctx.report(err, { operation: 'create', transport: 'http' });
-        throw err;
-      }
-      let host: ToolHost;
-      try {
-        host = hostOf(env);
-      } catch (err) {
-        slots.release();
-        closeEnv(env);
-        throw err;
-      }
-      const id = randomUUID();
-      const session: McpSession = { env, host, timer: undefined };
-      sessions.set(id, session);
-      touch(id, session);
-      return id;
-    },
-    closeSession: (sessionId) => {
-      if (!end(sessionId)) throw unknown(sessionId);
-    },
-    size: () => sessions.size,
-    closeAll: async () => {
-      for (const id of [...sessions.keys()]) end(id);
-    },
-  };
+  }
 }
