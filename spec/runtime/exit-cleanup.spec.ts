@@ -2,17 +2,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { processRegistryDir, writeProcessRecord } from '../../src/runtime/process/process-registry.js';
 import { reapProcesses } from '../../src/runtime/process/reap-processes.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
 import { currentOwner, identityOf } from '../../src/runtime/reaper/process-identity.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import { containerExists, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containerExists } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner, startZombieableOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // Real owners in child processes (spec/fixtures/hold-runtimes.ts, no signal handlers of their
 // own), real servers, a private process registry per test.
@@ -154,19 +153,15 @@ describe('the reaper never signals a recycled pid', () => {
   });
 });
 
-const docker = new Docker();
-const dockerAvailable = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(dockerAvailable)('containers do not outlive their owner (real engine)', () => {
+const owners: number[] = []; // read by the suite's sweep
+engine.describe('containers do not outlive their owner (real engine)', () => {
   let image: string;
-  const owners: number[] = [];
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 120_000);
-  afterAll(async () => {
-    if (dockerAvailable) await removeContainersOwnedBy(docker, owners);
-  });
 
   it.each([
     ['SIGINT', ['--then', 'hold'], (owner: ChildProcess) => owner.kill('SIGINT')],
@@ -237,4 +232,4 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     expect(await containerExists(docker, held.containerId!)).toBe(false);
     await killed(parent);
   }, 90_000);
-});
+}, { owners: () => owners });
