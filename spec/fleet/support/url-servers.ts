@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../../src/runtime/process/free-port.js';
 import { z } from 'zod';
 import { defineEnv } from '../../../src/session/define-env.js';
 import { serveCli, type CliChild } from '../../cli/cli-child.js';
@@ -45,9 +45,5 @@ export function useUrlServers(): (options?: { port?: number; maxSessions?: numbe
 
 /** `http://127.0.0.1:<port>` where nothing listens: a port bound by the OS, then released. */
 export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }
