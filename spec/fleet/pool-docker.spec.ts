@@ -1,25 +1,19 @@
 import { firstValueFrom, from, switchMap } from 'rxjs';
-import { z } from 'zod';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage, ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
 import { dockerSuite } from '../support/engine-suite.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
 const engine = await dockerSuite();
 const { docker } = engine;
 const mine = (): Promise<string[]> => containersOwnedBy(docker, [process.pid]);
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 
 engine.describe('envPool of Docker containers', () => {
   let serverImage: string;

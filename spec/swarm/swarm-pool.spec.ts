@@ -1,26 +1,20 @@
 import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
-import { z } from 'zod';
 import { SwarmTaskError } from '../../src/errors/index.js';
 import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
 import { perSwarmService } from '../../src/fleet/per-swarm-service.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
 import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { containersOfServices, servicesOwnedBy } from './support/swarm-test-support.js';
 import { pollUntil } from '../support/poll.js';
 import { swarmSuite } from '../support/engine-suite.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
 const engine = await swarmSuite();
 const { docker } = engine;
 const ours = (): Promise<string[]> => servicesOwnedBy(docker, [process.pid]);
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
 
 /**

@@ -1,14 +1,7 @@
 import { freePort } from '../../../src/runtime/process/free-port.js';
-import { z } from 'zod';
-import { defineEnv } from '../../../src/session/define-env.js';
 import { serveCli, type CliChild } from '../../cli/cli-child.js';
 
-/** The echo env as the fixed-list specs see it (our `serve echo` answers this shape). */
-export const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
+export { Echo } from '../../fixtures/typed-echo.js';
 
 /** An `openenv-rx serve echo` child process at a URL that outlives it (restarted on the same port). */
 export interface UrlServer {
