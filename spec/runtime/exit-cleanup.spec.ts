@@ -24,6 +24,20 @@ const isRunning = (pid: number): boolean => {
 const records = (stateDir: string): string[] => (existsSync(processRegistryDir(stateDir)) ? readdirSync(processRegistryDir(stateDir)) : []);
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid!;
 
+/**
+ * SIGINT to an owner whose program handles SIGINT itself: resolves once it printed 'cleaned up' or
+ * ended (bounded by `timeoutMs`), with what it printed and whether it ended.
+ */
+async function interruptSelfHandling(child: ChildProcess, exited: Promise<unknown>, timeoutMs: number): Promise<{ out: string; ended: boolean }> {
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  child.kill('SIGINT');
+  await pollUntil(() => out.includes('cleaned up') || ended, "'cleaned up' printed, or the owner ended", { timeoutMs, intervalMs: 50 });
+  return { out, ended };
+}
+
 const children: ChildProcess[] = [];
 const serverPids: number[] = [];
 let stateDir: string;
@@ -67,12 +81,7 @@ describe('server processes do not outlive their owner', () => {
   it('a program that handles SIGINT itself with a handler prepended after the runtime started keeps running and cleans up itself', async () => {
     const { child, held, exited } = await startRuntimeOwner(['--process', '--then', 'handle-sigint-prepended'], env(), children);
     serverPids.push(held.serverPid!);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    let ended = false;
-    void exited.then(() => (ended = true));
-    child.kill('SIGINT');
-    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 15_000, intervalMs: 50 });
+    const { out, ended } = await interruptSelfHandling(child, exited, 15_000);
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(isRunning(held.serverPid!)).toBe(false);
     expect(records(stateDir)).toEqual([]);
@@ -182,13 +191,8 @@ engine.describe('containers do not outlive their owner (real engine)', () => {
     const { child, held, exited } = await startRuntimeOwner(['--process', '--docker', image, '--then', 'handle-sigint'], env(), children);
     owners.push(held.owner);
     serverPids.push(held.serverPid!);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    let ended = false;
-    void exited.then(() => (ended = true));
-    child.kill('SIGINT');
     // Bounded: the program's own cleanup (docker stop + remove) or its death, whichever comes first.
-    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 30_000, intervalMs: 50 });
+    const { out, ended } = await interruptSelfHandling(child, exited, 30_000);
     // The library neither killed the program nor cleaned up behind its back: the program did.
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(await containerExists(docker, held.containerId!)).toBe(false);
