@@ -7,7 +7,7 @@ import { BUILTIN_SERVER, startChildServer, type ChildServer } from './child-serv
 import { ECHO_ACTION, Echo } from './echo-env.js';
 import { openSession, sessionEpisodes, type OpenSession } from './open-session.js';
 import type { BenchConfig, Row, SectionResult } from './section-result.js';
-import { calibrate, fleetRounds, interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round } from './stats.js';
+import { calibrate, fleetRounds, interleave, medianCpuUsPerOp, medianOpsPerSecond, medianPairedRatio, round, type Samples } from './stats.js';
 
 export const LEVELS = [1, 8, 32, 64] as const;
 /** Sessions per server process: N = 32 and 64 spread over 2 and 4 processes (as the vector section). */
@@ -18,6 +18,30 @@ const EPISODE_STEPS = 100;
 const TARGET = round(1 / 0.9);
 
 type EchoSession = EnvSession<typeof ECHO_ACTION, unknown, unknown>;
+
+/**
+ * The columns both sections report for rollouts(), plain sessions and bare `ws` clients: steps/s,
+ * throughput vs bare (from the paired time ratios, also returned) and client CPU per step.
+ */
+function versusBare(samples: Samples<'rollouts' | 'plain' | 'bare'>): { rolloutRatio: number; plainRatio: number; columns: Row } {
+  const rolloutRatio = medianPairedRatio(samples.rollouts, samples.bare);
+  const plainRatio = medianPairedRatio(samples.plain, samples.bare);
+  return {
+    rolloutRatio,
+    plainRatio,
+    columns: {
+      'rollouts steps/s': round(medianOpsPerSecond(samples.rollouts)),
+      'plain sessions steps/s': round(medianOpsPerSecond(samples.plain)),
+      'bare ws steps/s': round(medianOpsPerSecond(samples.bare)),
+      'rollouts vs bare': round(1 / rolloutRatio),
+      'plain vs bare': round(1 / plainRatio),
+      // Client CPU per step: what each layer costs; with 2 cores shared by client and servers it decides throughput.
+      'CPU µs/step rollouts': round(medianCpuUsPerOp(samples.rollouts)),
+      'plain': round(medianCpuUsPerOp(samples.plain)),
+      'bare': round(medianCpuUsPerOp(samples.bare)),
+    },
+  };
+}
 
 async function startServers(count: number): Promise<ChildServer[]> {
   const servers: ChildServer[] = [];
@@ -70,22 +94,9 @@ export async function parallel(config: BenchConfig): Promise<SectionResult> {
       });
       for (const o of opened) await o.close();
       await bare.close();
-      const rolloutRatio = medianPairedRatio(samples.rollouts, samples.bare);
-      const plainRatio = medianPairedRatio(samples.plain, samples.bare);
+      const { rolloutRatio, plainRatio, columns } = versusBare(samples);
       worst.push(Math.max(rolloutRatio, plainRatio));
-      rows.push({
-        N: n,
-        servers: Math.ceil(n / PER_SERVER),
-        'rollouts steps/s': round(medianOpsPerSecond(samples.rollouts)),
-        'plain sessions steps/s': round(medianOpsPerSecond(samples.plain)),
-        'bare ws steps/s': round(medianOpsPerSecond(samples.bare)),
-        'rollouts vs bare': round(1 / rolloutRatio),
-        'plain vs bare': round(1 / plainRatio),
-        // Client CPU per step: what each layer costs; with 2 cores shared by client and servers it decides throughput.
-        'CPU µs/step rollouts': round(medianCpuUsPerOp(samples.rollouts)),
-        'plain': round(medianCpuUsPerOp(samples.plain)),
-        'bare': round(medianCpuUsPerOp(samples.bare)),
-      });
+      rows.push({ N: n, servers: Math.ceil(n / PER_SERVER), ...columns });
     }
   } finally {
     for (const server of servers) await server.stop();
@@ -150,20 +161,9 @@ export async function parallelConnect(config: BenchConfig): Promise<SectionResul
         },
         rollouts: () => lastValueFrom(rollouts(session$, () => ECHO_ACTION, { sessions: n, episodes: n, maxSteps: steps }).pipe(countSteps())),
       });
-      const rolloutRatio = medianPairedRatio(samples.rollouts, samples.bare);
-      const plainRatio = medianPairedRatio(samples.plain, samples.bare);
+      const { rolloutRatio, columns } = versusBare(samples);
       worst.push(rolloutRatio);
-      rows.push({
-        N: n,
-        'rollouts steps/s': round(medianOpsPerSecond(samples.rollouts)),
-        'plain sessions steps/s': round(medianOpsPerSecond(samples.plain)),
-        'bare ws steps/s': round(medianOpsPerSecond(samples.bare)),
-        'rollouts vs bare': round(1 / rolloutRatio),
-        'plain vs bare': round(1 / plainRatio),
-        'CPU µs/step rollouts': round(medianCpuUsPerOp(samples.rollouts)),
-        'plain': round(medianCpuUsPerOp(samples.plain)),
-        'bare': round(medianCpuUsPerOp(samples.bare)),
-      });
+      rows.push({ N: n, ...columns });
     }
   } finally {
     await server.stop();

@@ -63,6 +63,9 @@ export function medianUsPerOp(samples: readonly Sample[]): number {
   return median(samples.map((s) => (s.ms * 1000) / s.ops));
 }
 
+/** Wall times of single operations (ms each) as samples, for `medianPairedRatio`. */
+export const timesAsSamples = (times: readonly number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
+
 /** Median CPU time of this process per operation, in microseconds. */
 export function medianCpuUsPerOp(samples: readonly Sample[]): number {
   return median(samples.map((s) => s.cpuUs / s.ops));

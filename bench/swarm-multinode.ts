@@ -1,38 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
-import type { Observable, ObservedValueOf } from 'rxjs';
-import { envPool, type EnvPool } from '../src/fleet/env-pool.js';
+import { envPool } from '../src/fleet/env-pool.js';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { Echo } from './echo-env.js';
-import { holdFirst } from './hold-first.js';
+import { poolRun, type UpDownRun } from './pool-run.js';
 import { notRun, type BenchConfig, type Row, type SectionResult } from './section-result.js';
-import { median, medianPairedRatio, round, type Sample } from './stats.js';
+import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
 
 /** The three-node swarm of scripts/multinode-swarm.sh: its manager's socket and the images it loaded. */
 const MANAGER_SOCKET = '/run/openenv-rx-mn/node1.sock';
 const IMAGES_FILE = '/run/openenv-rx-mn/images';
-
-type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
-
-interface Run {
-  /** Subscribe → every session confirmed by a first reset, ms. */
-  upMs: number;
-  /** Unsubscribe → every service removed and its task gone, ms. */
-  downMs: number;
-}
-
-async function poolRun(pool$: Observable<EnvPool<EchoSession>>, size: number): Promise<Run> {
-  let started = performance.now();
-  const held = await holdFirst(pool$);
-  const upMs = performance.now() - started;
-  if (held.value.stats().idle !== size) throw new Error(`the pool had ${held.value.stats().idle} idle sessions, not ${size}`);
-  started = performance.now();
-  await held.close();
-  await awaitRuntimeTeardowns();
-  return { upMs, downMs: performance.now() - started };
-}
-
-const asSamples = (times: number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
 
 /**
  * Section `swarm-multinode`: N services started at once (an `envPool` of N `fromSwarmService`
@@ -59,12 +36,12 @@ export async function swarmMultinode(config: BenchConfig): Promise<SectionResult
   const size = config.smoke ? 3 : 12;
   const source = (placement: { constraints?: string[]; preferences?: string[] }) =>
     envPool(Echo.fromSwarmService(image!, { docker, transport: 'ws', env: { OPENENV_ENV: 'echo' }, startTimeoutMs: 120_000, ...placement }), { size });
-  const contenders: Record<string, () => Promise<Run>> = {
+  const contenders: Record<string, () => Promise<UpDownRun>> = {
     one: () => poolRun(source({ constraints: [`node.hostname==${oneNode}`] }), size),
     three: () => poolRun(source({ preferences: ['node.id'] }), size),
   };
   const names = Object.keys(contenders);
-  const runs: Record<string, Run[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const runs: Record<string, UpDownRun[]> = Object.fromEntries(names.map((n) => [n, []]));
   const rounds = config.smoke ? 1 : 3;
   try {
     if (!config.smoke) for (const name of names) await contenders[name]!(); // warm-up
@@ -79,7 +56,7 @@ export async function swarmMultinode(config: BenchConfig): Promise<SectionResult
     what,
     'all ready ms': round(median(ups(name))),
     'sessions/s': round((size * 1000) / median(ups(name))),
-    'vs one node': round(medianPairedRatio(asSamples(ups(name)), asSamples(ups('one')))),
+    'vs one node': round(medianPairedRatio(timesAsSamples(ups(name)), timesAsSamples(ups('one')))),
     'all removed ms': round(median(runs[name]!.map((r) => r.downMs))),
   });
   return {
@@ -87,7 +64,7 @@ export async function swarmMultinode(config: BenchConfig): Promise<SectionResult
     title,
     status: 'ok',
     baseline: `envPool of ${size} fromSwarmService sessions, all constrained to one node (${oneNode})`,
-    ratio: round(medianPairedRatio(asSamples(ups('three')), asSamples(ups('one')))),
+    ratio: round(medianPairedRatio(timesAsSamples(ups('three')), timesAsSamples(ups('one')))),
     rows: [row(`${size} services on one node (baseline)`, 'one'), row(`${size} services spread over 3 nodes (spread=node.id)`, 'three')],
     notes: [
       `Image ${image}; ${rounds} interleaved round(s)${config.smoke ? '' : ' after one warm-up each'}; medians, ratio the median of per-round ratios (below 1: three nodes faster).`,

@@ -1,40 +1,20 @@
 import Docker from 'dockerode';
-import { switchMap, type Observable, type ObservedValueOf } from 'rxjs';
-import { envPool, type EnvPool } from '../src/fleet/env-pool.js';
+import { switchMap } from 'rxjs';
+import { envPool } from '../src/fleet/env-pool.js';
 import { perSwarmService } from '../src/fleet/per-swarm-service.js';
 import { isSwarmManager } from '../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { Echo } from './echo-env.js';
 import { holdFirst, type Held } from './hold-first.js';
 import { notRun, type BenchConfig, type Row, type SectionResult } from './section-result.js';
-import { median, medianPairedRatio, round, type Sample } from './stats.js';
+import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
 import { testImage } from './test-image.js';
+import { poolRun, type UpDownRun } from './pool-run.js';
 
 const SIZE = 4;
 
-interface Run {
-  /** Subscribe → every session confirmed (pool) or the last sequential first reset, ms. */
-  upMs: number;
-  /** Unsubscribe → every container gone (`awaitRuntimeTeardowns`), ms. */
-  downMs: number;
-}
-
-type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
-
-/** A warm pool, held until every session is confirmed (`envPool` emits then), then closed. */
-async function poolRun(pool$: Observable<EnvPool<EchoSession>>): Promise<Run> {
-  let started = performance.now();
-  const held = await holdFirst(pool$);
-  const upMs = performance.now() - started;
-  if (held.value.stats().idle !== SIZE) throw new Error(`the pool had ${held.value.stats().idle} idle sessions, not ${SIZE}`);
-  started = performance.now();
-  await held.close();
-  await awaitRuntimeTeardowns();
-  return { upMs, downMs: performance.now() - started };
-}
-
 /** `SIZE` sessions started one after another, each up to its first reset, all held, then all closed. */
-async function sequentialRun(image: string): Promise<Run> {
+async function sequentialRun(image: string): Promise<UpDownRun> {
   let started = performance.now();
   const held: Array<Held<unknown>> = [];
   try {
@@ -52,8 +32,6 @@ async function sequentialRun(image: string): Promise<Run> {
   await awaitRuntimeTeardowns();
   return { upMs, downMs: performance.now() - started };
 }
-
-const asSamples = (times: number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
 
 /**
  * Section `swarm-pool`: the cold start of a pool of 4 swarm sessions (subscribe → all 4 confirmed
@@ -73,9 +51,9 @@ export async function swarmPool(config: BenchConfig): Promise<SectionResult> {
   if (!(await isSwarmManager(docker))) return notRun(id, title, 'skipped', 'the engine is not a swarm manager (docker swarm init --advertise-addr 127.0.0.1)');
   const image = await testImage(config.smoke);
   const packs = image.variant === 'server';
-  const contenders: Record<string, () => Promise<Run>> = {
+  const contenders: Record<string, () => Promise<UpDownRun>> = {
     sequential: () => sequentialRun(image.tag),
-    pool: () => poolRun(envPool(Echo.fromSwarmService(image.tag, { transport: 'ws' }), { size: SIZE })),
+    pool: () => poolRun(envPool(Echo.fromSwarmService(image.tag, { transport: 'ws' }), { size: SIZE }), SIZE),
     ...(packs && {
       packed: () =>
         poolRun(
@@ -83,11 +61,12 @@ export async function swarmPool(config: BenchConfig): Promise<SectionResult> {
             size: SIZE,
             sessionsPerServer: SIZE,
           }),
+          SIZE,
         ),
     }),
   };
   const names = Object.keys(contenders);
-  const runs: Record<string, Run[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const runs: Record<string, UpDownRun[]> = Object.fromEntries(names.map((n) => [n, []]));
   const rounds = config.smoke ? 1 : config.containerRounds;
   try {
     for (const name of names) await contenders[name]!(); // warm-up
@@ -99,11 +78,11 @@ export async function swarmPool(config: BenchConfig): Promise<SectionResult> {
   }
   const ups = (name: string) => runs[name]!.map((r) => r.upMs);
   const downs = (name: string) => runs[name]!.map((r) => r.downMs);
-  const ratio = medianPairedRatio(asSamples(ups('pool')), asSamples(ups('sequential')));
+  const ratio = medianPairedRatio(timesAsSamples(ups('pool')), timesAsSamples(ups('sequential')));
   const row = (what: string, name: string): Row => ({
     what,
     'ready ms': round(median(ups(name))),
-    'vs sequential': round(medianPairedRatio(asSamples(ups(name)), asSamples(ups('sequential')))),
+    'vs sequential': round(medianPairedRatio(timesAsSamples(ups(name)), timesAsSamples(ups('sequential')))),
     'all removed ms': round(median(downs(name))),
   });
   return {

@@ -6,7 +6,7 @@ import { bareServiceToFirstReset } from './bare-swarm-service.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
 import { notRun, type BenchConfig, type SectionResult } from './section-result.js';
-import { median, medianPairedRatio, round, type Sample } from './stats.js';
+import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
 import { testImage, type TestImage } from './test-image.js';
 
 /** The baseline polls tasks, /health and the container this often: about as tight as a hand-written loop goes. */
@@ -124,8 +124,7 @@ let measured: Promise<StartRemoveResult | string> | undefined;
 const rounds = (config: BenchConfig): number => (config.smoke ? config.containerRounds : config.containerRounds * 2);
 
 /** Median over rounds of subject ÷ baseline in the same round (one operation per sample): drift from other load hits both alike. */
-const asSamples = (times: number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
-const pairedRatio = (subject: number[], baseline: number[]): number => medianPairedRatio(asSamples(subject), asSamples(baseline));
+const pairedRatio = (subject: number[], baseline: number[]): number => medianPairedRatio(timesAsSamples(subject), timesAsSamples(baseline));
 
 /** The start and removal runs, measured once for both sections (they come from the same sessions). */
 function startAndRemoval(config: BenchConfig): Promise<StartRemoveResult | string> {

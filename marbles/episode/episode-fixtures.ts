@@ -52,6 +52,23 @@ export function step(index: number, x: number, e: ExpectedStep): EpisodeStep<Act
   };
 }
 
+/** The action of the episode statistics specs' episode e1. */
+export const statsAction: Act = { move: 1 };
+
+/**
+ * Episode e1 of the episode statistics specs (`episodeStats`, `withEpisodeStats`): reset (reward 5,
+ * excluded) at 10 sent at 8, steps with rewards -1, null, 2; done at 20.
+ */
+export const statsEpisode = {
+  r: step(0, 0, { at: 10, sentAt: 8, seed: 3, reward: 5 }),
+  a: step(1, 1, { at: 12, sentAt: 10, seed: 3, action: statsAction, reward: -1 }),
+  b: step(2, 2, { at: 15, sentAt: 12, seed: 3, action: statsAction, reward: null }),
+  c: step(3, 3, { at: 20, sentAt: 15, seed: 3, action: statsAction, reward: 2, done: true }),
+};
+
+/** The statistics of `statsEpisode`. */
+export const statsEpisodeStats = { episodeId: 'e1', episodeIndex: 0, seed: 3, return: 1, length: 3, durationMs: 12, truncated: false, done: true };
+
 /** A session answering the reset with `reset$` and the i-th step with `steps[i]`, recording the calls. */
 export function scriptedSession(reset$: Observable<StepResult<Obs>>, steps: Observable<StepResult<Obs>>[]) {
   const resets: ResetOptions[] = [];

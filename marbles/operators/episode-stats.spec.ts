@@ -1,16 +1,6 @@
 import { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 import { episodeStats } from '../../src/operators/episode-stats.js';
-import { newScheduler, step } from '../episode/episode-fixtures.js';
-
-const act = { move: 1 };
-// Episode e1: reset (reward 5, excluded) at 10 sent at 8, steps with rewards -1, null, 2; done at 20.
-const e1 = {
-  r: step(0, 0, { at: 10, sentAt: 8, seed: 3, reward: 5 }),
-  a: step(1, 1, { at: 12, sentAt: 10, seed: 3, action: act, reward: -1 }),
-  b: step(2, 2, { at: 15, sentAt: 12, seed: 3, action: act, reward: null }),
-  c: step(3, 3, { at: 20, sentAt: 15, seed: 3, action: act, reward: 2, done: true }),
-};
-const e1Stats = { episodeId: 'e1', episodeIndex: 0, seed: 3, return: 1, length: 3, durationMs: 12, truncated: false, done: true };
+import { newScheduler, statsAction as act, statsEpisode as e1, statsEpisodeStats as e1Stats, step } from '../episode/episode-fixtures.js';
 
 describe('episodeStats', () => {
   it('emits one stats object when the episode ends, summing step rewards only', () => {

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { ServerError } from '../../src/errors/protocol-errors.js';
 import { explainRejectedAction } from '../../src/policies/explain-rejected-action.js';
-import { serve, type RunningServer } from '../../src/server/serve.js';
-import { cli } from './cli-support.js';
+import { cli, gridWorldForSuite } from './cli-support.js';
 
 /**
  * A server that rejects an action the user's own `--policy` chose: the error explains it from the
@@ -17,17 +13,10 @@ import { cli } from './cli-support.js';
  */
 const illegalMove = './spec/cli/fixtures/illegal-move-policy.mjs';
 const wrongField = './spec/cli/fixtures/wrong-field-policy.mjs';
-const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-rejected-'));
 
 describe('ERR_ACTION_REJECTED with a user --policy', () => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await serve(gridWorldEnv, { port: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = gridWorldForSuite('openenv-rx-rejected-');
+  const { dir } = server;
 
   function expectExplainedFromTheServer(err: string, policy: string): void {
     expect(err).toMatch(/^openenv-rx: ERR_ACTION_REJECTED: /m);

@@ -1,33 +1,30 @@
-import Docker from 'dockerode';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { spawnCli, type CliChild } from './cli-child.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // Ctrl-C / SIGTERM during a run on containers: the same orderly stop as the other targets. The
 // containers must be gone when the process exits (checked right after the exit, before the
 // detached cleanup child that an exit by signal would start could have acted).
 
 const stall = './spec/cli/fixtures/stall-after-two-policy.mjs';
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 const tmp = mkdtempSync(join(tmpdir(), 'openenv-rx-interrupt-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describeWithDocker(available)('Ctrl-C / SIGTERM during a run with --image (real CLI child, real engine)', () => {
+const children: CliChild[] = []; // read by the suite's sweep
+engine.describe('Ctrl-C / SIGTERM during a run with --image (real CLI child, real engine)', () => {
   let image: string;
-  const children: CliChild[] = [];
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureServerImage();
   }, 180_000);
   afterAll(async () => {
     await Promise.all(children.map((c) => c.stop('SIGKILL')));
-    if (available) await removeContainersOwnedBy(docker, children.map((c) => c.child.pid!));
   });
 
   /** Runs until two episodes are done (the stall policy then holds both sessions mid-episode), sends `signal`. */
@@ -65,4 +62,4 @@ describeWithDocker(available)('Ctrl-C / SIGTERM during a run with --image (real 
     expect(cli.stdout()).toMatch(/\(run 1, interrupted\)/);
     expect(cli.stdout()).toMatch(/planned 10: recorded 2 now/);
   }, 180_000);
-});
+}, { owners: () => children.map((c) => c.child.pid!) });

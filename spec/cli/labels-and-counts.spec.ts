@@ -1,28 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gridWorldEnv } from '../../src/envs/grid-world.js';
-import { serve, type RunningServer } from '../../src/server/serve.js';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { cli } from './cli-support.js';
+import { cli, gridWorldForSuite } from './cli-support.js';
 
 /**
  * What rollout and collect say they run: `--env NAME` with `--url` labels the output (docs/cli.md),
  * and the start line counts the sessions that open (never more than the episodes) with plurals
  * that agree. A real grid_world server on 127.0.0.1; the CLI in-process.
  */
-const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-labels-'));
 const startLine = (err: string, command: string): string => err.split('\n').find((l) => l.startsWith(`${command}: `)) ?? '';
 
 describe('labels and counts', () => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await serve(gridWorldEnv, { port: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = gridWorldForSuite('openenv-rx-labels-');
+  const { dir } = server;
 
   it('rollout --url --env NAME: the start line, the summary and the JSON target name the env and the URL', async () => {
     const { code, out, err } = await cli('rollout', '--url', server.url, '--env', 'my_grid', '-n', '2', '-s', '1', '--json');

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinEnvs } from '../../src/envs/index.js';
 import { BUILTIN_ENV_NAMES } from '../../src/cli/builtin-env-names.js';
 import { root } from './cli-child.js';
+import { freePort } from '../../src/runtime/process/free-port.js'; // bound then released: nothing listens there
 
 /**
  * `openenv-rx --version`, `--help` and a command's `--help` load the command definitions only
@@ -63,18 +63,10 @@ function expectDefinitionsOnly(loaded: Loaded): void {
   expect([...loaded.sources].filter((s) => !s.startsWith('cli/') && !DEFINITION_LEAVES.has(s))).toEqual([]);
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const { port } = server.address() as { port: number };
-  await new Promise((res) => server.close(res));
-  return port;
-}
-
 describe('openenv-rx loads a command only when it runs', () => {
   let runsByCase: Record<string, Loaded>;
   beforeAll(async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const cases: Record<string, string[]> = {
       version: ['--version'],
       help: ['--help'],

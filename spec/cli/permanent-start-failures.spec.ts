@@ -1,24 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { spawnCli } from './cli-child.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // Start failures that can never succeed end a CLI run at once, with their cause on stderr: the
 // pool's message counts its attempts, and rollout's progress never shows a replaced ("lost") session.
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 const tmp = mkdtempSync(join(tmpdir(), 'openenv-rx-permanent-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describeWithDocker(available)('the CLI on start failures that can never succeed (real engine)', () => {
+engine.describe('the CLI on start failures that can never succeed (real engine)', () => {
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 180_000);
 

@@ -2,24 +2,22 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
-import { containerExists, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
+import { containerExists } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { cli } from './cli-support.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(available)('openenv-rx reap (real engine)', () => {
+engine.describe('openenv-rx reap (real engine)', () => {
   const created: string[] = [];
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 120_000);
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import Docker from 'dockerode';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { cli } from './cli-support.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 /** Container `create`/`destroy` events of the engine matching `label`, from now on (ids per action). */
 async function containerEvents(docker: Docker, label: string) {
@@ -46,18 +46,14 @@ async function containerEvents(docker: Docker, label: string) {
   };
 }
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(available)('openenv-rx rollout --image (real engine)', () => {
+engine.describe('openenv-rx rollout --image (real engine)', () => {
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureServerImage();
   }, 180_000);
-  afterAll(async () => {
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('runs one container per session and removes every one before returning', async () => {
     // The engine's own event stream (opened before the run) sees every container we create and

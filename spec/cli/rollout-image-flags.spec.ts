@@ -1,15 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
 import { runCliChild } from './cli-child.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
 const tmp = mkdtempSync(join(tmpdir(), 'openenv-rx-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -38,10 +35,9 @@ describe('openenv-rx rollout image flags (no engine needed)', () => {
   }, 30_000);
 });
 
-describeWithDocker(available)('openenv-rx rollout --image with --pull and -e (real engine)', () => {
+engine.describe('openenv-rx rollout --image with --pull and -e (real engine)', () => {
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureServerImage();
   }, 180_000);
 

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { RolloutReport } from '../../src/cli/commands/rollout.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { containersOfServices } from '../swarm/support/swarm-test-support.js';
 import { runCliChild, spawnCli, type CliChild } from './cli-child.js';
 import { pollUntil } from '../support/poll.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 const stall = './spec/cli/fixtures/stall-after-two-policy.mjs';
 const gated = './spec/cli/fixtures/gated-after-two-policy.mjs';
 
@@ -55,23 +54,17 @@ function sampleServices(owner: () => number | undefined): { seen: Map<string, Do
   };
 }
 
-describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node swarm (the CLI as a child process)', () => {
+const pids: number[] = []; // read by the suite's sweep
+engine.describe('openenv-rx rollout --swarm on a real single-node swarm (the CLI as a child process)', () => {
   let image: string;
-  const pids: number[] = [];
   const track = (cli: CliChild): CliChild => {
     if (cli.child.pid !== undefined) pids.push(cli.child.pid);
     return cli;
   };
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureServerImage();
   }, 240_000);
-
-  afterAll(async () => {
-    if (available) await removeServicesOwnedBy(docker, pids);
-  });
 
   it('runs one service per session with the placement, resources, env and token of the flags, and removes every one before exiting', async () => {
     const cli = track(
@@ -195,4 +188,4 @@ describeWithSwarm(available)('openenv-rx rollout --swarm on a real single-node s
     expect(sampler.seen.size).toBeGreaterThanOrEqual(1);
     expect((await docker.listServices({ filters: { label: [`${LABEL.ownerPid}=${cli.child.pid}`] } })).map((s) => s.ID)).toEqual([]);
   }, 240_000);
-});
+}, { owners: () => pids });

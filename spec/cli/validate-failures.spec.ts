@@ -1,22 +1,14 @@
-import { createServer } from 'node:net';
 import { echoEnv } from '../../src/envs/echo.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { startServer, sendJson, type TestServer } from '../conformance/broken-server.js';
 import { cli } from './cli-support.js';
+import { freePort } from '../../src/runtime/process/free-port.js'; // bound then released: nothing listens there
 
 /**
  * `openenv-rx validate` when checks fail: each FAIL line carries its ERR_ code; a server that
  * cannot be reached gets one failure (the other checks would only repeat it), a 401 one failure
  * and a hint to pass --token. Real servers on 127.0.0.1, the CLI in-process.
  */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const { port } = server.address() as { port: number };
-  await new Promise((res) => server.close(res));
-  return port;
-}
-
 const failLines = (err: string): string[] => err.split('\n').filter((l) => l.startsWith('FAIL'));
 
 describe('openenv-rx validate: failures', () => {
@@ -32,7 +24,7 @@ describe('openenv-rx validate: failures', () => {
   });
 
   it('a dead server: one failure with ERR_CONNECTION, the other checks said not run, exit 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { code, out, err } = await cli('validate', '--url', url, '--timeout', '3000');
     expect(code).toBe(1);
     expect(failLines(err)).toEqual([expect.stringMatching(/^FAIL {2}health: ERR_CONNECTION: .*ECONNREFUSED/)]);
@@ -41,7 +33,7 @@ describe('openenv-rx validate: failures', () => {
   });
 
   it('--json of a dead server: the failure has its code, the rest are marked not run', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { code, out } = await cli('validate', '--url', url, '--timeout', '3000', '--json');
     expect(code).toBe(1);
     const report = JSON.parse(out) as { ok: boolean; results: Array<{ id: string; ok: boolean; code?: string; notRun?: boolean }> };

@@ -1,23 +1,22 @@
 import { request as httpRequest } from 'node:http';
 import { inspect } from 'node:util';
-import Docker from 'dockerode';
 import { concat, firstValueFrom, map, switchMap, take, timeout } from 'rxjs';
 import { WebSocket } from 'ws';
 import { ConnectionClosedError, ConnectionError, HttpStatusError, ServerError, TimeoutError } from '../../src/errors/index.js';
 import { EchoEnvironment, echoEnv, type EchoAction, type EchoObservation } from '../../src/envs/echo.js';
 import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import type { AnyEnvDefinition, Environment } from '../../src/environment/environment.js';
 import { serveOptionsFromEnv } from '../../src/server/serve-builtin.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { startFaultServer, type FaultServer } from './support/fault-server.js';
 import { listeningAddresses } from './support/listening-addresses.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 const WITHIN_MS = 10_000;
 const TOKEN = 'tok-5f0c3a9e-do-not-leak';
@@ -164,22 +163,16 @@ describe('faults: security', () => {
   });
 });
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(available)('faults: security of containers', () => {
+engine.describe('faults: security of containers', () => {
   installFaultGuards();
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 120_000);
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('containers publish their port on 127.0.0.1 only', async () => {
     const info = await firstValueFrom(

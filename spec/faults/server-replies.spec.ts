@@ -1,4 +1,4 @@
-import { catchError, concat, EMPTY, NEVER, switchMap, take, type Observable } from 'rxjs';
+import { concat, NEVER, switchMap, take, type Observable } from 'rxjs';
 import {
   CapacityError,
   HttpStatusError,
@@ -12,7 +12,7 @@ import { WS_ERROR_CODES, WS_FATAL_ERROR_CODES, type WsErrorCode } from '../../sr
 import { Echo, say } from './support/echo-env.js';
 import { errorWithin, expectReleased, installFaultGuards, outcomeWithin } from './support/fault-guards.js';
 import { useFaultServer, type FaultScript } from './support/fault-server.js';
-import { sessionFailure } from './support/session-runs.js';
+import { failedStepThenNext, sessionFailure } from './support/session-runs.js';
 
 /** Generation A: no `/schema`, so `transport: 'auto'` picks stateful HTTP. */
 const GENERATION_A: FaultScript['onHttp'] = (request) => (request.path === '/schema' ? { status: 404, body: { detail: 'Not Found' } } : undefined);
@@ -50,16 +50,7 @@ describe('faults: the server answers wrongly', () => {
   it('hangs on a step over http: TimeoutError with the step index, the request is aborted, the session survives', async () => {
     let steps = 0;
     const live = await start({ onHttp: (request) => (request.path === '/step' && ++steps === 1 ? 'hang' : GENERATION_A(request)) });
-    let stepError: unknown;
-    const outcome = await outcomeWithin(
-      Echo.connect(live.url, { replyTimeoutMs: 2_000 }).pipe(
-        switchMap((env) =>
-          concat(env.reset(), env.step(say(1)).pipe(catchError((error: unknown) => ((stepError = error), EMPTY))), env.step(say(2))),
-        ),
-        take(2),
-      ),
-      WITHIN_MS,
-    );
+    const { stepError, outcome } = await failedStepThenNext(Echo.connect(live.url, { replyTimeoutMs: 2_000 }), WITHIN_MS);
     expect(stepError).toBeInstanceOf(TimeoutError);
     expect(stepError).toMatchObject({ code: 'ERR_TIMEOUT', phase: 'reply', timeoutMs: 2_000, context: { transport: 'http', request: 'step', stepIndex: 1 } });
     expect(outcome).toMatchObject({ kind: 'complete', values: [{}, { observation: { echoed_message: 'm2' } }] });
@@ -78,20 +69,7 @@ describe('faults: the server answers wrongly', () => {
         return GENERATION_A(request);
       },
     });
-    let stepError: unknown;
-    const outcome = await outcomeWithin(
-      Echo.connect(live.url).pipe(
-        switchMap((env) =>
-          concat(
-            env.reset(),
-            env.step(say(1)).pipe(catchError((error: unknown) => ((stepError = error), EMPTY))),
-            env.step(say(2)),
-          ),
-        ),
-        take(2),
-      ),
-      WITHIN_MS,
-    );
+    const { stepError, outcome } = await failedStepThenNext(Echo.connect(live.url), WITHIN_MS);
     expect(stepError).toBeInstanceOf(HttpStatusError);
     expect(stepError).toMatchObject({
       code: 'ERR_HTTP_STATUS',
@@ -160,14 +138,7 @@ describe('faults: the server answers wrongly', () => {
       onMessage: (m, c) =>
         m.type === 'step' && c.steps === 1 ? c.send({ type: 'observation', data: { observation: { echoed_message: 7 }, reward: 0, done: false } }) : c.answer(m),
     });
-    let stepError: unknown;
-    const outcome = await outcomeWithin(
-      Echo.connect(live.url).pipe(
-        switchMap((env) => concat(env.reset(), env.step(say(1)).pipe(catchError((error: unknown) => ((stepError = error), EMPTY))), env.step(say(2)))),
-        take(2),
-      ),
-      WITHIN_MS,
-    );
+    const { stepError, outcome } = await failedStepThenNext(Echo.connect(live.url), WITHIN_MS);
     expect(stepError).toBeInstanceOf(ResponseValidationError);
     expect(stepError).toMatchObject({ code: 'ERR_RESPONSE_INVALID', what: 'observation', fields: ['echoed_message', 'message_length'], context: { stepIndex: 1 } });
     expect(outcome).toMatchObject({ kind: 'complete', values: [{}, { observation: { echoed_message: 'm2' } }] });
@@ -204,14 +175,7 @@ describe('faults: the server answers wrongly', () => {
         expect(requestError).toMatchObject(expected);
         expect(sessionError).toBe(requestError);
       } else {
-        let stepError: unknown;
-        const outcome = await outcomeWithin(
-          Echo.connect(live.url).pipe(
-            switchMap((env) => concat(env.reset(), env.step(say(1)).pipe(catchError((error: unknown) => ((stepError = error), EMPTY))), env.step(say(2)))),
-            take(2),
-          ),
-          WITHIN_MS,
-        );
+        const { stepError, outcome } = await failedStepThenNext(Echo.connect(live.url), WITHIN_MS);
         expect(stepError).toBeInstanceOf(ServerError);
         expect(stepError).toMatchObject(expected);
         if (code === 'VALIDATION_ERROR') expect((stepError as ServerError).issues).toEqual(data.errors);

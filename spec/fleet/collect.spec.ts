@@ -1,20 +1,14 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
-import { z } from 'zod';
 import { echoEnv } from '../../src/envs/echo.js';
 import { collect, type CollectEvent, type CollectSummary } from '../../src/fleet/collect.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { inProcessEndpoint } from '../../src/server/in-process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { plannedIds, readFailures, readMetadata, readResults, useTempDirs } from './support/collect-files.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type Obs = { echoed_message: string; message_length: number };
 
 /** One in-process echo server for `sessions` sessions, started by the pool. */

@@ -1,22 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import Docker from 'dockerode';
 import { defer, firstValueFrom, lastValueFrom, map, switchMap, take, type Observable } from 'rxjs';
 import { isPermanentStartFailure } from '../../src/errors/index.js';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { rollouts } from '../../src/operators/rollouts.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/lazy-runtimes.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { defineEnv } from '../../src/session/define-env.js';
 import { echoEnv } from '../../src/envs/echo.js';
 import { serve } from '../../src/server/serve.js';
-import { describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureTestImage, repoPath } from '../fixtures/test-image.js';
-import { describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { servicesOwnedBy } from '../swarm/support/swarm-test-support.js';
+import { dockerSuite, swarmSuite } from '../support/engine-suite.js';
 
 // Start failures that can never succeed fail at once with their cause; transient ones are retried.
 // Each case counts start attempts (subscriptions of the session or server Observable): the old
@@ -121,18 +118,14 @@ async function freeClosedPort(): Promise<number> {
   return port;
 }
 
-const docker = new Docker();
-const dockerAvailable = await dockerReachable(docker);
+const dockerEngine = await dockerSuite();
+const { docker } = dockerEngine;
 
-describeWithDocker(dockerAvailable)('permanent start failures on a real Docker engine', () => {
+dockerEngine.describe('permanent start failures on a real Docker engine', () => {
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 180_000);
-  afterAll(async () => {
-    if (dockerAvailable) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('no such image: rollouts fail after one attempt with the DockerError', async () => {
     const { source$, attempts } = counted(() => Echo.fromDockerImage('openenv-rx-no-such-image:never'));
@@ -151,18 +144,13 @@ describeWithDocker(dockerAvailable)('permanent start failures on a real Docker e
   }, 60_000);
 });
 
-const swarmAvailable = await swarmReachable(docker);
+const swarmEngine = await swarmSuite();
 
-describeWithSwarm(swarmAvailable)('permanent start failures on a real swarm', () => {
+swarmEngine.describe('permanent start failures on a real swarm', () => {
   let image: string;
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker);
     image = await ensureTestImage();
   }, 180_000);
-  afterAll(async () => {
-    if (swarmAvailable) await removeServicesOwnedBy(docker, [process.pid]);
-  });
 
   it('a placement constraint no node satisfies: one attempt, failed after schedulingTimeoutMs with the scheduler\'s reason; the service removed', async () => {
     const { source$, attempts } = counted(() =>

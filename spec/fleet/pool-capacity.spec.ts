@@ -1,5 +1,4 @@
 import { firstValueFrom, forkJoin, map, switchMap, tap, toArray } from 'rxjs';
-import { z } from 'zod';
 import { echoEnv } from '../../src/envs/echo.js';
 import { envPool, type EnvPool, type PoolStats } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
@@ -7,17 +6,12 @@ import { withSession } from '../../src/operators/with-session.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
 import type { EnvSession } from '../../src/session/types.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type EchoSession = EnvSession<ActionOf<typeof Echo>, ObservationOf<typeof Echo>, StateOf<typeof Echo>>;
 
 /**

@@ -1,41 +1,28 @@
-import Docker from 'dockerode';
 import { firstValueFrom, from, switchMap } from 'rxjs';
-import { z } from 'zod';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage, ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 const mine = (): Promise<string[]> => containersOwnedBy(docker, [process.pid]);
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 
-describeWithDocker(available)('envPool of Docker containers', () => {
+engine.describe('envPool of Docker containers', () => {
   let serverImage: string;
   let fixtureImage: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker); // under CI=true without an engine: DockerUnavailableError here
     [serverImage, fixtureImage] = await Promise.all([ensureServerImage(), ensureTestImage()]);
   }, 170_000);
 
-  afterEach(() => awaitRuntimeTeardowns());
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeContainersOwnedBy(docker, [process.pid]);
-  });
 
   it('packs sessions into containers up to the capacity a refusal reports, steps a vector over them, and removes every container', async () => {
     // Our server image with MAX_CONCURRENT_ENVS=2: 4 sessions need 2 containers, learned from a refusal.

@@ -1,5 +1,4 @@
 import { defer, firstValueFrom, from, switchMap, tap } from 'rxjs';
-import { z } from 'zod';
 import type { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
@@ -7,15 +6,10 @@ import type { VectorEnv, VectorStep } from '../../src/fleet/vector-types.js';
 import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type Act = { message: string };
 type Obs = { echoed_message: string; message_length: number };
 const READY = 'Echo environment ready!';

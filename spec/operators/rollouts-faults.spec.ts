@@ -1,5 +1,4 @@
 import { defer, lastValueFrom, tap, toArray } from 'rxjs';
-import { z } from 'zod';
 import type { EpisodeFailedError } from '../../src/errors/fleet-errors.js';
 import { episodeStats } from '../../src/operators/episode-stats.js';
 import { rollouts, type RolloutSessionEvent, type RolloutStep } from '../../src/operators/rollouts.js';
@@ -8,15 +7,10 @@ import type { Endpoint } from '../../src/runtime/endpoint.js';
 import { processEndpoint } from '../../src/runtime/process-endpoint.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import type { EpisodeStep } from '../../src/session/types.js';
 import { repoPath } from '../fixtures/test-image.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type Act = { message: string };
 type Obs = { echoed_message: string; message_length: number };
 

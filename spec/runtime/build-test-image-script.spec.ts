@@ -4,17 +4,15 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
 import { repoPath } from '../fixtures/test-image.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // scripts/build-test-image.sh run from two checkouts (two copies of what the --fixture variant
 // reads, at two paths) that share one engine and one repository name: a rebuild in one checkout
 // removes only that checkout's older image. A throwaway repository name keeps the real test
 // images out of reach even if the script were broken.
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker, available } = engine;
 const run = promisify(execFile);
 
 function makeCheckout(): string {
@@ -26,7 +24,7 @@ function makeCheckout(): string {
   return root;
 }
 
-describeWithDocker(available)('build-test-image.sh: two checkouts on one engine (real engine)', () => {
+engine.describe('build-test-image.sh: two checkouts on one engine (real engine)', () => {
   const repo = `openenv-rx-script-test-${randomUUID().slice(0, 8)}`;
   const checkouts: string[] = [];
   const build = async (root: string): Promise<string> => {
@@ -46,10 +44,6 @@ describeWithDocker(available)('build-test-image.sh: two checkouts on one engine 
         () => true,
         () => false,
       );
-
-  beforeAll(async () => {
-    await checkDockerReachable(docker);
-  });
   afterAll(async () => {
     for (const root of checkouts) rmSync(root, { recursive: true, force: true });
     if (!available) return;

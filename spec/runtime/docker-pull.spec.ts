@@ -3,17 +3,17 @@ import net from 'node:net';
 import Docker from 'dockerode';
 import { firstValueFrom } from 'rxjs';
 import { TimeoutError } from '../../src/errors/index.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable } from '../fixtures/docker-test-support.js';
+import { containersOwnedBy } from '../fixtures/docker-test-support.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // A "registry" on 127.0.0.1 that accepts connections and never answers. The engine treats
 // 127.0.0.0/8 registries as insecure (it tries TLS, then plain HTTP) and on its own gives up only
 // after ~25 s (10 s TLS handshake + 15 s response headers): nothing leaves this machine.
-const probe = new Docker();
-const available = await dockerReachable(probe);
+const engine = await dockerSuite();
+const probe = engine.docker;
 
 interface SilentRegistry {
   port: number;
@@ -47,22 +47,17 @@ async function silentRegistry(): Promise<SilentRegistry> {
 /** Requests this client has in flight to the engine (sockets assigned to a request, not idle ones). */
 const inFlight = (agent: http.Agent): number => Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
 
-describeWithDocker(available)('image pull against a registry that never answers (real engine)', () => {
+engine.describe('image pull against a registry that never answers (real engine)', () => {
   let registry: SilentRegistry;
   let agent: http.Agent;
   let docker: Docker;
-
-  beforeAll(async () => {
-    await checkDockerReachable(probe);
-  });
   beforeEach(async () => {
     registry = await silentRegistry();
     agent = new http.Agent({ keepAlive: false });
     docker = new Docker({ agent } as Docker.DockerOptions);
   });
   afterEach(async () => {
-    await awaitRuntimeTeardowns();
-    await registry.close();
+    await registry.close(); // after the suite's own afterEach awaited the runtimes' teardowns
     agent.destroy();
   });
 

@@ -2,17 +2,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { processRegistryDir, writeProcessRecord } from '../../src/runtime/process/process-registry.js';
 import { reapProcesses } from '../../src/runtime/process/reap-processes.js';
 import { readProcStat } from '../../src/runtime/reaper/proc-stat.js';
 import { currentOwner, identityOf } from '../../src/runtime/reaper/process-identity.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import { containerExists, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containerExists } from '../fixtures/docker-test-support.js';
 import { killed, startRuntimeOwner, startZombieableOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
 // Real owners in child processes (spec/fixtures/hold-runtimes.ts, no signal handlers of their
 // own), real servers, a private process registry per test.
@@ -24,6 +23,20 @@ const isRunning = (pid: number): boolean => {
 };
 const records = (stateDir: string): string[] => (existsSync(processRegistryDir(stateDir)) ? readdirSync(processRegistryDir(stateDir)) : []);
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid!;
+
+/**
+ * SIGINT to an owner whose program handles SIGINT itself: resolves once it printed 'cleaned up' or
+ * ended (bounded by `timeoutMs`), with what it printed and whether it ended.
+ */
+async function interruptSelfHandling(child: ChildProcess, exited: Promise<unknown>, timeoutMs: number): Promise<{ out: string; ended: boolean }> {
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  child.kill('SIGINT');
+  await pollUntil(() => out.includes('cleaned up') || ended, "'cleaned up' printed, or the owner ended", { timeoutMs, intervalMs: 50 });
+  return { out, ended };
+}
 
 const children: ChildProcess[] = [];
 const serverPids: number[] = [];
@@ -68,12 +81,7 @@ describe('server processes do not outlive their owner', () => {
   it('a program that handles SIGINT itself with a handler prepended after the runtime started keeps running and cleans up itself', async () => {
     const { child, held, exited } = await startRuntimeOwner(['--process', '--then', 'handle-sigint-prepended'], env(), children);
     serverPids.push(held.serverPid!);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    let ended = false;
-    void exited.then(() => (ended = true));
-    child.kill('SIGINT');
-    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 15_000, intervalMs: 50 });
+    const { out, ended } = await interruptSelfHandling(child, exited, 15_000);
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(isRunning(held.serverPid!)).toBe(false);
     expect(records(stateDir)).toEqual([]);
@@ -154,19 +162,15 @@ describe('the reaper never signals a recycled pid', () => {
   });
 });
 
-const docker = new Docker();
-const dockerAvailable = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
-describeWithDocker(dockerAvailable)('containers do not outlive their owner (real engine)', () => {
+const owners: number[] = []; // read by the suite's sweep
+engine.describe('containers do not outlive their owner (real engine)', () => {
   let image: string;
-  const owners: number[] = [];
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 120_000);
-  afterAll(async () => {
-    if (dockerAvailable) await removeContainersOwnedBy(docker, owners);
-  });
 
   it.each([
     ['SIGINT', ['--then', 'hold'], (owner: ChildProcess) => owner.kill('SIGINT')],
@@ -187,13 +191,8 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     const { child, held, exited } = await startRuntimeOwner(['--process', '--docker', image, '--then', 'handle-sigint'], env(), children);
     owners.push(held.owner);
     serverPids.push(held.serverPid!);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    let ended = false;
-    void exited.then(() => (ended = true));
-    child.kill('SIGINT');
     // Bounded: the program's own cleanup (docker stop + remove) or its death, whichever comes first.
-    await pollUntil(() => out.includes('cleaned up') || ended, 'out.includes(\'cleaned up\') || ended', { timeoutMs: 30_000, intervalMs: 50 });
+    const { out, ended } = await interruptSelfHandling(child, exited, 30_000);
     // The library neither killed the program nor cleaned up behind its back: the program did.
     expect({ out, ended }).toEqual({ out: 'sigint handled\ncleaned up\n', ended: false });
     expect(await containerExists(docker, held.containerId!)).toBe(false);
@@ -237,4 +236,4 @@ describeWithDocker(dockerAvailable)('containers do not outlive their owner (real
     expect(await containerExists(docker, held.containerId!)).toBe(false);
     await killed(parent);
   }, 90_000);
-});
+}, { owners: () => owners });

@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { isPidAlive } from '../../src/runtime/reaper/process-identity.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import { containerExists, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
+import { containerExists } from '../fixtures/docker-test-support.js';
 import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
+import { dockerSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker } = engine;
 
 /** Starts hold-docker-endpoint.ts in a child process and resolves with the container it holds. */
 async function holdInChild(image: string, children: ChildProcess[], extraArgs: string[] = []): Promise<{ child: ChildProcess; containerId: string }> {
@@ -20,18 +20,16 @@ async function holdInChild(image: string, children: ChildProcess[], extraArgs: s
   return { child, containerId: report.containerId };
 }
 
-describeWithDocker(available)('reaping containers of dead clients (real engine)', () => {
+const children: ChildProcess[] = []; // read by the suite's sweep
+engine.describe('reaping containers of dead clients (real engine)', () => {
   let image: string;
-  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
     image = await ensureTestImage();
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(children.map(killed));
-    if (available) await removeContainersOwnedBy(docker, [process.pid, ...children.map((c) => c.pid!).filter(Boolean)]);
   });
 
   it('a SIGKILLed client leaks its container until the next process sweeps it; reapOrphans() removes the next one', async () => {
@@ -64,7 +62,7 @@ describeWithDocker(available)('reaping containers of dead clients (real engine)'
     expect(await exited).toBe(0);
     expect(await containerExists(docker, live.containerId)).toBe(false);
   }, 60_000);
-});
+}, { owners: () => [process.pid, ...children.map((c) => c.pid!).filter(Boolean)] });
 
 describe('reapOrphans decisions (fake engine)', () => {
   const deadPid = 2 ** 22 + 12_345; // above the default pid_max: never a live process

@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { z } from 'zod';
-import { defineToolEnv } from '../../src/environment/define-tool-env.js';
-import { defineTool } from '../../src/environment/tools.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
+import { recorderEnv } from '../fixtures/recorder-env.js';
 
 /**
  * A real browser (Debian's chromium, headless, driven by playwright-core) loads a page from
@@ -33,19 +31,7 @@ function describeWithChromium(): jest.Describe {
   return describe.skip;
 }
 
-const calls: string[] = [];
-const Recorder = defineToolEnv({
-  name: 'recorder',
-  tools: {
-    run: defineTool({
-      input: z.strictObject({ cmd: z.string() }),
-      handler: ({ cmd }) => {
-        calls.push(cmd);
-        return `ran ${cmd}`;
-      },
-    }),
-  },
-});
+const { Recorder, calls } = recorderEnv();
 
 /** What the page does; it reports each attempt's outcome in `window.outcomes`. */
 const PAGE_SCRIPT = (target: string) => `

@@ -1,29 +1,15 @@
-import { z } from 'zod';
-import { defineToolEnv } from '../../src/environment/define-tool-env.js';
-import { defineTool } from '../../src/environment/tools.js';
 import { gridWorldEnv } from '../../src/envs/grid-world.js';
 import { originGuard } from '../../src/server/origin-guard.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { Cleanup, openSocket } from './support.js';
+import { recorderEnv } from '../fixtures/recorder-env.js';
 
 /**
  * A web page the user visits must not drive a local server: a request or WebSocket upgrade that
  * carries a foreign `Origin` is refused on every route, whatever its dialect or content type.
  * Clients that are not browsers send no `Origin` and keep working.
  */
-const calls: string[] = [];
-const Recorder = defineToolEnv({
-  name: 'recorder',
-  tools: {
-    run: defineTool({
-      input: z.strictObject({ cmd: z.string() }),
-      handler: ({ cmd }) => {
-        calls.push(cmd);
-        return `ran ${cmd}`;
-      },
-    }),
-  },
-});
+const { Recorder, calls } = recorderEnv();
 
 const EVIL = 'http://evil.example';
 const toolCall = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'run', arguments: { cmd: 'rm -rf ~' } } });

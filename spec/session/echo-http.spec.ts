@@ -1,15 +1,9 @@
 import { catchError, concat, ignoreElements, lastValueFrom, of, switchMap, take, timeout, toArray } from 'rxjs';
-import { z } from 'zod';
 import { HttpStatusError } from '../../src/errors/index.js';
 import { connectUrl } from '../../src/session/connect-url.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 
 describe('generation A (echo_env@8f12109e) over HTTP against the replay server', () => {
   let server: ReplayServer;

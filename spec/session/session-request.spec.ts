@@ -1,8 +1,6 @@
 import { firstValueFrom, lastValueFrom, Observable, tap, toArray } from 'rxjs';
-import { z } from 'zod';
 import { echoEnv } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { runEpisode } from '../../src/session/episode.js';
 import { sessionRequestOf } from '../../src/session/session-request.js';
 import type { EnvSession, StepResult } from '../../src/session/types.js';
@@ -11,12 +9,8 @@ import { openWsTransport } from '../../src/transport/ws-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { withSession } from '../../src/operators/with-session.js';
 import { pollUntil } from '../support/poll.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type EchoSession = EnvSession<{ message: string }, { echoed_message: string; message_length: number }, unknown>;
 
 /** Collects what a request's `Reply` receives. */

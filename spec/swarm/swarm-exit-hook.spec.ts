@@ -2,38 +2,33 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { killed, startRuntimeOwner } from '../fixtures/runtime-owner.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
-import { describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+import { servicesOwnedBy } from './support/swarm-test-support.js';
 import { pollUntil } from '../support/poll.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
 // A library user's program holding a swarm service (spec/fixtures/hold-runtimes.ts --swarm, no
 // signal handler of its own) ends without unsubscribing: the shared exit hook's detached child
 // removes the service, as it does for containers. Only the owner's own services are looked at
 // (selected by its owner-pid label).
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 
-describeWithSwarm(available)('swarm services do not outlive their owner (real single-node swarm)', () => {
+const owners: number[] = []; // read by the suite's sweep
+engine.describe('swarm services do not outlive their owner (real single-node swarm)', () => {
   let image: string;
   let stateDir: string;
   const children: ChildProcess[] = [];
-  const owners: number[] = [];
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureTestImage();
     stateDir = mkdtempSync(join(tmpdir(), 'openenv-rx-swarm-exit-'));
   }, 240_000);
 
   afterAll(async () => {
     await Promise.all(children.map(killed));
-    if (available) await removeServicesOwnedBy(docker, owners);
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -50,4 +45,4 @@ describeWithSwarm(available)('swarm services do not outlive their owner (real si
     // The detached child removes it within about a second; bounded generously for a loaded machine.
     await pollUntil(async () => (await servicesOwnedBy(docker, [held.owner])).length === 0, '(await servicesOwnedBy(docker, [held.owner])).length === 0', { timeoutMs: 20_000, intervalMs: 50 });
   }, 120_000);
-});
+}, { owners: () => owners });

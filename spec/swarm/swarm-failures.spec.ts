@@ -1,18 +1,16 @@
-import Docker from 'dockerode';
 import { firstValueFrom } from 'rxjs';
 import { DockerError, SwarmTaskError, TimeoutError } from '../../src/errors/index.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { swarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from '../faults/support/echo-env.js';
 import { sessionFailure } from '../faults/support/session-runs.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, servicesOwnedBy, swarmReachable, tasksOf } from './support/swarm-test-support.js';
+import { containersOfServices, serviceExists, servicesOwnedBy, tasksOf } from './support/swarm-test-support.js';
 import { pollUntil } from '../support/poll.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 const mine = (): Promise<string[]> => servicesOwnedBy(docker, [process.pid]);
 const WITHIN_MS = 30_000;
 
@@ -26,23 +24,15 @@ function errorOf(source$: ReturnType<typeof swarmEndpoint>): Promise<unknown> {
   );
 }
 
-describeWithSwarm(available)('swarm sessions that fail (real single-node swarm)', () => {
+engine.describe('swarm sessions that fail (real single-node swarm)', () => {
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureTestImage(); // the fixture echo server: ECHO_EXIT_AFTER_STEPS, ECHO_CRASH_AT_START
   }, 240_000);
 
   afterEach(async () => {
-    await awaitRuntimeTeardowns();
-    expect(await mine()).toEqual([]); // every failure removed its service
-  });
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeServicesOwnedBy(docker, [process.pid]);
+    expect(await mine()).toEqual([]); // every failure removed its service (the suite awaited the teardowns)
   });
 
   it('a task that exits mid-episode fails the session with SwarmTaskError: state failed, exit code, the log tail', async () => {

@@ -1,28 +1,20 @@
-import Docker from 'dockerode';
 import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
-import { z } from 'zod';
 import { SwarmTaskError } from '../../src/errors/index.js';
 import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
 import { perSwarmService } from '../../src/fleet/per-swarm-service.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { defineEnv } from '../../src/session/define-env.js';
 import { ensureServerImage } from '../fixtures/test-image.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from './support/swarm-test-support.js';
+import { containersOfServices, servicesOwnedBy } from './support/swarm-test-support.js';
 import { pollUntil } from '../support/poll.js';
+import { swarmSuite } from '../support/engine-suite.js';
+import { Echo } from '../fixtures/typed-echo.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 const ours = (): Promise<string[]> => servicesOwnedBy(docker, [process.pid]);
 
-const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
 type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
 
 /**
@@ -66,21 +58,13 @@ function stepAll(pool: EnvPool<EchoSession>, word: string, n = 4): Promise<Array
   return firstValueFrom(combineLatest(leases));
 }
 
-describeWithSwarm(available)('envPool over swarm services on a real single-node swarm', () => {
+engine.describe('envPool over swarm services on a real single-node swarm', () => {
   let image: string;
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureServerImage();
   }, 240_000);
 
-  afterEach(() => awaitRuntimeTeardowns());
-
-  afterAll(async () => {
-    await awaitRuntimeTeardowns();
-    if (available) await removeServicesOwnedBy(docker, [process.pid]);
-  });
 
   it('a pool of 4 fromSwarmService sessions (one service each): a killed task errors its lease, a new service replaces it, a lease works again, nothing is left after', async () => {
     const source = Echo.fromSwarmService(image, { env: { OPENENV_ENV: 'echo' }, transport: 'ws', startTimeoutMs: 90_000 });

@@ -1,16 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import Docker from 'dockerode';
-import { checkDockerReachable } from '../../src/runtime/docker/docker-client.js';
 import { reapOrphans } from '../../src/runtime/reap-orphans.js';
-import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { cli } from '../cli/cli-support.js';
 import { holdInChild as holdInChildProcess, killed } from '../fixtures/hold-in-child.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
-import { containersOfServices, describeWithSwarm, removeServicesOwnedBy, serviceExists, swarmReachable } from './support/swarm-test-support.js';
+import { containersOfServices, serviceExists } from './support/swarm-test-support.js';
 import { pollUntil } from '../support/poll.js';
+import { swarmSuite } from '../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await swarmReachable(docker);
+const engine = await swarmSuite();
+const { docker } = engine;
 
 /** Starts hold-swarm-endpoint.ts in a child process and resolves with the service it holds. */
 async function holdInChild(image: string, children: ChildProcess[]): Promise<{ child: ChildProcess; serviceId: string }> {
@@ -18,19 +16,16 @@ async function holdInChild(image: string, children: ChildProcess[]): Promise<{ c
   return { child, serviceId: report.serviceId };
 }
 
-describeWithSwarm(available)('reaping swarm services of dead clients (real single-node swarm)', () => {
+const children: ChildProcess[] = []; // read by the suite's sweep
+engine.describe('reaping swarm services of dead clients (real single-node swarm)', () => {
   let image: string;
-  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    await checkDockerReachable(docker);
-    await swarmManagerInfo(docker); // CI=true without a swarm: SwarmUnavailableError here
     image = await ensureTestImage();
   }, 240_000);
 
   afterAll(async () => {
     await Promise.all(children.map(killed));
-    if (available) await removeServicesOwnedBy(docker, children.map((c) => c.pid!).filter(Boolean));
   });
 
   it('reapOrphans() removes the service of a SIGKILLed owner (automatically on a manager) and keeps a live owner\'s', async () => {
@@ -68,4 +63,4 @@ describeWithSwarm(available)('reaping swarm services of dead clients (real singl
     expect(human.code).toBe(0);
     expect(human.out).toMatch(new RegExp(`removed \\d+ swarm service\\(s\\): .*${again.serviceId.slice(0, 12)}`));
   }, 120_000);
-});
+}, { owners: () => children.map((c) => c.pid!).filter(Boolean) });

@@ -1,12 +1,10 @@
-import Docker from 'dockerode';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defer } from 'rxjs';
-import { checkDockerReachable } from '../../../src/runtime/docker/docker-client.js';
 import { dockerEndpoint } from '../../../src/runtime/docker/docker-endpoint.js';
 import { awaitRuntimeTeardowns } from '../../../src/runtime/teardown-registry.js';
-import { containersOwnedBy, describeWithDocker, dockerReachable, removeContainersOwnedBy } from '../../fixtures/docker-test-support.js';
+import { containersOwnedBy, removeContainersOwnedBy } from '../../fixtures/docker-test-support.js';
 import { ensureServerImage, repoPath } from '../../fixtures/test-image.js';
 import { containersOfServices, removeServicesOwnedBy, servicesOwnedBy, swarmReachable } from '../../swarm/support/swarm-test-support.js';
 import { installFaultGuards } from '../support/fault-guards.js';
@@ -20,9 +18,10 @@ import { FaultPlan } from './support/fault-plan.js';
 import { expectCell, runStartedServersCell, TIMEOUTS } from './support/library-cell.js';
 import { runRollouts, Seq } from './support/library-drivers.js';
 import { pollUntil } from '../../support/poll.js';
+import { dockerSuite } from '../../support/engine-suite.js';
 
-const docker = new Docker();
-const available = await dockerReachable(docker);
+const engine = await dockerSuite();
+const { docker, available } = engine;
 const swarmAvailable = available && (await swarmReachable(docker));
 /** Each Docker cell takes 10-20 s here: the default run takes the rollouts row of each source, `npm run soak:faults` all. */
 const FULL = process.env['MATRIX_FULL'] === '1';
@@ -66,7 +65,7 @@ async function containerOf(id: string): Promise<string | undefined> {
 // each; the first container is killed under a step in flight) and rollouts over swarm services (one
 // service of one task per session; the first session's task container is killed). One image build
 // for both (our server image, running the seq env with the real CLI).
-describeWithDocker(available)('fault matrix: drivers over containers and swarm services', () => {
+engine.describe('fault matrix: drivers over containers and swarm services', () => {
   installFaultGuards();
   let image: string;
   let seqImage: string;
@@ -77,14 +76,13 @@ describeWithDocker(available)('fault matrix: drivers over containers and swarm s
     return dir;
   };
   beforeAll(async () => {
-    await checkDockerReachable(docker); // under CI=true without an engine: DockerUnavailableError here
     image = await ensureServerImage();
     // The CLI's --image/--swarm cells (soak run) need the seq env inside the image.
     if (FULL) seqImage = await buildSeqImage(docker, image);
   }, 170_000);
-  afterEach(() => awaitRuntimeTeardowns());
   afterAll(async () => {
     await awaitRuntimeTeardowns();
+    // Before the suite's own sweep: the seq image goes only once no container of ours uses it.
     if (available) await removeContainersOwnedBy(docker, [process.pid]);
     if (swarmAvailable) await removeServicesOwnedBy(docker, [process.pid]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -10,8 +10,9 @@ import { installFaultGuards } from '../support/fault-guards.js';
 import { startServerFleet, type ServerFleet } from '../support/server-processes.js';
 import { Seq } from './support/library-drivers.js';
 import { TIMEOUTS } from './support/library-cell.js';
-import { replayed, stepMessage, trailViolations, type SeqAct, type SeqObs, type TrailStep } from './support/trail.js';
+import { replayed, stepMessage, trailViolations, type SeqAct, type SeqObs } from './support/trail.js';
 import { pollUntil } from '../../support/poll.js';
+import { trailOfRecords } from './support/cli-run.js';
 
 // Issue 20's "done when": a long collection over five real servers, one SIGKILLed mid-run,
 // finishes with the failures reported and every other episode recorded. The default run does 120
@@ -72,16 +73,7 @@ describe(`fault matrix: ${EPISODES} episodes over five real servers, one killed 
     expect(failures.length).toBeLessThanOrEqual(2); // the sessions the victim held
     expect(failures.map((f) => f.error.code).filter((code) => !['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION'].includes(code ?? ''))).toEqual([]);
     // No reply mis-paired or out of order, no step replayed.
-    const trail: TrailStep[] = records.flatMap((record) => {
-      const turns = record.messages.map((m) => JSON.parse(m.content as string) as Record<string, unknown>);
-      return turns.flatMap((turn, k) =>
-        k === 0
-          ? [{ episode: record.episode_id, index: 0, observation: turn as unknown as SeqObs }]
-          : k % 2 === 0
-            ? [{ episode: record.episode_id, index: k / 2, message: (turns[k - 1] as unknown as SeqAct).message, observation: turn as unknown as SeqObs }]
-            : [],
-      );
-    });
+    const trail = trailOfRecords(records);
     expect(trailViolations(trail)).toEqual([]);
     expect(replayed(fleet.ledger())).toEqual([]);
     // Nothing left open on the servers.

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../../../src/runtime/process/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath } from '../../fixtures/test-image.js';
@@ -67,15 +67,6 @@ const seqServe = (port: number, maxSessions: number): ServerCommand => ({
 
 const CLI = repoPath('dist/cli/main.js');
 
-/** A port that was free a moment ago (bind 127.0.0.1:0, close). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** ESTABLISHED TCP connections whose local port is `port` (the server side of each session), from /proc/net/tcp{,6}. */
 export function establishedOn(port: number): number {
   return tcpRows().filter((row) => row.state === '01' && row.localPort === port).length;
@@ -108,7 +99,7 @@ export async function startServerFleet(count: number, options: ServerFleetOption
   const dir = mkdtempSync(join(tmpdir(), 'openenv-rx-matrix-'));
   const servers = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const server = serverProcess(`s${i}`, await closedPort(), join(dir, `s${i}.ledger`), options);
+      const server = serverProcess(`s${i}`, await freePort(), join(dir, `s${i}.ledger`), options);
       if (!options.notStarted?.includes(i)) await server.start();
       return server;
     }),

@@ -1,14 +1,7 @@
-import { createServer } from 'node:net';
-import { z } from 'zod';
-import { defineEnv } from '../../../src/session/define-env.js';
+import { freePort } from '../../../src/runtime/process/free-port.js';
 import { serveCli, type CliChild } from '../../cli/cli-child.js';
 
-/** The echo env as the fixed-list specs see it (our `serve echo` answers this shape). */
-export const Echo = defineEnv({
-  name: 'echo',
-  action: z.object({ message: z.string().min(1) }),
-  observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
-});
+export { Echo } from '../../fixtures/typed-echo.js';
 
 /** An `openenv-rx serve echo` child process at a URL that outlives it (restarted on the same port). */
 export interface UrlServer {
@@ -45,9 +38,5 @@ export function useUrlServers(): (options?: { port?: number; maxSessions?: numbe
 
 /** `http://127.0.0.1:<port>` where nothing listens: a port bound by the OS, then released. */
 export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }

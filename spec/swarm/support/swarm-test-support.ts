@@ -8,17 +8,6 @@ export async function swarmReachable(docker: Docker): Promise<boolean> {
   return (await dockerReachable(docker)) && (await isSwarmManager(docker));
 }
 
-/**
- * `describe` for suites that need a real swarm manager: runs when there is one, and also under
- * CI=true (where the suite's beforeAll then FAILS with SwarmUnavailableError / DockerUnavailableError
- * instead of skipping); otherwise skips with a message.
- */
-export function describeWithSwarm(available: boolean): jest.Describe {
-  if (available || process.env['CI']) return describe;
-  console.warn('No swarm manager (docker swarm init --advertise-addr 127.0.0.1): skipping swarm tests (with CI=true they fail instead)');
-  return describe.skip;
-}
-
 /** Ids of the openenv-rx services owned by the given pids. */
 export async function servicesOwnedBy(docker: Docker, pids: number[]): Promise<string[]> {
   const services = await docker.listServices({ filters: { label: [`${LABEL.managed}=1`] } });

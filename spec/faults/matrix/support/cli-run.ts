@@ -30,7 +30,12 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 
 /** The steps `collect` recorded in `out` (its records' messages: reset observation, then action/observation pairs). */
 export function trailOf(out: string): TrailStep[] {
-  return readResults(out).flatMap((record) => {
+  return trailOfRecords(readResults(out));
+}
+
+/** The steps these `collect` records hold (as `trailOf`, for records already read). */
+export function trailOfRecords(records: ReturnType<typeof readResults>): TrailStep[] {
+  return records.flatMap((record) => {
     const turns = record.messages.map((m) => JSON.parse(m.content as string) as Record<string, unknown>);
     return turns.flatMap((turn, k) =>
       k === 0
