@@ -27,21 +27,15 @@ import { assertInteger } from '../internal/assert-option.js';
  * Several groups in one process each see their own connections; a phase is still the event
  * loop's, so each group opens and flushes its own.
  *
- * @example
- * // A group of its own for one fleet's transports:
- * const fleetWrites = new ReplyPhaseWrites();
- * openWsTransport('http://127.0.0.1:8000', { batchWrites: fleetWrites });
+ * A connection of a group calls `connectionOpened()` once and `connectionClosed()` once, wraps
+ * each reply handler in `enter()`/`leave()`, and sends its frames through `send(socket, frame)`.
  *
- * // What a connection does with its group:
- * const writes = new ReplyPhaseWrites(4);
- * writes.connectionOpened();
- * // In a socket's 'message' listener:
- * writes.enter();
- * try {
- *   handleReply(data); // may call writes.send(socket, nextFrame)
- * } finally {
- *   writes.leave();
- * }
+ * @example
+ * // A group of its own for one fleet's sessions: only their connections count.
+ * const fleetWrites = new ReplyPhaseWrites();
+ * Echo.connect('http://127.0.0.1:8000', { batchWrites: fleetWrites })
+ *   .pipe(withSession((env) => env.reset().pipe(map(() => fleetWrites.openConnections))))
+ *   .subscribe((open) => console.log(open)); // 1
  */
 export class ReplyPhaseWrites {
   /** Reply handlers running now (a handler may run another synchronously). */

@@ -109,8 +109,10 @@ export interface TransportOptions {
    *   latency-sensitive session among many).
    *
    * @example
-   * const fleetWrites = new ReplyPhaseWrites(); // twice the cores, counting only this fleet
-   * openWsTransport('http://127.0.0.1:8000', { batchWrites: fleetWrites });
+   * const fleetWrites = new ReplyPhaseWrites(); // batches past twice the cores, counting only its own connections
+   * Echo.connect('http://127.0.0.1:8000', { transport: 'ws', batchWrites: fleetWrites })
+   *   .pipe(withSession((env) => env.reset()))
+   *   .subscribe(() => console.log(fleetWrites.openConnections)); // 1
    */
   batchWrites?: boolean | ReplyPhaseWrites;
   /**
