@@ -93,7 +93,6 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
   };
 }
 
-
 /**
  * The first requests of the process wait for got's import; abandoning one before it resolved
  * starts nothing. A failed import fails the request (and is tried again by the next one).
@@ -104,7 +103,13 @@ function startAfterGotLoads<T>(start: (got: Got) => Unsubscribable | undefined, 
   loadGot().then(
     (got) => {
       loadedGot = got;
-      if (!abandoned) started = start(got);
+      if (abandoned) return;
+      try {
+        started = start(got);
+      } catch (error) {
+        // Not a rejection nobody handles: the request fails.
+        reply.error(error);
+      }
     },
     (error: unknown) => {
       if (!abandoned) reply.error(error);
