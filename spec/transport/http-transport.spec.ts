@@ -4,6 +4,7 @@ import { firstValueFrom, lastValueFrom, merge, NEVER, toArray, type Subscription
 import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';
 import { transportRequestOf } from '../../src/transport/transport-request.js';
+import { createSession } from '../../src/session/create-session.js';
 import type { WireStepResult } from '../../src/transport/transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
 import { startReplayServer } from '../helpers/replay-server.js';
@@ -267,6 +268,23 @@ describe('openHttpTransport', () => {
       expect(dropped.seen).toEqual([]);
       expect(server.maxHeld).toBe(1);
       expect(server.requests.map((r) => (JSON.parse(r.body) as { action: unknown }).action)).toEqual([{ n: 1 }, { n: 3 }]);
+    });
+
+    it("a session's step over it, unsubscribed, aborts the HTTP request; the session's next step is answered", async () => {
+      const server = await canned();
+      server.respondWith(OK_STEP, 'hold');
+      const transport = await open(server.url);
+      const session = createSession<Record<string, unknown>, unknown, unknown>(transport, { name: 'canned' });
+      const seen: unknown[] = [];
+      const subscription = session.step({ n: 1 }).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
+      await pollUntil(() => server.requests.length === 1, 'server.requests.length === 1');
+      subscription.unsubscribe();
+      await pollUntil(() => server.aborted === 1, 'server.aborted === 1');
+      const next = firstValueFrom(session.step({ n: 2 }));
+      await pollUntil(() => server.requests.length === 2, 'server.requests.length === 2');
+      server.release();
+      await expect(next).resolves.toMatchObject({ observation: { n: 1 }, reward: 1, done: false, truncated: false });
+      expect(seen).toEqual([]);
     });
 
     it('fails with ConnectionClosedError after close(), sending nothing', async () => {
