@@ -45,3 +45,36 @@ export function openBareHttpClient(url: string, action: Record<string, unknown>)
     },
   };
 }
+
+/**
+ * got alone: the same POSTs through a got instance with the options openenv-rx's HTTP client
+ * gives its own (keep-alive agent, no retry, no thrown HTTP errors, text body, connect/response/
+ * read timeouts), no session and no transport around it. What got itself costs per request, so
+ * the HTTP section can say how much of the gap to bare `node:http` is got's and how much ours.
+ */
+export async function openGotHttpClient(url: string, action: Record<string, unknown>): Promise<BareHttpClient> {
+  const { loadGot } = await import('../src/internal/lazy-got.js');
+  const got = await loadGot();
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const close = onCleanup(() => agent.destroy());
+  const client = got.extend({
+    prefixUrl: `${url}/`,
+    agent: { http: agent },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    responseType: 'text',
+    timeout: { connect: 10_000, response: 60_000, read: 60_000 },
+  });
+  const headers = { 'content-type': 'application/json' };
+  return {
+    close: async () => close(),
+    steps: async (n) => {
+      for (let i = 0; i < n; i++) {
+        const response = await client('step', { method: 'POST', body: JSON.stringify({ action, request_id: randomUUID() }), headers });
+        if (response.statusCode !== 200) throw new Error(`got http client: HTTP ${response.statusCode}: ${response.body.slice(0, 200)}`);
+        JSON.parse(response.body);
+      }
+      return n;
+    },
+  };
+}

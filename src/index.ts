@@ -18,7 +18,7 @@ export * from './spaces/index.js';
 export * from './agents/index.js';
 export * from './tools/index.js';
 export * as protocol from './protocol/index.js';
-export { openTransport, taskApi, type TaskApi } from './transport/index.js';
+export { openTransport, ReplyPhaseWrites, taskApi, type TaskApi } from './transport/index.js';
 export type { KeepaliveOptions, Transport, TransportKind, TransportOptions, WireStepResult } from './transport/index.js';
 export type { Endpoint } from './runtime/endpoint.js';
 export {

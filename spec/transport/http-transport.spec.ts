@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, merge, NEVER, toArray, type Subscription } from 'rxjs';
 import { ConnectionClosedError, ConnectionError, InvalidUrlError, ProtocolError, TimeoutError } from '../../src/errors/index.js';
 import { openHttpTransport } from '../../src/transport/http-transport.js';
+import { transportRequestOf } from '../../src/transport/transport-request.js';
+import { createSession } from '../../src/session/create-session.js';
+import type { WireStepResult } from '../../src/transport/transport.js';
 import { mapGotError } from '../../src/transport/http-errors.js';
 import { startReplayServer } from '../helpers/replay-server.js';
 import { connect, errorOf, startCannedHttpServer, type CannedHttpServer } from './support.js';
@@ -191,5 +194,108 @@ describe('openHttpTransport', () => {
     const error = await errorOf(transport.step({ big: 1n }));
     expect(error).toBeInstanceOf(ProtocolError);
     expect(server.requests).toHaveLength(0);
+  });
+
+  describe("the transport's own request (what a session's reset/step use)", () => {
+    /** Collects what a request's `Reply` receives. */
+    function sink() {
+      const seen: Array<['value', WireStepResult] | ['error', unknown]> = [];
+      return { seen, value: (v: WireStepResult) => void seen.push(['value', v]), error: (e: unknown) => void seen.push(['error', e]) };
+    }
+    const refuse = (): never => {
+      throw new Error('the Observable method was called');
+    };
+
+    it('is registered: a reset and a step are sent without the Observable methods', async () => {
+      const server = await canned();
+      server.respondWith(OK_STEP);
+      const transport = await open(server.url);
+      const request = transportRequestOf(transport);
+      // Were the request made of the Observable methods (the fallback), these would fail it.
+      Object.assign(transport, { reset: refuse, step: refuse });
+      const reset = sink();
+      const step = sink();
+      request('reset', { seed: 3 }, reset);
+      await pollUntil(() => reset.seen.length === 1, 'reset.seen.length === 1');
+      request('step', { a: 1 }, step);
+      await pollUntil(() => step.seen.length === 1, 'step.seen.length === 1');
+      expect([...reset.seen, ...step.seen]).toEqual([
+        ['value', { observation: { n: 1 }, reward: 1, done: false }],
+        ['value', { observation: { n: 1 }, reward: 1, done: false }],
+      ]);
+      expect(server.requests.map((r) => [r.path, JSON.parse(r.body) as unknown])).toEqual([
+        ['/reset', { seed: 3 }],
+        ['/step', { action: { a: 1 }, request_id: expect.any(String) }],
+      ]);
+    });
+
+    it('abandoning it aborts the HTTP request, and the next request is sent at once', async () => {
+      const server = await canned();
+      server.respondWith(OK_STEP, 'hold');
+      const transport = await open(server.url);
+      const request = transportRequestOf(transport);
+      const first = sink();
+      const handle = request('step', { n: 1 }, first);
+      await pollUntil(() => server.requests.length === 1, 'server.requests.length === 1');
+      handle!.unsubscribe();
+      await pollUntil(() => server.aborted === 1, 'server.aborted === 1');
+      const second = sink();
+      request('step', { n: 2 }, second);
+      await pollUntil(() => server.requests.length === 2, 'server.requests.length === 2');
+      server.release();
+      await pollUntil(() => second.seen.length === 1, 'second.seen.length === 1');
+      expect(first.seen).toEqual([]);
+      expect(second.seen).toEqual([['value', { observation: { n: 1 }, reward: 1, done: false }]]);
+    });
+
+    it('shares the one-at-a-time queue with the Observable methods, and an abandoned waiting request is never sent', async () => {
+      const server = await canned();
+      server.respondWith(OK_STEP, 'hold');
+      const transport = await open(server.url);
+      const request = transportRequestOf(transport);
+      const viaObservable = firstValueFrom(transport.step({ n: 1 }));
+      const dropped = sink();
+      const kept = sink();
+      const handle = request('step', { n: 2 }, dropped);
+      request('step', { n: 3 }, kept);
+      await pollUntil(() => server.requests.length === 1, 'server.requests.length === 1');
+      handle!.unsubscribe(); // still waiting: leaves the queue
+      server.release();
+      await viaObservable;
+      await pollUntil(() => server.requests.length === 2, 'server.requests.length === 2');
+      server.release();
+      await pollUntil(() => kept.seen.length === 1, 'kept.seen.length === 1');
+      expect(dropped.seen).toEqual([]);
+      expect(server.maxHeld).toBe(1);
+      expect(server.requests.map((r) => (JSON.parse(r.body) as { action: unknown }).action)).toEqual([{ n: 1 }, { n: 3 }]);
+    });
+
+    it("a session's step over it, unsubscribed, aborts the HTTP request; the session's next step is answered", async () => {
+      const server = await canned();
+      server.respondWith(OK_STEP, 'hold');
+      const transport = await open(server.url);
+      const session = createSession<Record<string, unknown>, unknown, unknown>(transport, { name: 'canned' });
+      const seen: unknown[] = [];
+      const subscription = session.step({ n: 1 }).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
+      await pollUntil(() => server.requests.length === 1, 'server.requests.length === 1');
+      subscription.unsubscribe();
+      await pollUntil(() => server.aborted === 1, 'server.aborted === 1');
+      const next = firstValueFrom(session.step({ n: 2 }));
+      await pollUntil(() => server.requests.length === 2, 'server.requests.length === 2');
+      server.release();
+      await expect(next).resolves.toMatchObject({ observation: { n: 1 }, reward: 1, done: false, truncated: false });
+      expect(seen).toEqual([]);
+    });
+
+    it('fails with ConnectionClosedError after close(), sending nothing', async () => {
+      const server = await canned();
+      const transport = await open(server.url);
+      transport.close();
+      const seen = sink();
+      transportRequestOf(transport)('reset', undefined, seen);
+      expect(seen.seen).toEqual([['error', expect.any(ConnectionClosedError)]]);
+      expect((seen.seen[0]![1] as ConnectionClosedError).context).toMatchObject({ transport: 'http', request: 'reset' });
+      expect(server.requests).toHaveLength(0);
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { firstValueFrom } from 'rxjs';
 import { ConnectionError, HttpStatusError } from '../../src/errors/index.js';
 import { openTransport, probeTransportKind } from '../../src/transport/open-transport.js';
+import { transportRequestOf } from '../../src/transport/transport-request.js';
+import type { WireStepResult } from '../../src/transport/transport.js';
+import { pollUntil } from '../support/poll.js';
 import { connect, startCannedHttpServer, useTestCleanups } from './support.js';
 
 describe('openTransport', () => {
@@ -48,5 +51,23 @@ describe('openTransport', () => {
     const error = await connect(openTransport(canned.url)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpStatusError);
     expect((error as HttpStatusError).status).toBe(401);
+  });
+
+  it("a generation-A transport the probe picked (a stateful copy) answers resets and steps through the HTTP transport's request", async () => {
+    const replay = await replayServer({ http: 'echo_env@8f12109e.jsonl' });
+    const { transport, subscription } = await connect(openTransport(replay.url));
+    cleanups.push(() => subscription.unsubscribe());
+    expect(transport.stateful).toBe(true);
+    const request = transportRequestOf(transport);
+    const refuse = (): never => {
+      throw new Error('the Observable method was called');
+    };
+    // A request made of the copy's Observable methods (no registered one) would call these.
+    Object.assign(transport, { reset: refuse, step: refuse });
+    const seen: unknown[] = [];
+    request('reset', {}, { value: (v: WireStepResult) => void seen.push(v), error: (e: unknown) => void seen.push(e) });
+    await pollUntil(() => seen.length === 1, 'seen.length === 1');
+    expect(seen).toEqual([expect.objectContaining({ done: false })]);
+    expect(replay.received[1]).toMatchObject({ kind: 'http', path: '/reset' });
   });
 });

@@ -9,10 +9,11 @@ import {
   ConnectionClosedError,
   ConnectionError,
   HttpStatusError,
+  InvalidOptionError,
   TimeoutError,
 } from '../../src/errors/index.js';
 import type { Transport, TransportOptions } from '../../src/transport/transport.js';
-import { eventLoopWrites } from '../../src/transport/reply-phase-writes.js';
+import { eventLoopWrites, ReplyPhaseWrites } from '../../src/transport/reply-phase-writes.js';
 import { openWsTransport } from '../../src/transport/ws-transport.js';
 import { connect, errorOf, startScriptedWsServer, useTestCleanups, type ScriptedWsServer } from './support.js';
 import { pollUntil } from '../support/poll.js';
@@ -76,6 +77,35 @@ describe('openWsTransport', () => {
     await expect(firstValueFrom(unbatched.transport.reset())).resolves.toMatchObject({ done: false });
     unbatched.subscription.unsubscribe();
     expect(openConnections()).toBe(before);
+  });
+
+  it('batchWrites: a ReplyPhaseWrites is a group of its own: two groups and the default do not count each other\'s connections', async () => {
+    const replay = await replayServer({ http: GRID_HTTP, ws: GRID_WS });
+    const before = openConnections();
+    const fleetA = new ReplyPhaseWrites();
+    const fleetB = new ReplyPhaseWrites();
+    const a1 = await connect(openWsTransport(replay.url, { batchWrites: fleetA }));
+    const a2 = await connect(openWsTransport(replay.url, { batchWrites: fleetA }));
+    const b1 = await connect(openWsTransport(replay.url, { batchWrites: fleetB }));
+    const byDefault = await connect(openWsTransport(replay.url, { batchWrites: true }));
+    cleanups.push(() => [a1, a2, b1, byDefault].forEach((o) => o.subscription.unsubscribe()));
+    expect([fleetA.openConnections, fleetB.openConnections, openConnections() - before]).toEqual([2, 1, 1]);
+    // A transport in a group of its own still works (its frames go through that group).
+    await expect(firstValueFrom(a1.transport.reset())).resolves.toMatchObject({ done: false });
+    a2.subscription.unsubscribe();
+    expect([fleetA.openConnections, fleetB.openConnections, openConnections() - before]).toEqual([1, 1, 1]);
+    b1.subscription.unsubscribe();
+    byDefault.subscription.unsubscribe();
+    expect([fleetA.openConnections, fleetB.openConnections, openConnections() - before]).toEqual([1, 0, 0]);
+  });
+
+  it('batchWrites of another kind is an InvalidOptionError naming the option; nothing is opened', async () => {
+    const replay = await replayServer({ http: GRID_HTTP, ws: GRID_WS });
+    const error = await connect(openWsTransport(replay.url, { batchWrites: { immediateHandlers: 4 } as never })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'batchWrites' });
+    expect(replay.upgrades).toHaveLength(0);
+    expect(() => new ReplyPhaseWrites(0)).toThrow(InvalidOptionError);
   });
 
   it('sends custom headers on the upgrade and on the HTTP info requests', async () => {

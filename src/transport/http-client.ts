@@ -1,14 +1,18 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Got, OptionsOfTextResponseBody } from 'got';
-import { Observable } from 'rxjs';
+import type { Observable, Unsubscribable } from 'rxjs';
 import type { z } from 'zod';
 import type { ErrorContext } from '../errors/index.js';
-import { withGot } from '../internal/lazy-got.js';
+import { fromRequest, type Reply } from '../internal/call.js';
+import { loadGot } from '../internal/lazy-got.js';
 import { serverBaseUrl } from '../internal/server-url.js';
-import { httpExchange, type ExchangeHost } from './http-exchange.js';
+import { startHttpExchange, type ExchangeHost } from './http-exchange.js';
 import type { TransportKind } from './transport.js';
 import type { ResolvedTransportOptions } from './transport-options.js';
+
+/** got once imported (see lazy-got): every request after the first starts synchronously. */
+let loadedGot: Got | undefined;
 
 export type RequestName = NonNullable<ErrorContext['request']>;
 
@@ -29,6 +33,9 @@ export interface HttpCall<S, T = S> {
 /** A got instance bound to one server, with its own keep-alive agent. */
 export interface HttpClient {
   readonly url: string;
+  /** Starts `call` in the request contract (`src/internal/call.ts`): the answer goes to `reply`; the result abandons it. */
+  send<S, T = S>(call: HttpCall<S, T>, reply: Reply<T>): Unsubscribable | undefined;
+  /** `send` as a cold Observable of one value; unsubscribing aborts the request. */
   request<S, T = S>(call: HttpCall<S, T>): Observable<T>;
   /** Idempotent: destroys the keep-alive agent; later requests fail with `ConnectionClosedError`. */
   close(): void;
@@ -69,17 +76,49 @@ export function createHttpClient(url: string, options: ResolvedTransportOptions,
   let closed = false;
   const host: ExchangeHost = { base, kind, options, freshAgent, closed: () => closed };
 
-  function request<S, T = S>(call: HttpCall<S, T>): Observable<T> {
-    return withGot((got) => httpExchange(clientOf(got), call, host));
+  function send<S, T = S>(call: HttpCall<S, T>, reply: Reply<T>): Unsubscribable | undefined {
+    if (loadedGot !== undefined) return startHttpExchange(clientOf(loadedGot), call, host, reply);
+    return startAfterGotLoads((got) => startHttpExchange(clientOf(got), call, host, reply), reply);
   }
 
   return {
     url: base,
-    request,
+    send,
+    request: <S, T = S>(call: HttpCall<S, T>) => fromRequest<T>((reply) => send(call, reply)),
     close() {
       if (closed) return;
       closed = true;
       agent.destroy();
+    },
+  };
+}
+
+/**
+ * The first requests of the process wait for got's import; abandoning one before it resolved
+ * starts nothing. A failed import fails the request (and is tried again by the next one).
+ */
+function startAfterGotLoads<T>(start: (got: Got) => Unsubscribable | undefined, reply: Reply<T>): Unsubscribable {
+  let abandoned = false;
+  let started: Unsubscribable | undefined;
+  loadGot().then(
+    (got) => {
+      loadedGot = got;
+      if (abandoned) return;
+      try {
+        started = start(got);
+      } catch (error) {
+        // Not a rejection nobody handles: the request fails.
+        reply.error(error);
+      }
+    },
+    (error: unknown) => {
+      if (!abandoned) reply.error(error);
+    },
+  );
+  return {
+    unsubscribe: () => {
+      abandoned = true;
+      started?.unsubscribe();
     },
   };
 }

@@ -1,5 +1,6 @@
-import { map, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { ProtocolError } from '../errors/index.js';
+import { Call, fromRequest, type Reply } from '../internal/call.js';
 import { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
 import type { HttpClient } from './http-client.js';
 
@@ -14,25 +15,37 @@ import type { HttpClient } from './http-client.js';
  */
 export function httpMcp(client: HttpClient): (method: string, params?: Record<string, unknown>) => Observable<JsonRpcResponseMessage> {
   let nextId = 1;
-  return (method, params) => {
-    const id = nextId++;
-    return client
-      .request({
+  return (method, params) =>
+    fromRequest<JsonRpcResponseMessage>((reply) => {
+      const id = nextId++;
+      const call = new McpIdCheck(reply, id, client.url);
+      const body = params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id };
+      return call.sent(client.send({ request: 'mcp', method: 'POST', path: 'mcp', body, schema: JsonRpcResponseMessage }, call));
+    });
+}
+
+/** Hands on the reply to request `id`; a reply to another id fails the request. */
+class McpIdCheck extends Call<JsonRpcResponseMessage> {
+  constructor(
+    private readonly reply: Reply<JsonRpcResponseMessage>,
+    private readonly id: number,
+    private readonly url: string,
+  ) {
+    super();
+  }
+
+  protected answered(answer: JsonRpcResponseMessage): void {
+    if (answer.id === this.id || (answer.id === null && 'error' in answer)) return this.reply.value(answer);
+    this.reply.error(
+      new ProtocolError(`POST /mcp answered JSON-RPC id ${JSON.stringify(answer.id)} to request id ${this.id}`, JSON.stringify(answer).slice(0, 2000), {
+        url: this.url,
+        transport: 'http',
         request: 'mcp',
-        method: 'POST',
-        path: 'mcp',
-        body: params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id },
-        schema: JsonRpcResponseMessage,
-      })
-      .pipe(
-        map((reply) => {
-          if (reply.id === id || (reply.id === null && 'error' in reply)) return reply;
-          throw new ProtocolError(`POST /mcp answered JSON-RPC id ${JSON.stringify(reply.id)} to request id ${id}`, JSON.stringify(reply).slice(0, 2000), {
-            url: client.url,
-            transport: 'http',
-            request: 'mcp',
-          });
-        }),
-      );
-  };
+      }),
+    );
+  }
+
+  protected failed(error: unknown): void {
+    this.reply.error(error);
+  }
 }

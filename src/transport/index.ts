@@ -3,6 +3,7 @@ export { openTransport, probeTransportKind } from './open-transport.js';
 export { openHttpTransport } from './http-transport.js';
 export { openWsTransport } from './ws-transport.js';
 export { wsUrlFor } from './ws-url.js';
+export { ReplyPhaseWrites } from './reply-phase-writes.js';
 export { taskApi, type TaskApi } from './task-api.js';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,

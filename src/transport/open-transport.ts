@@ -5,6 +5,7 @@ import { createHttpClient } from './http-client.js';
 import { httpInfo } from './http-info.js';
 import { openHttpTransport } from './http-transport.js';
 import { claimStatefulServer } from './stateful-server-claims.js';
+import { registerTransportRequest, transportRequestOf } from './transport-request.js';
 import type { Transport, TransportKind, TransportOptions } from './transport.js';
 import { resolveTransportOptions } from './transport-options.js';
 import { openWsTransport } from './ws-transport.js';
@@ -61,7 +62,12 @@ export function openTransport(url: string, options: TransportOptions = {}): Obse
       return defer(() => {
         const release = options.shareStatefulServer ? undefined : claimStatefulServer(serverBaseUrl(url), { transport: 'http' });
         return http$.pipe(
-          map((transport): Transport => ({ ...transport, stateful: true })),
+          map((transport): Transport => {
+            const known: Transport = { ...transport, stateful: true };
+            // The copy answers resets and steps as the original does: through its request, not its Observables.
+            registerTransportRequest(known, transportRequestOf(transport));
+            return known;
+          }),
           finalize(() => release?.()),
         );
       });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import WebSocket from 'ws';
+import { assertInteger } from '../internal/assert-option.js';
 
 /**
  * Frames sent while many replies are handled go out together once the event loop's I/O phase ends.
@@ -19,21 +20,22 @@ import WebSocket from 'ws';
  * is tracked: marking a phase's end costs a `setImmediate`, an event-loop turn per reply, which at
  * one session measured about 14 µs of client CPU per step.
  *
- * What it coordinates is one event loop's I/O phase, so the connections of a process share one
- * instance (`eventLoopWrites`, handed to each `/ws` connection by its transport); a transport
- * opened with `batchWrites: false` writes every frame at once and is not counted. Tests build
- * their own instances.
+ * An instance is a write group: it counts the connections that joined it, and only those. A
+ * transport joins the group its `batchWrites` option names: the process's default group
+ * (`eventLoopWrites`, `true`, the default), an instance of the caller's (a fleet whose timing must
+ * not depend on the other sessions of the process), or none (`false`: every frame at once).
+ * Several groups in one process each see their own connections; a phase is still the event
+ * loop's, so each group opens and flushes its own.
+ *
+ * A connection of a group calls `connectionOpened()` once and `connectionClosed()` once, wraps
+ * each reply handler in `enter()`/`leave()`, and sends its frames through `send(socket, frame)`.
  *
  * @example
- * const writes = new ReplyPhaseWrites(4);
- * writes.connectionOpened();
- * // In a socket's 'message' listener:
- * writes.enter();
- * try {
- *   handleReply(data); // may call writes.send(socket, nextFrame)
- * } finally {
- *   writes.leave();
- * }
+ * // A group of its own for one fleet's sessions: only their connections count.
+ * const fleetWrites = new ReplyPhaseWrites();
+ * Echo.connect('http://127.0.0.1:8000', { batchWrites: fleetWrites })
+ *   .pipe(withSession((env) => env.reset().pipe(map(() => fleetWrites.openConnections))))
+ *   .subscribe((open) => console.log(open)); // 1
  */
 export class ReplyPhaseWrites {
   /** Reply handlers running now (a handler may run another synchronously). */
@@ -55,7 +57,9 @@ export class ReplyPhaseWrites {
    * sessions on one server process, writing everything at once about 10% at 64 sessions over 4
    * processes; 4 matched the best of both).
    */
-  constructor(readonly immediateHandlers = 2 * availableParallelism()) {}
+  constructor(readonly immediateHandlers = 2 * availableParallelism()) {
+    assertInteger('immediateHandlers', immediateHandlers, 1);
+  }
 
   /** A connection that sends through `send` opened: call `connectionClosed` once when it ends. */
   connectionOpened(): void {
@@ -112,5 +116,5 @@ export class ReplyPhaseWrites {
   };
 }
 
-/** The write policy the `/ws` connections of this process share (one event loop, one I/O phase at a time). */
+/** The process's default write group: every transport opened with `batchWrites` true or unset joins it. */
 export const eventLoopWrites = new ReplyPhaseWrites();

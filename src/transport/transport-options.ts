@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors/usage-errors.js';
 import { assertNumber } from '../internal/assert-option.js';
-import { eventLoopWrites, type ReplyPhaseWrites } from './reply-phase-writes.js';
+import { eventLoopWrites, ReplyPhaseWrites } from './reply-phase-writes.js';
 import type { TransportOptions } from './transport.js';
 
 /** The Python reference client's limits: 10 s connect, 60 s per reply, 100 MiB messages. */
@@ -31,8 +31,16 @@ export function resolveTransportOptions(options: TransportOptions = {}): Resolve
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     perMessageDeflate: options.perMessageDeflate ?? false,
     keepalive: resolveKeepalive(options.keepalive),
-    writes: options.batchWrites === false ? undefined : eventLoopWrites,
+    writes: resolveWrites(options.batchWrites),
   };
+}
+
+/** The write group of `batchWrites`; throws `InvalidOptionError` for anything but a boolean or a `ReplyPhaseWrites`. */
+function resolveWrites(option: TransportOptions['batchWrites']): ReplyPhaseWrites | undefined {
+  if (option === undefined || option === true) return eventLoopWrites;
+  if (option === false) return undefined;
+  if (option instanceof ReplyPhaseWrites) return option;
+  throw new InvalidOptionError('batchWrites', option, 'a boolean or a ReplyPhaseWrites');
 }
 
 /** Throws `InvalidOptionError` naming the field for anything but `false` or positive finite times. */

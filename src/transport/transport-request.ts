@@ -7,8 +7,9 @@ export type TransportRequest = Request<'reset' | 'step', WireResetData | undefin
 
 /**
  * `transport`'s request: its own when it registered one (the `/ws` transport: a reset or step
- * straight onto the socket), else one made of its `reset`/`step` Observables (HTTP, test fakes, a
- * user's copy of a transport). The session looks it up once.
+ * straight onto the socket; the HTTP transport: a got request per reset or step), else one made of
+ * its `reset`/`step` Observables (test fakes, a user's copy of a transport with its own methods).
+ * The session looks it up once.
  */
 export function transportRequestOf(transport: Transport): TransportRequest {
   return requestOf(transport, (kind, data): Observable<WireStepResult> => (kind === 'step' ? transport.step(data!) : transport.reset(data)));

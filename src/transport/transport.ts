@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { HealthResponse, MetadataResponse, SchemaResponse, StateResponse } from '../protocol/http-messages.js';
 import type { JsonRpcResponseMessage } from '../protocol/mcp-messages.js';
+import type { ReplyPhaseWrites } from './reply-phase-writes.js';
 
 /** `ws`: one `/ws` socket per session (generation B+). `http`: `POST /reset`, `/step` (stateful on generation A only). */
 export type TransportKind = 'ws' | 'http';
@@ -95,13 +96,25 @@ export interface TransportOptions {
    */
   keepalive?: false | KeepaliveOptions;
   /**
-   * WS only. Default true: when this process holds more `/ws` connections than twice its cores,
-   * requests sent while a burst of replies is handled (the next steps of many sessions) leave
-   * together at the end of the event loop's I/O phase instead of one by one (fewer context
-   * switches on a machine whose servers share its cores; see `docs/benchmarks.md`). `false`: this
-   * transport writes every frame at once and is not counted, for a latency-sensitive session.
+   * WS only: which write-batching group this transport's `/ws` connection joins. A group counts
+   * its open connections; while it holds more than twice this machine's cores, requests sent
+   * while a burst of replies is handled (the next steps of many sessions) leave together at the
+   * end of the event loop's I/O phase instead of one by one (fewer context switches on a machine
+   * whose servers share its cores; see `docs/benchmarks.md`).
+   *
+   * - `true` (default): the process's default group, shared by every transport opened with it.
+   * - a `ReplyPhaseWrites`: that group, which counts only the connections opened with it (a fleet
+   *   whose timing must not depend on the other sessions of the process).
+   * - `false`: this transport writes every frame at once and is counted nowhere (a
+   *   latency-sensitive session among many).
+   *
+   * @example
+   * const fleetWrites = new ReplyPhaseWrites(); // batches past twice the cores, counting only its own connections
+   * Echo.connect('http://127.0.0.1:8000', { transport: 'ws', batchWrites: fleetWrites })
+   *   .pipe(withSession((env) => env.reset()))
+   *   .subscribe(() => console.log(fleetWrites.openConnections)); // 1
    */
-  batchWrites?: boolean;
+  batchWrites?: boolean | ReplyPhaseWrites;
   /**
    * Let several sessions of this process use one generation-A server at once (no `/schema`: found
    * by the `auto` probe, or with `transport: 'http'` by the session's check before its first
