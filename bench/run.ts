@@ -12,6 +12,7 @@ import { collectSection } from './collect.js';
 import { containers, teardown } from './containers.js';
 import { httpStep } from './http-step.js';
 import { importTime } from './import-time.js';
+import { k8sPool, k8sRemove, k8sStart } from './k8s-pods.js';
 import { machineInfo } from './machine.js';
 import { memory } from './memory.js';
 import { parallel, parallelConnect } from './parallel.js';
@@ -45,6 +46,9 @@ const SECTIONS: Array<{ id: string; title: string; run: (config: BenchConfig) =>
   { id: 'pool', title: 'envPool: warm claim, cold start of a container pool', run: poolSection },
   { id: 'swarm-pool', title: 'envPool of swarm sessions: cold start vs sequential starts', run: swarmPool },
   { id: 'swarm-multinode', title: 'Swarm services started in parallel: three nodes vs one node', run: swarmMultinode },
+  { id: 'k8s-start', title: 'Kubernetes pod: subscribe → first reset', run: k8sStart },
+  { id: 'k8s-remove', title: 'Kubernetes pod: unsubscribe → pod gone', run: k8sRemove },
+  { id: 'k8s-pool', title: 'envPool of 8 pod sessions: cold start vs 8 sequential starts', run: k8sPool },
   { id: 'vector', title: 'vectorEnv aggregate steps/s vs N bare ws clients', run: vector },
   { id: 'vector-memory', title: 'Memory over a long vectorEnv run', run: vectorMemory },
   { id: 'collect', title: 'collect: episodes per hour, 8 sessions vs a sequential loop (20 ms policy)', run: collectSection },

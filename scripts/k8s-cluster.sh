@@ -175,6 +175,10 @@ state = "$RUN/containerd"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   enable_selinux = false
+  # The kubelet asks for oom_score_adj -998 (sandboxes) and -997 (Guaranteed pods); lowering it
+  # needs CAP_SYS_RESOURCE, which root lacks on these machines (runc init then fails: "failed to
+  # update /proc/self/oom_score_adj: Permission denied"). Clamp to containerd's own value instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -182,6 +186,8 @@ state = "$RUN/containerd"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        # runc's state beside ours (its default, /run/containerd/runc, is the Docker engine's containerd's).
+        Root = "$RUN/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE/cni/net.d"
@@ -216,7 +222,6 @@ node_bridge() {
 
 # --- images ------------------------------------------------------------------------------------
 pause_image() {
-  if ctr_k8s images ls -q | grep -qx "docker.io/$PAUSE_IMAGE"; then return; fi
   if ! docker image inspect "$PAUSE_IMAGE" >/dev/null 2>&1; then
     local ctx; ctx="$(mktemp -d)"
     cp "$BIN/pause" "$ctx/pause"
@@ -230,15 +235,51 @@ ctr_k8s() { ctr -a "$SOCK" -n k8s.io "$@"; }
 load_images() { # docker image refs -> containerd's k8s.io namespace (no registry is reachable)
   local img
   for img in "$@"; do
+    if loaded "$img"; then log "$img already loaded"; continue; fi
     log "loading $img"
     docker save "$img" | ctr_k8s images import - >/dev/null
   done
 }
+# True when containerd has `img` under its normalised name with the same config digest (image ID)
+# as the Docker engine's: a tag moved to another image is loaded again.
+loaded() {
+  local img="$1" ref manifest
+  case "$img" in */*) ref="docker.io/$img" ;; *) ref="docker.io/library/$img" ;; esac
+  case "$img" in *:*) ;; *) ref="$ref:latest" ;; esac
+  manifest="$(ctr_k8s images ls 2>/dev/null | awk -v r="$ref" '$1 == r { print $3 }')"
+  [ -n "$manifest" ] || return 1
+  [ "$(ctr_k8s content get "$manifest" 2>/dev/null | jq -r '.config.digest')" = "$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null)" ]
+}
 
 # --- up / down / status ------------------------------------------------------------------------
+# Every component running and answering: the API server ready, the scheduler (and
+# kube-controller-manager) healthy, the kubelet healthy and its node Ready.
+healthy() {
+  local n
+  for n in $(components); do running "$n" || return 1; done
+  api /readyz >/dev/null || return 1
+  curl -fsSk --max-time 5 "https://127.0.0.1:$SCHED_PORT/healthz" >/dev/null || return 1
+  if with_kcm; then curl -fsSk --max-time 5 "https://127.0.0.1:$KCM_PORT/healthz" >/dev/null || return 1; fi
+  curl -fsS --max-time 5 "http://127.0.0.1:$KUBELET_HEALTH_PORT/healthz" >/dev/null || return 1
+  node_ready
+}
+components() { echo etcd containerd kube-apiserver; with_kcm && echo kube-controller-manager; echo kube-scheduler kubelet; }
+
 up() {
   need
   local t0; t0=$(date +%s)
+  # Idempotent: on a healthy cluster `up` only loads the images asked for.
+  if healthy 2>/dev/null; then
+    log "cluster already up and healthy"
+    if [ -n "${K8S_LOAD_IMAGES:-}" ]; then load_images $K8S_LOAD_IMAGES; fi
+    echo "$KUBECONFIG_OUT"
+    return
+  fi
+  # down removes every KUBE-* iptables chain, which is only right while ours is the only kubelet.
+  local other
+  for other in $(pgrep -x kubelet || true); do
+    [ "$other" = "$(cat "$RUN/kubelet.pid" 2>/dev/null)" ] || die "another kubelet runs here (pid $other): one cluster per machine"
+  done
   bash "$HERE/k8s/build.sh" >&2
   mkdir -p "$STATE" "$RUN" "$LOGS"
   pki
@@ -306,6 +347,8 @@ authentication:
   x509: {clientCAFile: $PKI/ca.crt}
 authorization: {mode: Webhook}
 cgroupDriver: cgroupfs
+# Pod cgroups under our own root (created by up, removed by down), apart from Docker's.
+cgroupRoot: /$CGROUP_ROOT
 containerRuntimeEndpoint: unix://$SOCK
 failSwapOn: false
 failCgroupV1: false
@@ -317,25 +360,42 @@ imageGCLowThresholdPercent: 99
 # A shared, busy machine: evict only when it is really out of room.
 evictionHard: {memory.available: "100Mi", nodefs.available: "2%", imagefs.available: "2%", nodefs.inodesFree: "2%"}
 maxPods: 110
+# Container logs under our state (default /var/log/pods), removed by down.
+podLogsDir: $STATE/pod-logs
 EOF
   # The kubelet rewrites kernel-wide sysctls (vm.overcommit_memory=1, kernel.panic_on_oops=1,
   # kernel.panic=10, ...) that differ from what it wants. This kernel is shared by every checkout
   # (and panic_on_oops would turn an oops anywhere into a reboot), so it runs in its own mount
   # namespace where those /proc/sys files are bind-mounted from files holding the values it
-  # expects: it reads them, finds nothing to change, and the kernel keeps its settings. Slave
-  # propagation: it still sees the host's mounts; pods here mount no volumes (no service account
-  # token without kube-controller-manager), so nothing it mounts needs to reach containerd.
+  # expects: it reads them, finds nothing to change, and the kernel keeps its settings. /proc is
+  # private there (the shims never reach the host, even where / is a shared mount), while the
+  # kubelet's root dir is a shared mount on the host, so the volumes it mounts for pods (service
+  # account tokens are tmpfs) reach the containerd that runs them.
   sysctl_shims
-  start kubelet unshare --mount --propagation slave sh -c "$(shim_mounts) exec \"\$0\" \"\$@\"" "$BIN/kubelet" \
+  kubelet_root_shared
+  cgroup_setup
+  start kubelet unshare --mount --propagation unchanged sh -c "mount --make-rprivate /proc && $(shim_mounts) exec \"\$0\" \"\$@\"" "$BIN/kubelet" \
     --config "$STATE/kubelet-config.yaml" \
     --kubeconfig "$STATE/node.kubeconfig" --root-dir "$STATE/kubelet" \
     --hostname-override "$NODE" --node-ip "$NODE_IP" --cert-dir "$STATE/kubelet-pki"
   wait_for "node $NODE" 180 node_ready
+  # The kubelet registers its node with the not-ready:NoSchedule taint, which kube-controller-manager's
+  # node lifecycle controller lifts once the node is Ready; without it, `up` lifts it.
+  if ! with_kcm; then
+    api "/api/v1/nodes/$NODE" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+      -d "$(api "/api/v1/nodes/$NODE" | jq -c '{spec: {taints: [(.spec.taints // [])[] | select(.key != "node.kubernetes.io/not-ready")]}}')" >/dev/null
+  fi
+  wait_for "node $NODE schedulable" 60 node_schedulable
 
   if [ -n "${K8S_LOAD_IMAGES:-}" ]; then load_images $K8S_LOAD_IMAGES; fi
   if with_kcm; then wait_for "default service account" 60 api /api/v1/namespaces/default/serviceaccounts/default; fi
   log "cluster up in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_OUT"
   echo "$KUBECONFIG_OUT"
+}
+kubelet_root_shared() {
+  mkdir -p "$STATE/kubelet"
+  mountpoint -q "$STATE/kubelet" || mount --bind "$STATE/kubelet" "$STATE/kubelet"
+  mount --make-shared "$STATE/kubelet"
 }
 # The values the kubelet insists on (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables).
 KUBELET_SYSCTLS="vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_on_oops=1 kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000"
@@ -352,10 +412,15 @@ shim_mounts() { # mount commands for the sysctls whose live value differs
   done
 }
 
-# Without kube-controller-manager no controller creates service accounts, so the ServiceAccount
-# admission plugin (which requires one) is turned off and pods run without API tokens; garbage
-# collection by ownerReference and namespace deletion also need it.
-with_kcm() { [ "${K8S_CONTROLLER_MANAGER:-0}" = 1 ]; }
+# kube-controller-manager runs unless K8S_CONTROLLER_MANAGER=0: garbage collection by
+# ownerReference, namespace deletion, service accounts and their tokens, and the node lifecycle
+# (a node that stops reporting is tainted) need it; a pod's own lifecycle (create, run, delete with
+# a grace period, evict) does not. Without it no controller creates service accounts, so the
+# ServiceAccount admission plugin (which requires one) is turned off and pods get no API token.
+with_kcm() { [ "${K8S_CONTROLLER_MANAGER:-1}" = 1 ]; }
+node_schedulable() {
+  [ "$(api "/api/v1/nodes/$NODE" | jq '[.spec.taints // [] | .[] | select(.effect == "NoSchedule" or .effect == "NoExecute")] | length')" = 0 ]
+}
 node_ready() {
   [ "$(api "/api/v1/nodes/$NODE" | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" = True ]
 }
@@ -377,9 +442,14 @@ down() {
   stop kube-scheduler
   stop kube-controller-manager
   stop kube-apiserver
-  # Containers the kubelet did not get to remove: kill their tasks through OUR containerd only.
+  # Containers the kubelet did not get to remove: kill their tasks through OUR containerd only,
+  # and note their sandboxes' network namespaces (containerd 1.6 puts them in /run/netns/cni-*).
+  local netns=""
   if running containerd; then
     local c
+    netns="$(for c in $(ctr_k8s containers ls -q 2>/dev/null); do
+      ctr_k8s containers info "$c" 2>/dev/null | jq -r '.Spec.linux.namespaces[]? | select(.type=="network") | .path // empty'
+    done | sort -u)"
     for c in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true; done
     sleep 1
     for c in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$c" >/dev/null 2>&1 || true; done
@@ -389,17 +459,75 @@ down() {
   # Our shims (each names our socket on its command line) outlive containerd.
   local pid
   for pid in $(pgrep -f -- "-address $SOCK" || true); do kill -9 "$pid" 2>/dev/null || true; done
-  # Mounts under our directories (pod volumes, overlay snapshots, sandbox shm).
+  # Mounts under our directories (pod volumes, overlay snapshots, sandbox shm, the kubelet's root).
   { grep -oE " ($STATE|$RUN)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  local ns
+  for ns in $netns; do
+    case "$ns" in /var/run/netns/cni-*|/run/netns/cni-*) umount "$ns" 2>/dev/null || true; rm -f "$ns" ;; esac
+  done
+  # CNI's result cache for our network (left when a pod's CNI DEL never ran) and our NAT rules.
+  rm -f /var/lib/cni/results/openenv-rx-k8s-* 2>/dev/null || true
+  cni_nat_cleanup
+  kubelet_iptables_cleanup
   ip link del "$BRIDGE" 2>/dev/null || true
+  cgroup_cleanup
+  rmdir /var/log/containers 2>/dev/null || true   # the kubelet's symlink dir, when nothing else uses it
   if [ "${1:-}" != "--keep-state" ]; then rm -rf "$STATE" "$RUN"; fi
   log "down"
+}
+
+# The bridge plugin's masquerade rules for a pod whose CNI DEL never ran: a POSTROUTING jump to a
+# CNI-<hash> chain, commented with our network's name.
+cni_nat_cleanup() {
+  local rule chain
+  while read -r rule; do
+    chain="$(echo "$rule" | grep -oE -- '-j CNI-[0-9a-f]+' | cut -d' ' -f2 || true)"
+    eval "iptables -t nat ${rule/-A/-D}" 2>/dev/null || true
+    if [ -n "$chain" ]; then iptables -t nat -F "$chain" 2>/dev/null || true; iptables -t nat -X "$chain" 2>/dev/null || true; fi
+  done < <(iptables -t nat -S POSTROUTING 2>/dev/null | grep -F '"openenv-rx-k8s"' || true)
+}
+# The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, ...): only a kubelet makes KUBE-*
+# chains, and ours is the only kubelet on the machine (up refuses to start beside another).
+kubelet_iptables_cleanup() {
+  local cmd t rule chain
+  for cmd in iptables ip6tables; do
+    for t in filter nat mangle; do
+      while read -r rule; do eval "$cmd -t $t ${rule/-A/-D}" 2>/dev/null || true; done \
+        < <($cmd -t "$t" -S 2>/dev/null | grep -E -- '^-A [A-Z]+ .*-j KUBE-' || true)
+      for chain in $($cmd -t "$t" -S 2>/dev/null | grep -oE '^-N KUBE-[A-Z0-9-]+' | cut -d' ' -f2 || true); do
+        $cmd -t "$t" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $($cmd -t "$t" -S 2>/dev/null | grep -oE '^-N KUBE-[A-Z0-9-]+' | cut -d' ' -f2 || true); do
+        $cmd -t "$t" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+# The kubelet's pod cgroups live under our own cgroup root (kubelet cgroupRoot), empty once every
+# container is gone: removed deepest first.
+CGROUP_ROOT=openenv-rx-k8s
+cgroup_dirs() { local d; for d in /sys/fs/cgroup/*/; do [ -d "$d$CGROUP_ROOT" ] && echo "$d$CGROUP_ROOT"; done; [ -d "/sys/fs/cgroup/$CGROUP_ROOT" ] && echo "/sys/fs/cgroup/$CGROUP_ROOT"; true; }
+cgroup_setup() {
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mkdir -p "/sys/fs/cgroup/$CGROUP_ROOT"; return; fi
+  local d
+  for d in /sys/fs/cgroup/*/; do
+    [ -d "$d" ] && mountpoint -q "$d" || continue
+    mkdir -p "$d$CGROUP_ROOT"
+    # A new cpuset cgroup starts with no CPUs or memory nodes: give it its parent's.
+    if [ -f "${d}cpuset.cpus" ]; then
+      cat "${d}cpuset.cpus" >"$d$CGROUP_ROOT/cpuset.cpus"; cat "${d}cpuset.mems" >"$d$CGROUP_ROOT/cpuset.mems"
+    fi
+  done
+}
+cgroup_cleanup() {
+  local d
+  for d in $(cgroup_dirs); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
 }
 
 # The proof that the cluster runs real pods: the image's server answers /health on the pod IP.
 smoke() { # docker image (loaded here if containerd lacks it)
   local img="$1" name="openenv-rx-smoke-$$" ip="" phase="" i ok=0 t0
-  ctr_k8s images ls -q | grep -q "$img" || load_images "$img"
+  load_images "$img"
   t0=$(date +%s)
   jq -n --arg name "$name" --arg img "$img" '{apiVersion:"v1",kind:"Pod",
     metadata:{name:$name,labels:{"openenv-rx/smoke":"1"}},
@@ -420,17 +548,16 @@ smoke() { # docker image (loaded here if containerd lacks it)
   [ $ok = 1 ] || die "smoke pod did not become healthy (phase $phase)"
 }
 
-status() {
-  local n rc=0
-  for n in etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
-    if [ $n = kube-controller-manager ] && ! with_kcm; then continue; fi
-    if running "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; rc=1; fi
+status() { # exit 0 only when healthy
+  local n
+  for n in $(components); do
+    if running "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
   done
   if running kube-apiserver; then
-    api /api/v1/nodes | jq -r '.items[] | "node \(.metadata.name): Ready=\(.status.conditions[] | select(.type=="Ready") | .status) \(.status.nodeInfo.kubeletVersion) \(.status.nodeInfo.containerRuntimeVersion)"' || rc=1
+    api /api/v1/nodes | jq -r '.items[] | "node \(.metadata.name): Ready=\(.status.conditions[] | select(.type=="Ready") | .status) \(.status.nodeInfo.kubeletVersion) \(.status.nodeInfo.containerRuntimeVersion)"' || true
   fi
   echo "KUBECONFIG=$KUBECONFIG_OUT"
-  return $rc
+  if healthy 2>/dev/null; then echo "healthy"; else echo "not healthy"; return 1; fi
 }
 
 case "${1:-}" in

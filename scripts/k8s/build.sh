@@ -2,7 +2,8 @@
 # Builds the Kubernetes components the test cluster needs from their Go modules at a
 # pinned release, into a per-version cache reused between runs:
 #   ${K8S_CACHE:-~/.cache/openenv-rx/k8s}/<version>/bin/{kube-apiserver,kube-scheduler,kubelet,kube-controller-manager,pause}
-# (no kubectl: its tree, kustomize included, is large and the scripts speak to the API with curl).
+#   (kube-controller-manager unless K8S_CONTROLLER_MANAGER=0; no kubectl: its tree, kustomize
+#   included, is large and the scripts speak to the API with curl).
 # k8s.io/kubernetes replaces its staging modules with ./staging paths that its module
 # zip does not carry, so we build from a small wrapper module that requires it and pins
 # every staging module to the matching v0.x release.
@@ -14,13 +15,11 @@ CACHE="${K8S_CACHE:-$HOME/.cache/openenv-rx/k8s}"
 OUT="$CACHE/$K8S_VERSION/bin"
 SRC="$CACHE/$K8S_VERSION/src"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# The core a pod needs; kube-controller-manager (service accounts, garbage collection, namespace
-# deletion) only when asked for: `build.sh kube-controller-manager` or K8S_CONTROLLER_MANAGER=1.
+# The core a pod needs, plus kube-controller-manager (service accounts, garbage collection by
+# ownerReference, namespace deletion, node lifecycle) unless K8S_CONTROLLER_MANAGER=0.
 CORE=(kube-apiserver kube-scheduler kubelet)
 COMPONENTS=("${CORE[@]}")
-if [ "${K8S_CONTROLLER_MANAGER:-0}" = 1 ] || [ "${1:-}" = kube-controller-manager ]; then
-  COMPONENTS+=(kube-controller-manager)
-fi
+if [ "${K8S_CONTROLLER_MANAGER:-1}" = 1 ]; then COMPONENTS+=(kube-controller-manager); fi
 
 have_all() {
   local c
@@ -73,5 +72,5 @@ build() { # components...
 start=$(date +%s)
 build "${COMPONENTS[@]}"
 # The pause container: no registry is reachable, so the sandbox image is built here.
-CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags "-s -w" -o "$OUT/pause" "$HERE/pause/pause.go"
+[ -x "$OUT/pause" ] || CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags "-s -w" -o "$OUT/pause" "$HERE/pause/pause.go"
 echo "built k8s $K8S_VERSION into $OUT in $(( $(date +%s) - start ))s"
