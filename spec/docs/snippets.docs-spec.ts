@@ -38,14 +38,20 @@ import { extractMarkdown } from './support/extract-markdown.js';
 import { kindImage } from './support/kind-image.js';
 import { mapLimit, runBounded, type RunResult } from './support/run-bounded.js';
 import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-process.js';
-import { PLACEHOLDER_IMAGE, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
+import { startOpenEnvServer, type StartedServer } from '../interop/support/openenv-server.js';
+import { findVenv, requireVenv, venvDir } from '../interop/support/openenv-venvs.js';
+import { PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
+import { swallowedFailures } from './support/swallowed-failures.js';
 import type { Snippet } from './support/snippet.js';
 
 // Bounds for a loaded machine (2 cores, 8 test runs): a snippet takes 1-25 s, a CLI command up to a
 // minute (docs/cli.md collects 1000 episodes); never ending is what they catch.
-const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, shell: 180_000 } as const;
+const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, openenv: 150_000, shell: 180_000 } as const;
+const here = repoPath('spec/docs');
+const openenv = findVenv('openenv');
 
 const markdownFiles = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const entryPoints = (JSON.parse(readFileSync(repoPath('typedoc.json'), 'utf8')) as { entryPoints: string[] }).entryPoints.map((e) => repoPath(e));
@@ -70,6 +76,8 @@ describe('doc snippets', () => {
   let dir: string;
   let docker: Docker;
   let llm: LlmServerProcess | undefined;
+  let legacy: Promise<LegacyServerProcess> | undefined;
+  let corridor: Promise<StartedServer> | undefined;
 
   beforeAll(async () => {
     await ensureBuiltDist();
@@ -111,22 +119,37 @@ describe('doc snippets', () => {
         replace: llmUrls,
       });
       for (const run of result.runs) if (run.pid) childPids.push(run.pid);
-      return { failures: result.failures };
+      const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
+      return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
     };
     const shellResults = mapLimit(shellBlocks, 1, runShell);
     const results = await mapLimit(compiled, 1, async (c, i): Promise<Outcome> => {
       if (c.errors.length > 0 || c.snippet.mode !== 'run') return { compiled: c };
-      const missing = c.needs === 'swarm' && !hasSwarm ? 'a swarm manager' : c.needs && !hasDocker ? 'a Docker engine' : undefined;
+      const missing =
+        c.needs === 'openenv'
+          ? !openenv && `the pinned OpenEnv venv (${venvDir('openenv')}: scripts/interop-venv.sh)`
+          : c.needs === 'swarm' && !hasSwarm
+            ? 'a swarm manager'
+            : c.needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
-      let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, servers.get(c.kind)!.url).replace(/\bport: 8000\b/g, 'port: 0');
+      // Under CI=true a missing venv fails the snippet here (requireVenv's error), as a missing engine does at its first call.
+      const url = c.kind === 'corridor' ? (await (corridor ??= startOpenEnvServer(requireVenv('openenv'), 'corridor_env'))).url : servers.get(c.kind)!.url;
+      let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, url).replace(/\bport: 8000\b/g, 'port: 0');
       for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
+      if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);
       if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
       writeFileSync(c.file, js);
       const cwd = join(dir, 'cwd', String(i));
       mkdirSync(cwd, { recursive: true });
-      const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env: { ...process.env, NODE_OPTIONS: '' } });
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+      if (c.needs === 'openenv') {
+        // `uvicorn envs.echo_env.server.app:app` as written: the venv's uvicorn, OpenEnv's echo env at envs/ (spec/docs/fixtures).
+        symlinkSync(join(here, 'fixtures', 'envs'), join(cwd, 'envs'));
+        Object.assign(env, { PATH: `${join(requireVenv('openenv').dir, 'bin')}:${env['PATH']}`, PYTHONUNBUFFERED: '1' });
+      }
+      const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env });
       if (run.pid) childPids.push(run.pid);
-      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stderr.slice(-600)}\n`);
+      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stdout.slice(-300)}${run.stderr.slice(-600)}\n`);
       return { compiled: c, run };
     });
     results.forEach((outcome) => outcomes.set(outcome.compiled.snippet.id, outcome));
@@ -136,6 +159,8 @@ describe('doc snippets', () => {
   afterAll(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
     await llm?.stop();
+    await (await legacy?.catch(() => undefined))?.stop();
+    await (await corridor?.catch(() => undefined))?.stop();
     if (docker && (await dockerReachable(docker))) {
       // What a snippet stopped at its bound may have left (its exit hook normally removes it).
       await removeServicesOwnedBy(docker, childPids).catch(() => 0);
@@ -156,6 +181,8 @@ describe('doc snippets', () => {
     const run = outcome.run!;
     const verdict = run.timedOut ? `still running after ${BOUND_MS[outcome.compiled.needs ?? 'plain'] / 1000} s (it never lets go of what it opened?)` : `exit ${run.code ?? run.signal}`;
     expect({ id, verdict, stderr: run.code === 0 && !run.timedOut ? '' : run.stderr.slice(-2000) }).toEqual({ id, verdict: 'exit 0', stderr: '' });
+    // Exit 0 is not enough: a program that lost episodes or swallowed an error on the way passed nothing.
+    expect({ id, swallowed: swallowedFailures(`${run.stdout}\n${run.stderr}`) }).toEqual({ id, swallowed: [] });
   });
 
   it.each(shellBlocks.map((s) => [s.id]))('%s (shell) runs the CLI to its end', (id) => {
