@@ -3,7 +3,7 @@
  * the public API's JSDoc, and every shell block that runs the CLI, compiled and run against live
  * servers on 127.0.0.1. A snippet passes when it compiles and its program EXITS ON ITS OWN, with
  * status 0, within its bound (a program that never ends, e.g. one that keeps a session open with
- * `switchMap`, fails here).
+ * `switchMap`, fails here), and printed no failed episodes or unhandled error (support/swallowed-failures.ts).
  *
  * Conventions a snippet may rely on (the reader assumes the same):
  * - `http://127.0.0.1:8000` means "your server": replaced by an in-process server of the env the
@@ -16,7 +16,15 @@
  * - `http://127.0.0.1:8080` and `http://127.0.0.1:11434` (an OpenAI-compatible endpoint: vLLM, llama.cpp,
  *   Ollama) mean "your model": replaced by the scripted Chat Completions server
  *   (spec/fixtures/llm-server.mjs), which answers every request by calling the first offered tool.
- * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`.
+ * - `legacyUrl` is a generation-A server (spec/fixtures/legacy-echo-server.mjs); `taskApi` talks to
+ *   OpenEnv's own server (spec/interop/fixtures/corridor_env.py) and `'uvicorn'` runs from the pinned
+ *   OpenEnv venv (scripts/interop-venv.sh) with OpenEnv's echo env at `envs/echo_env` (spec/docs/fixtures):
+ *   without that venv they are skipped with a message, and FAIL under CI=true.
+ * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`;
+ *   `--image my-env:latest` is the test server image.
+ * - `<!-- doctest: with env (an open session) -->` (JSDoc: `<caption>doctest: with env (...)</caption>`):
+ *   a fragment run inside a session (`env`, `session`), pool (`pool`) or vector env (`venv`) opened
+ *   against the live server first and closed once the work of its last statement is done.
  * - `<!-- doctest: compile-only (reason) -->` before a markdown block, or
  *   `@example <caption>doctest: compile-only (reason)</caption>` in JSDoc: a fragment, type-checked
  *   but not run. `doctest: skip (reason)`: neither. Both are counted and listed by the last test.
@@ -41,7 +49,7 @@ import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-pr
 import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
 import { startOpenEnvServer, type StartedServer } from '../interop/support/openenv-server.js';
 import { findVenv, requireVenv, venvDir } from '../interop/support/openenv-venvs.js';
-import { PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
@@ -50,6 +58,7 @@ import type { Snippet } from './support/snippet.js';
 // Bounds for a loaded machine (2 cores, 8 test runs): a snippet takes 1-25 s, a CLI command up to a
 // minute (docs/cli.md collects 1000 episodes); never ending is what they catch.
 const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, openenv: 150_000, shell: 180_000 } as const;
+const SNIPPETS_AT_ONCE = 3;
 const here = repoPath('spec/docs');
 const openenv = findVenv('openenv');
 
@@ -85,7 +94,7 @@ describe('doc snippets', () => {
     dir = mkdtempSync(join(repoPath('tmp'), 'doctest-'));
     const compiled = compileSnippets(runnable, dir);
     for (const [kind, definition] of [['grid_world', gridWorldEnv], ['echo', echoEnv], ['echo_mcp', echoMcpEnv]] as const) {
-      servers.set(kind, await serve(definition, { maxSessions: 16 }));
+      servers.set(kind, await serve(definition, { maxSessions: 64 })); // snippets run 3 at a time, pools of up to 8 each
     }
     llm = await startLlmServer();
     const llmUrls = Object.fromEntries(PLACEHOLDER_LLM_URLS.map((placeholder) => [placeholder, llm!.url]));
@@ -116,14 +125,16 @@ describe('doc snippets', () => {
         cwd,
         url: servers.get(kind)!.url,
         timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell,
-        replace: llmUrls,
+        replace: { ...llmUrls, ...(needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }) },
       });
       for (const run of result.runs) if (run.pid) childPids.push(run.pid);
       const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
       return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
     };
     const shellResults = mapLimit(shellBlocks, 1, runShell);
-    const results = await mapLimit(compiled, 1, async (c, i): Promise<Outcome> => {
+    // 3 programs at a time: most of a snippet's 1-3 s is Node starting and importing the library, which
+    // overlaps well even on 2 busy cores (one at a time, the runs alone took ~4 min here).
+    const results = await mapLimit(compiled, SNIPPETS_AT_ONCE, async (c, i): Promise<Outcome> => {
       if (c.errors.length > 0 || c.snippet.mode !== 'run') return { compiled: c };
       const missing =
         c.needs === 'openenv'

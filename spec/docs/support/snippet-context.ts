@@ -42,6 +42,8 @@ export const PLACEHOLDER_URL = 'http://127.0.0.1:8000';
 export const PLACEHOLDER_LLM_URLS = ['http://127.0.0.1:8080', 'http://127.0.0.1:11434'] as const;
 /** Stands for a generation-A server's URL (`legacyUrl`): replaced by spec/fixtures/legacy-echo-server.mjs's. */
 export const PLACEHOLDER_LEGACY_URL = 'http://127.0.0.1:8001';
+/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`). */
+export const PLACEHOLDER_CLI_IMAGE = 'my-env:latest';
 /** Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of the snippet's kind. */
 export const PLACEHOLDER_IMAGE = '__DOCTEST_IMAGE__';
 
