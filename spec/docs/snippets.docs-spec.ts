@@ -93,6 +93,7 @@ describe('doc snippets', () => {
     mkdirSync(repoPath('tmp'), { recursive: true });
     dir = mkdtempSync(join(repoPath('tmp'), 'doctest-'));
     const compiled = compileSnippets(runnable, dir);
+    if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `compiled ${runnable.length} snippets: ${Math.round(process.uptime())} s after start\n`);
     for (const [kind, definition] of [['grid_world', gridWorldEnv], ['echo', echoEnv], ['echo_mcp', echoMcpEnv]] as const) {
       servers.set(kind, await serve(definition, { maxSessions: 64 })); // snippets run 3 at a time, pools of up to 8 each
     }
@@ -128,10 +129,13 @@ describe('doc snippets', () => {
         replace: { ...llmUrls, ...(needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }) },
       });
       for (const run of result.runs) if (run.pid) childPids.push(run.pid);
+      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${snippet.id} (shell): ${result.failures.length ? 'FAILED' : 'ok'} ${result.runs.reduce((ms, run) => ms + run.ms, 0)} ms\n`);
       const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
       return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
     };
-    const shellResults = mapLimit(shellBlocks, 1, runShell);
+    // Shell blocks 2 at a time beside the programs: one at a time they were the longest chain (~3.5 min,
+    // docs/cli.md's 1000-episode collect alone 1.5 min).
+    const shellResults = mapLimit(shellBlocks, 2, runShell);
     // 3 programs at a time: most of a snippet's 1-3 s is Node starting and importing the library, which
     // overlaps well even on 2 busy cores (one at a time, the runs alone took ~4 min here).
     const results = await mapLimit(compiled, SNIPPETS_AT_ONCE, async (c, i): Promise<Outcome> => {
