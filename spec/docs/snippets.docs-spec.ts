@@ -74,7 +74,7 @@ const only = process.env['DOCTEST_ONLY'] ? new RegExp(process.env['DOCTEST_ONLY'
 const runnable = snippets.filter((s) => s.lang === 'ts' && s.mode !== 'skip' && (!only || only.test(s.id)));
 const shellBlocks = snippets.filter((s) => s.lang === 'sh' && s.mode === 'run' && (!only || only.test(s.id)));
 
-type Outcome = { compiled: CompiledSnippet; run?: RunResult; skipped?: string };
+type Outcome = { compiled: CompiledSnippet; run?: RunResult; skipped?: string; failure?: string };
 type ShellResult = { failures: string[]; skipped?: string };
 
 describe('doc snippets', () => {
@@ -147,20 +147,24 @@ describe('doc snippets', () => {
             ? 'a swarm manager'
             : c.needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
-      // Under CI=true a missing venv fails the snippet here (requireVenv's error), as a missing engine does at its first call.
-      const url = c.kind === 'corridor' ? (await (corridor ??= startOpenEnvServer(requireVenv('openenv'), 'corridor_env'))).url : servers.get(c.kind)!.url;
-      let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, url).replace(/\bport: 8000\b/g, 'port: 0');
-      for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
-      if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);
-      if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
-      writeFileSync(c.file, js);
       const cwd = join(dir, 'cwd', String(i));
       mkdirSync(cwd, { recursive: true });
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
-      if (c.needs === 'openenv') {
-        // `uvicorn envs.echo_env.server.app:app` as written: the venv's uvicorn, OpenEnv's echo env at envs/ (spec/docs/fixtures).
-        symlinkSync(join(here, 'fixtures', 'envs'), join(cwd, 'envs'));
-        Object.assign(env, { PATH: `${join(requireVenv('openenv').dir, 'bin')}:${env['PATH']}`, PYTHONUNBUFFERED: '1' });
+      try {
+        // Under CI=true what is missing (the venv: requireVenv's error; the engine: the image build's) fails this snippet here.
+        const url = c.kind === 'corridor' ? (await (corridor ??= startOpenEnvServer(requireVenv('openenv'), 'corridor_env'))).url : servers.get(c.kind)!.url;
+        let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, url).replace(/\bport: 8000\b/g, 'port: 0');
+        for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
+        if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);
+        if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
+        writeFileSync(c.file, js);
+        if (c.needs === 'openenv') {
+          // `uvicorn envs.echo_env.server.app:app` as written: the venv's uvicorn, OpenEnv's echo env at envs/ (spec/docs/fixtures).
+          symlinkSync(join(here, 'fixtures', 'envs'), join(cwd, 'envs'));
+          Object.assign(env, { PATH: `${join(requireVenv('openenv').dir, 'bin')}:${env['PATH']}`, PYTHONUNBUFFERED: '1' });
+        }
+      } catch (error) {
+        return { compiled: c, failure: `what it runs against could not be set up: ${error instanceof Error ? error.message : String(error)}` };
       }
       const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env });
       if (run.pid) childPids.push(run.pid);
@@ -193,6 +197,7 @@ describe('doc snippets', () => {
       console.warn(`${id}: not run, ${outcome.skipped} (with CI=true it fails instead)`);
       return;
     }
+    expect({ id, failure: outcome.failure }).toEqual({ id, failure: undefined });
     const run = outcome.run!;
     const verdict = run.timedOut ? `still running after ${BOUND_MS[outcome.compiled.needs ?? 'plain'] / 1000} s (it never lets go of what it opened?)` : `exit ${run.code ?? run.signal}`;
     expect({ id, verdict, stderr: run.code === 0 && !run.timedOut ? '' : run.stderr.slice(-2000) }).toEqual({ id, verdict: 'exit 0', stderr: '' });
