@@ -2,7 +2,8 @@
  * The doc-test harness itself: markers are read, names a snippet leaves undefined are given, a
  * fragment that needs a held session is refused unless marked, and a program that keeps a session
  * open with `switchMap` (what docs/tools.md showed before) is caught at its bound while the
- * `withSession` version exits.
+ * `withSession` version exits; a `doctest: with env` fragment runs inside a session the harness
+ * opens and closes; output that shows swallowed failures is caught.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { extractMarkdown } from './support/extract-markdown.js';
 import { runBounded } from './support/run-bounded.js';
 import { PLACEHOLDER_URL } from './support/snippet-context.js';
 import type { Snippet } from './support/snippet.js';
+import { swallowedFailures } from './support/swallowed-failures.js';
 
 const callTool = (operator: string): Snippet => ({
   id: `tools-${operator}`,
@@ -43,6 +45,8 @@ describe('doc-test harness', () => {
       callTool('withSession'),
       { id: 'fragment', lang: 'ts', mode: 'run', code: "env.step({ message: 'hi' }).subscribe();" },
       { id: 'marked-fragment', lang: 'ts', mode: 'compile-only', reason: 'env is open', code: "env.step({ message: 'hi' }).subscribe();" },
+      { id: 'with-env', lang: 'ts', mode: 'run', with: ['env'], code: "env.callTool('echo_message', { message: 'hi' })\n  .subscribe((r) => console.log(r.value));" },
+      { id: 'with-unused', lang: 'ts', mode: 'run', with: ['pool'], code: "env.callTool('echo_message', { message: 'hi' }).subscribe();" },
       { id: 'wrong-type', lang: 'ts', mode: 'run', code: "const n: number = summarize([]).episodes;\nconst s: string = n;" },
     ];
     compiled = new Map(compileSnippets(snippets, dir).map((c) => [c.snippet.id, c]));
@@ -80,6 +84,28 @@ describe('doc-test harness', () => {
     expect(compiled.get('marked-fragment')!.errors).toEqual([]);
   });
 
+  it('runs a `with env` fragment inside a session it opens first and closes once the fragment is done', async () => {
+    expect(compiled.get('with-env')!.errors).toEqual([]);
+    const result = await run('with-env', 60_000);
+    expect({ timedOut: result.timedOut, code: result.code, printed: result.stdout.trim(), stderr: result.stderr }).toEqual({ timedOut: false, code: 0, printed: 'hi', stderr: '' });
+    expect(server.activeSessions()).toBe(0);
+  }, 90_000);
+
+  it('refuses a `with` marker naming what the fragment does not use, and still the names it uses unmarked', () => {
+    expect(compiled.get('with-unused')!.errors).toEqual([
+      expect.stringMatching(/^uses env, which a program would have to hold open/),
+      'its marker names pool, which it does not use',
+    ]);
+  });
+
+  it('finds failures a program swallowed in what it printed, and nothing in a clean run', () => {
+    expect(swallowedFailures('collect: episode 3 failed: ECONNRESET\n')).toEqual(expect.arrayContaining([expect.stringMatching(/^collect's per-episode failure line/)]));
+    expect(swallowedFailures('  planned 10: recorded 9 now + 0 before, failed 1, not run 0')).toEqual(expect.arrayContaining([expect.stringMatching(/^a summary counting failed episodes/)]));
+    expect(swallowedFailures("{ episodes: 4, failed: 2, meanReturn: 1 }")).toEqual(expect.arrayContaining([expect.stringMatching(/^a logged summary with failed episodes/)]));
+    expect(swallowedFailures('[UnhandledPromiseRejection: This error originated ...]')).toEqual(expect.arrayContaining([expect.stringMatching(/^an unhandled error/)]));
+    expect(swallowedFailures('  planned 10: recorded 10 now + 0 before, failed 0, not run 0\n{ episodes: 4, failed: 0 }\n12 passed, 0 failed')).toEqual([]);
+  });
+
   it('reports type errors at the snippet own line numbers', () => {
     expect(compiled.get('wrong-type')!.errors).toEqual([expect.stringMatching(/^line 2: TS2322 /)]);
   });
@@ -98,6 +124,10 @@ describe('doc-test harness', () => {
       '```json',
       '{}',
       '```',
+      '<!-- doctest: with env, pool (an open session and pool) -->',
+      '```ts',
+      'c();',
+      '```',
       '<!-- doctest: compile-only — a fragment -->',
       '```sh',
       'openenv-rx --version',
@@ -106,7 +136,8 @@ describe('doc-test harness', () => {
     expect(extractMarkdown('x.md', md)).toEqual([
       { id: 'x.md:3', lang: 'ts', code: 'a();\n', mode: 'skip', reason: "needs the reader's registry" },
       { id: 'x.md:7', lang: 'ts', code: 'b();\n', mode: 'run' },
-      { id: 'x.md:14', lang: 'sh', code: 'openenv-rx --version\n', mode: 'compile-only', reason: 'a fragment' },
+      { id: 'x.md:14', lang: 'ts', code: 'c();\n', mode: 'run', with: ['env', 'pool'], reason: 'an open session and pool' },
+      { id: 'x.md:18', lang: 'sh', code: 'openenv-rx --version\n', mode: 'compile-only', reason: 'a fragment' },
     ]);
   });
 });

@@ -3,7 +3,7 @@
  * the public API's JSDoc, and every shell block that runs the CLI, compiled and run against live
  * servers on 127.0.0.1. A snippet passes when it compiles and its program EXITS ON ITS OWN, with
  * status 0, within its bound (a program that never ends, e.g. one that keeps a session open with
- * `switchMap`, fails here).
+ * `switchMap`, fails here), and printed no failed episodes or unhandled error (support/swallowed-failures.ts).
  *
  * Conventions a snippet may rely on (the reader assumes the same):
  * - `http://127.0.0.1:8000` means "your server": replaced by an in-process server of the env the
@@ -16,7 +16,15 @@
  * - `http://127.0.0.1:8080` and `http://127.0.0.1:11434` (an OpenAI-compatible endpoint: vLLM, llama.cpp,
  *   Ollama) mean "your model": replaced by the scripted Chat Completions server
  *   (spec/fixtures/llm-server.mjs), which answers every request by calling the first offered tool.
- * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`.
+ * - `legacyUrl` is a generation-A server (spec/fixtures/legacy-echo-server.mjs); `taskApi` talks to
+ *   OpenEnv's own server (spec/interop/fixtures/corridor_env.py) and `'uvicorn'` runs from the pinned
+ *   OpenEnv venv (scripts/interop-venv.sh) with OpenEnv's echo env at `envs/echo_env` (spec/docs/fixtures):
+ *   without that venv they are skipped with a message, and FAIL under CI=true.
+ * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`;
+ *   `--image my-env:latest` is the test server image.
+ * - `<!-- doctest: with env (an open session) -->` (JSDoc: `<caption>doctest: with env (...)</caption>`):
+ *   a fragment run inside a session (`env`, `session`), pool (`pool`) or vector env (`venv`) opened
+ *   against the live server first and closed once the work of its last statement is done.
  * - `<!-- doctest: compile-only (reason) -->` before a markdown block, or
  *   `@example <caption>doctest: compile-only (reason)</caption>` in JSDoc: a fragment, type-checked
  *   but not run. `doctest: skip (reason)`: neither. Both are counted and listed by the last test.
@@ -38,14 +46,21 @@ import { extractMarkdown } from './support/extract-markdown.js';
 import { kindImage } from './support/kind-image.js';
 import { mapLimit, runBounded, type RunResult } from './support/run-bounded.js';
 import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-process.js';
-import { PLACEHOLDER_IMAGE, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
+import { startOpenEnvServer, type StartedServer } from '../interop/support/openenv-server.js';
+import { findVenv, requireVenv, venvDir } from '../interop/support/openenv-venvs.js';
+import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
+import { swallowedFailures } from './support/swallowed-failures.js';
 import type { Snippet } from './support/snippet.js';
 
 // Bounds for a loaded machine (2 cores, 8 test runs): a snippet takes 1-25 s, a CLI command up to a
 // minute (docs/cli.md collects 1000 episodes); never ending is what they catch.
-const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, shell: 180_000 } as const;
+const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, openenv: 150_000, shell: 180_000 } as const;
+const SNIPPETS_AT_ONCE = 3;
+const here = repoPath('spec/docs');
+const openenv = findVenv('openenv');
 
 const markdownFiles = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const entryPoints = (JSON.parse(readFileSync(repoPath('typedoc.json'), 'utf8')) as { entryPoints: string[] }).entryPoints.map((e) => repoPath(e));
@@ -59,7 +74,7 @@ const only = process.env['DOCTEST_ONLY'] ? new RegExp(process.env['DOCTEST_ONLY'
 const runnable = snippets.filter((s) => s.lang === 'ts' && s.mode !== 'skip' && (!only || only.test(s.id)));
 const shellBlocks = snippets.filter((s) => s.lang === 'sh' && s.mode === 'run' && (!only || only.test(s.id)));
 
-type Outcome = { compiled: CompiledSnippet; run?: RunResult; skipped?: string };
+type Outcome = { compiled: CompiledSnippet; run?: RunResult; skipped?: string; failure?: string };
 type ShellResult = { failures: string[]; skipped?: string };
 
 describe('doc snippets', () => {
@@ -70,14 +85,17 @@ describe('doc snippets', () => {
   let dir: string;
   let docker: Docker;
   let llm: LlmServerProcess | undefined;
+  let legacy: Promise<LegacyServerProcess> | undefined;
+  let corridor: Promise<StartedServer> | undefined;
 
   beforeAll(async () => {
     await ensureBuiltDist();
     mkdirSync(repoPath('tmp'), { recursive: true });
     dir = mkdtempSync(join(repoPath('tmp'), 'doctest-'));
     const compiled = compileSnippets(runnable, dir);
+    if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `compiled ${runnable.length} snippets: ${Math.round(process.uptime())} s after start\n`);
     for (const [kind, definition] of [['grid_world', gridWorldEnv], ['echo', echoEnv], ['echo_mcp', echoMcpEnv]] as const) {
-      servers.set(kind, await serve(definition, { maxSessions: 16 }));
+      servers.set(kind, await serve(definition, { maxSessions: 64 })); // snippets run 3 at a time, pools of up to 8 each
     }
     llm = await startLlmServer();
     const llmUrls = Object.fromEntries(PLACEHOLDER_LLM_URLS.map((placeholder) => [placeholder, llm!.url]));
@@ -108,25 +126,49 @@ describe('doc snippets', () => {
         cwd,
         url: servers.get(kind)!.url,
         timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell,
-        replace: llmUrls,
+        replace: { ...llmUrls, ...(needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }) },
       });
       for (const run of result.runs) if (run.pid) childPids.push(run.pid);
-      return { failures: result.failures };
+      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${snippet.id} (shell): ${result.failures.length ? 'FAILED' : 'ok'} ${result.runs.reduce((ms, run) => ms + run.ms, 0)} ms\n`);
+      const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
+      return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
     };
-    const shellResults = mapLimit(shellBlocks, 1, runShell);
-    const results = await mapLimit(compiled, 1, async (c, i): Promise<Outcome> => {
+    // Shell blocks 2 at a time beside the programs: one at a time they were the longest chain (~3.5 min,
+    // docs/cli.md's 1000-episode collect alone 1.5 min).
+    const shellResults = mapLimit(shellBlocks, 2, runShell);
+    // 3 programs at a time: most of a snippet's 1-3 s is Node starting and importing the library, which
+    // overlaps well even on 2 busy cores (one at a time, the runs alone took ~4 min here).
+    const results = await mapLimit(compiled, SNIPPETS_AT_ONCE, async (c, i): Promise<Outcome> => {
       if (c.errors.length > 0 || c.snippet.mode !== 'run') return { compiled: c };
-      const missing = c.needs === 'swarm' && !hasSwarm ? 'a swarm manager' : c.needs && !hasDocker ? 'a Docker engine' : undefined;
+      const missing =
+        c.needs === 'openenv'
+          ? !openenv && `the pinned OpenEnv venv (${venvDir('openenv')}: scripts/interop-venv.sh)`
+          : c.needs === 'swarm' && !hasSwarm
+            ? 'a swarm manager'
+            : c.needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
-      let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, servers.get(c.kind)!.url).replace(/\bport: 8000\b/g, 'port: 0');
-      for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
-      if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
-      writeFileSync(c.file, js);
       const cwd = join(dir, 'cwd', String(i));
       mkdirSync(cwd, { recursive: true });
-      const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env: { ...process.env, NODE_OPTIONS: '' } });
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+      try {
+        // Under CI=true what is missing (the venv: requireVenv's error; the engine: the image build's) fails this snippet here.
+        const url = c.kind === 'corridor' ? (await (corridor ??= startOpenEnvServer(requireVenv('openenv'), 'corridor_env'))).url : servers.get(c.kind)!.url;
+        let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, url).replace(/\bport: 8000\b/g, 'port: 0');
+        for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
+        if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);
+        if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
+        writeFileSync(c.file, js);
+        if (c.needs === 'openenv') {
+          // `uvicorn envs.echo_env.server.app:app` as written: the venv's uvicorn, OpenEnv's echo env at envs/ (spec/docs/fixtures).
+          symlinkSync(join(here, 'fixtures', 'envs'), join(cwd, 'envs'));
+          Object.assign(env, { PATH: `${join(requireVenv('openenv').dir, 'bin')}:${env['PATH']}`, PYTHONUNBUFFERED: '1' });
+        }
+      } catch (error) {
+        return { compiled: c, failure: `what it runs against could not be set up: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env });
       if (run.pid) childPids.push(run.pid);
-      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stderr.slice(-600)}\n`);
+      if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stdout.slice(-300)}${run.stderr.slice(-600)}\n`);
       return { compiled: c, run };
     });
     results.forEach((outcome) => outcomes.set(outcome.compiled.snippet.id, outcome));
@@ -136,6 +178,8 @@ describe('doc snippets', () => {
   afterAll(async () => {
     await Promise.all([...servers.values()].map((server) => server.close()));
     await llm?.stop();
+    await (await legacy?.catch(() => undefined))?.stop();
+    await (await corridor?.catch(() => undefined))?.stop();
     if (docker && (await dockerReachable(docker))) {
       // What a snippet stopped at its bound may have left (its exit hook normally removes it).
       await removeServicesOwnedBy(docker, childPids).catch(() => 0);
@@ -153,9 +197,12 @@ describe('doc snippets', () => {
       console.warn(`${id}: not run, ${outcome.skipped} (with CI=true it fails instead)`);
       return;
     }
+    expect({ id, failure: outcome.failure }).toEqual({ id, failure: undefined });
     const run = outcome.run!;
     const verdict = run.timedOut ? `still running after ${BOUND_MS[outcome.compiled.needs ?? 'plain'] / 1000} s (it never lets go of what it opened?)` : `exit ${run.code ?? run.signal}`;
     expect({ id, verdict, stderr: run.code === 0 && !run.timedOut ? '' : run.stderr.slice(-2000) }).toEqual({ id, verdict: 'exit 0', stderr: '' });
+    // Exit 0 is not enough: a program that lost episodes or swallowed an error on the way passed nothing.
+    expect({ id, swallowed: swallowedFailures(`${run.stdout}\n${run.stderr}`) }).toEqual({ id, swallowed: [] });
   });
 
   it.each(shellBlocks.map((s) => [s.id]))('%s (shell) runs the CLI to its end', (id) => {

@@ -131,7 +131,7 @@ export interface ServerEnvDefinition<A = Record<string, unknown>, O = Record<str
 /**
  * Identity helper that infers `A`, `O` and `S` from the schemas, so the factory is type-checked.
  *
- * @example <caption>doctest: compile-only (CoinEnvironment is the reader's Environment class: README, Write your own env)</caption>
+ * @example
  * const Coin = defineServerEnv({
  *   name: 'coin',
  *   action: z.strictObject({ guess: z.enum(['heads', 'tails']) }),

@@ -5,7 +5,7 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * frame, an HTTP 422): the action schema allows values the env does not accept, or the policy
  * ignores it. Names the field and its schema; `cause` holds the server's error.
  *
- * @example <caption>doctest: compile-only (run$ is a rollout whose policy sends an action the server refuses)</caption>
+ * @example <caption>doctest: compile-only (no library call raises it today, only the CLI does: explainRejectedAction is internal; spec/cli/action-rejected-policy.spec.ts meets it)</caption>
  * run$.subscribe({ error: (e) => e instanceof ActionRejectedError && console.log(e.field, e.fieldSchema) });
  */
 export class ActionRejectedError extends OpenEnvError {

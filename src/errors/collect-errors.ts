@@ -29,9 +29,11 @@ export interface DatasetDifference {
  * `context.differences` all of them. `forceResume` (`--force-resume`) mixes them anyway, except for
  * the seed and the shard size (episode ids and files would not line up: `forcible: false`).
  *
- * @example <caption>doctest: compile-only (needs runs/a written by an earlier run of another dataset)</caption>
- * collect(source, policy, { out: 'runs/a', episodes: 10, sessions: 2, resume: true, dataset: { policy: 'v2' } })
- *   .subscribe({ error: (e) => e.code === 'ERR_COLLECT_MISMATCH' && console.log(e.context.field, e.context.previous, e.context.current) });
+ * @example
+ * const run = { out: 'runs/a', episodes: 2, sessions: 2, maxSteps: 5 };
+ * await lastValueFrom(collect(source, policy, { ...run, dataset: { policy: 'v1' } }));
+ * collect(source, policy, { ...run, episodes: 10, resume: true, dataset: { policy: 'v2' } }) // another policy's episodes
+ *   .subscribe({ error: (e) => e.code === 'ERR_COLLECT_MISMATCH' && console.log(e.context.field, e.context.previous, e.context.current) }); // policy v1 v2
  */
 export class CollectMismatchError extends OpenEnvError {
   constructor(

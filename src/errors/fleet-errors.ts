@@ -7,8 +7,10 @@ const causeText = (cause: unknown): string => (cause instanceof Error ? cause.me
  * A lease asked for a session while every session of the pool was leased, the pool was at its
  * `max`, and `maxWaiting` claims were already waiting. Nothing was started or sent.
  *
- * @example <caption>doctest: compile-only (pool is an open pool with maxWaiting leases already waiting)</caption>
- * pool.session().subscribe({ error: (e) => e instanceof PoolQueueFullError && console.log(e.waiting, e.maxWaiting) });
+ * @example
+ * envPool(Echo.connect(url), { size: 1, maxWaiting: 1 })
+ *   .pipe(withSession((pool) => merge(pool.session(), pool.session(), pool.session()))) // leased, waiting, refused
+ *   .subscribe({ error: (e) => e instanceof PoolQueueFullError && console.log(e.waiting, e.maxWaiting) }); // 1 1
  */
 export class PoolQueueFullError extends OpenEnvError {
   constructor(
@@ -60,10 +62,11 @@ export interface UnplaceableServer {
  * failure (a dead one's `ECONNREFUSED`, a frozen one's timeout, a full one's `CapacityError`);
  * `cause` is the last failure of all. Same code as `PoolStartError` (`ERR_POOL_START`).
  *
- * @example <caption>doctest: compile-only (the pool stays open while a server answers: the error comes when none does for 30 s)</caption>
- * envPool(urls.map((url) => Echo.connect(url)), { size: 4, unplaceableTimeoutMs: 30_000 }).subscribe({
+ * @example
+ * const down = ['http://127.0.0.1:9', 'http://127.0.0.1:10']; // nothing listens there
+ * envPool(down.map((url) => Echo.connect(url)), { size: 2, unplaceableTimeoutMs: 3_000 }).subscribe({
  *   error: (e) => e instanceof PoolUnplaceableError && e.servers.forEach((s) => console.log(s.server, String(s.cause))),
- * });
+ * }); // after 3 s: each URL with its ECONNREFUSED (while a server answers, the pool stays open instead)
  */
 export class PoolUnplaceableError extends PoolStartError {
   constructor(
@@ -84,8 +87,9 @@ export class PoolUnplaceableError extends PoolStartError {
  * reply timed out): whether the env applied it is unknown, and it is never sent again. `cause`
  * holds the underlying typed error; `context.envIndex` says which sub-env.
  *
- * @example <caption>doctest: compile-only (venv is an open vector env)</caption>
- * venv.step(actions).subscribe(({ infos }) => infos.error?.forEach((e, i) => e && console.log(i, e.stepUnknown, e.cause)));
+ * @example <caption>doctest: with venv (an open vector env)</caption>
+ * venv.reset({ seed: 0 }).pipe(concatMap(() => venv.step(actions)))
+ *   .subscribe(({ infos }) => infos.error?.forEach((e, i) => e && console.log(i, e.stepUnknown, e.cause)));
  */
 export class EpisodeFailedError extends OpenEnvError {
   constructor(

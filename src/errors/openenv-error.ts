@@ -24,7 +24,7 @@ export interface ErrorContext {
  * constructor is protected: there is no anonymous `OpenEnvError`). `code` is stable across
  * versions: switch on it, not on the message. `context` says where it happened.
  *
- * @example <caption>doctest: compile-only (session is an open grid_world session)</caption>
+ * @example <caption>doctest: with session (an open grid_world session)</caption>
  * session.step({ action: 'UP' }).subscribe({ error: (e) => e instanceof OpenEnvError && console.log(e.code, e.context) });
  */
 export class OpenEnvError extends Error {

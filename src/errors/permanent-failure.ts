@@ -4,8 +4,11 @@
  * satisfies, an HTTP 404 for the env's routes). Sets `permanent: true` on it (an own, enumerable
  * property, so the copies `addContext` makes keep it) and returns it.
  *
- * @example <caption>doctest: compile-only (inside a runtime's start, where image and context are known)</caption>
- * throw markPermanent(new DockerError(`Image ${image} is not present locally`, context));
+ * @example
+ * const start = throwError(() => markPermanent(new DockerError('Image no-such:image is not present locally', { image: 'no-such:image' })));
+ * envPool(Echo.fromEndpoint(start), { size: 2 }).subscribe({
+ *   error: (e) => console.log(e.code, e.attempts), // ERR_POOL_START 1: failed at once, not retried
+ * });
  */
 export function markPermanent<E extends Error>(error: E): E & { readonly permanent: true } {
   Object.defineProperty(error, 'permanent', { value: true, enumerable: true, writable: false, configurable: true });

@@ -117,11 +117,15 @@ export class CapacityError extends ServerError {
  * sent. Run one session per generation-A server, or pass `{ shareStatefulServer: true }` when the
  * sessions are meant to share that env. `context.url` names the server.
  *
- * @example <caption>doctest: compile-only (needs a generation-A OpenEnv server; spec/session/generation-a-sessions.spec.ts runs this against one)</caption>
- * const a = connectUrl(legacyUrl).subscribe();
- * connectUrl(legacyUrl).subscribe({
- *   error: (e) => e instanceof StatefulServerBusyError && console.log(e.code), // ERR_STATEFUL_SERVER_BUSY
- * });
+ * @example
+ * const first = connectUrl(legacyUrl).subscribe(() =>
+ *   connectUrl(legacyUrl).subscribe({
+ *     error: (e) => {
+ *       if (e instanceof StatefulServerBusyError) console.log(e.code); // ERR_STATEFUL_SERVER_BUSY
+ *       first.unsubscribe();
+ *     },
+ *   }),
+ * );
  */
 export class StatefulServerBusyError extends OpenEnvError {
   constructor(context: ErrorContext = {}) {
@@ -140,8 +144,14 @@ export class StatefulServerBusyError extends OpenEnvError {
  * (`serve()`'s `idleTimeoutMs`: a SESSION_ERROR frame with `reason: "idle_timeout"`, or close
  * code 4408). Nothing was lost in flight: open a new session, or raise the server's timeout.
  *
- * @example <caption>doctest: compile-only (the program holds the session until the server closes it idle)</caption>
- * session$.subscribe({ error: (e) => e instanceof SessionIdleError && console.log(e.idleTimeoutMs) });
+ * @example
+ * const server = await serve(echoEnv, { idleTimeoutMs: 1_000 });
+ * Echo.connect(server.url).subscribe({
+ *   error: (e) => {
+ *     if (e instanceof SessionIdleError) console.log(e.idleTimeoutMs); // 1000: nothing was sent for a second
+ *     void server.close();
+ *   },
+ * });
  */
 export class SessionIdleError extends ServerError {
   constructor(serverMessage: string, data: Record<string, unknown>, context: ErrorContext = {}) {

@@ -7,9 +7,9 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
  * constraints or has the resources reserved. Carries the task's state, the engine's message, the
  * container's exit code when it ran, and the last lines of `service logs`.
  *
- * @example <caption>doctest: compile-only (the program holds the session until its task fails)</caption>
- * Echo.fromSwarmService(image).subscribe({
- *   error: (e) => e instanceof SwarmTaskError && console.log(e.state, e.taskMessage, e.exitCode, e.logTail),
+ * @example
+ * Echo.fromSwarmService(image, { env: { OPENENV_ENV: 'no_such_env' } }).subscribe({ // its server exits at start
+ *   error: (e) => e instanceof SwarmTaskError && console.log(e.state, e.taskMessage, e.exitCode, e.logTail), // failed ... 1 [...]
  * });
  */
 export class SwarmTaskError extends OpenEnvError {

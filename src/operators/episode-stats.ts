@@ -36,7 +36,7 @@ export interface EpisodeStats {
  * `s.done || s.truncated` to keep whole episodes only. A failed episode (a step with `error`)
  * is emitted with that `error`; `summarize` counts it apart.
  *
- * @example <caption>doctest: compile-only (env is an open session)</caption>
+ * @example <caption>doctest: with env (an open session)</caption>
  * env.episodes(policy, { count: 20, seed: 0 }).pipe(concatAll(), episodeStats(), toArray())
  *   .subscribe((all) => console.table(all.map(({ episodeIndex, return: r, length }) => ({ episodeIndex, r, length }))));
  */

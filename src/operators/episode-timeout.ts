@@ -13,7 +13,7 @@ import { timeoutWithContext } from './timeout-with-context.js';
  * Built on rxjs `timeout({ each })` applied to the stream of episode ends: each end must come
  * within `ms` of the previous one. Apply it to one session's steps, not to merged `rollouts`.
  *
- * @example <caption>doctest: compile-only (env is an open session)</caption>
+ * @example <caption>doctest: with env (an open session)</caption>
  * env.episodes(policy, { count: 10 }).pipe(concatAll(), episodeTimeout(60_000, { env: 'grid_world' }));
  */
 export function episodeTimeout<T extends EpisodeStep<unknown, unknown>>(

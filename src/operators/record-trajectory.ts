@@ -50,9 +50,9 @@ export interface TrajectoryLine {
  *   listeners a subscription adds to it are removed when it completes, errors or is
  *   unsubscribed (after the flush, when it ends the sink), so they never pile up.
  *
- * @example <caption>doctest: compile-only (env is an open session)</caption>
+ * @example <caption>doctest: with env (an open session)</caption>
  * env.episodes(policy, { count: 10, seed: 0 })
- *   .pipe(concatAll(), recordTrajectory('runs/grid-world.jsonl'))
+ *   .pipe(concatAll(), recordTrajectory('grid-world.jsonl'))
  *   .subscribe({ complete: () => console.log('trajectories written') });
  */
 export function recordTrajectory<T extends EpisodeStep<unknown, unknown>>(

@@ -13,7 +13,7 @@ import { timeoutWithContext } from './timeout-with-context.js';
  * Apply it to one session's steps (`episode()`, `episodes().pipe(concatAll())`); on the merged
  * output of `rollouts` it only catches all sessions stalling at once.
  *
- * @example <caption>doctest: compile-only (env is an open session)</caption>
+ * @example <caption>doctest: with env (an open session)</caption>
  * env.episode(policy, { maxSteps: 100 }).pipe(stepTimeout(30_000, { env: 'grid_world' }))
  *   .subscribe({ error: (e) => console.log(e.phase, e.context.stepIndex) }); // 'step', 12
  */

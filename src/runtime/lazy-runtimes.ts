@@ -15,8 +15,9 @@ import type { SwarmEndpointOptions } from './swarm/swarm-endpoint-options.js';
  * `runtime/docker/docker-endpoint.ts` for the whole contract). dockerode is loaded on the first
  * subscription, not at import.
  *
- * @example <caption>doctest: compile-only (the container lives as long as the subscription: this program would hold it)</caption>
- * dockerEndpoint('echo-env:latest', { env: { MAX_CONCURRENT_ENVS: '4' } })
+ * @example
+ * dockerEndpoint(image, { env: { MAX_CONCURRENT_ENVS: '4' } }) // image: e.g. 'openenv-rx/envs:latest'
+ *   .pipe(take(1)) // the container is stopped and removed when take(1) unsubscribes
  *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:32768
  */
 export function dockerEndpoint(image: string, options: DockerEndpointOptions = {}): Observable<Endpoint> {
@@ -27,8 +28,9 @@ export function dockerEndpoint(image: string, options: DockerEndpointOptions = {
  * A local server process for as long as the subscription lasts (see `runtime/process-endpoint.ts`).
  * Loaded on the first subscription.
  *
- * @example <caption>doctest: compile-only (needs OpenEnv's Python echo env under uvicorn, held as long as the subscription)</caption>
- * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
+ * @example
+ * processEndpoint('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}']) // OpenEnv's echo env
+ *   .pipe(take(1)) // the server is stopped (SIGTERM) when take(1) unsubscribes
  *   .subscribe((endpoint) => console.log(endpoint.url)); // http://127.0.0.1:<free port>
  */
 export function processEndpoint(command: string, args: string[] = [], options: ProcessEndpointOptions = {}): Observable<Endpoint> {
@@ -40,8 +42,9 @@ export function processEndpoint(command: string, args: string[] = [], options: P
  * (see `runtime/swarm/swarm-endpoint.ts`). Loaded on the first subscription; bad options error
  * the Observable.
  *
- * @example <caption>doctest: compile-only (a registry's image; the service lives as long as the subscription)</caption>
- * swarmEndpoint('registry.example/envs:1.2', { pull: 'if-missing', resources: { cpus: 1 } })
+ * @example
+ * swarmEndpoint(image, { pull: 'if-missing', resources: { cpus: 1 } }) // image: e.g. 'registry.example/envs:1.2'
+ *   .pipe(take(1)) // the service is removed when take(1) unsubscribes
  *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.nodeId));
  */
 export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {}): Observable<SwarmEndpoint> {

@@ -69,7 +69,9 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    * on unsubscribe. `{port}` in `args` is replaced by a free port.
    *
    * @example
-   * Echo.fromProcess('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}'])
+   * Echo.fromProcess('uvicorn', ['envs.echo_env.server.app:app', '--port', '{port}']) // OpenEnv's echo env
+   *   .pipe(withSession((env) => env.episode(policy, { maxSteps: 3 }))) // the server is stopped when the episode ends
+   *   .subscribe((step) => console.log(step.observation.echoed_message));
    */
   fromProcess(command: string, args?: string[], options?: ProcessEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
   /**

@@ -36,7 +36,7 @@ export interface RunEpisodeOptions extends EpisodeOptions {
  * - A session with `checkEpisodes` (every `EnvSession`) is asked first: over stateless HTTP the
  *   episode errors with `StatelessHttpError` before any reset is sent.
  *
- * @example <caption>doctest: compile-only (session is an open grid_world session)</caption>
+ * @example <caption>doctest: with session (an open grid_world session)</caption>
  * runEpisode(session, (obs) => ({ action: obs.x < 4 ? 'RIGHT' : 'DOWN' }), { seed: 7, maxSteps: 50 })
  *   .subscribe((s) => console.log(s.index, s.reward, s.done));
  */

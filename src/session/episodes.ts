@@ -25,7 +25,7 @@ export interface RunEpisodesOptions extends EpisodesOptions {
  * - The outer completes once `count` episodes completed (immediately for `count: 0`); without
  *   `count` it is unbounded: take what you need.
  *
- * @example <caption>doctest: compile-only (session is an open session)</caption>
+ * @example <caption>doctest: with session (an open session)</caption>
  * runEpisodes(session, policy, { count: 3, seed: 10 })   // resets with seeds 10, 11, 12
  *   .pipe(concatAll())
  *   .subscribe((s) => console.log(s.episodeIndex, s.index, s.reward));

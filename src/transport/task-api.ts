@@ -34,7 +34,7 @@ export interface TaskApi {
  * connection, closed when it answers or is unsubscribed. A server before 0.10 answers 404 and an
  * env without tasks 501 (`HttpStatusError`); a body of another shape is a `ResponseValidationError`.
  *
- * @example <caption>doctest: compile-only (needs an OpenEnv 0.10+ server with tasks; spec/interop/client.spec.ts runs it against one)</caption>
+ * @example
  * const api = taskApi('http://127.0.0.1:8000');
  * api.environments().pipe(switchMap(([env]) => api.tasks(env!, 'train'))).subscribe(console.log);
  */

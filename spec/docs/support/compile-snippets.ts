@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { AUTO_IMPORT_MODULES, CONTEXT, CONTEXT_IMPORTS, snippetKind, type SnippetKind } from './snippet-context.js';
+import { AUTO_IMPORT_MODULES, CONTEXT, CONTEXT_IMPORTS, PRELUDE_FILE, snippetKind, type SnippetKind } from './snippet-context.js';
 import type { Snippet } from './snippet.js';
 
 /** A snippet after compilation: its program, or why it has none. */
@@ -14,8 +15,11 @@ export interface CompiledSnippet {
   readonly errors: readonly string[];
   /** Context names it was given. */
   readonly context: readonly string[];
-  /** It needs the Docker engine (uses `image` or starts containers) or a swarm manager. */
-  readonly needs?: 'docker' | 'swarm';
+  /**
+   * It needs the Docker engine (uses `image` or starts containers), a swarm manager, or the pinned
+   * OpenEnv release's venv (runs `uvicorn`, talks to OpenEnv's task API).
+   */
+  readonly needs?: 'docker' | 'swarm' | 'openenv';
 }
 
 // "Cannot find name 'x'" and its variants (did you mean, a test runner's globals, a shorthand property).
@@ -45,11 +49,13 @@ export function compileSnippets(snippets: readonly Snippet[], dir: string): Comp
   const outDir = join(dir, 'out');
   mkdirSync(srcDir, { recursive: true });
   const files = snippets.map((snippet, i) => join(srcDir, `snippet-${i}.${snippet.javascript ? 'js' : 'ts'}`));
+  const preludeFile = join(srcDir, PRELUDE_FILE);
+  copyFileSync(join(dirname(fileURLToPath(import.meta.url)), PRELUDE_FILE), preludeFile);
   const exportsFile = join(srcDir, 'library-exports.ts');
   writeFileSync(exportsFile, AUTO_IMPORT_MODULES.map((m, i) => `import * as m${i} from '${m}';\nexport { m${i} };`).join('\n'));
   snippets.forEach((snippet, i) => writeFileSync(files[i]!, `${snippet.code}\nexport {};\n`));
 
-  const first = ts.createProgram([...files, exportsFile], { ...OPTIONS, noEmit: true });
+  const first = ts.createProgram([...files, exportsFile, preludeFile], { ...OPTIONS, noEmit: true });
   const exported = libraryExports(first, exportsFile);
   const results: Array<Omit<CompiledSnippet, 'errors'> & { errors: string[]; prefixLines: number }> = snippets.map((snippet, i) => {
     const source = first.getSourceFile(files[i]!)!;
@@ -74,9 +80,24 @@ export function compileSnippets(snippets: readonly Snippet[], dir: string): Comp
         else errors.push(`uses ${name}, which it neither defines nor imports, and which is not a context name (spec/docs/support/snippet-context.ts)`);
       }
     }
-    const holding = context.filter((name) => CONTEXT[name]!.holds);
+    const holding = context.filter((name) => CONTEXT[name]!.holds || (CONTEXT[name]!.opens && !snippet.with?.includes(name)));
     if (holding.length > 0 && snippet.mode === 'run') {
-      errors.push(`uses ${holding.join(', ')}, which a program would have to hold open or invent: make it a whole program, or mark it compile-only with the reason`);
+      errors.push(
+        `uses ${holding.join(', ')}, which a program would have to hold open or invent: make it a whole program, or mark it ` +
+          '`doctest: with NAME (what it is)` when NAME is a session, pool or vector env the harness can open, else compile-only with the reason',
+      );
+    }
+    for (const name of snippet.with ?? []) {
+      if (!CONTEXT[name]?.opens) errors.push(`its marker names ${name}, which is not a session, pool or vector env the harness opens (spec/docs/support/snippet-context.ts)`);
+      else if (!context.includes(name)) errors.push(`its marker names ${name}, which it does not use`);
+    }
+    // A `with` fragment's last expression is the work the held things serve: the program waits for it, then closes them.
+    let code = snippet.code;
+    const opens = context.some((name) => CONTEXT[name]!.opens);
+    if (opens) {
+      const last = source.statements.at(-2); // the last is the `export {}` appended
+      if (last && ts.isExpressionStatement(last)) code = `${code.slice(0, last.getStart(source))}const __doctestResult = ${code.slice(last.getStart(source))}`;
+      code = `${code}\nawait __settle(${last && ts.isExpressionStatement(last) ? '__doctestResult' : 'undefined'});\n`;
     }
     const definitions = context.map((name) => CONTEXT[name]!.code(kind));
     const aliases = Object.entries(CONTEXT_IMPORTS).filter(([alias]) => definitions.some((d) => d.includes(`${alias}.`) || d.includes(`${alias}(`)));
@@ -85,16 +106,18 @@ export function compileSnippets(snippets: readonly Snippet[], dir: string): Comp
       ...[...imports].map(([module, names]) => `import { ${names.join(', ')} } from '${module}';`),
       ...definitions,
     ];
-    writeFileSync(files[i]!, `${prefix.join('\n')}\n${snippet.code}\nexport {};\n`);
+    writeFileSync(files[i]!, `${prefix.join('\n')}\n${code}\nexport {};\n`);
     const needs = /\b(fromSwarmService|perSwarmService|swarmEndpoint)\b/.test(snippet.code)
       ? 'swarm'
       : context.some((name) => CONTEXT[name]!.needs === 'docker') || /\b(fromDockerImage|dockerEndpoint|reapOrphans)\b/.test(snippet.code)
         ? 'docker'
-        : undefined;
+        : /'uvicorn'/.test(snippet.code) || kind === 'corridor'
+          ? 'openenv'
+          : undefined;
     return { snippet, kind, file: join(outDir, `snippet-${i}.js`), errors, context, prefixLines: prefix.length, ...(needs ? { needs } : {}) };
   });
 
-  const second = ts.createProgram(files, { ...OPTIONS, outDir, rootDir: srcDir }, undefined, first);
+  const second = ts.createProgram([...files, preludeFile], { ...OPTIONS, outDir, rootDir: srcDir }, undefined, first);
   files.forEach((file, i) => {
     const source = second.getSourceFile(file)!;
     // A JavaScript block has no annotations to give: its implicit anys (TS7xxx) are not errors.

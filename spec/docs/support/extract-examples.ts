@@ -5,7 +5,7 @@ import { parseMarker, type Snippet } from './snippet.js';
 /**
  * The `@example`s of the public API: the entry points' own comments, the JSDoc of everything they
  * export, and of the members of exported classes and interfaces. An example's `<caption>` (TypeDoc shows
- * it as the example's title) may carry the marker: `<caption>doctest: compile-only (reason)</caption>`.
+ * it as the example's title) may carry the marker: `<caption>doctest: compile-only (reason)</caption>`, `<caption>doctest: with env (an open session)</caption>`.
  */
 export function extractExamples(root: string, entryPoints: readonly string[]): Snippet[] {
   const program = ts.createProgram(entryPoints, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true, skipLibCheck: true });
@@ -24,7 +24,7 @@ export function extractExamples(root: string, entryPoints: readonly string[]): S
       const caption = /^\s*<caption>(.*?)<\/caption>\s*\n/.exec(code);
       const marker = caption ? parseMarker(caption[1]!) : undefined;
       if (caption) code = code.slice(caption[0].length);
-      snippets.push({ id: `${where} ${name}`, lang: 'ts', code: `${code}\n`, mode: marker?.mode ?? 'run', ...(marker ? { reason: marker.reason } : {}) });
+      snippets.push({ id: `${where} ${name}`, lang: 'ts', code: `${code}\n`, mode: marker?.mode ?? 'run', ...(marker?.reason !== undefined && { reason: marker.reason }), ...(marker?.with && { with: marker.with }) });
     }
   };
   for (const entry of entryPoints) {

@@ -25,7 +25,7 @@ export function extractMarkdown(file: string, text: string): Snippet[] {
     const marker = comment ? parseMarker(comment[1]!) : undefined;
     if (comment && !marker) throw new Error(`${file}:${before + 1}: unreadable doctest marker "${comment[1]}"`);
     const kind = TS_LANGS.has(lang) ? 'ts' : SH_LANGS.has(lang) ? 'sh' : undefined;
-    if (kind) snippets.push({ id: `${file}:${i + 1}`, lang: kind, code: `${body.join('\n')}\n`, ...(kind === 'ts' && lang !== 'ts' && lang !== 'typescript' ? { javascript: true } : {}), mode: marker?.mode ?? 'run', ...(marker ? { reason: marker.reason } : {}) });
+    if (kind) snippets.push({ id: `${file}:${i + 1}`, lang: kind, code: `${body.join('\n')}\n`, ...(kind === 'ts' && lang !== 'ts' && lang !== 'typescript' ? { javascript: true } : {}), mode: marker?.mode ?? 'run', ...(marker?.reason !== undefined && { reason: marker.reason }), ...(marker?.with && { with: marker.with }) });
     i = end;
   }
   return snippets;

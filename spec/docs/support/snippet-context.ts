@@ -6,20 +6,28 @@
  * - Library names (`defineEnv`, `switchMap`, `z`, `TestScheduler`, `expect`, ...) are imported
  *   from the package or its peers, as a reader's file would.
  * - Context names below are defined for the env the snippet talks to (its kind). Those marked
- *   `holds` need a session, pool or credentials the program would have to keep open or invent:
- *   a snippet using one must be marked `compile-only`, which type-checks it against them.
+ *   `opens` are a session, pool or vector env a whole program would have to open and close: a
+ *   fragment using one runs when marked `doctest: with NAME (...)` (it is opened against the live
+ *   server before the fragment and closed once its last statement's work is done: support/doctest-prelude.ts).
+ *   Those marked `holds` are credentials or remote things no program here has: a snippet using one
+ *   must be marked `compile-only`, which type-checks it against them.
  */
 
-/** The server a snippet talks to: the in-process server the placeholder URL is replaced with. */
-export type SnippetKind = 'grid_world' | 'echo' | 'echo_mcp';
+/**
+ * The server a snippet talks to: the in-process server the placeholder URL is replaced with, or for
+ * `corridor` (the task API) spec/interop/fixtures/corridor_env.py under the pinned OpenEnv release.
+ */
+export type SnippetKind = 'grid_world' | 'echo' | 'echo_mcp' | 'corridor';
 
 interface ContextName {
   /** The definition, for the snippet's kind. `__rx` is openenv-rx, `__srv` openenv-rx/server, `__z` zod. */
   readonly code: (kind: SnippetKind) => string;
   /** Other context names the definition uses. */
   readonly uses?: (kind: SnippetKind) => readonly string[];
-  /** True when a program cannot run with it (a held session, credentials): compile-only snippets only. */
+  /** True when a program cannot run with it (credentials, a remote manager): compile-only snippets only. */
   readonly holds?: boolean;
+  /** A session, pool or vector env held open for the snippet: it runs only when its `with` marker names it. */
+  readonly opens?: boolean;
   /** The snippet needs the Docker engine (the test image) or a swarm manager to run. */
   readonly needs?: 'docker';
 }
@@ -32,10 +40,15 @@ export const PLACEHOLDER_URL = 'http://127.0.0.1:8000';
  * snippet or shell block runs, so agent snippets run to their end without a model.
  */
 export const PLACEHOLDER_LLM_URLS = ['http://127.0.0.1:8080', 'http://127.0.0.1:11434'] as const;
+/** Stands for a generation-A server's URL (`legacyUrl`): replaced by spec/fixtures/legacy-echo-server.mjs's. */
+export const PLACEHOLDER_LEGACY_URL = 'http://127.0.0.1:8001';
+/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`). */
+export const PLACEHOLDER_CLI_IMAGE = 'my-env:latest';
 /** Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of the snippet's kind. */
 export const PLACEHOLDER_IMAGE = '__DOCTEST_IMAGE__';
 
 const envOf = (kind: SnippetKind) => (kind === 'grid_world' ? 'GridWorld' : 'Echo');
+const opened = (code: (kind: SnippetKind) => string): ContextName => ({ code, uses: (kind) => [envOf(kind), 'url'], opens: true });
 const held = (code: (kind: SnippetKind) => string, uses: (kind: SnippetKind) => readonly string[] = (kind) => [envOf(kind), 'url']): ContextName => ({ code, uses, holds: true });
 
 export const CONTEXT: Readonly<Record<string, ContextName>> = {
@@ -69,16 +82,24 @@ export const CONTEXT: Readonly<Record<string, ContextName>> = {
   session$: { code: (kind) => `const session$ = ${envOf(kind)}.connect(url);`, uses: (kind) => [envOf(kind), 'url'] },
   testScheduler: { code: () => 'const testScheduler = new __TestScheduler((a, b) => __expect(a).toEqual(b));' },
   tools: { code: () => "const tools = { echo_message: __srv.defineTool({ input: __z.strictObject({ message: __z.string() }), handler: ({ message }) => message }) };" },
-  // A session, pool or vector env held open by the program: compile-only.
-  env: held((kind) => `const env = await __firstValueFrom(${envOf(kind)}.connect(url));`),
-  session: held((kind) => `const session = await __firstValueFrom(${envOf(kind)}.connect(url));`),
-  pool: held((kind) => `const pool = await __firstValueFrom(__rx.envPool(${envOf(kind)}.connect(url), { size: 1 }));`),
-  venv: held((kind) => `const venv = await __firstValueFrom(__rx.vectorEnv(${envOf(kind)}.connect(url), { num: 2 }));`),
-  actions: held((kind) => (kind === 'grid_world' ? "const actions = [{ action: 'DOWN' }, { action: 'DOWN' }] as const;" : "const actions = [{ message: 'hi' }, { message: 'hi' }];"), () => []),
+  // A session, pool or vector env opened for a `doctest: with NAME` fragment, closed after it.
+  env: opened((kind) => `const env = await __hold(${envOf(kind)}.connect(url));`),
+  session: opened((kind) => `const session = await __hold(${envOf(kind)}.connect(url));`),
+  pool: opened((kind) => `const pool = await __hold(__rx.envPool(${envOf(kind)}.connect(url), { size: 1 }));`),
+  venv: opened((kind) => `const venv = await __hold(__rx.vectorEnv(${envOf(kind)}.connect(url), { num: 2 }));`),
+  actions: { code: (kind) => (kind === 'grid_world' ? "const actions = [{ action: 'DOWN' }, { action: 'DOWN' }] as const;" : "const actions = [{ message: 'hi' }, { message: 'hi' }];") },
   context: held(() => 'const context: __rx.ErrorContext = {};', () => []),
   run$: held(() => 'const run$ = __rx.rollouts(GridWorld.connect(url), policy, { sessions: 1, episodes: 1 });', () => ['GridWorld', 'url', 'policy']),
-  legacyUrl: held(() => 'const legacyUrl = url;', () => ['url']),
-  CoinEnvironment: held(() => "declare const CoinEnvironment: new () => __srv.Environment<{ guess: 'heads' | 'tails' }, { correct: boolean }>;", () => []),
+  // A generation-A server (spec/fixtures/legacy-echo-server.mjs), started when a snippet uses it.
+  legacyUrl: { code: () => `const legacyUrl = '${PLACEHOLDER_LEGACY_URL}';` },
+  // The reader's own Environment class (README, "Write your own env"): one coin flip per episode.
+  CoinEnvironment: {
+    code: () =>
+      "class CoinEnvironment implements __srv.Environment<{ guess: 'heads' | 'tails' }, { correct: boolean }> { " +
+      'reset() { return { observation: { correct: false }, reward: null, done: false }; } ' +
+      "step({ guess }: { guess: 'heads' | 'tails' }) { const correct = guess === (Math.random() < 0.5 ? 'heads' : 'tails'); return { observation: { correct }, reward: correct ? 1 : 0, done: true }; } " +
+      'state() { return { episode_id: null, step_count: 0 }; } }',
+  },
   // Credentials and a remote manager (docs/scale-out.md): compile-only.
   action: held(() => "const action = __z.object({ action: __z.enum(['UP', 'DOWN', 'LEFT', 'RIGHT']) });", () => []),
   observation: held(() => 'const observation = __z.object({ x: __z.number(), y: __z.number(), message: __z.string() });', () => []),
@@ -97,7 +118,11 @@ export const CONTEXT_IMPORTS: Readonly<Record<string, string>> = {
   __firstValueFrom: "import { firstValueFrom as __firstValueFrom } from 'rxjs';",
   __TestScheduler: "import { TestScheduler as __TestScheduler } from 'rxjs/testing';",
   __expect: "import { expect as __expect } from 'expect';",
+  __hold: "import { hold as __hold, settle as __settle } from './doctest-prelude.js';",
 };
+
+/** The file (beside the snippets) `__hold` and `__settle` come from. */
+export const PRELUDE_FILE = 'doctest-prelude.ts';
 
 /** Where library names a snippet uses without importing come from, first match wins. */
 export const AUTO_IMPORT_MODULES = ['openenv-rx', 'openenv-rx/server', 'openenv-rx/testing', 'rxjs', 'rxjs/testing', 'zod', 'expect'] as const;
@@ -109,6 +134,7 @@ export const AUTO_IMPORT_MODULES = ['openenv-rx', 'openenv-rx/server', 'openenv-
 export function snippetKind(code: string): SnippetKind {
   const named = /name:\s*'(grid_world|echo_mcp|echo)'/.exec(code);
   if (named) return named[1] as SnippetKind;
+  if (/\btaskApi\b/.test(code)) return 'corridor'; // only OpenEnv's own server (0.10+) has the task API
   if (/\b(toolCall|callTool|listTools|echoMcpEnv)\b/.test(code)) return 'echo_mcp';
   if (/\b(Echo|echoEnv|source)\b|\{ message: '/.test(code)) return 'echo';
   return 'grid_world';
