@@ -28,3 +28,12 @@ describe('fromKubernetesPod option validation', () => {
     expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option });
   });
 });
+
+describe('fromKubernetesPod kubeConfig as a path', () => {
+  it('a file that does not exist errors with InvalidOptionError naming kubeConfig and the path', async () => {
+    const error = await firstValueFrom(fromKubernetesPod('img:1', { kubeConfig: '/nonexistent/openenv-rx/kubeconfig' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ option: 'kubeConfig' });
+    expect((error as Error).message).toContain('/nonexistent/openenv-rx/kubeconfig');
+  });
+});

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Observable, Subscription, defer, from, map, of, race, switchMap, throwError, timeout } from 'rxjs';
 import { TimeoutError } from '../../errors/index.js';
 import type { Endpoint } from '../endpoint.js';
@@ -9,6 +8,7 @@ import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
 import { holdPodUntilExit } from './pod-exit-guard.js';
 import { isRoutable, podPortForward } from './pod-port-forward.js';
 import { PodRun } from './pod-run.js';
+import { resolveKubeConfig, resolveNamespace } from './resolve-kube-config.js';
 import { validatePodOptions } from './validate-pod-options.js';
 
 /** What `fromKubernetesPod` emits: an `Endpoint` plus the pod it is pinned to. */
@@ -24,17 +24,6 @@ export interface KubernetesPodEndpoint extends Endpoint {
 
 /** How long `connectVia: 'auto'` waits for a TCP answer from the pod IP before it forwards a port instead. */
 const ROUTABLE_PROBE_MS = 2_000;
-
-function defaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
-}
-
-/** The namespace `options` name, else the kubeconfig context's, else `default`. */
-export function podNamespace(kubeConfig: KubeConfig, options: KubernetesPodOptions): string {
-  return options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
-}
 
 /**
  * Runs `image` as one Kubernetes pod for as long as the subscription lasts, through the official
@@ -58,9 +47,9 @@ export function fromKubernetesPod(image: string, options: KubernetesPodOptions =
   // Cold like every runtime: bad arguments error the Observable, never throw at call time.
   return defer(() => {
     validatePodOptions(image, options);
-    const kubeConfig = options.kubeConfig ?? defaultKubeConfig();
+    const kubeConfig = resolveKubeConfig(options.kubeConfig);
     const name = `openenv-rx-${randomBytes(6).toString('hex')}`;
-    return startPod(new PodRun(kubeConfig, podNamespace(kubeConfig, options), name, image, options));
+    return startPod(new PodRun(kubeConfig, resolveNamespace(kubeConfig, options.namespace), name, image, options));
   });
 }
 

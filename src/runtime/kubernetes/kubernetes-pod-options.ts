@@ -5,8 +5,11 @@ export type KubernetesConnectVia = 'auto' | 'pod-ip' | 'port-forward';
 
 /** Options of `fromKubernetesPod`. */
 export interface KubernetesPodOptions {
-  /** The cluster to use. Default: `KubeConfig.loadFromDefault()` (KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeConfig?: KubeConfig;
+  /**
+   * The cluster to use: a `KubeConfig`, or a kubeconfig file's path. Default:
+   * `KubeConfig.loadFromDefault()` (KUBECONFIG, ~/.kube/config, in-cluster).
+   */
+  kubeConfig?: KubeConfig | string;
   /** Namespace of the pod. Default: the kubeconfig context's namespace, else `default`. */
   namespace?: string;
   /** Port the server listens on inside the container. Default 8000 (OpenEnv's). */

@@ -1,14 +1,15 @@
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { KubernetesApiError } from '../../errors/index.js';
 import { currentOwner, isProcessAlive } from '../reaper/process-identity.js';
 import type { ReapKindResult } from '../reaper/reap-result.js';
 import { labelValue, POD_LABEL } from './pod-labels.js';
 import { toApiError } from './pod-run.js';
+import { resolveKubeConfig, resolveNamespace } from './resolve-kube-config.js';
 
 /** Options of `reapKubernetesPods` (`openenv-rx reap --k8s`). */
 export interface KubernetesReapOptions {
-  /** Default: `KubeConfig.loadFromDefault()` (KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeConfig?: KubeConfig;
+  /** The cluster: a `KubeConfig`, or a kubeconfig file's path. Default: KUBECONFIG, ~/.kube/config, in-cluster. */
+  kubeConfig?: KubeConfig | string;
   /** Namespace to sweep. Default: the kubeconfig context's, else `default`. */
   namespace?: string;
   /** Delete every openenv-rx pod in the namespace, live owners (this process too) included. */
@@ -35,9 +36,8 @@ function isOrphanPod(pod: V1Pod, host: string): boolean {
  * console.log(`deleted ${removed.length} pod(s), kept ${kept}`);
  */
 export async function reapKubernetesPods(options: KubernetesReapOptions = {}): Promise<ReapKindResult> {
-  const kubeConfig = options.kubeConfig ?? new KubeConfig();
-  if (!options.kubeConfig) kubeConfig.loadFromDefault();
-  const namespace = options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  const kubeConfig = resolveKubeConfig(options.kubeConfig);
+  const namespace = resolveNamespace(kubeConfig, options.namespace);
   const context = { namespace, server: kubeConfig.getCurrentCluster()?.server };
   const api = kubeConfig.makeApiClient(CoreV1Api);
   let pods: V1Pod[];

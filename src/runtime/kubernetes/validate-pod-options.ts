@@ -22,6 +22,7 @@ export function validatePodOptions(image: unknown, options: KubernetesPodOptions
   const o = options as Record<string, unknown>;
   const port = o['containerPort'];
   if (port !== undefined) check(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65_535, 'containerPort', port, 'an integer in 1..65535');
+  if (typeof o['kubeConfig'] === 'string') check(o['kubeConfig'].trim() !== '', 'kubeConfig', o['kubeConfig'], 'a KubeConfig or the path of a kubeconfig file');
   if (o['namespace'] !== undefined) check(typeof o['namespace'] === 'string' && DNS_LABEL.test(o['namespace']), 'namespace', o['namespace'], 'a namespace name (lower-case letters, digits, -)');
   if (o['imagePullPolicy'] !== undefined) check(PULL_POLICIES.includes(o['imagePullPolicy'] as string), 'imagePullPolicy', o['imagePullPolicy'], PULL_POLICIES.join(', '));
   if (o['connectVia'] !== undefined) check(CONNECT_VIA.includes(o['connectVia'] as string), 'connectVia', o['connectVia'], CONNECT_VIA.join(', '));
