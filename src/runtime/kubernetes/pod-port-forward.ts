@@ -25,8 +25,9 @@ export function podPortForward(kubeConfig: KubeConfig, namespace: string, name: 
       const entry: { socket: Socket; ws?: ForwardSocket } = { socket };
       open.add(entry);
       socket.on('error', () => undefined);
-      // The kubelet reports a failed dial on the error stream: end the local side.
-      const errors = new Writable({ write: (_chunk, _encoding, done) => (socket.destroy(), done()) });
+      // The kubelet reports a failed dial on the error stream: end the local side. Its first
+      // message is only the port number, which client-node strips and passes on as an empty chunk.
+      const errors = new Writable({ write: (chunk: Buffer, _encoding, done) => (chunk.length > 0 && socket.destroy(), done()) });
       socket.on('close', () => {
         open.delete(entry);
         entry.ws?.close();
