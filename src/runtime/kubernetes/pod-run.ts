@@ -268,6 +268,9 @@ export class PodRun {
       if (isNotFound(error)) return;
       throw toApiError('delete', error, this.context);
     }
+    // A pod never bound to a node has no kubelet to wait for: the API server removed it at once
+    // (its DELETED event is at the version the delete returned, which a watch from it would miss).
+    if (!deleted.spec?.nodeName) return;
     // Watch from the deletion's own version: the DELETED event arrives even if it already happened.
     // A watch the server ends before that falls back to reading until 404.
     const gone$ = watchPod(this.kubeConfig, this.namespace, this.name, deleted.metadata?.resourceVersion).pipe(
