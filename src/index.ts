@@ -42,6 +42,15 @@ export {
   type SwarmResources,
   type ServiceReapResult,
 } from './runtime/index.js';
+export {
+  fromKubernetesPod,
+  reapKubernetesPods,
+  KUBERNETES_POD_LABELS,
+  type KubernetesPodEndpoint,
+  type KubernetesPodOptions,
+  type KubernetesConnectVia,
+  type KubernetesReapOptions,
+} from './runtime/index.js';
 export { runConformance, type CheckResult } from './conformance/index.js';
 // Types that public signatures mention, exported so that users can name them and the API
 // reference can link them (TypeDoc's notExported check).

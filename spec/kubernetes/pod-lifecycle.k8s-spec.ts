@@ -1,11 +1,11 @@
-import { CoreV1Api } from '@kubernetes/client-node';
-import { firstValueFrom, type Subscription } from 'rxjs';
-import { KubernetesPodError } from '../../src/errors/index.js';
-import { fromKubernetesPod, type KubernetesPodEndpoint } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { firstValueFrom, switchMap, toArray } from 'rxjs';
+import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
 import { POD_LABEL } from '../../src/runtime/kubernetes/pod-labels.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
-import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { Echo, say } from '../faults/support/echo-env.js';
+import { describeWithCluster, holdFirst, loadCluster, podsOwnedByMe } from './support/cluster.js';
 import { pollUntil } from '../support/poll.js';
 
 // The image must already be in the cluster's nodes (no registry here):
@@ -29,23 +29,57 @@ describeWithCluster(cluster)('fromKubernetesPod on a real cluster', () => {
     expect(await podsOwnedByMe(api, namespace)).toEqual([]);
   }, 60_000);
 
-  it('creates a labelled pod on subscribe, emits once /health answers on the pod IP, deletes it (awaited gone) on unsubscribe', async () => {
-    let subscription: Subscription | undefined;
-    const endpoint = await new Promise<KubernetesPodEndpoint>((resolve, reject) => {
-      subscription = fromKubernetesPod(image, options()).subscribe({ next: resolve, error: reject });
-    });
-    expect(endpoint).toMatchObject({ kind: 'kubernetes', namespace, id: endpoint.podName });
+  it('creates a labelled pod with the options on subscribe, emits once /health answers on the pod IP, deletes it (awaited gone) on unsubscribe', async () => {
+    const { value: endpoint, subscription } = await holdFirst(
+      fromKubernetesPod(image, { ...options(), connectVia: 'pod-ip', env: { ECHO_MARK: 'k8s' }, labels: { team: 'rl' }, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } } }),
+    );
+    expect(endpoint).toMatchObject({ kind: 'kubernetes', namespace, id: endpoint.podName, via: 'pod-ip' });
     expect(endpoint.url).toBe(`http://${endpoint.podIP}:8000`);
     const pod = await api.readNamespacedPod({ name: endpoint.podName, namespace });
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.podIP).toBe(endpoint.podIP);
-    expect(pod.metadata?.labels?.[POD_LABEL.ownerPid]).toBe(String(process.pid));
+    expect(pod.metadata?.labels).toMatchObject({ team: 'rl', [POD_LABEL.managed]: '1', [POD_LABEL.ownerPid]: String(process.pid) });
+    const container = pod.spec!.containers[0]!;
+    expect(container.env).toEqual(expect.arrayContaining([{ name: 'ECHO_MARK', value: 'k8s' }]));
+    expect(container.resources?.limits).toEqual({ memory: '256Mi' });
+    expect(pod.spec?.restartPolicy).toBe('Never');
     const health = await fetch(`${endpoint.url}/health`);
     expect(health.status).toBe(200);
 
-    subscription!.unsubscribe();
+    subscription.unsubscribe();
     await awaitRuntimeTeardowns();
     await expect(api.readNamespacedPod({ name: endpoint.podName, namespace })).rejects.toMatchObject({ code: 404 });
+  }, 120_000);
+
+  it('connectVia port-forward: the session runs an episode over a 127.0.0.1 port forwarded through the API server', async () => {
+    const steps = await firstValueFrom(
+      Echo.fromKubernetesPod(image, { ...options(), connectVia: 'port-forward', transport: 'ws' }).pipe(
+        switchMap((env) => env.episode((_, last) => say(last.index + 1), { maxSteps: 3 }).pipe(toArray())),
+      ),
+    );
+    expect(steps.at(-1)?.observation.echoed_message).toBe('m3');
+  }, 120_000);
+
+  it('the port-forward endpoint is on 127.0.0.1 and closes with the subscription', async () => {
+    const { value: endpoint, subscription } = await holdFirst(fromKubernetesPod(image, { ...options(), connectVia: 'port-forward' }));
+    expect(endpoint.via).toBe('port-forward');
+    expect(endpoint.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${endpoint.url}/health`)).status).toBe(200);
+    subscription.unsubscribe();
+    await expect(fetch(`${endpoint.url}/health`)).rejects.toThrow();
+  }, 120_000);
+
+  it('ownerReferences tie the pod to an object of the user', async () => {
+    const owner: V1ConfigMap = await api.createNamespacedConfigMap({ namespace, body: { metadata: { generateName: 'openenv-rx-owner-', labels: { [POD_LABEL.managed]: 'test' } } } });
+    try {
+      const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: owner.metadata!.name!, uid: owner.metadata!.uid! };
+      const { value: endpoint, subscription } = await holdFirst(fromKubernetesPod(image, { ...options(), ownerReferences: [ref] }));
+      const pod = await api.readNamespacedPod({ name: endpoint.podName, namespace });
+      expect(pod.metadata?.ownerReferences).toEqual([expect.objectContaining(ref)]);
+      subscription.unsubscribe();
+    } finally {
+      await api.deleteNamespacedConfigMap({ name: owner.metadata!.name!, namespace });
+    }
   }, 120_000);
 
   it('unsubscribing while the pod starts deletes it', async () => {
@@ -55,36 +89,4 @@ describeWithCluster(cluster)('fromKubernetesPod on a real cluster', () => {
     await awaitRuntimeTeardowns();
     expect(await podsOwnedByMe(api, namespace)).toEqual([]);
   }, 60_000);
-
-  it('an image the node does not have fails at once with KubernetesPodError ErrImageNeverPull, and the pod is deleted', async () => {
-    const started = Date.now();
-    const error = await firstValueFrom(fromKubernetesPod('openenv-rx-k8s-absent:never', options())).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KubernetesPodError);
-    expect(error).toMatchObject({ code: 'ERR_K8S_POD', reason: 'ErrImageNeverPull' });
-    expect(Date.now() - started).toBeLessThan(60_000); // not the 90 s start timeout
-  }, 120_000);
-
-  it('a server that exits fails the start with its exit code', async () => {
-    const error = await firstValueFrom(fromKubernetesPod(image, { ...options(), args: ['-e', 'process.exit(3)'] })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KubernetesPodError);
-    expect(error).toMatchObject({ exitCode: 3 });
-  }, 120_000);
-
-  it('a pod deleted by someone else errors failure$ with reason Deleted', async () => {
-    let subscription: Subscription | undefined;
-    const endpoint = await new Promise<KubernetesPodEndpoint>((resolve, reject) => {
-      subscription = fromKubernetesPod(image, options()).subscribe({ next: resolve, error: reject });
-    });
-    const failed = firstValueFrom(endpoint.failure$!).catch((e: unknown) => e);
-    await api.deleteNamespacedPod({ name: endpoint.podName, namespace, gracePeriodSeconds: 0 });
-    const error = await failed;
-    expect(error).toBeInstanceOf(KubernetesPodError);
-    expect(error).toMatchObject({ reason: expect.stringMatching(/^(Deleted|Error|Completed|Failed)$/) });
-    subscription!.unsubscribe();
-  }, 120_000);
-
-  it('bad arguments error the Observable (cold), never throw at call time', async () => {
-    const runtime$ = fromKubernetesPod('', options());
-    await expect(firstValueFrom(runtime$)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
-  });
 });

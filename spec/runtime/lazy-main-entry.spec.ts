@@ -17,6 +17,8 @@ interface Loaded {
 
 const heavy = {
   dockerode: /\/node_modules\/dockerode\//,
+  kubernetesClient: /\/node_modules\/@kubernetes\/client-node\//,
+  kubernetesRuntime: /\/dist\/runtime\/kubernetes\/(?!pod-labels\.js$)/,
   // The server and the in-process runtime (only its lazy wrapper may load early: it imports types).
   server: /\/dist\/server\/(?!lazy-in-process-endpoint\.js$)/,
   dockerRuntime: /\/dist\/runtime\/docker\/docker-endpoint\.js$/,

@@ -4,6 +4,7 @@ import type { PullPolicy, PullProgressEvent } from '../runtime/docker/pull-image
 import { serverBaseUrl } from '../internal/server-url.js';
 import { urlTargetLabel } from './url-target-label.js';
 import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
+import type { K8sFlagOptions } from './options/k8s-options.js';
 import { inProcessEndpoint } from '../server/lazy-in-process-endpoint.js';
 import { defineEnv } from '../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../session/types.js';
@@ -28,6 +29,15 @@ export type RolloutTargetOptions =
       /** Environment variables of every service's container. */
       containerEnv: Record<string, string>;
     }
+  | {
+      kind: 'k8s';
+      image: string;
+      connect: ConnectOptions;
+      /** Cluster, namespace, pull policy, how sessions reach the pods (`env` from `containerEnv`). */
+      k8s: K8sFlagOptions;
+      /** Environment variables of every pod's container. */
+      containerEnv: Record<string, string>;
+    }
   | { kind: 'in-process'; definition: AnyEnvDefinition; sessions: number; connect: ConnectOptions };
 
 export interface RolloutTarget {
@@ -39,7 +49,8 @@ export interface RolloutTarget {
 /**
  * Where a rollout's sessions come from: an env definition served in-process (one server shared by
  * every session, closed when the last one ends), a URL, a Docker image (one container per
- * session), or a Docker image on a swarm (one service of one pinned task per session). All reach
+ * session), a Docker image on a swarm (one service of one pinned task per session), or an image
+ * as Kubernetes pods (one pod per session). All reach
  * the server through the same client path. A URL target carries no env name unless the user gave
  * one, so its errors are labelled by the URL alone; an invalid URL throws `InvalidUrlError` at
  * once. The in-process server (and dockerode) load only when a session is subscribed, so `--url`
@@ -72,6 +83,18 @@ export function rolloutTarget(options: RolloutTargetOptions): RolloutTarget {
           env: options.containerEnv,
         }),
       };
+    case 'k8s': {
+      const { kubeconfigPath, ...pod } = options.k8s;
+      return {
+        label: `${options.image} (k8s)`,
+        session$: defineEnv({ name: options.containerEnv['OPENENV_ENV'] ?? '' }).fromKubernetesPod(options.image, {
+          ...options.connect,
+          ...pod,
+          ...(kubeconfigPath !== undefined && { kubeConfig: kubeconfigPath }),
+          env: options.containerEnv,
+        }),
+      };
+    }
     case 'in-process': {
       const { definition } = options;
       // One server for all sessions; refCount stops it when the last session unsubscribes.

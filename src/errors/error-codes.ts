@@ -48,6 +48,12 @@ export type ErrorCode =
   | 'ERR_SWARM_UNAVAILABLE'
   // kubernetes-errors.ts
   | 'ERR_K8S_POD'
+  | 'ERR_K8S_IMAGE_PULL'
+  | 'ERR_K8S_CRASH'
+  | 'ERR_K8S_UNSCHEDULABLE'
+  | 'ERR_K8S_OOM_KILLED'
+  | 'ERR_K8S_EVICTED'
+  | 'ERR_K8S_POD_DELETED'
   | 'ERR_K8S_API'
   // tool-errors.ts
   | 'ERR_TOOL'

@@ -1,30 +1,150 @@
 import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 
+/** What the cluster said about a failed pod, beside its status. */
+export interface KubernetesPodDetails {
+  /** The pod's events, oldest first, as `Reason: message` (e.g. `FailedScheduling: 0/1 nodes are available: ...`). */
+  events?: string[];
+  /** The container's last log lines, when it ran. */
+  logTail?: string[];
+}
+
+/** The codes of `KubernetesPodError` and its subclasses. */
+export type KubernetesPodErrorCode =
+  | 'ERR_K8S_POD'
+  | 'ERR_K8S_IMAGE_PULL'
+  | 'ERR_K8S_CRASH'
+  | 'ERR_K8S_UNSCHEDULABLE'
+  | 'ERR_K8S_OOM_KILLED'
+  | 'ERR_K8S_EVICTED'
+  | 'ERR_K8S_POD_DELETED';
+
 /**
- * The pod serving a session ended, or never ran: its image cannot be pulled (`ErrImagePull`,
- * `ImagePullBackOff`, `ErrImageNeverPull`), its container keeps crashing (`CrashLoopBackOff`) or
- * exited, it cannot be created (`CreateContainerConfigError`), it failed or was deleted by someone
- * else. `reason` is the container's waiting/terminated reason or the pod's phase; `podMessage`
- * what the kubelet said.
+ * The pod serving a session ended, or never ran. A subclass names each failure a user can act on
+ * (image pull, crash, unschedulable, OOM kill, eviction, deletion); this class itself is the
+ * rest (`CreateContainerConfigError`, a `Failed` phase with another reason, a pod stuck
+ * terminating). `reason` is the container's waiting/terminated reason or the pod's; `podMessage`
+ * what the kubelet or scheduler said; `events` the pod's events; `logTail` the container's last
+ * log lines when it ran.
  *
- * @example <caption>doctest: skip (fromKubernetesPod is not exported yet, issue 27; spec/kubernetes/*.k8s-spec.ts meet this error on a cluster)</caption>
+ * @example <caption>doctest: compile-only (the program holds the pod until it fails)</caption>
  * fromKubernetesPod(image).subscribe({
- *   error: (e) => e instanceof KubernetesPodError && console.log(e.reason, e.podMessage, e.exitCode),
+ *   error: (e) => e instanceof KubernetesPodError && console.log(e.code, e.reason, e.podMessage, e.events, e.logTail),
  * });
  */
 export class KubernetesPodError extends OpenEnvError {
+  /** The pod's events (`Reason: message`), oldest first; empty when they could not be read. */
+  readonly events: string[];
+  /** The container's last log lines (empty when it never ran or they could not be read). */
+  readonly logTail: string[];
+
   constructor(
-    /** e.g. `ErrImageNeverPull`, `CrashLoopBackOff`, `Failed`, `Deleted`. */
+    /** e.g. `ErrImageNeverPull`, `CrashLoopBackOff`, `Error`, `OOMKilled`, `Evicted`, `Deleted`, `Unschedulable`. */
     readonly reason: string,
-    /** The kubelet's message for that reason (may be empty). */
+    /** The kubelet's (or scheduler's) message for that reason (may be empty). */
     readonly podMessage: string,
     /** The container's exit code when it ran and exited; `null` otherwise. */
     readonly exitCode: number | null,
     context: ErrorContext = {},
+    details: KubernetesPodDetails = {},
+    code: KubernetesPodErrorCode = 'ERR_K8S_POD',
   ) {
     const pod = typeof context['pod'] === 'string' ? ` ${context['pod']}` : '';
     const exit = exitCode !== null ? ` (exit code ${exitCode})` : '';
-    super(`The env's Kubernetes pod${pod} is ${reason}${podMessage ? `: ${podMessage}` : ''}${exit}`, 'ERR_K8S_POD', context);
+    const events = details.events?.length ? `\n--- pod events ---\n${details.events.join('\n')}` : '';
+    const tail = details.logTail?.length ? `\n--- last ${details.logTail.length} log lines ---\n${details.logTail.join('\n')}` : '';
+    super(`The env's Kubernetes pod${pod} is ${reason}${podMessage ? `: ${podMessage}` : ''}${exit}${tail}${events}`, code, context);
+    this.events = details.events ?? [];
+    this.logTail = details.logTail ?? [];
+  }
+}
+
+/**
+ * The pod's image cannot be pulled (`ErrImagePull`, `ImagePullBackOff`), is not on the node with
+ * `imagePullPolicy: Never` (`ErrImageNeverPull`), or is not a valid name (`InvalidImageName`).
+ * Permanent: the start fails at once, without waiting out the back-off.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod('no-such:image', { imagePullPolicy: 'Never' }).subscribe({
+ *   error: (e) => e instanceof KubernetesImagePullError && console.log(e.reason, e.events),
+ * });
+ */
+export class KubernetesImagePullError extends KubernetesPodError {
+  constructor(reason: string, podMessage: string, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super(reason, podMessage, null, context, details, 'ERR_K8S_IMAGE_PULL');
+  }
+}
+
+/**
+ * The server's container exited (`reason` `Error` or `Completed`, with its exit code),
+ * crash-loops (`CrashLoopBackOff`, for a container the kubelet restarts) or cannot be started
+ * (`RunContainerError`, `CreateContainerError`). `logTail` holds its last log lines.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod(image, { command: ['false'] }).subscribe({
+ *   error: (e) => e instanceof KubernetesCrashError && console.log(e.exitCode, e.logTail),
+ * });
+ */
+export class KubernetesCrashError extends KubernetesPodError {
+  constructor(reason: string, podMessage: string, exitCode: number | null, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super(reason, podMessage, exitCode, context, details, 'ERR_K8S_CRASH');
+  }
+}
+
+/**
+ * The scheduler places the pod on no node, and said why in `podMessage` (e.g. `0/1 nodes are
+ * available: 1 node(s) didn't match Pod's node affinity/selector`, or `1 Insufficient memory`)
+ * for longer than `schedulingTimeoutMs`.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod(image, { nodeSelector: { gpu: 'a100' }, schedulingTimeoutMs: 5_000 }).subscribe({
+ *   error: (e) => e instanceof KubernetesUnschedulableError && console.log(e.podMessage),
+ * });
+ */
+export class KubernetesUnschedulableError extends KubernetesPodError {
+  constructor(podMessage: string, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super('Unschedulable', podMessage, null, context, details, 'ERR_K8S_UNSCHEDULABLE');
+  }
+}
+
+/**
+ * The server's container was killed for exceeding its memory limit (`OOMKilled`, exit code 137
+ * usually). Raise `resources.limits.memory`.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod(image, { resources: { limits: { memory: '64Mi' } } }).subscribe({
+ *   error: (e) => e instanceof KubernetesOomKilledError && console.log(e.exitCode, e.logTail),
+ * });
+ */
+export class KubernetesOomKilledError extends KubernetesPodError {
+  constructor(podMessage: string, exitCode: number | null, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super('OOMKilled', podMessage, exitCode, context, details, 'ERR_K8S_OOM_KILLED');
+  }
+}
+
+/**
+ * The pod was evicted: by the kubelet under node pressure (phase `Failed`, reason `Evicted`), or
+ * through the Eviction API (a drain; the pod carries a `DisruptionTarget` condition as it goes).
+ * Not permanent: a pool replaces the pod.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod(image).subscribe({ error: (e) => e instanceof KubernetesEvictedError && console.log(e.podMessage) });
+ */
+export class KubernetesEvictedError extends KubernetesPodError {
+  constructor(podMessage: string, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super('Evicted', podMessage, null, context, details, 'ERR_K8S_EVICTED');
+  }
+}
+
+/**
+ * Someone else deleted the pod (`kubectl delete pod`, a namespace deletion, a garbage-collected
+ * owner) while this process used it. Not permanent: a pool replaces the pod.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * fromKubernetesPod(image).subscribe({ error: (e) => e instanceof KubernetesPodDeletedError && console.log(e.context['pod']) });
+ */
+export class KubernetesPodDeletedError extends KubernetesPodError {
+  constructor(context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
+    super('Deleted', 'the pod was deleted by someone else', null, context, details, 'ERR_K8S_POD_DELETED');
   }
 }
 
@@ -34,7 +154,7 @@ export class KubernetesPodError extends OpenEnvError {
  * permission, 404 for a missing namespace, 422 for an invalid pod spec). `apiMessage` is the API
  * server's own message.
  *
- * @example <caption>doctest: skip (fromKubernetesPod is not exported yet, issue 27; spec/kubernetes/*.k8s-spec.ts meet this error on a cluster)</caption>
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
  * fromKubernetesPod(image, { namespace: 'envs' }).subscribe({
  *   error: (e) => e instanceof KubernetesApiError && console.log(e.operation, e.status, e.apiMessage),
  * });

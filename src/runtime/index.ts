@@ -1,7 +1,11 @@
 // Light on purpose (the main entry re-exports it): runtimes load on first subscribe, see lazy-runtimes.ts.
 export type { Endpoint } from './endpoint.js';
 export { urlEndpoint, normalizeServerUrl } from './url-endpoint.js';
-export { dockerEndpoint, processEndpoint, swarmEndpoint, reapOrphans } from './lazy-runtimes.js';
+export { dockerEndpoint, processEndpoint, swarmEndpoint, reapOrphans, fromKubernetesPod, reapKubernetesPods } from './lazy-runtimes.js';
+export type { KubernetesPodEndpoint } from './kubernetes/from-kubernetes-pod.js';
+export type { KubernetesPodOptions, KubernetesConnectVia } from './kubernetes/kubernetes-pod-options.js';
+export type { KubernetesReapOptions } from './kubernetes/pod-reaper.js';
+export { POD_LABEL as KUBERNETES_POD_LABELS } from './kubernetes/pod-labels.js';
 export type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
 export type { SwarmEndpointOptions, SwarmNodeInfo, SwarmResources } from './swarm/swarm-endpoint-options.js';
 export type { SwarmAddressFamily } from './swarm/swarm-task.js';

@@ -2,9 +2,12 @@ import { defer, switchMap, type Observable } from 'rxjs';
 import type { DockerEndpointOptions } from './docker/docker-endpoint-options.js';
 import type { Endpoint } from './endpoint.js';
 import type { ProcessEndpointOptions } from './process-endpoint.js';
-import type { ReapOptions, ReapResult } from './reaper/reap-result.js';
+import type { ReapKindResult, ReapOptions, ReapResult } from './reaper/reap-result.js';
 import type { SwarmEndpoint } from './swarm/swarm-endpoint.js';
 import type { SwarmEndpointOptions } from './swarm/swarm-endpoint-options.js';
+import type { KubernetesPodEndpoint } from './kubernetes/from-kubernetes-pod.js';
+import type { KubernetesPodOptions } from './kubernetes/kubernetes-pod-options.js';
+import type { KubernetesReapOptions } from './kubernetes/pod-reaper.js';
 
 // The main entry must stay light: a user who only calls `connect(url)` never loads dockerode,
 // child-process handling or the server. Each runtime's module is imported on first subscribe.
@@ -49,6 +52,32 @@ export function processEndpoint(command: string, args: string[] = [], options: P
  */
 export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {}): Observable<SwarmEndpoint> {
   return defer(() => import('./swarm/swarm-endpoint.js')).pipe(switchMap((runtime) => runtime.swarmEndpoint(image, options)));
+}
+
+/**
+ * One Kubernetes pod of `image` for as long as the subscription lasts, reached straight on its IP
+ * or through a port-forward, never a Service (see `runtime/kubernetes/from-kubernetes-pod.ts` for
+ * the whole contract). `@kubernetes/client-node` is loaded on the first subscription.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster with the image on its nodes)</caption>
+ * fromKubernetesPod('openenv-rx-server:latest', { namespace: 'envs', imagePullPolicy: 'Never', resources: { limits: { memory: '512Mi' } } })
+ *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.podName, endpoint.via));
+ */
+export function fromKubernetesPod(image: string, options: KubernetesPodOptions = {}): Observable<KubernetesPodEndpoint> {
+  return defer(() => import('./kubernetes/from-kubernetes-pod.js')).pipe(switchMap((runtime) => runtime.fromKubernetesPod(image, options)));
+}
+
+/**
+ * Deletes the openenv-rx pods of dead owners on this host in a namespace (`--all`: every one);
+ * see `runtime/kubernetes/pod-reaper.ts`. `@kubernetes/client-node` is loaded on the first call.
+ *
+ * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * const { removed } = await reapKubernetesPods({ namespace: 'envs' });
+ * console.log(`deleted ${removed.length} pod(s)`);
+ */
+export async function reapKubernetesPods(options: KubernetesReapOptions = {}): Promise<ReapKindResult> {
+  const reaper = await import('./kubernetes/pod-reaper.js');
+  return reaper.reapKubernetesPods(options);
 }
 
 /**

@@ -2,7 +2,8 @@ import { NEVER, Observable, asyncScheduler, catchError, defer, map, merge, obser
 import { ConnectionError } from '../errors/connection-errors.js';
 import type { Endpoint } from '../runtime/endpoint.js';
 import type { DockerEndpointOptions } from '../runtime/docker/docker-endpoint-options.js';
-import { dockerEndpoint, processEndpoint } from '../runtime/lazy-runtimes.js';
+import { dockerEndpoint, fromKubernetesPod, processEndpoint } from '../runtime/lazy-runtimes.js';
+import type { KubernetesPodOptions } from '../runtime/kubernetes/kubernetes-pod-options.js';
 import type { ProcessEndpointOptions } from '../runtime/process-endpoint.js';
 import type { SwarmEndpointOptions } from '../runtime/swarm/swarm-endpoint-options.js';
 import { urlEndpoint } from '../runtime/url-endpoint.js';
@@ -88,6 +89,19 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    *   .subscribe(console.log);
    */
   fromSwarmService(image: string, options?: SwarmEndpointOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
+  /**
+   * A Kubernetes pod of `image`, created on subscribe and deleted (awaited gone) on unsubscribe
+   * (also on error; `reapKubernetesPods` removes what a dead process left). The session talks to
+   * that pod straight (its IP, or a port-forward through the API server), never a Service; the
+   * pod's end fails the session with a typed `KubernetesPodError` (crash with its log tail, OOM
+   * kill, eviction, deletion by someone else). See `fromKubernetesPod` for the options.
+   *
+   * @example <caption>doctest: compile-only (needs a Kubernetes cluster with the image on its nodes)</caption>
+   * GridWorld.fromKubernetesPod(image, { namespace: 'envs', imagePullPolicy: 'Never', env: { OPENENV_ENV: 'grid_world' } })
+   *   .pipe(withSession((env) => env.episode(policy))) // the pod is deleted when the episode ends
+   *   .subscribe(console.log);
+   */
+  fromKubernetesPod(image: string, options?: KubernetesPodOptions & ConnectOptions): Observable<EnvSession<A, O, S, T>>;
 }
 
 /**
@@ -167,6 +181,7 @@ function defineTypedEnv<A, O, S, T extends ToolSchemas>(spec: EnvSpec<A, O, S>, 
     fromEndpoint,
     fromTransport,
     fromDockerImage: (image, options = {}) => fromEndpoint(defer(() => dockerEndpoint(image, options)), options),
+    fromKubernetesPod: (image, options = {}) => fromEndpoint(defer(() => fromKubernetesPod(image, options)), options),
     fromProcess: (command, args = [], options = {}) => fromEndpoint(defer(() => processEndpoint(command, args, options)), options),
     // The swarm runtime is loaded on subscribe: only its users pay for it.
     fromSwarmService: (image, options = {}) =>

@@ -30,3 +30,21 @@ export async function podsOwnedByMe(api: CoreV1Api, namespace: string): Promise<
   return list.items.map((pod) => pod.metadata!.name!);
 }
 
+
+/** Subscribes to a runtime Observable; resolves with its first endpoint and the subscription holding it. */
+export function holdFirst<T>(source: import('rxjs').Observable<T>): Promise<{ value: T; subscription: import('rxjs').Subscription }> {
+  return new Promise((resolve, reject) => {
+    let value: T | undefined;
+    let got = false;
+    const subscription = source.subscribe({
+      next: (v) => {
+        if (got) return;
+        got = true;
+        value = v;
+        // Resolved on the next tick: `subscription` is assigned by then even for a synchronous emit.
+        queueMicrotask(() => resolve({ value: value as T, subscription }));
+      },
+      error: reject,
+    });
+  });
+}

@@ -3,7 +3,8 @@ import { perSwarmService } from '../../fleet/per-swarm-service.js';
 import { withSourceUrl } from '../../internal/source-url.js';
 import { perServer, type PoolSource } from '../../fleet/pool-source.js';
 import { inProcessEndpoint } from '../../server/lazy-in-process-endpoint.js';
-import { dockerEndpoint } from '../../runtime/lazy-runtimes.js';
+import { dockerEndpoint, fromKubernetesPod } from '../../runtime/lazy-runtimes.js';
+import { k8sOptionsFromFlags } from '../options/k8s-options.js';
 import type { Endpoint } from '../../runtime/endpoint.js';
 import { defineEnv } from '../../session/define-env.js';
 import type { ConnectOptions, EnvSession } from '../../session/types.js';
@@ -42,6 +43,18 @@ export async function collectTarget(
     return { label: urlTargetLabel(flags.url, flags.env), source, sessionsPerServer: options.sessionsPerServer };
   }
   const swarm = swarmOptionsFromFlags(flags);
+  const k8s = k8sOptionsFromFlags(flags);
+  if (flags.image && k8s) {
+    // Pods the pool starts as it needs them, each packed up to what its server accepts.
+    const { kubeconfigPath, ...pod } = k8s;
+    const Env = defineEnv({ name: containerEnv['OPENENV_ENV'] ?? '' });
+    const server$ = fromKubernetesPod(flags.image, { ...pod, ...(kubeconfigPath !== undefined && { kubeConfig: kubeconfigPath }), env: containerEnv });
+    return {
+      label: `${flags.image} (k8s)`,
+      source: perServer(server$, (endpoint$: Observable<Endpoint>) => seen(Env.fromEndpoint(endpoint$, connect))),
+      sessionsPerServer: options.sessionsPerServer,
+    };
+  }
   if (flags.image && swarm) {
     // Swarm services the pool starts as it needs them, each packed up to what it accepts.
     const services = perSwarmService(defineEnv({ name: containerEnv['OPENENV_ENV'] ?? '' }), flags.image, { ...connect, ...swarm, env: containerEnv });

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { CliUsageError } from '../../errors/cli-errors.js';
 import { collectEnvVar, collectHeader, containerEnv, requestHeaders } from '../io.js';
+import { addK8sOptions, type K8sFlags } from './k8s-options.js';
 import { addSwarmOptions, type SwarmFlags } from './swarm-options.js';
 
 /** What `--pull` accepts (as the runtime's `pull` option). */
@@ -11,7 +12,7 @@ export type CliPullPolicy = (typeof PULL_POLICIES)[number];
 export const DEFAULT_ENV = 'grid_world';
 
 /** Parsed target flags (shared by every command that runs episodes). */
-export interface TargetFlags extends SwarmFlags {
+export interface TargetFlags extends SwarmFlags, K8sFlags {
   env?: string;
   url?: string;
   image?: string;
@@ -39,6 +40,7 @@ export function addTargetOptions(command: Command): Command {
     .addOption(new Option('--pull <policy>', 'with --image: never (the image must be local), if-missing, or always pull').choices(PULL_POLICIES).default('never'))
     .option('-e, --env-var <KEY=VALUE>', 'with --image: an environment variable of the containers, repeatable', collectEnvVar);
   addSwarmOptions(command);
+  addK8sOptions(command);
   return command
     .addOption(new Option('--transport <kind>', 'wire protocol: auto (WebSocket when the server has /ws), ws, http').choices(['auto', 'ws', 'http']).default('auto'))
     .option('--token <token>', 'bearer token for the server (default: $OPENENV_TOKEN); with --swarm, the token every service requires (default: a fresh one per service)')

@@ -10,7 +10,7 @@ export const POD_LABEL = {
 } as const;
 
 /** Label values allow only [A-Za-z0-9._-], at most 63 characters, alphanumeric at both ends. */
-const labelValue = (value: string): string =>
+export const labelValue = (value: string): string =>
   value.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'x';
 
 /** Labels of a new pod owned by this process. */
@@ -23,4 +23,10 @@ export function podOwnerLabels(sessionId: string): Record<string, string> {
     ...(owner.startTime !== undefined && { [POD_LABEL.ownerStart]: String(owner.startTime) }),
     [POD_LABEL.ownerHost]: labelValue(owner.host),
   };
+}
+
+/** Label selector of every pod this process owns (on this host). */
+export function ownerSelector(): string {
+  const owner = currentOwner();
+  return `${POD_LABEL.managed}=1,${POD_LABEL.ownerPid}=${owner.pid},${POD_LABEL.ownerHost}=${labelValue(owner.host)}`;
 }

@@ -8,7 +8,7 @@ export function podManifest(name: string, image: string, options: KubernetesPodO
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, labels: { ...options.labels, ...podOwnerLabels(name) } },
+    metadata: { name, labels: { ...options.labels, ...podOwnerLabels(name) }, ...(options.ownerReferences?.length && { ownerReferences: options.ownerReferences }) },
     spec: {
       // A pod is one session's server: never restarted behind the session's back.
       restartPolicy: 'Never',

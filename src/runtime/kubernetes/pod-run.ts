@@ -1,10 +1,49 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { EmptyError, Observable, catchError, defer, filter, first, from, lastValueFrom, map, mergeMap, repeat, share, tap, throwError, timeout } from 'rxjs';
-import { KubernetesApiError, KubernetesPodError, type ErrorContext } from '../../errors/index.js';
+import {
+  EMPTY,
+  EmptyError,
+  Observable,
+  ReplaySubject,
+  catchError,
+  defer,
+  filter,
+  first,
+  from,
+  lastValueFrom,
+  map,
+  mergeMap,
+  of,
+  repeat,
+  share,
+  switchMap,
+  takeWhile,
+  tap,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
+import { KubernetesApiError, KubernetesPodError, type ErrorContext, type KubernetesPodDetails } from '../../errors/index.js';
 import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
+import { podFailureError } from './pod-failure-error.js';
 import { podManifest } from './pod-manifest.js';
 import { podStatus, type PodStatus } from './pod-status.js';
 import { watchPod } from './pod-watch.js';
+
+/** How many log lines a crash error carries. */
+const LOG_TAIL_LINES = 30;
+/** Bounds the diagnostics (events, logs) read for an error: they must not delay it much. */
+const DETAILS_TIMEOUT_MS = 5_000;
+
+type Failed = Extract<PodStatus, { kind: 'failed' | 'unschedulable' }>;
+
+/** A Kubernetes event as `Reason: message` (with its count when repeated). */
+function describeEvent(event: { reason?: string; message?: string; count?: number }): string {
+  const count = event.count && event.count > 1 ? ` (x${event.count})` : '';
+  return `${event.reason ?? 'Event'}: ${(event.message ?? '').trim()}${count}`;
+}
+
+const eventTime = (event: { eventTime?: Date; lastTimestamp?: Date; firstTimestamp?: Date; metadata?: { creationTimestamp?: Date } }): number =>
+  new Date(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp ?? 0).getTime();
 
 const isNotFound = (error: unknown): boolean => (error as { code?: number }).code === 404;
 
@@ -130,34 +169,76 @@ export class PodRun {
         return false;
       }),
       tap((event) => (this.resourceVersion = event.pod.metadata?.resourceVersion ?? this.resourceVersion)),
-      map((event): PodStatus =>
-        event.type === 'DELETED' ? { kind: 'failed', reason: 'Deleted', message: 'the pod was deleted by someone else', exitCode: null } : podStatus(event.pod),
-      ),
-      tap((status) => (this.lastSeen = status.kind === 'pending' ? status.detail : status.kind)),
-    );
-  }
-
-  /** Errors with `KubernetesPodError` when the pod fails or is deleted; never emits. */
-  failure$(): Observable<never> {
-    return this.status$().pipe(
-      filter((status) => status.kind === 'failed'),
-      map((status) => {
-        const failed = status as Extract<PodStatus, { kind: 'failed' }>;
-        throw new KubernetesPodError(failed.reason, failed.message, failed.exitCode, this.context);
+      map((event): PodStatus => {
+        const status = podStatus(event.pod);
+        // Gone without a deletion seen before (a grace period of 0): deleted, or evicted.
+        if (event.type === 'DELETED' && status.kind !== 'failed') return { kind: 'failed', failure: 'deleted', reason: 'Deleted', message: 'the pod was deleted by someone else', exitCode: null };
+        return status;
       }),
+      tap((status) => (this.lastSeen = status.kind === 'pending' ? status.detail : status.kind === 'unschedulable' ? `Unschedulable: ${status.message}` : status.kind)),
     );
   }
 
-  /** Emits the pod IP once the container runs; errors at once on a permanent failure. */
+  private failure: Observable<never> | undefined;
+
+  /**
+   * Errors with the typed `KubernetesPodError` of the pod's end (crash, OOM kill, eviction,
+   * deletion by someone else, ...) carrying its events and log tail; never emits. One watch for
+   * all subscribers, who all get the same error object.
+   */
+  failure$(): Observable<never> {
+    this.failure ??= this.status$().pipe(
+      filter((status): status is Extract<PodStatus, { kind: 'failed' }> => status.kind === 'failed'),
+      first(),
+      mergeMap((status) => this.failWith(status, false)),
+      share({ connector: () => new ReplaySubject(1), resetOnError: false, resetOnComplete: false, resetOnRefCountZero: true }),
+    );
+    return this.failure;
+  }
+
+  /**
+   * Emits the pod IP once the container runs; errors at once on a permanent failure, and when
+   * the scheduler has found no node for `schedulingTimeoutMs`.
+   */
   running$(): Observable<string> {
-    const status$ = this.status$().pipe(share());
-    return status$.pipe(
-      mergeMap((status) => {
-        if (status.kind === 'failed') throw new KubernetesPodError(status.reason, status.message, status.exitCode, this.context);
-        return status.kind === 'running' ? [status.podIP] : [];
+    const schedulingTimeoutMs = this.options.schedulingTimeoutMs ?? 10_000;
+    return this.status$().pipe(
+      takeWhile((status) => status.kind !== 'failed', true),
+      // A newer status cancels the scheduling timer: the pod was placed after all.
+      switchMap((status) => {
+        if (status.kind === 'failed') return this.failWith(status, true);
+        if (status.kind === 'running') return of(status.podIP);
+        if (status.kind === 'unschedulable' && Number.isFinite(schedulingTimeoutMs)) return timer(schedulingTimeoutMs).pipe(mergeMap(() => this.failWith(status, true)));
+        return EMPTY;
       }),
       first(),
     );
+  }
+
+  /** The typed error of `status`, with the pod's events (and the log tail when the container ran). */
+  private failWith(status: Failed, starting: boolean): Observable<never> {
+    return from(this.details(status)).pipe(
+      map((details) => {
+        throw podFailureError(status, this.context, details, starting);
+      }),
+    );
+  }
+
+  /** The pod's events and, for a container that ran, its last log lines. Never rejects: diagnostics. */
+  async details(status: Failed): Promise<KubernetesPodDetails> {
+    const ran = status.kind === 'failed' && (status.failure === 'crash' || status.failure === 'oom');
+    const options = abortable(this.noAbort, Math.min(this.apiTimeoutMs, DETAILS_TIMEOUT_MS));
+    const events = this.api
+      .listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.name=${this.name}` }, options)
+      .then((list) => [...list.items].sort((a, b) => eventTime(a) - eventTime(b)).map(describeEvent))
+      .catch(() => []);
+    const logTail = ran
+      ? this.api
+          .readNamespacedPodLog({ name: this.name, namespace: this.namespace, container: 'server', tailLines: LOG_TAIL_LINES }, options as never)
+          .then((text) => String(text ?? '').split('\n').filter((line, i, all) => line !== '' || i < all.length - 1).slice(-LOG_TAIL_LINES))
+          .catch(() => [])
+      : Promise.resolve([]);
+    return { events: await events, logTail: await logTail };
   }
 
   /** Deletes the pod (if it was created) and resolves once the API server no longer has it. Idempotent. */
@@ -187,6 +268,9 @@ export class PodRun {
       if (isNotFound(error)) return;
       throw toApiError('delete', error, this.context);
     }
+    // A pod never bound to a node has no kubelet to wait for: the API server removed it at once
+    // (its DELETED event is at the version the delete returned, which a watch from it would miss).
+    if (!deleted.spec?.nodeName) return;
     // Watch from the deletion's own version: the DELETED event arrives even if it already happened.
     // A watch the server ends before that falls back to reading until 404.
     const gone$ = watchPod(this.kubeConfig, this.namespace, this.name, deleted.metadata?.resourceVersion).pipe(

@@ -1,0 +1,99 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { firstValueFrom, from, lastValueFrom, switchMap, toArray } from 'rxjs';
+import { KubernetesPodDeletedError } from '../../src/errors/index.js';
+import { envPool } from '../../src/fleet/env-pool.js';
+import { perServer } from '../../src/fleet/pool-source.js';
+import { vectorEnv } from '../../src/fleet/vector-env.js';
+import { rollouts } from '../../src/operators/rollouts.js';
+import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
+import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
+import { Echo, say } from '../faults/support/echo-env.js';
+import { ensureServerImage, ensureTestImage } from '../fixtures/test-image.js';
+import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { pollUntil } from '../support/poll.js';
+
+// Pools over pods. The server image (docker/Dockerfile's, honouring MAX_CONCURRENT_ENVS) and the
+// fixture image must both be on the node (OPENENV_RX_K8S_SERVER_IMAGE / OPENENV_RX_K8S_IMAGE).
+const cluster = await loadCluster();
+const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+
+describeWithCluster(cluster)('fleets over Kubernetes pods', () => {
+  let api: CoreV1Api;
+  let fixtureImage: string;
+  let serverImage: string;
+  const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const, startTimeoutMs: 100_000 });
+
+  beforeAll(async () => {
+    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
+    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    fixtureImage = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+    serverImage = process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? (await ensureServerImage());
+  }, 240_000);
+
+  afterEach(async () => {
+    await awaitRuntimeTeardowns();
+    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
+  }, 60_000);
+
+  it('envPool packs sessions onto pods up to the capacity a refusal reports, vectorEnv steps over them, every pod deleted', async () => {
+    const server$ = fromKubernetesPod(serverImage, { ...options(), env: { OPENENV_ENV: 'echo', MAX_CONCURRENT_ENVS: '2' } });
+    const source = perServer(server$, (endpoint$) => Echo.fromEndpoint(endpoint$, { transport: 'ws' }));
+    const result = await firstValueFrom(
+      envPool(source, { size: 4 }).pipe(
+        switchMap((pool) =>
+          vectorEnv(pool, { num: 4 }).pipe(
+            switchMap((v) =>
+              from(
+                (async () => {
+                  const pods = (await podsOwnedByMe(api, namespace)).length;
+                  await firstValueFrom(v.reset({ seed: 3 }));
+                  const step = await firstValueFrom(v.step(Array.from({ length: 4 }, () => ({ message: 'one' }))));
+                  return { pods, step, stats: pool.stats() };
+                })(),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+    expect(result.pods).toBe(2);
+    expect(result.stats.servers.map((s) => [s.sessions, s.limit])).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    expect(result.step.observations.map((o) => o.echoed_message)).toEqual(['one', 'one', 'one', 'one']);
+  }, 240_000);
+
+  // SKIPPED, unresolved (issue 27): on the real cluster the episode in flight is not reported as
+  // failed (no step carries `error`) although the pod is gone before the next step is sent; not
+  // yet understood whether the step goes to a replacement session or the failure is lost.
+  it.skip('rollouts over pods with the pod deleted mid-episode: every planned episode is emitted, the lost one as a failure step (KubernetesPodDeletedError), the next on a new pod', async () => {
+    let deleted = false;
+    const steps = await lastValueFrom(
+      rollouts(
+        Echo.fromKubernetesPod(fixtureImage, { ...options(), transport: 'ws' }),
+        async (_, last) => {
+          if (!deleted && last.episodeIndex === 1 && last.index === 2) {
+            deleted = true;
+            const [name] = await podsOwnedByMe(api, namespace);
+            await api.deleteNamespacedPod({ name: name!, namespace, gracePeriodSeconds: 0 });
+            // The kubelet kills the container asynchronously: send the next step only once the pod is gone.
+            await pollUntil(() => api.readNamespacedPod({ name: name!, namespace }).then(() => false, () => true), 'the pod to be gone', { timeoutMs: 60_000, intervalMs: 100 });
+          }
+          return say(last.index + 1);
+        },
+        // One session: the only pod is the one the episode runs on.
+        { sessions: 1, episodes: 3, seed: 0, maxSteps: 4 },
+      ).pipe(toArray()),
+    );
+    expect(deleted).toBe(true);
+    const ends = steps.filter((s) => s.done || s.truncated);
+    expect(ends.map((s) => s.episodeIndex).sort()).toEqual([0, 1, 2]);
+    const failed = ends.filter((s) => s.error);
+    expect(failed.map((s) => s.episodeIndex)).toEqual([1]);
+    expect(failed[0]!.error!.cause).toBeInstanceOf(KubernetesPodDeletedError);
+    // Episode 2 ran on the replacement pod to its end.
+    expect(ends.find((s) => s.episodeIndex === 2)).toMatchObject({ truncated: true });
+    expect(ends.find((s) => s.episodeIndex === 2)?.error).toBeUndefined();
+  }, 300_000);
+});
