@@ -101,6 +101,8 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Reproduce',
     '',
+    // The doc tests run every shell block of docs/: this one is the benchmark itself.
+    '<!-- doctest: skip (the benchmark itself, minutes of CPU: .ci/run runs npm run bench -- --smoke) -->',
     '```sh',
     'npm run bench              # full run (about 15 minutes on 2 cores): writes bench/results/latest.json and this file',
     'npm run bench -- --smoke   # every section at tiny sizes (CI runs it on every push): bench/results/smoke.json only',
