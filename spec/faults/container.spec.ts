@@ -35,6 +35,9 @@ engine.describe('faults: the env container dies', () => {
               const [id] = await mine();
               containerId = id;
               await docker.getContainer(id!).kill();
+              // Still thinking when the session learns of the death: no step 3 goes on the wire
+              // (one sent before the close arrived would be the request in flight, with its context).
+              return new Promise<never>(() => undefined);
             }
             return say(last.index + 1);
           },
