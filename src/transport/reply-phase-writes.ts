@@ -66,6 +66,7 @@ export class ReplyPhaseWrites {
     this.connections++;
   }
 
+  /** A connection that joined with `connectionOpened` ended: it no longer counts. */
   connectionClosed(): void {
     this.connections--;
   }
@@ -75,10 +76,12 @@ export class ReplyPhaseWrites {
     return this.connections;
   }
 
+  /** A reply handler starts (a socket's 'message' listener): frames it sends may wait for the phase's end. */
   enter(): void {
     if (this.depth++ === 0) this.handler++;
   }
 
+  /** The reply handler `enter` began has returned. */
   leave(): void {
     this.depth--;
   }
