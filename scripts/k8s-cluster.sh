@@ -216,7 +216,9 @@ EOF
 # needs its node IP at start.
 node_bridge() {
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/24" dev "$BRIDGE"
+  # replace, not show|grep -q||add: under pipefail grep -q's early exit can SIGPIPE `ip` and make
+  # a present address look absent (CI once failed with "ipv4: Address already assigned").
+  ip addr replace "$NODE_IP/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 }
 
