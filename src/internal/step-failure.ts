@@ -40,10 +40,19 @@ const SESSION_FAULTS: readonly ErrorCode[] = [
   'ERR_PROCESS_EXITED',
   'ERR_DOCKER',
   'ERR_SWARM_TASK',
+  // A pod that ended under the session: deleted, evicted, crashed, OOM-killed (start-time kinds too:
+  // rollouts and pools check `permanent` on their own).
+  'ERR_K8S_POD',
+  'ERR_K8S_POD_DELETED',
+  'ERR_K8S_EVICTED',
+  'ERR_K8S_CRASH',
+  'ERR_K8S_OOM_KILLED',
+  'ERR_K8S_IMAGE_PULL',
+  'ERR_K8S_UNSCHEDULABLE',
 ];
 
 /**
- * True when `error` means the session is lost (its socket dropped, its server, container or task
+ * True when `error` means the session is lost (its socket dropped, its server, container, task or pod
  * died, a reply or keepalive timed out, garbage or a fatal error frame arrived): a long run drops
  * that session, reports the episode in flight failed, and continues on a replacement. False for
  * what only the caller can fix (a refused action or frame, an env that raised, a policy error, a
@@ -63,6 +72,12 @@ export function isSessionFault(error: unknown): boolean {
   if (hasCode(error, 'ERR_HTTP_STATUS')) {
     const status = (error as { status?: unknown }).status;
     return typeof status === 'number' && (status >= 500 || status === 429);
+  }
+  // The Kubernetes API: unreachable or overloaded is transient; a refusal (403 RBAC, 404 namespace,
+  // 422 invalid spec) is the caller's to fix.
+  if (hasCode(error, 'ERR_K8S_API')) {
+    const status = (error as { status?: unknown }).status;
+    return status === null || (typeof status === 'number' && (status >= 500 || status === 429 || status === 408));
   }
   return SESSION_FAULTS.some((code) => hasCode(error, code));
 }

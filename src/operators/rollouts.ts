@@ -91,7 +91,7 @@ export type RolloutSessionEvent =
  *   quietly while another session runs (the others finish the episodes); otherwise its
  *   `CapacityError` (with `context.capacityRefusals` and `waitedMs`) errors the run.
  * - Faults (`replaceFailedSessions`, on by default): a session whose socket drops, whose server,
- *   container or task dies, whose reply or keepalive times out, or whose server sends garbage or
+ *   container, swarm task or Kubernetes pod dies, whose reply or keepalive times out, or whose server sends garbage or
  *   a fatal error frame is dropped (its container stopped) and `session$` is subscribed again
  *   after `backoffDelay(n)`, up to `maxRetries` times in a row (a capacity refusal of such a
  *   replacement counts as one: the server may still hold the lost session's slot). The episode
