@@ -10,6 +10,9 @@
 #   scripts/k8s-cluster.sh load IMAGE...   import docker images into the cluster's containerd
 #   scripts/k8s-cluster.sh smoke IMAGE      run IMAGE as a pod; pass when its /health answers on
 #                                           the pod IP from this host
+#   scripts/k8s-cluster.sh node freeze|thaw the node-gone fault: SIGSTOP/SIGCONT the kubelet (the
+#                                           node stops reporting; its pods keep running); thaw
+#                                           waits until the node is Ready and schedulable again
 #
 # Everything lives in its own places so it never meets the Docker engine (or its containerd)
 # that other checkouts share: state in $K8S_STATE (default /var/lib/openenv-rx-k8s), sockets and
@@ -550,6 +553,23 @@ smoke() { # docker image (loaded here if containerd lacks it)
   [ $ok = 1 ] || die "smoke pod did not become healthy (phase $phase)"
 }
 
+# The node as the control plane sees a node that is gone: its kubelet stops reporting (frozen, so
+# its containers keep running, as on a node cut off from the API server), and after the node
+# monitor's grace period (50 s) the node lifecycle controller marks it NotReady and its pods not ready.
+node_fault() { # freeze|thaw
+  running kubelet || die "the kubelet does not run"
+  local pid; pid="$(cat "$RUN/kubelet.pid")"
+  case "$1" in
+    freeze) kill -STOP "$pid"; log "kubelet (pid $pid) frozen" ;;
+    thaw)
+      kill -CONT "$pid"; log "kubelet (pid $pid) thawed"
+      wait_for "node $NODE" 180 node_ready
+      with_kcm && wait_for "node $NODE schedulable" 120 node_schedulable
+      ;;
+    *) die "node freeze|thaw" ;;
+  esac
+}
+
 status() { # exit 0 only when healthy
   local n
   for n in $(components); do
@@ -568,5 +588,6 @@ case "${1:-}" in
   status) status ;;
   load) shift; load_images "$@" ;;
   smoke) shift; smoke "${1:?image}" ;;
-  *) echo "usage: $0 up|down [--keep-state]|status|load IMAGE...|smoke IMAGE" >&2; exit 2 ;;
+  node) shift; node_fault "${1:-}" ;;
+  *) echo "usage: $0 up|down [--keep-state]|status|load IMAGE...|smoke IMAGE|node freeze|thaw" >&2; exit 2 ;;
 esac

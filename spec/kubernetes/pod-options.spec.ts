@@ -22,6 +22,7 @@ describe('fromKubernetesPod option validation', () => {
     ['startTimeoutMs', 'img:1', { startTimeoutMs: 0 }, 'startTimeoutMs'],
     ['schedulingTimeoutMs', 'img:1', { schedulingTimeoutMs: -1 }, 'schedulingTimeoutMs'],
     ['deleteGraceSeconds', 'img:1', { deleteGraceSeconds: 0.5 }, 'deleteGraceSeconds'],
+    ['forceDeleteAfterMs', 'img:1', { forceDeleteAfterMs: -5 }, 'forceDeleteAfterMs'],
   ])('a bad %s errors the Observable with InvalidOptionError naming it', async (_, image, options, option) => {
     const error = await firstValueFrom(fromKubernetesPod(image as string, options)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidOptionError);

@@ -64,6 +64,17 @@ describe('podStatus', () => {
     expect(podStatus(deleting)).toMatchObject({ kind: 'failed', failure: 'deleted', reason: 'Deleted' });
   });
 
+  it('a running pod whose node stopped reporting (the node controller set Ready False, no reason) is node-lost; a kubelet-reported not-ready is not', () => {
+    const running = { phase: 'Running', podIP: '10.244.77.5', containerStatuses: [container({ running: {} })] };
+    // MarkPodsNotReady (node lifecycle controller) flips the Ready condition and keeps its (empty) reason.
+    const nodeLost = pod({ ...running, conditions: [{ type: 'Ready', status: 'False' }] }, {});
+    nodeLost.spec = { nodeName: 'node-a', containers: [] };
+    expect(podStatus(nodeLost)).toEqual({ kind: 'failed', failure: 'node-lost', reason: 'NodeNotReady', message: 'node node-a stopped reporting to the API server (the node controller marked the pod not ready)', exitCode: null });
+    // The kubelet's own not-ready carries a reason, and a pod still starting up is pending, not lost.
+    expect(podStatus(pod({ ...running, conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }] }))).toEqual({ kind: 'running', podIP: '10.244.77.5' });
+    expect(podStatus(pod({ ...running, conditions: [{ type: 'Ready', status: 'True' }] }))).toEqual({ kind: 'running', podIP: '10.244.77.5' });
+  });
+
   it('PodScheduled False/Unschedulable is unschedulable with the scheduler message; CreateContainerConfigError fails', () => {
     const message = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.";
     expect(podStatus(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] }))).toEqual({ kind: 'unschedulable', message });
@@ -81,9 +92,10 @@ describe('podFailureError', () => {
     [failed('oom', 'OOMKilled', 137), KubernetesOomKilledError, 'ERR_K8S_OOM_KILLED', true],
     [failed('evicted', 'Evicted'), KubernetesEvictedError, 'ERR_K8S_EVICTED', false],
     [failed('deleted', 'Deleted'), KubernetesPodDeletedError, 'ERR_K8S_POD_DELETED', false],
+    [failed('node-lost', 'NodeNotReady'), KubernetesPodError, 'ERR_K8S_POD', false],
     [failed('other', 'CreateContainerConfigError'), KubernetesPodError, 'ERR_K8S_POD', true],
     [{ kind: 'unschedulable', message: '0/1 nodes are available' } as const, KubernetesUnschedulableError, 'ERR_K8S_UNSCHEDULABLE', true],
-  ] as const)('%o: its class and code, the events and log tail in fields and message; permanent while starting unless deleted/evicted', (status, type, code, permanentAtStart) => {
+  ] as const)('%o: its class and code, the events and log tail in fields and message; permanent while starting unless deleted/evicted/node lost', (status, type, code, permanentAtStart) => {
     const error = podFailureError(status, { pod: 'p', namespace: 'ns' }, details, true);
     expect(error).toBeInstanceOf(type);
     expect(error).toBeInstanceOf(KubernetesPodError);

@@ -21,10 +21,10 @@ export type KubernetesPodErrorCode =
 /**
  * The pod serving a session ended, or never ran. A subclass names each failure a user can act on
  * (image pull, crash, unschedulable, OOM kill, eviction, deletion); this class itself is the
- * rest (`CreateContainerConfigError`, a `Failed` phase with another reason, a pod stuck
- * terminating). `reason` is the container's waiting/terminated reason or the pod's; `podMessage`
- * what the kubelet or scheduler said; `events` the pod's events; `logTail` the container's last
- * log lines when it ran.
+ * rest (`CreateContainerConfigError`, a `Failed` phase with another reason, a pod whose node
+ * stopped reporting: `reason` `NodeNotReady`, a pod stuck terminating). `reason` is the
+ * container's waiting/terminated reason or the pod's; `podMessage` what the kubelet or scheduler
+ * said; `events` the pod's events; `logTail` the container's last log lines when it ran.
  *
  * @example <caption>doctest: compile-only (the program holds the pod until it fails)</caption>
  * fromKubernetesPod(image).subscribe({

@@ -66,4 +66,11 @@ export interface KubernetesPodOptions {
   apiTimeoutMs?: number;
   /** Grace period of the pod's deletion on unsubscribe. Default 1 s (servers hold no state worth a longer drain). */
   deleteGraceSeconds?: number;
+  /**
+   * A deleted pod still present this long after its grace period is deleted again with grace 0
+   * (what `kubectl delete --force` does): a node that stopped answering cannot confirm the
+   * container's end, and its pod would stay `Terminating` until the node returns. The node's
+   * kubelet, if it comes back, stops the container (the pod no longer exists). Default 30 000 ms.
+   */
+  forceDeleteAfterMs?: number;
 }

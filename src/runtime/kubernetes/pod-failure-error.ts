@@ -15,7 +15,7 @@ import type { PodStatus } from './pod-status.js';
 /**
  * The typed error of a failed (or unschedulable) pod. `starting`: failures that the same start
  * would meet again (image, crash, unschedulable, OOM, a bad config) are marked permanent, so
- * pools and `rollouts` fail at once instead of retrying; a deletion or an eviction is not.
+ * pools and `rollouts` fail at once instead of retrying; a deletion, an eviction or a lost node is not.
  */
 export function podFailureError(
   status: Extract<PodStatus, { kind: 'failed' | 'unschedulable' }>,
@@ -36,10 +36,11 @@ export function podFailureError(
         return new KubernetesEvictedError(status.message, context, details);
       case 'deleted':
         return new KubernetesPodDeletedError(context, details);
+      case 'node-lost':
       case 'other':
         return new KubernetesPodError(status.reason, status.message, status.exitCode, context, details);
     }
   })();
-  const transient = status.kind === 'failed' && (status.failure === 'evicted' || status.failure === 'deleted');
+  const transient = status.kind === 'failed' && (status.failure === 'evicted' || status.failure === 'deleted' || status.failure === 'node-lost');
   return starting && !transient ? markPermanent(error) : error;
 }

@@ -277,13 +277,24 @@ export class PodRun {
       filter((event) => event.type === 'DELETED'),
       first(),
       catchError((error: unknown) => (error instanceof EmptyError ? from(this.readUntilGone()) : throwError(() => error))),
-      // Bounded like every other step of a teardown: the grace period plus room for the kubelet.
+      // Still there after the grace period and some room for the kubelet: its node may be gone.
       timeout({
-        first: (this.options.deleteGraceSeconds ?? 1) * 1000 + 120_000,
-        with: () => throwError(() => new KubernetesPodError('Terminating', 'still present 120 s after its grace period', null, this.context)),
+        first: (this.options.deleteGraceSeconds ?? 1) * 1000 + (this.options.forceDeleteAfterMs ?? 30_000),
+        with: () => from(this.forceDelete()),
       }),
     );
     await lastValueFrom(gone$, { defaultValue: undefined });
+  }
+
+  /** Deletes the pod with grace 0 (the API server removes it without the kubelet's word) and waits until it is gone. */
+  private async forceDelete(): Promise<void> {
+    try {
+      await this.api.deleteNamespacedPod({ name: this.name, namespace: this.namespace, gracePeriodSeconds: 0 }, abortable(this.noAbort, this.apiTimeoutMs));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toApiError('delete', error, this.context);
+    }
+    await this.readUntilGone();
   }
 
   private async readUntilGone(): Promise<void> {

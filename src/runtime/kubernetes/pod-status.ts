@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
 /** Which typed error a failed pod becomes (see `podFailureError`). */
-export type PodFailureKind = 'image-pull' | 'crash' | 'oom' | 'evicted' | 'deleted' | 'other';
+export type PodFailureKind = 'image-pull' | 'crash' | 'oom' | 'evicted' | 'deleted' | 'node-lost' | 'other';
 
 /** Where a pod stands, as far as a session cares. */
 export type PodStatus =
@@ -58,7 +58,17 @@ export function podStatus(pod: V1Pod): PodStatus {
     }
     if (OTHER_PERMANENT.has(waiting.reason)) return failed('other', waiting.reason, waiting.message);
   }
-  if (status.phase === 'Running' && container?.state?.running && status.podIP) return { kind: 'running', podIP: status.podIP };
+  if (status.phase === 'Running' && container?.state?.running && status.podIP) {
+    // The node lifecycle controller (MarkPodsNotReady) flips Ready to False and keeps its empty
+    // reason when the node stops reporting; the kubelet's own not-ready always names a reason.
+    // Without a readiness probe (we set none) nothing else turns a running pod not ready.
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'False' && !ready.reason) {
+      const node = pod.spec?.nodeName ?? 'of the pod';
+      return failed('node-lost', 'NodeNotReady', `node ${node} stopped reporting to the API server (the node controller marked the pod not ready)`);
+    }
+    return { kind: 'running', podIP: status.podIP };
+  }
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return { kind: 'unschedulable', message: scheduled.message ?? '' };
   return { kind: 'pending', detail: waiting?.reason ?? status.phase ?? 'Pending' };

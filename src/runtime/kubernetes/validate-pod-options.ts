@@ -39,7 +39,7 @@ export function validatePodOptions(image: unknown, options: KubernetesPodOptions
   }
   if (o['startTimeoutMs'] !== undefined) check(isDuration(o['startTimeoutMs'], false) && (o['startTimeoutMs'] as number) > 0, 'startTimeoutMs', o['startTimeoutMs'], 'a number of milliseconds > 0');
   if (o['schedulingTimeoutMs'] !== undefined) check(isDuration(o['schedulingTimeoutMs'], true), 'schedulingTimeoutMs', o['schedulingTimeoutMs'], 'a number of milliseconds >= 0, or Infinity');
-  for (const name of ['apiTimeoutMs', 'healthIntervalMs'] as const) {
+  for (const name of ['apiTimeoutMs', 'healthIntervalMs', 'forceDeleteAfterMs'] as const) {
     if (o[name] !== undefined) check(isDuration(o[name], false) && (o[name] as number) > 0, name, o[name], 'a number of milliseconds > 0');
   }
   if (o['deleteGraceSeconds'] !== undefined) check(Number.isInteger(o['deleteGraceSeconds']) && (o['deleteGraceSeconds'] as number) >= 0, 'deleteGraceSeconds', o['deleteGraceSeconds'], 'an integer >= 0');

@@ -1,0 +1,97 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { lastValueFrom, toArray } from 'rxjs';
+import { KubernetesPodError } from '../../src/errors/index.js';
+import { rollouts, type RolloutSessionEvent } from '../../src/operators/rollouts.js';
+import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
+import { Echo, say } from '../faults/support/echo-env.js';
+import { ensureTestImage } from '../fixtures/test-image.js';
+import { pollUntil } from '../support/poll.js';
+import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+
+// The node-gone fault on the real single-node cluster of scripts/k8s-cluster.sh: its kubelet is
+// frozen (SIGSTOP), so the node stops reporting while its pods keep running, as a node cut off
+// from the control plane. It needs that script's cluster (it signals the kubelet): with another
+// cluster set OPENENV_RX_K8S_NO_NODE_FAULTS=1 to skip it; with CI=true it otherwise runs or fails.
+const cluster = await loadCluster();
+const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const skip = process.env['OPENENV_RX_K8S_NO_NODE_FAULTS'] === '1';
+const nodeFault = (what: 'freeze' | 'thaw') => promisify(execFile)('bash', ['scripts/k8s-cluster.sh', 'node', what], { timeout: 240_000 });
+
+(skip ? describe.skip : describeWithCluster(cluster))('a Kubernetes node that stops reporting (kubelet frozen)', () => {
+  let api: CoreV1Api;
+  let fixtureImage: string;
+  let frozen = false;
+
+  beforeAll(async () => {
+    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
+    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    fixtureImage = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+  }, 240_000);
+
+  afterAll(async () => {
+    // Whatever happened, the node serves the suites after this one.
+    if (frozen) await nodeFault('thaw');
+  }, 240_000);
+
+  it('rollouts: the session fails with KubernetesPodError NodeNotReady, the episode is reported failed, its pod is force-deleted while the node is still gone, the run finishes on a new pod once the node is back', async () => {
+    let lostPod: string | undefined;
+    let podGoneWhileFrozen = false;
+    let release!: () => void;
+    const lost = new Promise<void>((resolve) => (release = resolve));
+    const events: RolloutSessionEvent[] = [];
+    const onSessionEvent = (event: RolloutSessionEvent): void => {
+      events.push(event);
+      if (event.type === 'lost') release();
+    };
+    const steps = await lastValueFrom(
+      rollouts(
+        Echo.fromKubernetesPod(fixtureImage, {
+          kubeConfig: cluster.kubeConfig,
+          namespace,
+          imagePullPolicy: 'Never',
+          transport: 'ws',
+          forceDeleteAfterMs: 2_000,
+          // The replacement waits for the node to come back.
+          schedulingTimeoutMs: 200_000,
+          startTimeoutMs: 220_000,
+        }),
+        async (_, last) => {
+          if (!frozen && last.episodeIndex === 1 && last.index === 2) {
+            [lostPod] = await podsOwnedByMe(api, namespace);
+            await nodeFault('freeze');
+            frozen = true;
+            // The pod still answers (its container runs): only the node controller's verdict
+            // (after its 50 s grace period) can end this session. Think until it has.
+            await lost;
+            // The lost pod's deletion cannot be confirmed by the frozen kubelet: it is gone only
+            // if the teardown force-deleted it.
+            await pollUntil(() => api.readNamespacedPod({ name: lostPod!, namespace }).then(() => false, () => true), 'the lost pod to be gone while its node is frozen', { timeoutMs: 60_000, intervalMs: 200 });
+            podGoneWhileFrozen = true;
+            await nodeFault('thaw');
+            frozen = false;
+          }
+          return say(last.index + 1);
+        },
+        { sessions: 1, episodes: 3, seed: 0, maxSteps: 4, onSessionEvent },
+      ).pipe(toArray()),
+    );
+    expect(podGoneWhileFrozen).toBe(true);
+    const ends = steps.filter((s) => s.done || s.truncated);
+    expect(ends.map((s) => s.episodeIndex).sort()).toEqual([0, 1, 2]);
+    const failed = ends.filter((s) => s.error);
+    expect(failed.map((s) => s.episodeIndex)).toEqual([1]);
+    const cause = failed[0]!.error!.cause as KubernetesPodError;
+    expect(cause).toBeInstanceOf(KubernetesPodError);
+    expect(cause).toMatchObject({ code: 'ERR_K8S_POD', reason: 'NodeNotReady', context: expect.objectContaining({ pod: lostPod, namespace }) });
+    // Lost while the policy thought: no step was on the wire, so none is of unknown outcome.
+    expect(failed[0]!.error).toMatchObject({ stepUnknown: false });
+    expect(events.filter((e) => e.type === 'lost')).toHaveLength(1);
+    const last = ends.find((s) => s.episodeIndex === 2)!;
+    expect(last).toMatchObject({ truncated: true });
+    expect(last.error).toBeUndefined();
+    await awaitRuntimeTeardowns();
+    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
+  }, 400_000);
+});
