@@ -13,6 +13,8 @@
 #   scripts/k8s-cluster.sh node freeze|thaw the node-gone fault: SIGSTOP/SIGCONT the kubelet (the
 #                                           node stops reporting; its pods keep running); thaw
 #                                           waits until the node is Ready and schedulable again
+#   scripts/k8s-cluster.sh apiserver stop|start   the control-plane outage fault: stop the API
+#                                           server (pods keep running); start brings it back (up)
 #
 # Everything lives in its own places so it never meets the Docker engine (or its containerd)
 # that other checkouts share: state in $K8S_STATE (default /var/lib/openenv-rx-k8s), sockets and
@@ -570,6 +572,14 @@ node_fault() { # freeze|thaw
   esac
 }
 
+apiserver_fault() { # stop|start
+  case "$1" in
+    stop) stop kube-apiserver; log "kube-apiserver stopped" ;;
+    start) up >/dev/null ;;
+    *) die "apiserver stop|start" ;;
+  esac
+}
+
 status() { # exit 0 only when healthy
   local n
   for n in $(components); do
@@ -589,5 +599,6 @@ case "${1:-}" in
   load) shift; load_images "$@" ;;
   smoke) shift; smoke "${1:?image}" ;;
   node) shift; node_fault "${1:-}" ;;
-  *) echo "usage: $0 up|down [--keep-state]|status|load IMAGE...|smoke IMAGE|node freeze|thaw" >&2; exit 2 ;;
+  apiserver) shift; apiserver_fault "${1:-}" ;;
+  *) echo "usage: $0 up|down [--keep-state]|status|load IMAGE...|smoke IMAGE|node freeze|thaw|apiserver stop|start" >&2; exit 2 ;;
 esac

@@ -174,4 +174,12 @@ export class KubernetesApiError extends OpenEnvError {
     const what = status !== null ? `answered ${status}` : `could not be reached${systemCode ? ` (${systemCode})` : ''}`;
     super(`Kubernetes API ${operation} failed: the API server${typeof context['server'] === 'string' ? ` ${context['server']}` : ''} ${what}${apiMessage ? `: ${apiMessage}` : ''}`, 'ERR_K8S_API', context, options);
   }
+
+  /**
+   * True when trying again later may succeed: no answer (unreachable, restarting), a 5xx, 408 or
+   * 429. False for a refusal only the caller can fix (403 RBAC, 404 namespace, 422 invalid spec).
+   */
+  get transient(): boolean {
+    return this.status === null || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
 }

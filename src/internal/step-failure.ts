@@ -75,9 +75,6 @@ export function isSessionFault(error: unknown): boolean {
   }
   // The Kubernetes API: unreachable or overloaded is transient; a refusal (403 RBAC, 404 namespace,
   // 422 invalid spec) is the caller's to fix.
-  if (hasCode(error, 'ERR_K8S_API')) {
-    const status = (error as { status?: unknown }).status;
-    return status === null || (typeof status === 'number' && (status >= 500 || status === 429 || status === 408));
-  }
+  if (hasCode(error, 'ERR_K8S_API')) return (error as { transient?: unknown }).transient === true;
   return SESSION_FAULTS.some((code) => hasCode(error, code));
 }

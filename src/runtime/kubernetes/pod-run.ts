@@ -5,6 +5,7 @@ import {
   Observable,
   ReplaySubject,
   catchError,
+  concat,
   defer,
   filter,
   first,
@@ -14,6 +15,7 @@ import {
   mergeMap,
   of,
   repeat,
+  retry,
   share,
   switchMap,
   takeWhile,
@@ -27,7 +29,7 @@ import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
 import { podFailureError } from './pod-failure-error.js';
 import { podManifest } from './pod-manifest.js';
 import { podStatus, type PodStatus } from './pod-status.js';
-import { watchPod } from './pod-watch.js';
+import { watchPod, type PodEvent } from './pod-watch.js';
 
 /** How many log lines a crash error carries. */
 const LOG_TAIL_LINES = 30;
@@ -151,20 +153,32 @@ export class PodRun {
 
   /**
    * The pod's status from the last version seen on, re-watching when the API server ends a watch.
-   * A deletion by anyone but us is a failure.
+   * A deletion by anyone but us is a failure. An API server that cannot be reached (restarting,
+   * upgraded, overloaded) is waited out, with a growing pause: the pod serves its session without
+   * it, and a start stays bounded by `startTimeoutMs`. A refused watch (RBAC) errors.
    */
   status$(): Observable<PodStatus> {
-    return defer(() => watchPod(this.kubeConfig, this.namespace, this.name, this.resourceVersion)).pipe(
+    return defer(() => (this.resourceVersion ? watchPod(this.kubeConfig, this.namespace, this.name, this.resourceVersion) : this.currentThenWatch())).pipe(
+      // Each event proves the API server answers again.
+      tap(() => (this.unreachable = 0)),
       catchError((error: unknown) => throwError(() => toApiError('watch', error, this.context))),
       // The API server ends watches after a few minutes; a short pause keeps a watch that ends at
       // once (an error status) from spinning.
       repeat({ delay: 200 }),
+      retry({
+        delay: (error: KubernetesApiError) => {
+          if (!error.transient) throw error;
+          this.unreachable++;
+          this.lastSeen = `${this.lastSeen.replace(/ \(API server unreachable.*$/, '')} (API server unreachable: ${error.apiMessage || error.systemCode || error.status})`;
+          return timer(Math.min(200 * 2 ** (this.unreachable - 1), 5_000));
+        },
+      }),
       // Our own deletion is not a failure.
       filter(() => this.stopping === undefined),
       filter((event) => {
         if (event.type !== 'ERROR') return true;
-        // Usually 410 Gone: the version watched from was compacted. Watch again from now (the
-        // new watch starts with the pod's current state).
+        // Usually 410 Gone: the version watched from was compacted. Read the pod and watch from
+        // its version (a pod gone meanwhile has no event left to see).
         this.resourceVersion = undefined;
         return false;
       }),
@@ -176,6 +190,17 @@ export class PodRun {
         return status;
       }),
       tap((status) => (this.lastSeen = status.kind === 'pending' ? status.detail : status.kind === 'unschedulable' ? `Unschedulable: ${status.message}` : status.kind)),
+    );
+  }
+
+  /** Watch failures in a row (the API server not answering). */
+  private unreachable = 0;
+
+  /** The pod as it is now, then its watch from that version; a pod that no longer exists as DELETED. */
+  private currentThenWatch(): Observable<PodEvent> {
+    return from(this.api.readNamespacedPod({ name: this.name, namespace: this.namespace }, abortable(this.noAbort, this.apiTimeoutMs))).pipe(
+      switchMap((pod) => concat(of<PodEvent>({ type: 'MODIFIED', pod }), watchPod(this.kubeConfig, this.namespace, this.name, pod.metadata?.resourceVersion))),
+      catchError((error: unknown) => (isNotFound(error) ? of<PodEvent>({ type: 'DELETED', pod: {} }) : throwError(() => error))),
     );
   }
 

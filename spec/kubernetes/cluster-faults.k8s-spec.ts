@@ -2,27 +2,33 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
-import { KubernetesPodError } from '../../src/errors/index.js';
+import { KubernetesPodDeletedError, KubernetesPodError } from '../../src/errors/index.js';
 import { rollouts, type RolloutSessionEvent } from '../../src/operators/rollouts.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { Echo, say } from '../faults/support/echo-env.js';
+import { sessionFailure } from '../faults/support/session-runs.js';
 import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
 import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
 
-// The node-gone fault on the real single-node cluster of scripts/k8s-cluster.sh: its kubelet is
-// frozen (SIGSTOP), so the node stops reporting while its pods keep running, as a node cut off
-// from the control plane. It needs that script's cluster (it signals the kubelet): with another
-// cluster set OPENENV_RX_K8S_NO_NODE_FAULTS=1 to skip it; with CI=true it otherwise runs or fails.
+// Faults of the cluster itself, on the real single-node cluster of scripts/k8s-cluster.sh: a node
+// gone (its kubelet frozen with SIGSTOP, so the node stops reporting while its pods keep running,
+// as a node cut off from the control plane) and a control-plane outage (the API server stopped
+// and started again, as in an upgrade). They need that script's cluster (they signal its
+// processes): with another cluster set OPENENV_RX_K8S_NO_NODE_FAULTS=1 to skip them; with CI=true
+// they otherwise run or fail.
 const cluster = await loadCluster();
 const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
 const skip = process.env['OPENENV_RX_K8S_NO_NODE_FAULTS'] === '1';
-const nodeFault = (what: 'freeze' | 'thaw') => promisify(execFile)('bash', ['scripts/k8s-cluster.sh', 'node', what], { timeout: 240_000 });
+const script = (...args: string[]) => promisify(execFile)('bash', ['scripts/k8s-cluster.sh', ...args], { timeout: 240_000 });
+const nodeFault = (what: 'freeze' | 'thaw') => script('node', what);
 
-(skip ? describe.skip : describeWithCluster(cluster))('a Kubernetes node that stops reporting (kubelet frozen)', () => {
+(skip ? describe.skip : describeWithCluster(cluster))('Kubernetes cluster faults: a node that stops reporting, an API server outage', () => {
   let api: CoreV1Api;
   let fixtureImage: string;
   let frozen = false;
+  let apiDown = false;
+  const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const });
 
   beforeAll(async () => {
     if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
@@ -31,7 +37,8 @@ const nodeFault = (what: 'freeze' | 'thaw') => promisify(execFile)('bash', ['scr
   }, 240_000);
 
   afterAll(async () => {
-    // Whatever happened, the node serves the suites after this one.
+    // Whatever happened, the cluster serves the suites after this one.
+    if (apiDown) await script('apiserver', 'start');
     if (frozen) await nodeFault('thaw');
   }, 240_000);
 
@@ -48,9 +55,7 @@ const nodeFault = (what: 'freeze' | 'thaw') => promisify(execFile)('bash', ['scr
     const steps = await lastValueFrom(
       rollouts(
         Echo.fromKubernetesPod(fixtureImage, {
-          kubeConfig: cluster.kubeConfig,
-          namespace,
-          imagePullPolicy: 'Never',
+          ...options(),
           transport: 'ws',
           forceDeleteAfterMs: 2_000,
           // The replacement waits for the node to come back.
@@ -94,4 +99,39 @@ const nodeFault = (what: 'freeze' | 'thaw') => promisify(execFile)('bash', ['scr
     await awaitRuntimeTeardowns();
     expect(await podsOwnedByMe(api, namespace)).toEqual([]);
   }, 400_000);
+
+  it('the API server stops mid-episode and comes back: the session steps on through the outage, and its pod watch resumes (a deletion afterwards fails the session with KubernetesPodDeletedError)', async () => {
+    let podName: string | undefined;
+    let steppedThroughOutage = 0;
+    const { sessionError } = await sessionFailure(
+      Echo.fromKubernetesPod(fixtureImage, { ...options(), transport: 'ws', connectVia: 'pod-ip' }),
+      (env) =>
+        env.episode(
+          async (_, last) => {
+            if (last.index === 2) {
+              [podName] = await podsOwnedByMe(api, namespace);
+              await script('apiserver', 'stop');
+              apiDown = true;
+            }
+            if (apiDown && last.index === 4) {
+              // Two steps answered with the API server gone; its start takes seconds more, in
+              // which the session's pod watch fails and must wait (it used to fail the session).
+              steppedThroughOutage = 2;
+              await script('apiserver', 'start');
+              apiDown = false;
+            }
+            if (!apiDown && last.index === 6) await api.deleteNamespacedPod({ name: podName!, namespace, gracePeriodSeconds: 0 });
+            return say(last.index + 1);
+          },
+          { maxSteps: 50 },
+        ),
+      200_000,
+    );
+    expect(steppedThroughOutage).toBe(2);
+    // The watch came back: the deletion after the outage is what ended the session.
+    expect(sessionError).toBeInstanceOf(KubernetesPodDeletedError);
+    expect(sessionError).toMatchObject({ code: 'ERR_K8S_POD_DELETED', context: expect.objectContaining({ pod: podName, namespace }) });
+    await awaitRuntimeTeardowns();
+    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
+  }, 300_000);
 });
