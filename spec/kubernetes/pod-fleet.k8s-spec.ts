@@ -1,6 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { firstValueFrom, from, lastValueFrom, switchMap, toArray } from 'rxjs';
 import { KubernetesPodDeletedError } from '../../src/errors/index.js';
+import { Echo as TypedEcho } from '../fixtures/typed-echo.js';
+import { holdPool, leaseOne, stepAll } from '../fleet/support/pool-holds.js';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
@@ -94,4 +96,34 @@ describeWithCluster(cluster)('fleets over Kubernetes pods', () => {
     expect(ends.find((s) => s.episodeIndex === 2)).toMatchObject({ truncated: true });
     expect(ends.find((s) => s.episodeIndex === 2)?.error).toBeUndefined();
   }, 300_000);
+
+  it('envPool of 2 pod sessions: a pod deleted under a lease errors it with KubernetesPodDeletedError, a new pod replaces it, a lease works again, every pod deleted after', async () => {
+    const source = TypedEcho.fromKubernetesPod(serverImage, { ...options(), env: { OPENENV_ENV: 'echo' }, transport: 'ws', connectVia: 'pod-ip' });
+    const { pool, close } = await holdPool(envPool(source, { size: 2 }));
+    try {
+      const before = await podsOwnedByMe(api, namespace);
+      expect(before).toHaveLength(2);
+      const lease = leaseOne(pool);
+      expect(lease.session).toBeDefined(); // a warm claim emits at once
+      const host = new URL(lease.session!.url).hostname;
+      const pods = await api.listNamespacedPod({ namespace });
+      const victim = pods.items.find((pod) => before.includes(pod.metadata!.name!) && pod.status?.podIP === host)!.metadata!.name!;
+      await api.deleteNamespacedPod({ name: victim, namespace, gracePeriodSeconds: 0 });
+
+      const error = await Promise.race([lease.ended, new Promise((_, reject) => setTimeout(() => reject(new Error(`the lease did not end within 60 s of deleting pod ${victim}`)), 60_000).unref())]);
+      expect(error).toBeInstanceOf(KubernetesPodDeletedError);
+      expect(error).toMatchObject({ code: 'ERR_K8S_POD_DELETED', context: expect.objectContaining({ pod: victim }) });
+
+      // Replenished: 2 idle sessions again, on 2 pods, the deleted one not among them.
+      await pollUntil(() => pool.stats().idle === 2, 'pool.stats().idle === 2', { timeoutMs: 90_000, intervalMs: 50 });
+      const after = await podsOwnedByMe(api, namespace);
+      expect(after).toHaveLength(2);
+      expect(after).not.toContain(victim);
+      expect(pool.stats()).toMatchObject({ size: 2, failed: 1, started: 3, startFailures: 0 });
+      const [echoed] = await stepAll(pool, 'again', 1);
+      expect(echoed!.echoed).toBe('again-0');
+    } finally {
+      close();
+    }
+  }, 240_000);
 });

@@ -1,0 +1,37 @@
+import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import type { EnvPool } from '../../../src/fleet/env-pool.js';
+import type { Echo } from '../../fixtures/typed-echo.js';
+
+/** A session of the typed echo env (spec/fixtures/typed-echo.ts). */
+export type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
+
+/** Holds the pool `envPool(...)` emits until `close()`; resolves once it is warm. */
+export function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    let subscription: Subscription | undefined = undefined;
+    subscription = pool$.subscribe({ next: (pool) => resolve({ pool, close: () => subscription?.unsubscribe() }), error: reject });
+  });
+}
+
+/** `n` leases held at once, each resetting and stepping its session: what each echoed, and its url. */
+export function stepAll(pool: EnvPool<EchoSession>, word: string, n: number): Promise<Array<{ echoed: string; url: string }>> {
+  return firstValueFrom(
+    combineLatest(
+      Array.from({ length: n }, (_, i) =>
+        pool.session().pipe(switchMap((env) => env.reset().pipe(switchMap(() => env.step({ message: `${word}-${i}` })), map((r) => ({ echoed: r.observation.echoed_message, url: env.url }))))),
+      ),
+    ),
+  );
+}
+
+/**
+ * Leases one session and reports how the lease ends: `ended` resolves with its error, or
+ * 'completed'. `session` is set at once for a warm pool (a warm claim emits synchronously).
+ */
+export function leaseOne<S>(pool: EnvPool<S>): { session: S | undefined; ended: Promise<unknown> } {
+  const lease: { session: S | undefined; ended: Promise<unknown> } = { session: undefined, ended: Promise.resolve() };
+  lease.ended = new Promise<unknown>((resolve) => {
+    pool.session().subscribe({ next: (env) => (lease.session = env), error: resolve, complete: () => resolve('completed') });
+  });
+  return lease;
+}
