@@ -14,7 +14,8 @@ import { repoPath } from '../fixtures/test-image.js';
 import { compileSnippets, type CompiledSnippet } from './support/compile-snippets.js';
 import { extractMarkdown } from './support/extract-markdown.js';
 import { runBounded } from './support/run-bounded.js';
-import { PLACEHOLDER_URL } from './support/snippet-context.js';
+import { forCluster } from './support/k8s-snippets.js';
+import { PLACEHOLDER_IMAGE, PLACEHOLDER_URL } from './support/snippet-context.js';
 import type { Snippet } from './support/snippet.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
 
@@ -48,6 +49,9 @@ describe('doc-test harness', () => {
       { id: 'with-env', lang: 'ts', mode: 'run', with: ['env'], code: "env.callTool('echo_message', { message: 'hi' })\n  .subscribe((r) => console.log(r.value));" },
       { id: 'with-unused', lang: 'ts', mode: 'run', with: ['pool'], code: "env.callTool('echo_message', { message: 'hi' }).subscribe();" },
       { id: 'wrong-type', lang: 'ts', mode: 'run', code: "const n: number = summarize([]).episodes;\nconst s: string = n;" },
+      { id: 'k8s-pod', lang: 'ts', mode: 'run', code: "fromKubernetesPod(image, { namespace: 'envs' }).pipe(take(1)).subscribe((e) => console.log(e.podName));" },
+      { id: 'k8s-reap', lang: 'ts', mode: 'run', code: "const { removed } = await reapKubernetesPods({ namespace: 'envs' });\nconsole.log(removed);" },
+      { id: 'docker-image', lang: 'ts', mode: 'run', code: "Echo.fromDockerImage(image).pipe(withSession((env) => env.reset())).subscribe();" },
     ];
     compiled = new Map(compileSnippets(snippets, dir).map((c) => [c.snippet.id, c]));
   }, 240_000);
@@ -104,6 +108,23 @@ describe('doc-test harness', () => {
     expect(swallowedFailures("{ episodes: 4, failed: 2, meanReturn: 1 }")).toEqual(expect.arrayContaining([expect.stringMatching(/^a logged summary with failed episodes/)]));
     expect(swallowedFailures('[UnhandledPromiseRejection: This error originated ...]')).toEqual(expect.arrayContaining([expect.stringMatching(/^an unhandled error/)]));
     expect(swallowedFailures('  planned 10: recorded 10 now + 0 before, failed 0, not run 0\n{ episodes: 4, failed: 0 }\n12 passed, 0 failed')).toEqual([]);
+  });
+
+  it('a snippet that starts or reaps pods needs a Kubernetes cluster (not the Docker engine its `image` would imply)', () => {
+    expect(['k8s-pod', 'k8s-reap', 'docker-image'].map((id) => [id, compiled.get(id)!.errors, compiled.get(id)!.needs])).toEqual([
+      ['k8s-pod', [], 'k8s'],
+      ['k8s-reap', [], 'k8s'],
+      ['docker-image', [], 'docker'],
+    ]);
+  });
+
+  it("runs a Kubernetes snippet with the image loaded on the nodes and the test namespace for `namespace: 'envs'`, nothing else rewritten", () => {
+    const js = readFileSync(compiled.get('k8s-pod')!.file, 'utf8');
+    const rewritten = forCluster(js, { image: 'openenv-rx-server:abc', namespace: 'ci-ns' });
+    expect(rewritten).toContain("const image = 'openenv-rx-server:abc';");
+    expect(rewritten).toContain("fromKubernetesPod(image, { namespace: 'ci-ns' })");
+    expect(rewritten.replace('openenv-rx-server:abc', PLACEHOLDER_IMAGE).replace("namespace: 'ci-ns'", "namespace: 'envs'")).toBe(js);
+    expect(forCluster("fromKubernetesPod(image, { namespace: 'no-such-namespace' })", { image: 'i', namespace: 'ci-ns' })).toBe("fromKubernetesPod(image, { namespace: 'no-such-namespace' })");
   });
 
   it('reports type errors at the snippet own line numbers', () => {
