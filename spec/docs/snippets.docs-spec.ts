@@ -28,7 +28,8 @@
  *   OpenEnv venv (scripts/interop-venv.sh) with OpenEnv's echo env at `envs/echo_env` (spec/docs/fixtures):
  *   without that venv they are skipped with a message, and FAIL under CI=true.
  * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`;
- *   `--image my-env:latest` is the test server image.
+ *   `--image my-env:latest` is the test server image; with `--k8s` (run on the cluster, as programs
+ *   starting pods are) the one on the nodes, and `--namespace envs` the test namespace.
  * - `<!-- doctest: with env (an open session) -->` (JSDoc: `<caption>doctest: with env (...)</caption>`):
  *   a fragment run inside a session (`env`, `session`), pool (`pool`) or vector env (`venv`) opened
  *   against the live server first and closed once the work of its last statement is done.
@@ -58,7 +59,7 @@ import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-pr
 import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
 import { startOpenEnvServer, type StartedServer } from '../interop/support/openenv-server.js';
 import { findVenv, requireVenv, venvDir } from '../interop/support/openenv-venvs.js';
-import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_CLI_NAMESPACE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
@@ -118,6 +119,7 @@ describe('doc snippets', () => {
     const hasSwarm = hasDocker && (await swarmReachable(docker));
     cluster = await loadCluster();
     let k8sImage: Promise<string> | undefined;
+    const serverImageOnNodes = () => Promise.resolve(process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? ensureServerImage());
     let baseImage: Promise<string> | undefined;
     const images = new Map<SnippetKind, Promise<string>>();
     const imageFor = (kind: SnippetKind) => {
@@ -129,9 +131,15 @@ describe('doc snippets', () => {
       const commands = shellCommands(snippet.code);
       const notCli = commands.filter((command) => cliArguments(command) === undefined);
       if (notCli.length > 0) return { failures: [`runs ${notCli.join('; ')}, not the CLI: mark the block \`<!-- doctest: skip (reason) -->\``] };
-      const needs = /--swarm\b/.test(snippet.code) ? 'swarm' : /--image\b/.test(snippet.code) ? 'docker' : undefined;
-      const missing = needs === 'swarm' && !hasSwarm ? 'a swarm manager' : needs && !hasDocker ? 'a Docker engine' : undefined;
+      const needs = /--k8s\b/.test(snippet.code) ? 'k8s' : /--swarm\b/.test(snippet.code) ? 'swarm' : /--image\b/.test(snippet.code) ? 'docker' : undefined;
+      const missing =
+        needs === 'k8s'
+          ? !cluster!.reachable && `a reachable Kubernetes cluster (KUBECONFIG: ${cluster!.why})`
+          : needs === 'swarm' && !hasSwarm
+            ? 'a swarm manager'
+            : needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { failures: [], skipped: `needs ${missing}` };
+      if (needs === 'k8s' && !cluster!.reachable) return { failures: [`no reachable Kubernetes cluster (KUBECONFIG): ${cluster!.why}`] };
       const kind = (/--env (grid_world|echo_mcp|echo)\b/.exec(snippet.code)?.[1] ?? 'grid_world') as SnippetKind;
       const cwd = join(dir, 'cwd', `sh-${i}`);
       mkdirSync(cwd, { recursive: true });
@@ -142,9 +150,14 @@ describe('doc snippets', () => {
         cwd,
         url: servers.get(kind)!.url,
         timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell,
-        replace: { ...llmUrls, ...(needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }) },
+        replace: {
+          ...llmUrls,
+          ...(needs === 'k8s'
+            ? { [PLACEHOLDER_CLI_IMAGE]: await (k8sImage ??= serverImageOnNodes()), [PLACEHOLDER_CLI_NAMESPACE]: `--namespace ${k8sNamespace}` }
+            : needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }),
+        },
       });
-      for (const run of result.runs) if (run.pid) childPids.push(run.pid);
+      for (const run of result.runs) if (run.pid) (needs === 'k8s' ? k8sPids : childPids).push(run.pid);
       if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${snippet.id} (shell): ${result.failures.length ? 'FAILED' : 'ok'} ${result.runs.reduce((ms, run) => ms + run.ms, 0)} ms\n`);
       const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
       return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
@@ -175,7 +188,7 @@ describe('doc snippets', () => {
         for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
         if (c.needs === 'k8s') {
           if (!cluster!.reachable) throw new Error(`no reachable Kubernetes cluster (KUBECONFIG): ${cluster!.why}`);
-          k8sImage ??= process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ? Promise.resolve(process.env['OPENENV_RX_K8S_SERVER_IMAGE']) : ensureServerImage();
+          k8sImage ??= serverImageOnNodes();
           js = forCluster(js, { image: await k8sImage, namespace: k8sNamespace });
         }
         if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);

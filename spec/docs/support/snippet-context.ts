@@ -42,8 +42,10 @@ export const PLACEHOLDER_URL = 'http://127.0.0.1:8000';
 export const PLACEHOLDER_LLM_URLS = ['http://127.0.0.1:8080', 'http://127.0.0.1:11434'] as const;
 /** Stands for a generation-A server's URL (`legacyUrl`): replaced by spec/fixtures/legacy-echo-server.mjs's. */
 export const PLACEHOLDER_LEGACY_URL = 'http://127.0.0.1:8001';
-/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`). */
+/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`; with `--k8s` the one on the nodes). */
 export const PLACEHOLDER_CLI_IMAGE = 'my-env:latest';
+/** Stands for "your namespace" in a shell block with `--k8s`: replaced by the test namespace, as `namespace: 'envs'` in a program. */
+export const PLACEHOLDER_CLI_NAMESPACE = '--namespace envs';
 /**
  * Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of
  * the snippet's kind; in a Kubernetes snippet by the server image loaded on the cluster's nodes, which
