@@ -5,16 +5,20 @@
  * `withSession` version exits; a `doctest: with env` fragment runs inside a session the harness
  * opens and closes; output that shows swallowed failures is caught.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { echoMcpEnv } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { ensureBuiltDist } from '../fixtures/built-dist.js';
-import { repoPath } from '../fixtures/test-image.js';
+import { holdInChild, killed } from '../fixtures/hold-in-child.js';
+import { ensureServerImage, repoPath } from '../fixtures/test-image.js';
+import { describeWithCluster, loadCluster } from '../kubernetes/support/cluster.js';
+import { pollUntil } from '../support/poll.js';
 import { compileSnippets, type CompiledSnippet } from './support/compile-snippets.js';
 import { extractMarkdown } from './support/extract-markdown.js';
 import { runBounded } from './support/run-bounded.js';
-import { forCluster } from './support/k8s-snippets.js';
+import { deletePods, forCluster, podsOwnedBy } from './support/k8s-snippets.js';
 import { PLACEHOLDER_IMAGE, PLACEHOLDER_URL } from './support/snippet-context.js';
 import type { Snippet } from './support/snippet.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
@@ -30,6 +34,9 @@ const callTool = (operator: string): Snippet => ({
     `Echo.connect('${PLACEHOLDER_URL}').pipe(${operator}((env) => env.callTool('echo_message', { message: 'hi' }))).subscribe((r) => console.log(r.value));`,
   ].join('\n'),
 });
+
+const cluster = await loadCluster();
+const k8sNamespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
 
 describe('doc-test harness', () => {
   let dir: string;
@@ -161,4 +168,24 @@ describe('doc-test harness', () => {
       { id: 'x.md:18', lang: 'sh', code: 'openenv-rx --version\n', mode: 'compile-only', reason: 'a fragment' },
     ]);
   });
+});
+
+describeWithCluster(cluster)('doc-test harness: the pods a Kubernetes snippet left', () => {
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    // A failed expectation leaves the killed child's pod: delete it here.
+    if (cluster.reachable) await deletePods(cluster.kubeConfig, k8sNamespace, await podsOwnedBy(cluster.kubeConfig, k8sNamespace, children.flatMap((c) => (c.pid ? [c.pid] : []))));
+  });
+
+  it("lists the pod of a program killed with SIGKILL by its pid (and nothing of a pid that owns none), and deletes it", async () => {
+    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
+    const image = process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? (await ensureServerImage());
+    const { child, report } = await holdInChild<{ podName: string }>('spec/kubernetes/support/hold-pod.ts', [image, k8sNamespace], children, 100_000);
+    await killed(child); // no exit hook runs: the pod stays, as after a snippet stopped at its bound
+    expect(await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [child.pid!, process.pid])).toEqual([report.podName]);
+    expect(await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [process.pid])).toEqual([]);
+    await deletePods(cluster.kubeConfig, k8sNamespace, [report.podName]);
+    await pollUntil(async () => (await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [child.pid!])).length === 0, `pod ${report.podName} to be gone`, { timeoutMs: 60_000, intervalMs: 200 });
+  }, 180_000);
 });
