@@ -5,16 +5,21 @@
  * `withSession` version exits; a `doctest: with env` fragment runs inside a session the harness
  * opens and closes; output that shows swallowed failures is caught.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { echoMcpEnv } from '../../src/envs/index.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { ensureBuiltDist } from '../fixtures/built-dist.js';
-import { repoPath } from '../fixtures/test-image.js';
+import { holdInChild, killed } from '../fixtures/hold-in-child.js';
+import { ensureServerImage, repoPath } from '../fixtures/test-image.js';
+import { describeWithCluster, loadCluster } from '../kubernetes/support/cluster.js';
+import { pollUntil } from '../support/poll.js';
 import { compileSnippets, type CompiledSnippet } from './support/compile-snippets.js';
 import { extractMarkdown } from './support/extract-markdown.js';
 import { runBounded } from './support/run-bounded.js';
-import { PLACEHOLDER_URL } from './support/snippet-context.js';
+import { deletePods, forCluster, podsOwnedBy } from './support/k8s-snippets.js';
+import { PLACEHOLDER_IMAGE, PLACEHOLDER_URL } from './support/snippet-context.js';
 import type { Snippet } from './support/snippet.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
 
@@ -29,6 +34,9 @@ const callTool = (operator: string): Snippet => ({
     `Echo.connect('${PLACEHOLDER_URL}').pipe(${operator}((env) => env.callTool('echo_message', { message: 'hi' }))).subscribe((r) => console.log(r.value));`,
   ].join('\n'),
 });
+
+const cluster = await loadCluster();
+const k8sNamespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
 
 describe('doc-test harness', () => {
   let dir: string;
@@ -48,6 +56,9 @@ describe('doc-test harness', () => {
       { id: 'with-env', lang: 'ts', mode: 'run', with: ['env'], code: "env.callTool('echo_message', { message: 'hi' })\n  .subscribe((r) => console.log(r.value));" },
       { id: 'with-unused', lang: 'ts', mode: 'run', with: ['pool'], code: "env.callTool('echo_message', { message: 'hi' }).subscribe();" },
       { id: 'wrong-type', lang: 'ts', mode: 'run', code: "const n: number = summarize([]).episodes;\nconst s: string = n;" },
+      { id: 'k8s-pod', lang: 'ts', mode: 'run', code: "fromKubernetesPod(image, { namespace: 'envs' }).pipe(take(1)).subscribe((e) => console.log(e.podName));" },
+      { id: 'k8s-reap', lang: 'ts', mode: 'run', code: "const { removed } = await reapKubernetesPods({ namespace: 'envs' });\nconsole.log(removed);" },
+      { id: 'docker-image', lang: 'ts', mode: 'run', code: "Echo.fromDockerImage(image).pipe(withSession((env) => env.reset())).subscribe();" },
     ];
     compiled = new Map(compileSnippets(snippets, dir).map((c) => [c.snippet.id, c]));
   }, 240_000);
@@ -106,6 +117,23 @@ describe('doc-test harness', () => {
     expect(swallowedFailures('  planned 10: recorded 10 now + 0 before, failed 0, not run 0\n{ episodes: 4, failed: 0 }\n12 passed, 0 failed')).toEqual([]);
   });
 
+  it('a snippet that starts or reaps pods needs a Kubernetes cluster (not the Docker engine its `image` would imply)', () => {
+    expect(['k8s-pod', 'k8s-reap', 'docker-image'].map((id) => [id, compiled.get(id)!.errors, compiled.get(id)!.needs])).toEqual([
+      ['k8s-pod', [], 'k8s'],
+      ['k8s-reap', [], 'k8s'],
+      ['docker-image', [], 'docker'],
+    ]);
+  });
+
+  it("runs a Kubernetes snippet with the image loaded on the nodes and the test namespace for `namespace: 'envs'`, nothing else rewritten", () => {
+    const js = readFileSync(compiled.get('k8s-pod')!.file, 'utf8');
+    const rewritten = forCluster(js, { image: 'openenv-rx-server:abc', namespace: 'ci-ns' });
+    expect(rewritten).toContain("const image = 'openenv-rx-server:abc';");
+    expect(rewritten).toContain("fromKubernetesPod(image, { namespace: 'ci-ns' })");
+    expect(rewritten.replace('openenv-rx-server:abc', PLACEHOLDER_IMAGE).replace("namespace: 'ci-ns'", "namespace: 'envs'")).toBe(js);
+    expect(forCluster("fromKubernetesPod(image, { namespace: 'no-such-namespace' })", { image: 'i', namespace: 'ci-ns' })).toBe("fromKubernetesPod(image, { namespace: 'no-such-namespace' })");
+  });
+
   it('reports type errors at the snippet own line numbers', () => {
     expect(compiled.get('wrong-type')!.errors).toEqual([expect.stringMatching(/^line 2: TS2322 /)]);
   });
@@ -140,4 +168,24 @@ describe('doc-test harness', () => {
       { id: 'x.md:18', lang: 'sh', code: 'openenv-rx --version\n', mode: 'compile-only', reason: 'a fragment' },
     ]);
   });
+});
+
+describeWithCluster(cluster)('doc-test harness: the pods a Kubernetes snippet left', () => {
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    // A failed expectation leaves the killed child's pod: delete it here.
+    if (cluster.reachable) await deletePods(cluster.kubeConfig, k8sNamespace, await podsOwnedBy(cluster.kubeConfig, k8sNamespace, children.flatMap((c) => (c.pid ? [c.pid] : []))));
+  });
+
+  it("lists the pod of a program killed with SIGKILL by its pid (and nothing of a pid that owns none), and deletes it", async () => {
+    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
+    const image = process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? (await ensureServerImage());
+    const { child, report } = await holdInChild<{ podName: string }>('spec/kubernetes/support/hold-pod.ts', [image, k8sNamespace], children, 100_000);
+    await killed(child); // no exit hook runs: the pod stays, as after a snippet stopped at its bound
+    expect(await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [child.pid!, process.pid])).toEqual([report.podName]);
+    expect(await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [process.pid])).toEqual([]);
+    await deletePods(cluster.kubeConfig, k8sNamespace, [report.podName]);
+    await pollUntil(async () => (await podsOwnedBy(cluster.kubeConfig, k8sNamespace, [child.pid!])).length === 0, `pod ${report.podName} to be gone`, { timeoutMs: 60_000, intervalMs: 200 });
+  }, 180_000);
 });

@@ -13,6 +13,13 @@
  *   `GridWorld`, `Echo`, `image`, `env`, ...) are defined as in support/snippet-context.ts. `image`
  *   is the test server image; snippets starting containers or swarm services run on the real
  *   engine (skipped with a message without one, FAILED under CI=true).
+ * - Snippets starting or reaping Kubernetes pods (`fromKubernetesPod`, `reapKubernetesPods`) run on
+ *   the cluster KUBECONFIG (else ~/.kube/config) names, as `npm run test:k8s` does (skipped with a
+ *   message when none answers, FAILED under CI=true). There `image` is the server image already on
+ *   the nodes (OPENENV_RX_K8S_SERVER_IMAGE, else this checkout's, which must have been loaded:
+ *   docs/kubernetes-cluster.md), serving `echo` unless the snippet sets `OPENENV_ENV`, and
+ *   `namespace: 'envs'` means "your namespace": OPENENV_RX_K8S_NAMESPACE (default `default`). Every
+ *   pod such a program created must be gone when it exits (checked with the reaper's labels).
  * - `http://127.0.0.1:8080` and `http://127.0.0.1:11434` (an OpenAI-compatible endpoint: vLLM, llama.cpp,
  *   Ollama) mean "your model": replaced by the scripted Chat Completions server
  *   (spec/fixtures/llm-server.mjs), which answers every request by calling the first offered tool.
@@ -21,7 +28,8 @@
  *   OpenEnv venv (scripts/interop-venv.sh) with OpenEnv's echo env at `envs/echo_env` (spec/docs/fixtures):
  *   without that venv they are skipped with a message, and FAIL under CI=true.
  * - A shell block runs in an empty project folder with `examples/` (this repo's) and an empty `src/`;
- *   `--image my-env:latest` is the test server image.
+ *   `--image my-env:latest` is the test server image; with `--k8s` (run on the cluster, as programs
+ *   starting pods are) the one on the nodes, and `--namespace envs` the test namespace.
  * - `<!-- doctest: with env (an open session) -->` (JSDoc: `<caption>doctest: with env (...)</caption>`):
  *   a fragment run inside a session (`env`, `session`), pool (`pool`) or vector env (`venv`) opened
  *   against the live server first and closed once the work of its last statement is done.
@@ -40,6 +48,8 @@ import { ensureBuiltDist } from '../fixtures/built-dist.js';
 import { dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { ensureServerImage, repoPath } from '../fixtures/test-image.js';
 import { removeServicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { loadCluster } from '../kubernetes/support/cluster.js';
+import { deletePods, forCluster, podsOwnedBy } from './support/k8s-snippets.js';
 import { compileSnippets, type CompiledSnippet } from './support/compile-snippets.js';
 import { extractExamples } from './support/extract-examples.js';
 import { extractMarkdown } from './support/extract-markdown.js';
@@ -49,7 +59,7 @@ import { startLlmServer, type LlmServerProcess } from '../fixtures/llm-server-pr
 import { startLegacyServer, type LegacyServerProcess } from '../fixtures/legacy-server-process.js';
 import { startOpenEnvServer, type StartedServer } from '../interop/support/openenv-server.js';
 import { findVenv, requireVenv, venvDir } from '../interop/support/openenv-venvs.js';
-import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
+import { PLACEHOLDER_CLI_IMAGE, PLACEHOLDER_CLI_NAMESPACE, PLACEHOLDER_IMAGE, PLACEHOLDER_LEGACY_URL, PLACEHOLDER_LLM_URLS, PLACEHOLDER_URL, type SnippetKind } from './support/snippet-context.js';
 import { appendFileSync, readFileSync as read, symlinkSync, writeFileSync } from 'node:fs';
 import { cliArguments, runShellBlock, shellCommands } from './support/run-shell.js';
 import { swallowedFailures } from './support/swallowed-failures.js';
@@ -57,10 +67,11 @@ import type { Snippet } from './support/snippet.js';
 
 // Bounds for a loaded machine (2 cores, 8 test runs): a snippet takes 1-25 s, a CLI command up to a
 // minute (docs/cli.md collects 1000 episodes); never ending is what they catch.
-const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, openenv: 150_000, shell: 180_000 } as const;
+const BOUND_MS = { plain: 60_000, docker: 120_000, swarm: 150_000, k8s: 120_000, openenv: 150_000, shell: 180_000 } as const;
 const SNIPPETS_AT_ONCE = 3;
 const here = repoPath('spec/docs');
 const openenv = findVenv('openenv');
+const k8sNamespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
 
 const markdownFiles = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const entryPoints = (JSON.parse(readFileSync(repoPath('typedoc.json'), 'utf8')) as { entryPoints: string[] }).entryPoints.map((e) => repoPath(e));
@@ -82,6 +93,10 @@ describe('doc snippets', () => {
   const shellOutcomes = new Map<string, ShellResult>();
   const servers = new Map<SnippetKind, RunningServer>();
   const childPids: number[] = [];
+  const k8sPids: number[] = [];
+  // Pods the Kubernetes snippets' programs left after they all ended (the last test fails on any).
+  let podsLeft: string[] = [];
+  let cluster: Awaited<ReturnType<typeof loadCluster>> | undefined;
   let dir: string;
   let docker: Docker;
   let llm: LlmServerProcess | undefined;
@@ -102,6 +117,9 @@ describe('doc snippets', () => {
     docker = new Docker();
     const hasDocker = await dockerReachable(docker);
     const hasSwarm = hasDocker && (await swarmReachable(docker));
+    cluster = await loadCluster();
+    let k8sImage: Promise<string> | undefined;
+    const serverImageOnNodes = () => Promise.resolve(process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? ensureServerImage());
     let baseImage: Promise<string> | undefined;
     const images = new Map<SnippetKind, Promise<string>>();
     const imageFor = (kind: SnippetKind) => {
@@ -113,9 +131,15 @@ describe('doc snippets', () => {
       const commands = shellCommands(snippet.code);
       const notCli = commands.filter((command) => cliArguments(command) === undefined);
       if (notCli.length > 0) return { failures: [`runs ${notCli.join('; ')}, not the CLI: mark the block \`<!-- doctest: skip (reason) -->\``] };
-      const needs = /--swarm\b/.test(snippet.code) ? 'swarm' : /--image\b/.test(snippet.code) ? 'docker' : undefined;
-      const missing = needs === 'swarm' && !hasSwarm ? 'a swarm manager' : needs && !hasDocker ? 'a Docker engine' : undefined;
+      const needs = /--k8s\b/.test(snippet.code) ? 'k8s' : /--swarm\b/.test(snippet.code) ? 'swarm' : /--image\b/.test(snippet.code) ? 'docker' : undefined;
+      const missing =
+        needs === 'k8s'
+          ? !cluster!.reachable && `a reachable Kubernetes cluster (KUBECONFIG: ${cluster!.why})`
+          : needs === 'swarm' && !hasSwarm
+            ? 'a swarm manager'
+            : needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { failures: [], skipped: `needs ${missing}` };
+      if (needs === 'k8s' && !cluster!.reachable) return { failures: [`no reachable Kubernetes cluster (KUBECONFIG): ${cluster!.why}`] };
       const kind = (/--env (grid_world|echo_mcp|echo)\b/.exec(snippet.code)?.[1] ?? 'grid_world') as SnippetKind;
       const cwd = join(dir, 'cwd', `sh-${i}`);
       mkdirSync(cwd, { recursive: true });
@@ -126,9 +150,14 @@ describe('doc snippets', () => {
         cwd,
         url: servers.get(kind)!.url,
         timeoutMs: needs ? BOUND_MS[needs] : BOUND_MS.shell,
-        replace: { ...llmUrls, ...(needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }) },
+        replace: {
+          ...llmUrls,
+          ...(needs === 'k8s'
+            ? { [PLACEHOLDER_CLI_IMAGE]: await (k8sImage ??= serverImageOnNodes()), [PLACEHOLDER_CLI_NAMESPACE]: `--namespace ${k8sNamespace}` }
+            : needs && snippet.code.includes(PLACEHOLDER_CLI_IMAGE) && { [PLACEHOLDER_CLI_IMAGE]: await imageFor('echo') }),
+        },
       });
-      for (const run of result.runs) if (run.pid) childPids.push(run.pid);
+      for (const run of result.runs) if (run.pid) (needs === 'k8s' ? k8sPids : childPids).push(run.pid);
       if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${snippet.id} (shell): ${result.failures.length ? 'FAILED' : 'ok'} ${result.runs.reduce((ms, run) => ms + run.ms, 0)} ms\n`);
       const swallowed = result.runs.flatMap((run) => swallowedFailures(`${run.stdout}\n${run.stderr}`));
       return { failures: [...result.failures, ...swallowed.map((sign) => `exited 0 but printed ${sign}`)] };
@@ -143,9 +172,11 @@ describe('doc snippets', () => {
       const missing =
         c.needs === 'openenv'
           ? !openenv && `the pinned OpenEnv venv (${venvDir('openenv')}: scripts/interop-venv.sh)`
-          : c.needs === 'swarm' && !hasSwarm
-            ? 'a swarm manager'
-            : c.needs && !hasDocker && 'a Docker engine';
+          : c.needs === 'k8s'
+            ? !cluster!.reachable && `a reachable Kubernetes cluster (KUBECONFIG: ${cluster!.why}; scripts/k8s-cluster.sh up makes one)`
+            : c.needs === 'swarm' && !hasSwarm
+              ? 'a swarm manager'
+              : c.needs && !hasDocker && 'a Docker engine';
       if (missing && !process.env['CI']) return { compiled: c, skipped: `needs ${missing}` };
       const cwd = join(dir, 'cwd', String(i));
       mkdirSync(cwd, { recursive: true });
@@ -155,6 +186,11 @@ describe('doc snippets', () => {
         const url = c.kind === 'corridor' ? (await (corridor ??= startOpenEnvServer(requireVenv('openenv'), 'corridor_env'))).url : servers.get(c.kind)!.url;
         let js = read(c.file, 'utf8').replaceAll(PLACEHOLDER_URL, url).replace(/\bport: 8000\b/g, 'port: 0');
         for (const placeholder of PLACEHOLDER_LLM_URLS) js = js.replaceAll(placeholder, llm!.url);
+        if (c.needs === 'k8s') {
+          if (!cluster!.reachable) throw new Error(`no reachable Kubernetes cluster (KUBECONFIG): ${cluster!.why}`);
+          k8sImage ??= serverImageOnNodes();
+          js = forCluster(js, { image: await k8sImage, namespace: k8sNamespace });
+        }
         if (js.includes(PLACEHOLDER_LEGACY_URL)) js = js.replaceAll(PLACEHOLDER_LEGACY_URL, (await (legacy ??= startLegacyServer())).url);
         if (js.includes(PLACEHOLDER_IMAGE)) js = js.replaceAll(PLACEHOLDER_IMAGE, await imageFor(c.kind));
         writeFileSync(c.file, js);
@@ -167,12 +203,13 @@ describe('doc snippets', () => {
         return { compiled: c, failure: `what it runs against could not be set up: ${error instanceof Error ? error.message : String(error)}` };
       }
       const run = await runBounded(process.execPath, [c.file], { cwd, timeoutMs: BOUND_MS[c.needs ?? 'plain'], env });
-      if (run.pid) childPids.push(run.pid);
+      if (run.pid) (c.needs === 'k8s' ? k8sPids : childPids).push(run.pid);
       if (process.env['DOCTEST_LOG']) appendFileSync(process.env['DOCTEST_LOG'], `${c.snippet.id}: ${run.timedOut ? 'TIMEOUT' : run.code} ${run.ms} ms\n${run.stdout.slice(-300)}${run.stderr.slice(-600)}\n`);
       return { compiled: c, run };
     });
     results.forEach((outcome) => outcomes.set(outcome.compiled.snippet.id, outcome));
     (await shellResults).forEach((result, i) => shellOutcomes.set(shellBlocks[i]!.id, result));
+    if (cluster.reachable) podsLeft = await podsOwnedBy(cluster.kubeConfig, k8sNamespace, k8sPids);
   }, 900_000); // ~8 min with 2 cores shared by 8 test runs
 
   afterAll(async () => {
@@ -185,10 +222,15 @@ describe('doc snippets', () => {
       await removeServicesOwnedBy(docker, childPids).catch(() => 0);
       await removeContainersOwnedBy(docker, childPids);
     }
+    // What a Kubernetes snippet stopped at its bound left (its exit hook normally deletes it), or kept.
+    if (cluster?.reachable) await deletePods(cluster.kubeConfig, k8sNamespace, await podsOwnedBy(cluster.kubeConfig, k8sNamespace, k8sPids).catch(() => []));
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it.each(runnable.map((s) => [s.id]))('%s compiles and runs to its end', (id) => {
+  // DOCTEST_ONLY may leave a table empty, which it.each refuses.
+  const eachId = (list: readonly Snippet[]) => (list.length > 0 ? it.each(list.map((s) => [s.id])) : it.skip.each([['(none selected)']]));
+
+  eachId(runnable)('%s compiles and runs to its end', (id) => {
     const outcome = outcomes.get(id)!;
     const { snippet, errors } = outcome.compiled;
     expect({ id, errors }).toEqual({ id, errors: [] });
@@ -205,13 +247,17 @@ describe('doc snippets', () => {
     expect({ id, swallowed: swallowedFailures(`${run.stdout}\n${run.stderr}`) }).toEqual({ id, swallowed: [] });
   });
 
-  it.each(shellBlocks.map((s) => [s.id]))('%s (shell) runs the CLI to its end', (id) => {
+  eachId(shellBlocks)('%s (shell) runs the CLI to its end', (id) => {
     const outcome = shellOutcomes.get(id)!;
     if (outcome.skipped) {
       console.warn(`${id}: not run, ${outcome.skipped} (with CI=true it fails instead)`);
       return;
     }
     expect({ id, failures: outcome.failures }).toEqual({ id, failures: [] });
+  });
+
+  it('the Kubernetes snippets left no pod behind (listed by the reaper\'s owner labels once they all ended)', () => {
+    expect(podsLeft).toEqual([]);
   });
 
   it('lists the snippets that are compiled but not run, or skipped, each with its reason', () => {

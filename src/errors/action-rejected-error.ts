@@ -3,10 +3,24 @@ import { OpenEnvError, type ErrorContext } from './openenv-error.js';
 /**
  * The server refused an action the policy produced (a `VALIDATION_ERROR` or `EXECUTION_ERROR`
  * frame, an HTTP 422): the action schema allows values the env does not accept, or the policy
- * ignores it. Names the field and its schema; `cause` holds the server's error.
+ * ignores it. Names the field and its schema; `cause` holds the server's error. The CLI raises it;
+ * in your own loop `explainRejectedAction` turns the server's `ServerError` into one.
  *
- * @example <caption>doctest: compile-only (no library call raises it today, only the CLI does: explainRejectedAction is internal; spec/cli/action-rejected-policy.spec.ts meets it)</caption>
- * run$.subscribe({ error: (e) => e instanceof ActionRejectedError && console.log(e.field, e.fieldSchema) });
+ * @example
+ * const { action: actionSchema } = protocol.SchemaResponse.parse(await fetch('http://127.0.0.1:8000/schema').then((r) => r.json()));
+ * const action = { action: 'JUMP' }; // not a move grid_world knows
+ * defineEnv({ name: 'grid_world' }) // no zod schemas: the client sends the action as it is
+ *   .connect('http://127.0.0.1:8000')
+ *   .pipe(
+ *     withSession((env) => env.reset().pipe(concatMap(() => env.step(action)))),
+ *     catchError((e) => throwError(() => explainRejectedAction(e, actionSchema, action) ?? e)),
+ *   )
+ *   .subscribe({
+ *     error: (e) => {
+ *       if (!(e instanceof ActionRejectedError)) throw e;
+ *       console.log(e.field, e.fieldSchema); // action { type: 'string', enum: [ 'UP', 'DOWN', 'LEFT', 'RIGHT' ], ... }
+ *     },
+ *   });
  */
 export class ActionRejectedError extends OpenEnvError {
   constructor(

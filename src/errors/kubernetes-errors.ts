@@ -26,9 +26,13 @@ export type KubernetesPodErrorCode =
  * container's waiting/terminated reason or the pod's; `podMessage` what the kubelet or scheduler
  * said; `events` the pod's events; `logTail` the container's last log lines when it ran.
  *
- * @example <caption>doctest: compile-only (the program holds the pod until it fails)</caption>
- * fromKubernetesPod(image).subscribe({
- *   error: (e) => e instanceof KubernetesPodError && console.log(e.code, e.reason, e.podMessage, e.events, e.logTail),
+ * @example
+ * // The server exits at start (an env name it does not serve): ERR_K8S_CRASH Error, its last log lines, the pod's events.
+ * fromKubernetesPod(image, { env: { OPENENV_ENV: 'no_such_env' } }).subscribe({
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesPodError)) throw e; // e.g. a KubernetesApiError: no pod was created
+ *     console.log(e.code, e.reason, e.podMessage, e.events, e.logTail);
+ *   },
  * });
  */
 export class KubernetesPodError extends OpenEnvError {
@@ -63,9 +67,12 @@ export class KubernetesPodError extends OpenEnvError {
  * `imagePullPolicy: Never` (`ErrImageNeverPull`), or is not a valid name (`InvalidImageName`).
  * Permanent: the start fails at once, without waiting out the back-off.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * @example
  * fromKubernetesPod('no-such:image', { imagePullPolicy: 'Never' }).subscribe({
- *   error: (e) => e instanceof KubernetesImagePullError && console.log(e.reason, e.events),
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesImagePullError)) throw e;
+ *     console.log(e.reason, e.events); // ErrImageNeverPull [ ..., 'ErrImageNeverPull: Container image "no-such:image" is not present with pull policy of Never', ... ]
+ *   },
  * });
  */
 export class KubernetesImagePullError extends KubernetesPodError {
@@ -79,9 +86,13 @@ export class KubernetesImagePullError extends KubernetesPodError {
  * crash-loops (`CrashLoopBackOff`, for a container the kubelet restarts) or cannot be started
  * (`RunContainerError`, `CreateContainerError`). `logTail` holds its last log lines.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
- * fromKubernetesPod(image, { command: ['false'] }).subscribe({
- *   error: (e) => e instanceof KubernetesCrashError && console.log(e.exitCode, e.logTail),
+ * @example
+ * // openenv-rx's server refuses a malformed setting and exits 1 at start.
+ * fromKubernetesPod(image, { env: { MAX_CONCURRENT_ENVS: 'many' } }).subscribe({
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesCrashError)) throw e;
+ *     console.log(e.exitCode, e.logTail); // 1 [ 'openenv-rx: cannot serve echo: MAX_CONCURRENT_ENVS must be a non-negative integer, got "many"' ]
+ *   },
  * });
  */
 export class KubernetesCrashError extends KubernetesPodError {
@@ -95,9 +106,12 @@ export class KubernetesCrashError extends KubernetesPodError {
  * available: 1 node(s) didn't match Pod's node affinity/selector`, or `1 Insufficient memory`)
  * for longer than `schedulingTimeoutMs`.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * @example
  * fromKubernetesPod(image, { nodeSelector: { gpu: 'a100' }, schedulingTimeoutMs: 5_000 }).subscribe({
- *   error: (e) => e instanceof KubernetesUnschedulableError && console.log(e.podMessage),
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesUnschedulableError)) throw e;
+ *     console.log(e.podMessage); // 0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. ...
+ *   },
  * });
  */
 export class KubernetesUnschedulableError extends KubernetesPodError {
@@ -110,9 +124,13 @@ export class KubernetesUnschedulableError extends KubernetesPodError {
  * The server's container was killed for exceeding its memory limit (`OOMKilled`, exit code 137
  * usually). Raise `resources.limits.memory`.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
- * fromKubernetesPod(image, { resources: { limits: { memory: '64Mi' } } }).subscribe({
- *   error: (e) => e instanceof KubernetesOomKilledError && console.log(e.exitCode, e.logTail),
+ * @example
+ * // 16 MiB is less than Node.js needs to start openenv-rx's server.
+ * fromKubernetesPod(image, { resources: { limits: { memory: '16Mi' } } }).subscribe({
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesOomKilledError)) throw e;
+ *     console.log(e.exitCode, e.logTail); // 137 []
+ *   },
  * });
  */
 export class KubernetesOomKilledError extends KubernetesPodError {
@@ -126,8 +144,22 @@ export class KubernetesOomKilledError extends KubernetesPodError {
  * through the Eviction API (a drain; the pod carries a `DisruptionTarget` condition as it goes).
  * Not permanent: a pool replaces the pod.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
- * fromKubernetesPod(image).subscribe({ error: (e) => e instanceof KubernetesEvictedError && console.log(e.podMessage) });
+ * @example
+ * import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+ *
+ * // Here the program evicts its own pod, as `kubectl drain` would.
+ * const kubeConfig = new KubeConfig();
+ * kubeConfig.loadFromDefault();
+ * const api = kubeConfig.makeApiClient(CoreV1Api);
+ * const evict = (pod: KubernetesPodEndpoint) => api.createNamespacedPodEviction({ name: pod.podName, namespace: pod.namespace, body: { metadata: { name: pod.podName } } });
+ * fromKubernetesPod(image, { kubeConfig })
+ *   .pipe(mergeMap((pod) => concat(from(evict(pod)).pipe(ignoreElements()), pod.failure$!))) // failure$: how the pod ended
+ *   .subscribe({
+ *     error: (e) => {
+ *       if (!(e instanceof KubernetesEvictedError)) throw e;
+ *       console.log(e.podMessage); // Eviction API: evicting ...
+ *     },
+ *   });
  */
 export class KubernetesEvictedError extends KubernetesPodError {
   constructor(podMessage: string, context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
@@ -139,8 +171,22 @@ export class KubernetesEvictedError extends KubernetesPodError {
  * Someone else deleted the pod (`kubectl delete pod`, a namespace deletion, a garbage-collected
  * owner) while this process used it. Not permanent: a pool replaces the pod.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
- * fromKubernetesPod(image).subscribe({ error: (e) => e instanceof KubernetesPodDeletedError && console.log(e.context['pod']) });
+ * @example
+ * import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+ *
+ * // Here the program deletes its own pod, as `kubectl delete pod` would.
+ * const kubeConfig = new KubeConfig();
+ * kubeConfig.loadFromDefault();
+ * const api = kubeConfig.makeApiClient(CoreV1Api);
+ * const remove = (pod: KubernetesPodEndpoint) => api.deleteNamespacedPod({ name: pod.podName, namespace: pod.namespace });
+ * fromKubernetesPod(image, { kubeConfig })
+ *   .pipe(mergeMap((pod) => concat(from(remove(pod)).pipe(ignoreElements()), pod.failure$!))) // failure$: how the pod ended
+ *   .subscribe({
+ *     error: (e) => {
+ *       if (!(e instanceof KubernetesPodDeletedError)) throw e;
+ *       console.log(e.context['pod']); // openenv-rx-...
+ *     },
+ *   });
  */
 export class KubernetesPodDeletedError extends KubernetesPodError {
   constructor(context: ErrorContext = {}, details: KubernetesPodDetails = {}) {
@@ -154,9 +200,12 @@ export class KubernetesPodDeletedError extends KubernetesPodError {
  * permission, 404 for a missing namespace, 422 for an invalid pod spec). `apiMessage` is the API
  * server's own message.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
- * fromKubernetesPod(image, { namespace: 'envs' }).subscribe({
- *   error: (e) => e instanceof KubernetesApiError && console.log(e.operation, e.status, e.apiMessage),
+ * @example
+ * fromKubernetesPod(image, { namespace: 'no-such-namespace' }).subscribe({
+ *   error: (e) => {
+ *     if (!(e instanceof KubernetesApiError)) throw e;
+ *     console.log(e.operation, e.status, e.apiMessage); // create 404 namespaces "no-such-namespace" not found
+ *   },
  * });
  */
 export class KubernetesApiError extends OpenEnvError {

@@ -23,12 +23,24 @@ export interface ExplainRejectionOptions {
  * schema: from the pydantic `loc` when the server sent one, else the action field whose value the
  * server's message quotes, else the only field. A field the schema does not describe is said to be
  * missing from it; with no schema (`{}`: not known) nothing is said about one. Returns `undefined`
- * for any other error.
+ * for any other error. What `openenv-rx rollout` and `collect` print for a rejected action, for
+ * your own loops.
  *
  * @example
- * rollouts(session$, policy, opts).pipe(
- *   catchError((e) => throwError(() => explainRejectedAction(e, actionSchema, lastAction) ?? e)),
- * );
+ * const { action: actionSchema } = protocol.SchemaResponse.parse(await fetch('http://127.0.0.1:8000/schema').then((r) => r.json()));
+ * const myPolicy = () => ({ action: 'JUMP' });
+ * defineEnv({ name: 'grid_world' }) // no zod schemas: the client sends what the policy returns
+ *   .connect('http://127.0.0.1:8000')
+ *   .pipe(
+ *     withSession((env) => env.episode(myPolicy)),
+ *     catchError((e) => throwError(() => explainRejectedAction(e, actionSchema, myPolicy(), { chosenBy: 'myPolicy' }) ?? e)),
+ *   )
+ *   .subscribe({
+ *     error: (e) => {
+ *       if (!(e instanceof ActionRejectedError)) throw e;
+ *       console.log(e.message); // The server rejected the action {"action":"JUMP"} that myPolicy chose (VALIDATION_ERROR: ...). Field "action" has schema {...}. ...
+ *     },
+ *   });
  */
 export function explainRejectedAction(error: unknown, actionSchema: JsonSchema, action: unknown, options: ExplainRejectionOptions = {}): ActionRejectedError | undefined {
   const rejection = rejectionOf(error);

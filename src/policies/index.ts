@@ -1,2 +1,3 @@
 export { randomPolicy } from './random-policy.js';
+export { explainRejectedAction, type ExplainRejectionOptions } from './explain-rejected-action.js';
 export type { JsonSchema } from './json-schema.js';

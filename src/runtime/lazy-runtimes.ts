@@ -59,9 +59,10 @@ export function swarmEndpoint(image: string, options: SwarmEndpointOptions = {})
  * or through a port-forward, never a Service (see `runtime/kubernetes/from-kubernetes-pod.ts` for
  * the whole contract). `@kubernetes/client-node` is loaded on the first subscription.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster with the image on its nodes)</caption>
- * fromKubernetesPod('openenv-rx-server:latest', { namespace: 'envs', imagePullPolicy: 'Never', resources: { limits: { memory: '512Mi' } } })
- *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.podName, endpoint.via));
+ * @example
+ * fromKubernetesPod(image, { namespace: 'envs', resources: { limits: { memory: '512Mi' } } }) // image: e.g. 'registry.example.com/envs/echo:1.0'
+ *   .pipe(take(1)) // the pod is deleted when take(1) unsubscribes
+ *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.podName, endpoint.via)); // http://10.244.0.7:8000 openenv-rx-... pod-ip
  */
 export function fromKubernetesPod(image: string, options: KubernetesPodOptions = {}): Observable<KubernetesPodEndpoint> {
   return defer(() => import('./kubernetes/from-kubernetes-pod.js')).pipe(switchMap((runtime) => runtime.fromKubernetesPod(image, options)));
@@ -71,7 +72,7 @@ export function fromKubernetesPod(image: string, options: KubernetesPodOptions =
  * Deletes the openenv-rx pods of dead owners on this host in a namespace (`--all`: every one);
  * see `runtime/kubernetes/pod-reaper.ts`. `@kubernetes/client-node` is loaded on the first call.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * @example
  * const { removed } = await reapKubernetesPods({ namespace: 'envs' });
  * console.log(`deleted ${removed.length} pod(s)`);
  */

@@ -96,8 +96,8 @@ export interface EnvDefinition<A, O, S, T extends ToolSchemas = AnyToolSchemas> 
    * pod's end fails the session with a typed `KubernetesPodError` (crash with its log tail, OOM
    * kill, eviction, deletion by someone else). See `fromKubernetesPod` for the options.
    *
-   * @example <caption>doctest: compile-only (needs a Kubernetes cluster with the image on its nodes)</caption>
-   * GridWorld.fromKubernetesPod(image, { namespace: 'envs', imagePullPolicy: 'Never', env: { OPENENV_ENV: 'grid_world' } })
+   * @example
+   * GridWorld.fromKubernetesPod(image, { namespace: 'envs', env: { OPENENV_ENV: 'grid_world' } }) // image: docker/Dockerfile's, on the nodes or in their registry
    *   .pipe(withSession((env) => env.episode(policy))) // the pod is deleted when the episode ends
    *   .subscribe(console.log);
    */

@@ -16,10 +16,11 @@ export interface CompiledSnippet {
   /** Context names it was given. */
   readonly context: readonly string[];
   /**
-   * It needs the Docker engine (uses `image` or starts containers), a swarm manager, or the pinned
-   * OpenEnv release's venv (runs `uvicorn`, talks to OpenEnv's task API).
+   * It needs the Docker engine (uses `image` or starts containers), a swarm manager, a Kubernetes
+   * cluster (starts or reaps pods), or the pinned OpenEnv release's venv (runs `uvicorn`, talks to
+   * OpenEnv's task API).
    */
-  readonly needs?: 'docker' | 'swarm' | 'openenv';
+  readonly needs?: 'docker' | 'swarm' | 'k8s' | 'openenv';
 }
 
 // "Cannot find name 'x'" and its variants (did you mean, a test runner's globals, a shorthand property).
@@ -107,13 +108,16 @@ export function compileSnippets(snippets: readonly Snippet[], dir: string): Comp
       ...definitions,
     ];
     writeFileSync(files[i]!, `${prefix.join('\n')}\n${code}\nexport {};\n`);
-    const needs = /\b(fromSwarmService|perSwarmService|swarmEndpoint)\b/.test(snippet.code)
-      ? 'swarm'
-      : context.some((name) => CONTEXT[name]!.needs === 'docker') || /\b(fromDockerImage|dockerEndpoint|reapOrphans)\b/.test(snippet.code)
-        ? 'docker'
-        : /'uvicorn'/.test(snippet.code) || kind === 'corridor'
-          ? 'openenv'
-          : undefined;
+    // A pod's snippet uses `image` too: the cluster's nodes have it, the Docker engine is not what it needs.
+    const needs = /\b(fromKubernetesPod|reapKubernetesPods)\b/.test(snippet.code)
+      ? 'k8s'
+      : /\b(fromSwarmService|perSwarmService|swarmEndpoint)\b/.test(snippet.code)
+        ? 'swarm'
+        : context.some((name) => CONTEXT[name]!.needs === 'docker') || /\b(fromDockerImage|dockerEndpoint|reapOrphans)\b/.test(snippet.code)
+          ? 'docker'
+          : /'uvicorn'/.test(snippet.code) || kind === 'corridor'
+            ? 'openenv'
+            : undefined;
     return { snippet, kind, file: join(outDir, `snippet-${i}.js`), errors, context, prefixLines: prefix.length, ...(needs ? { needs } : {}) };
   });
 

@@ -42,10 +42,18 @@ export const PLACEHOLDER_URL = 'http://127.0.0.1:8000';
 export const PLACEHOLDER_LLM_URLS = ['http://127.0.0.1:8080', 'http://127.0.0.1:11434'] as const;
 /** Stands for a generation-A server's URL (`legacyUrl`): replaced by spec/fixtures/legacy-echo-server.mjs's. */
 export const PLACEHOLDER_LEGACY_URL = 'http://127.0.0.1:8001';
-/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`). */
+/** Stands for "your image" in a shell block (`--image my-env:latest`): replaced by the test server image (env `echo`; with `--k8s` the one on the nodes). */
 export const PLACEHOLDER_CLI_IMAGE = 'my-env:latest';
-/** Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of the snippet's kind. */
+/** Stands for "your namespace" in a shell block with `--k8s`: replaced by the test namespace, as `namespace: 'envs'` in a program. */
+export const PLACEHOLDER_CLI_NAMESPACE = '--namespace envs';
+/**
+ * Stands for the env server image: replaced by the test image (docker/server-entry.mjs over dist/) of
+ * the snippet's kind; in a Kubernetes snippet by the server image loaded on the cluster's nodes, which
+ * serves `echo` unless the snippet sets `OPENENV_ENV` (as a user of docker/Dockerfile's image does).
+ */
 export const PLACEHOLDER_IMAGE = '__DOCTEST_IMAGE__';
+/** Stands for "your namespace" in a Kubernetes snippet: replaced by the test namespace (OPENENV_RX_K8S_NAMESPACE, default `default`). */
+export const PLACEHOLDER_NAMESPACE = "namespace: 'envs'";
 
 const envOf = (kind: SnippetKind) => (kind === 'grid_world' ? 'GridWorld' : 'Echo');
 const opened = (code: (kind: SnippetKind) => string): ContextName => ({ code, uses: (kind) => [envOf(kind), 'url'], opens: true });

@@ -39,9 +39,10 @@ const ROUTABLE_PROBE_MS = 2_000;
  * any error, deletes the pod; `awaitRuntimeTeardowns()` resolves once the API server no longer
  * has it. If the process exits while holding pods, a detached child deletes them (`reap`).
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster with the image on its nodes)</caption>
- * fromKubernetesPod('openenv-rx-server:latest', { namespace: 'envs', imagePullPolicy: 'Never' })
- *   .subscribe((endpoint) => console.log(endpoint.url, endpoint.podName)); // http://10.244.0.7:8000 openenv-rx-...
+ * @example
+ * Echo.fromEndpoint(fromKubernetesPod(image, { namespace: 'envs' })) // image: e.g. 'registry.example.com/envs/echo:1.0'
+ *   .pipe(withSession((env) => env.reset())) // the pod is deleted (awaited gone) once the reset is answered
+ *   .subscribe((result) => console.log(result.observation));
  */
 export function fromKubernetesPod(image: string, options: KubernetesPodOptions = {}): Observable<KubernetesPodEndpoint> {
   // Cold like every runtime: bad arguments error the Observable, never throw at call time.

@@ -31,7 +31,7 @@ function isOrphanPod(pod: V1Pod, host: string): boolean {
  * awaited to the end of the pods' grace periods. Rejects with `KubernetesApiError` when the
  * pods cannot be listed, or listing what could not be deleted.
  *
- * @example <caption>doctest: compile-only (needs a Kubernetes cluster)</caption>
+ * @example
  * const { removed, kept } = await reapKubernetesPods({ namespace: 'envs' });
  * console.log(`deleted ${removed.length} pod(s), kept ${kept}`);
  */
