@@ -26,6 +26,7 @@ import {
 } from 'rxjs';
 import { KubernetesApiError, KubernetesPodError, type ErrorContext, type KubernetesPodDetails } from '../../errors/index.js';
 import type { KubernetesPodOptions } from './kubernetes-pod-options.js';
+import { describePodEvents } from './pod-events.js';
 import { podFailureError } from './pod-failure-error.js';
 import { podManifest } from './pod-manifest.js';
 import { podStatus, type PodStatus } from './pod-status.js';
@@ -37,15 +38,6 @@ const LOG_TAIL_LINES = 30;
 const DETAILS_TIMEOUT_MS = 5_000;
 
 type Failed = Extract<PodStatus, { kind: 'failed' | 'unschedulable' }>;
-
-/** A Kubernetes event as `Reason: message` (with its count when repeated). */
-function describeEvent(event: { reason?: string; message?: string; count?: number }): string {
-  const count = event.count && event.count > 1 ? ` (x${event.count})` : '';
-  return `${event.reason ?? 'Event'}: ${(event.message ?? '').trim()}${count}`;
-}
-
-const eventTime = (event: { eventTime?: Date; lastTimestamp?: Date; firstTimestamp?: Date; metadata?: { creationTimestamp?: Date } }): number =>
-  new Date(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp ?? 0).getTime();
 
 const isNotFound = (error: unknown): boolean => (error as { code?: number }).code === 404;
 
@@ -255,7 +247,7 @@ export class PodRun {
     const options = abortable(this.noAbort, Math.min(this.apiTimeoutMs, DETAILS_TIMEOUT_MS));
     const events = this.api
       .listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.name=${this.name}` }, options)
-      .then((list) => [...list.items].sort((a, b) => eventTime(a) - eventTime(b)).map(describeEvent))
+      .then((list) => describePodEvents(list.items))
       .catch(() => []);
     const logTail = ran
       ? this.api
