@@ -96,20 +96,13 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutOut
     ),
   );
 
-  let outcome: 'completed' | StopSignal = 'completed';
-  let failure: { error: unknown } | undefined;
-  try {
-    outcome = await runInterruptibly(run$, options.signals);
-  } catch (error) {
-    failure = { error };
-  } finally {
-    progress.finish();
-    // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
-    await awaitRuntimeTeardowns();
-    if (trajectory) {
-      trajectory.end();
-      await finished(trajectory).catch(() => undefined);
-    }
+  const { outcome, failure } = await settle(run$, options.signals);
+  progress.finish();
+  // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
+  await awaitRuntimeTeardowns();
+  if (trajectory) {
+    trajectory.end();
+    await finished(trajectory).catch(() => undefined);
   }
   const report = buildReport({
     target: target.label,
@@ -151,6 +144,15 @@ function episodeConversations(policy: unknown, keep: boolean) {
       return transcript && { messages: transcript.messages, tool_trace: transcript.toolTrace, ...(transcript.usage && { usage: transcript.usage }) };
     },
   };
+}
+
+/** How `run$` ended: completed, stopped by a signal, or failed (its error kept for the report, never thrown here). */
+async function settle(run$: Observable<unknown>, signals: NodeJS.EventEmitter): Promise<{ outcome: 'completed' | StopSignal; failure?: { error: unknown } }> {
+  try {
+    return { outcome: await runInterruptibly(run$, signals) };
+  } catch (error) {
+    return { outcome: 'completed', failure: { error } };
+  }
 }
 
 /** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */
