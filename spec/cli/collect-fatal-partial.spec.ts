@@ -32,4 +32,14 @@ describe('openenv-rx collect stopped by a fatal error', () => {
     expect(resumed.out).toMatch(/planned 8: recorded 5 now \+ 3 before, failed 0, not run 0/);
     expect(readResults(out).map((r) => r.episode_id).sort()).toEqual(plannedIds(0, 8));
   }, 60_000);
+
+  it('--json: the summary with status failed and the error (code, message) that stopped it; exit 1', async () => {
+    const out = join(tempDir(), 'run');
+    process.env['OPENENV_RX_TEST_THROW_AFTER'] = '2';
+    const failed = await cli('collect', '--env', 'grid_world', '-o', out, '--policy', throwing, '-n', '6', '-s', '1', '--json');
+    expect(failed.code).toBe(1);
+    const summary = JSON.parse(failed.out) as { status: string; recorded: number; notRun: number; error?: { code: string | null; message: string } };
+    expect(summary).toMatchObject({ status: 'failed', recorded: 2, notRun: 4, error: { code: 'ERR_POLICY', message: expect.stringMatching(/refusing episode 2/) } });
+    expect(failed.err).toMatch(/^openenv-rx: ERR_POLICY: /m);
+  }, 60_000);
 });

@@ -102,8 +102,9 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     progress.finish();
     // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
     await awaitRuntimeTeardowns();
-    // The summary first, then (thrown above) the error on stderr.
-    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns, failure && cliErrorParts(failure.error).code));
+    // The summary first, then (thrown above) the error on stderr; JSON carries that error too.
+    const error = failure && (({ code, message }) => ({ code, message }))(cliErrorParts(failure.error));
+    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn), ...(error && { error }) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns, error?.code));
   }
   return { summary: summary!, ...(signal && { signal }) };
 }
