@@ -27,15 +27,28 @@ const HINTS: Record<string, string> = {
   ERR_UNKNOWN_ENV: 'A path to an ES module exporting an env definition (./my-env.js) works too.',
 };
 
+/** An error as the CLI reports it: its `ERR_` code (null for an error of no openenv-rx kind), message with CLI flag names, and hint. */
+export interface CliErrorParts {
+  code: string | null;
+  message: string;
+  hint?: string;
+}
+
+/** `error` split into what `cliErrorMessage` prints (and `rollout --json` reports as `error`). */
+export function cliErrorParts(error: unknown): CliErrorParts {
+  if (!(error instanceof OpenEnvError)) return { code: null, message: error instanceof Error ? error.message : String(error) };
+  let message = error.message;
+  for (const [pattern, replacement] of OPTION_TO_FLAG) message = message.replace(pattern, replacement);
+  // A rejected action the user's own --policy chose: the hint to pass a --policy does not apply.
+  const hint = (error as { status?: unknown }).status === 401 ? TOKEN_HINT : error.context['userPolicy'] ? undefined : HINTS[error.code];
+  return { code: error.code, message, ...(hint && { hint }) };
+}
+
 /**
  * One line (or a few) for the terminal: `code: message`, never a stack, with library option names
  * translated into CLI flags and a hint for errors a flag can fix.
  */
 export function cliErrorMessage(error: unknown): string {
-  if (!(error instanceof OpenEnvError)) return error instanceof Error ? error.message : String(error);
-  let message = error.message;
-  for (const [pattern, replacement] of OPTION_TO_FLAG) message = message.replace(pattern, replacement);
-  // A rejected action the user's own --policy chose: the hint to pass a --policy does not apply.
-  const hint = (error as { status?: unknown }).status === 401 ? TOKEN_HINT : error.context['userPolicy'] ? undefined : HINTS[error.code];
-  return `${error.code}: ${message}${hint ? `\n  ${hint}` : ''}`;
+  const { code, message, hint } = cliErrorParts(error);
+  return `${code ? `${code}: ` : ''}${message}${hint ? `\n  ${hint}` : ''}`;
 }

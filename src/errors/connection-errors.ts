@@ -49,7 +49,9 @@ export class ConnectionClosedError extends OpenEnvError {
     readonly closeCode: number | undefined,
     readonly reason: string | undefined,
     context: ErrorContext = {},
+    /** `cause`: what made the client discard the socket (e.g. the `TimeoutError` of a frozen server). */
+    options?: { cause?: unknown },
   ) {
-    super(message, 'ERR_CONNECTION_CLOSED', context);
+    super(message, 'ERR_CONNECTION_CLOSED', context, options);
   }
 }

@@ -379,7 +379,7 @@ export class WsConnection {
       this.context(request),
       `No reply to ${request} within ${this.replyTimeoutMs} ms; the socket is out of sync and was discarded`,
     );
-    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later)));
+    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later), { cause: error }));
   };
 
   private readonly onHeard = (): void => {
@@ -422,7 +422,7 @@ export class WsConnection {
       this.context(this.currentRequest()),
       `No pong within ${timeoutMs} ms of a keepalive ping: the connection is half-open; the socket was closed`,
     );
-    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a keepalive timeout', undefined, undefined, this.context(later)));
+    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a keepalive timeout', undefined, undefined, this.context(later), { cause: error }));
   };
 
   private onClose(code: number, reason: string): void {
@@ -453,12 +453,12 @@ export class WsConnection {
     } else {
       typed = new ConnectionError(`WebSocket connection failed: ${error.message}`, context, { cause: error });
     }
-    this.fail(typed, (later) => new ConnectionClosedError(`The socket was discarded: ${error.message}`, undefined, undefined, this.context(later)));
+    this.fail(typed, (later) => new ConnectionClosedError(`The socket was discarded: ${error.message}`, undefined, undefined, this.context(later), { cause: typed }));
   }
 
   private failProtocol(error: ProtocolError): void {
     this.fail(error, (later) =>
-      new ConnectionClosedError(`The socket was discarded after a protocol error: ${error.message}`, undefined, undefined, this.context(later)),
+      new ConnectionClosedError(`The socket was discarded after a protocol error: ${error.message}`, undefined, undefined, this.context(later), { cause: error }),
     );
   }
 

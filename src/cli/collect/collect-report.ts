@@ -4,9 +4,10 @@ import { formatNumber, renderTable } from '../format/table.js';
 
 /**
  * The summary as the terminal shows it: counts, failures by code, a sparkline of `returns` (this
- * run's recorded episodes, in the order they ended), files, per-phase latency percentiles.
+ * run's recorded episodes, in the order they ended), files, per-phase latency percentiles, and how
+ * to go on. `errorCode`: the code of the error that stopped a failed run (printed after the summary).
  */
-export function renderCollectSummary(summary: CollectSummary, target: string, returns?: SparklineSampler): string {
+export function renderCollectSummary(summary: CollectSummary, target: string, returns?: SparklineSampler, errorCode?: string | null): string {
   const failures = Object.entries(summary.failures)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
@@ -30,7 +31,11 @@ export function renderCollectSummary(summary: CollectSummary, target: string, re
   if (phases.length) {
     lines.push('', renderTable(['latency ms', 'count', 'p50', 'p95', 'p99', 'max'], phases.map(([phase, l]) => [phase, l.count, l.p50, l.p95, l.p99, l.max])));
   }
-  if (summary.notRun > 0) lines.push('', `  ${summary.notRun} episode(s) not run: --resume runs them (and retries the failed ones).`);
+  if (summary.status === 'failed' && summary.notRun + summary.failed > 0 && !summary.removed) {
+    // What a failed run left is a dataset to continue, not to start again: say so in one line.
+    const retries = summary.failed > 0 ? ` and retries the ${summary.failed} failed` : '';
+    lines.push('', `  the run failed (${errorCode ?? 'its error'}, printed below): once its cause is fixed, the same command with --resume runs the ${summary.notRun} episode(s) not run${retries}.`);
+  } else if (summary.notRun > 0) lines.push('', `  ${summary.notRun} episode(s) not run: --resume runs them (and retries the failed ones).`);
   else if (summary.failed > 0) lines.push('', `  --resume retries the ${summary.failed} failed episode(s) (see failures.jsonl).`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { deferredSchema, requestSchema } from '../action-schema.js';
 import { AGENT_MAX_STEPS, loadAgentPolicy, usesAgent, type CliAgent } from '../agent-policy.js';
 import { loadCliPolicy } from '../cli-policy.js';
+import { cliErrorParts } from '../cli-error-message.js';
 import { CollectProgressBar } from '../collect/collect-progress.js';
 import { renderCollectSummary } from '../collect/collect-report.js';
 import { collectTarget } from '../collect/collect-source.js';
@@ -91,15 +92,19 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
     }),
     filter(() => false),
   );
+  let failure: { error: unknown } | undefined;
   try {
     await lastValueFrom(run$, { defaultValue: undefined });
   } catch (error) {
-    throw policy.explainRejection(error, schema.current()) ?? error;
+    failure = { error: policy.explainRejection(error, schema.current()) ?? error };
+    throw failure.error;
   } finally {
     progress.finish();
     // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
     await awaitRuntimeTeardowns();
-    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns));
+    // The summary first, then (thrown above) the error on stderr; JSON carries that error too.
+    const error = failure && (({ code, message }) => ({ code, message }))(cliErrorParts(failure.error));
+    if (summary) io.out.write(flags.json ? `${JSON.stringify({ target: target.label, ...summary, elapsedMs: withoutFloatNoise(summary.elapsedMs), meanReturn: withoutFloatNoise(summary.meanReturn), ...(error && { error }) }, null, 2)}\n` : renderCollectSummary(summary, target.label, returns, error?.code));
   }
   return { summary: summary!, ...(signal && { signal }) };
 }

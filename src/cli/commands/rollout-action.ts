@@ -6,8 +6,8 @@ import { loadCliPolicy } from '../cli-policy.js';
 import { plural } from '../format/plural.js';
 import { interruptExitCode } from '../interrupt-exit-code.js';
 import type { Io } from '../io.js';
-import { renderReport, type RolloutReport } from '../rollout/rollout-report.js';
-import { runRollout } from '../rollout/run-rollout.js';
+import { renderReport } from '../rollout/rollout-report.js';
+import { runRollout, type RolloutOutcome } from '../rollout/run-rollout.js';
 import { sessionsForTarget } from '../stateful-server-sessions.js';
 import { targetFromFlags } from '../target-from-flags.js';
 import type { RolloutFlags } from './rollout.js';
@@ -21,12 +21,16 @@ function cliCapacityRetry(waitSeconds: number): CapacityRetryOptions {
 export async function rolloutAction(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter, maxStepsIsDefault = false): Promise<void> {
   // An agent's episode is a conversation: OpenEnv's --max-turns default, unless --max-steps was given.
   if (usesAgent(flags) && maxStepsIsDefault) flags.maxSteps = AGENT_MAX_STEPS;
-  const report = await rollout(flags, io, signals);
+  const { report, error } = await rollout(flags, io, signals);
+  // A run that failed before any episode ended has nothing to summarise: only its error is printed.
+  if (error !== undefined && report.overall.episodes === 0) throw error;
   io.out.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+  // The summary of what ended first, then the error on stderr (exit 1), as for any failed command.
+  if (error !== undefined) throw error;
   if (report.interrupted) io.setExitCode(interruptExitCode(report.signal ?? 'SIGINT'));
 }
 
-async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutReport> {
+async function rollout(flags: RolloutFlags, io: Io, signals: NodeJS.EventEmitter): Promise<RolloutOutcome> {
   const sessions = await sessionsForTarget(flags, flags.sessions, io, 'rollout');
   const target = await targetFromFlags(flags, { command: 'rollout', sessions, io });
   const schema = deferredSchema();

@@ -42,7 +42,8 @@ Examples:
 A server at its session limit (CAPACITY_REACHED) is waited on: refused sessions retry with backoff
 while the others run; the summary says how many attempts were refused. Ctrl-C closes every session,
 removes containers (and swarm services), prints the finished episodes and exits with 130
-(143 after SIGTERM).`,
+(143 after SIGTERM). An error that stops the run (e.g. its server died for good) prints the
+summary of the episodes that ended, marked partial, then the error, and exits with 1.`,
     )
     .action(async (flags: RolloutFlags, cmd: Command) => {
       // Loaded when the command runs: --version, --help and the other commands never load it.

@@ -50,6 +50,13 @@ export interface RolloutReport {
   interrupted: boolean;
   /** The signal that stopped the run, when `interrupted`. */
   signal?: 'SIGINT' | 'SIGTERM';
+  /**
+   * True when the run stopped before every episode ran (`interrupted`, or a fatal `error`): the
+   * statistics cover the episodes that ended before that, `episodes - overall.episodes` never ran.
+   */
+  partial: boolean;
+  /** The fatal error that stopped the run (exit 1), as the CLI prints it on stderr; absent otherwise. */
+  error?: { code: string | null; message: string };
   capacity: CapacityReport;
   overall: StatsSummary;
   perSession: Array<StatsSummary & { sessionIndex: number }>;
@@ -77,8 +84,8 @@ export function episodeRow(s: EpisodeStats): EpisodeRow {
   };
 }
 
-/** What the run measured; `buildReport` derives the rates and statistics. */
-export type ReportInput = Omit<RolloutReport, 'stepsPerSecond' | 'overall' | 'perSession' | 'perEpisode'> & { stats: readonly EpisodeStats[] };
+/** What the run measured; `buildReport` derives the rates, statistics and `partial`. */
+export type ReportInput = Omit<RolloutReport, 'stepsPerSecond' | 'overall' | 'perSession' | 'perEpisode' | 'partial'> & { stats: readonly EpisodeStats[] };
 
 export function buildReport(input: ReportInput): RolloutReport {
   const { stats, trajectories, ...rest } = input;
@@ -89,6 +96,7 @@ export function buildReport(input: ReportInput): RolloutReport {
     denoiseSummary(summarize(r.map((x) => ({ return: x.return, length: x.length, done: x.terminated, truncated: x.truncated, ...(x.failed && { error: x.error }) }))));
   return {
     ...rest,
+    partial: input.interrupted || input.error !== undefined,
     stepsPerSecond: input.elapsedMs > 0 ? Math.round((input.steps * 1000) / input.elapsedMs) : 0,
     overall: summary(rows),
     perSession: [...bySession.entries()].sort(([a], [b]) => a - b).map(([sessionIndex, r]) => ({ sessionIndex, ...summary(r) })),
@@ -138,9 +146,25 @@ export function renderReport(report: RolloutReport): string {
         (report.capacity.lost > 0 ? `; ${report.capacity.lost} session(s) lost and replaced` : ''),
     );
   }
-  if (report.interrupted) lines.push(`interrupted: ${report.overall.episodes} of ${report.episodes} episodes finished`);
+  const stopped = partialLine(report);
+  if (stopped) lines.push(stopped);
   const returns = returnsLine(report.perEpisode.filter((row) => !row.failed).map((row) => row.return));
   if (returns) lines.push(returns);
-  const title = `${report.target}, policy ${report.policy}${report.interrupted ? ' (interrupted)' : ''}`;
+  const title = `${report.target}, policy ${report.policy}${report.interrupted ? ' (interrupted)' : report.error ? ' (failed)' : ''}`;
   return `\n${title}\n\n${report.overall.episodes > 0 ? table : '(no finished episodes)'}\n\n${lines.join('\n')}\n`;
+}
+
+/**
+ * What a run that stopped early covers: `interrupted: 12 of 50 episodes finished before SIGINT
+ * stopped the run (...)` or `failed: 12 of 50 episodes finished before the run failed (ERR_..., ...)`;
+ * undefined for a run that ran every episode. Finished: ended done or truncated, not failed.
+ */
+function partialLine(report: RolloutReport): string | undefined {
+  if (!report.partial) return undefined;
+  const { overall, episodes } = report;
+  const finished = `${overall.done + overall.truncated} of ${episodes} episodes finished`;
+  const notRun = episodes - overall.episodes;
+  const counts = [...(overall.failed > 0 ? [`${overall.failed} failed with their session`] : []), `${notRun} not run`].join(', ');
+  if (report.interrupted) return `interrupted: ${finished} before ${report.signal ?? 'SIGINT'} stopped the run (${counts})`;
+  return `failed: ${finished} before the run failed (${report.error?.code ?? 'an error'}; ${counts})`;
 }

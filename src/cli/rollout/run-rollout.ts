@@ -8,6 +8,7 @@ import { awaitRuntimeTeardowns } from '../../runtime/teardown-registry.js';
 import { transcriberOf, type EpisodeTranscript } from '../../fleet/episode-transcript.js';
 import type { EpisodeStep } from '../../session/types.js';
 import { requestSchema, type DeferredSchema } from '../action-schema.js';
+import { cliErrorParts } from '../cli-error-message.js';
 import type { CliPolicy } from '../cli-policy.js';
 import { ProgressBar } from '../format/progress-bar.js';
 import type { Io } from '../io.js';
@@ -33,12 +34,19 @@ export interface RunRolloutOptions {
   signals: NodeJS.EventEmitter;
 }
 
+/** How a rollout ended: its report, and the fatal error that stopped it (then `report.error` describes it). */
+export interface RolloutOutcome {
+  report: RolloutReport;
+  error?: unknown;
+}
+
 /**
  * Runs the episodes with progress on stderr. Resolves with the report, also when SIGINT/SIGTERM
- * stopped the run (then `interrupted`, covering the finished episodes): every session is closed
- * and every container removed before it resolves.
+ * stopped the run (then `interrupted`) or a fatal error did (then `error`, the error itself beside
+ * the report): the report covers the episodes that ended. Every session is closed, every
+ * container removed and the `--out` file flushed before it resolves.
  */
-export async function runRollout(options: RunRolloutOptions): Promise<RolloutReport> {
+export async function runRollout(options: RunRolloutOptions): Promise<RolloutOutcome> {
   const { target, policy, io, episodes, sessions, seed, maxSteps } = options;
   const progress = new ProgressBar(io.err);
   const started = Date.now();
@@ -88,19 +96,15 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     ),
   );
 
-  let outcome: 'completed' | StopSignal;
-  try {
-    outcome = await runInterruptibly(run$, options.signals);
-  } finally {
-    progress.finish();
-    // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
-    await awaitRuntimeTeardowns();
-    if (trajectory) {
-      trajectory.end();
-      await finished(trajectory).catch(() => undefined);
-    }
+  const { outcome, failure } = await settle(run$, options.signals);
+  progress.finish();
+  // Containers and servers stop asynchronously after unsubscribe: wait, so nothing outlives the command.
+  await awaitRuntimeTeardowns();
+  if (trajectory) {
+    trajectory.end();
+    await finished(trajectory).catch(() => undefined);
   }
-  return buildReport({
+  const report = buildReport({
     target: target.label,
     policy: options.policyName,
     episodes,
@@ -110,10 +114,12 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutRep
     elapsedMs: Date.now() - started,
     interrupted: outcome !== 'completed',
     ...(outcome !== 'completed' && { signal: outcome }),
+    ...(failure && { error: (({ code, message }) => ({ code, message }))(cliErrorParts(failure.error)) }),
     capacity,
     stats,
     ...(options.out ? { trajectories: options.out } : {}),
   });
+  return failure ? { report, error: failure.error } : { report };
 }
 
 /**
@@ -138,6 +144,15 @@ function episodeConversations(policy: unknown, keep: boolean) {
       return transcript && { messages: transcript.messages, tool_trace: transcript.toolTrace, ...(transcript.usage && { usage: transcript.usage }) };
     },
   };
+}
+
+/** How `run$` ended: completed, stopped by a signal, or failed (its error kept for the report, never thrown here). */
+async function settle(run$: Observable<unknown>, signals: NodeJS.EventEmitter): Promise<{ outcome: 'completed' | StopSignal; failure?: { error: unknown } }> {
+  try {
+    return { outcome: await runInterruptibly(run$, signals) };
+  } catch (error) {
+    return { outcome: 'completed', failure: { error } };
+  }
 }
 
 /** Subscribes `run$`; SIGINT/SIGTERM unsubscribes it (closing sessions and containers) instead of killing the process. */
