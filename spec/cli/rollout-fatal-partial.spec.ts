@@ -66,6 +66,9 @@ describe('openenv-rx rollout ended by a fatal fault (a real server process SIGKI
     expect(stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+, policy .* \(failed\)/);
     expect(stdout).toMatch(new RegExp(`^all\\s+${K + 2}\\s+0\\.3\\s`, 'm'));
     expect(stdout).toMatch(new RegExp(`failed: ${K} of 50 episodes finished before the run failed \\(ERR_CONNECTION\\w*; 2 failed with their session, ${50 - K - 2} not run\\)`));
+    // The server never came back: its sessions were lost, by code, and none was replaced.
+    expect(stdout).toMatch(/session\(s\) lost \(ERR_[A-Z_]+ \d+(, ERR_[A-Z_]+ \d+)*\), none replaced/);
+    expect(cli.stderr()).toMatch(/^session [01] lost \(replacing it in \d+ ms\): ERR_CONNECTION\w*: /m);
     // The error itself stays on stderr, after the summary, with its code and context.
     expect(cli.stderr()).toMatch(/openenv-rx: ERR_CONNECTION\w*: .*\[http:\/\/127\.0\.0\.1:\d+/);
   }, 120_000);

@@ -157,7 +157,10 @@ engine.describe('openenv-rx rollout --swarm on a real single-node swarm (the CLI
     expect(cli.stderr()).not.toMatch(/openenv-rx: ERR_/);
     expect(code).toBe(0);
     const report = JSON.parse(cli.stdout()) as RolloutReport;
-    expect(report.capacity.lost).toBe(1);
+    expect(report.capacity).toMatchObject({ lost: 1, replaced: 1 });
+    expect(Object.keys(report.capacity.lostBy)).toEqual([expect.stringMatching(/^ERR_(SWARM_TASK|CONNECTION_CLOSED)$/)]);
+    // The loss was said as it happened: which session, why.
+    expect(cli.stderr()).toMatch(/^session [01] lost \(replacing it in \d+ ms\): ERR_(SWARM_TASK|CONNECTION_CLOSED): /m);
     expect(report.overall).toMatchObject({ episodes: 6, failed: 1 });
     const failed = report.perEpisode.filter((e) => e.failed);
     expect(failed).toHaveLength(1);

@@ -46,6 +46,12 @@ export class ProgressBar {
     }
   }
 
+  /** A line of its own, above the progress (on a TTY the in-place line is cleared first and redrawn by the next update). */
+  note(line: string): void {
+    this.out.write(this.out.isTTY ? `\r\x1b[K${line}\n` : `${line}\n`);
+    this.lastDraw = 0;
+  }
+
   /** Ends the in-place line on a TTY. */
   finish(): void {
     if (this.out.isTTY) this.out.write('\n');

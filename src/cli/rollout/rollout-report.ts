@@ -2,6 +2,7 @@ import type { EpisodeStats } from '../../operators/episode-stats.js';
 import { summarize, type StatsSummary } from '../../operators/summarize.js';
 import { returnsLine } from '../../report/sparkline.js';
 import { formatNumber, renderTable } from '../format/table.js';
+import { describeLosses } from './session-losses.js';
 
 /** One finished episode, as `--json` and `--out` list it (a row to plot). */
 export interface EpisodeRow {
@@ -23,7 +24,7 @@ export interface EpisodeRow {
   error?: string;
 }
 
-/** How the run's sessions fared: capacity refusals while opening them, faults that replaced them. */
+/** How the run's sessions fared: capacity refusals while opening them, faults that lost them. */
 export interface CapacityReport {
   /** Session attempts the server refused with CAPACITY_REACHED (each was retried or gave up). */
   refusals: number;
@@ -31,8 +32,12 @@ export interface CapacityReport {
   gaveUp: number;
   /** Most sessions running at once. */
   maxRunning: number;
-  /** Sessions lost to a fault (socket dropped, server, container or task died, reply timed out) and replaced. */
+  /** Sessions lost to a fault (socket dropped, server, container, task or pod gone, reply timed out). */
   lost: number;
+  /** Of the lost sessions, those whose replacement came up. */
+  replaced: number;
+  /** Lost sessions by the fault's `ERR_` code. */
+  lostBy: Record<string, number>;
 }
 
 /** The rollout's outcome, as `--json` prints it. */
@@ -143,7 +148,7 @@ export function renderReport(report: RolloutReport): string {
   if (report.overall.failed > 0 || report.capacity.lost > 0) {
     lines.push(
       `failures: ${report.overall.failed} episode(s) failed with their session (never replayed; left out of the return and length columns)` +
-        (report.capacity.lost > 0 ? `; ${report.capacity.lost} session(s) lost and replaced` : ''),
+        (report.capacity.lost > 0 ? `; ${describeLosses(report.capacity)}` : ''),
     );
   }
   const stopped = partialLine(report);

@@ -15,6 +15,7 @@ import type { Io } from '../io.js';
 import type { StopSignal } from '../interrupt-exit-code.js';
 import type { RolloutTarget } from '../rollout-target.js';
 import { buildReport, episodeRow, type CapacityReport, type RolloutReport } from './rollout-report.js';
+import { SessionLosses } from './session-losses.js';
 
 export interface RunRolloutOptions {
   target: RolloutTarget;
@@ -51,7 +52,8 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutOut
   const progress = new ProgressBar(io.err);
   const started = Date.now();
   const stats: EpisodeStats[] = [];
-  const capacity: CapacityReport = { refusals: 0, gaveUp: 0, maxRunning: 0, lost: 0 };
+  const losses = new SessionLosses();
+  const capacity: CapacityReport = Object.assign(losses.counts, { refusals: 0, gaveUp: 0, maxRunning: 0 });
   let running = 0;
   let steps = 0;
   const tick = (force = false) =>
@@ -60,7 +62,9 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutOut
     running = event.running;
     capacity.maxRunning = Math.max(capacity.maxRunning, running);
     if (event.type === 'refused') capacity.refusals++;
-    if (event.type === 'lost') capacity.lost++;
+    // Each loss said as it happens, above the progress line: what was lost and why.
+    const line = losses.see(event);
+    if (line) progress.note(line);
     if (event.type === 'gave-up' && event.reason === 'capacity') {
       capacity.refusals++;
       capacity.gaveUp++;

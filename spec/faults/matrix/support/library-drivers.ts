@@ -118,7 +118,8 @@ export async function runCollect(source: PoolSource<never>, plan: FaultPlan, o: 
       sessions: o.sessions,
       seed,
       maxSteps: o.maxSteps,
-      pool: POOL,
+      // As the rollouts and vector drivers: a recovered server is probed again within the cell's wait.
+      pool: { ...POOL, reprobeMs: REPROBE_MS },
     }).pipe(
       tap((event) => event.type === 'failed' && plan.noteFailure()),
       toArray(),
