@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
-import { onProcessExit } from '../reaper/on-process-exit.js';
 import { currentOwner } from '../reaper/process-identity.js';
+import { refCountedExitHook } from '../ref-counted-exit-hook.js';
 import { ownerFilters } from './container-labels.js';
 import { removeContainersChild, type RemoveContainersChildArgs } from './remove-containers-child.js';
 
@@ -44,7 +44,7 @@ function spawnRemover(target: RemoveContainersChildArgs['target'], kind: ExitGua
   child.unref();
 }
 
-const guards = new Map<string, { count: number; unregister: () => void }>(); // per kind and engine
+const holdEngineHook = refCountedExitHook(); // per kind and engine
 
 /**
  * Keeps this process's containers on `docker`'s engine from outliving it when it exits by a
@@ -63,21 +63,5 @@ export function holdContainerUntilExit(docker: Docker): () => void {
  */
 export function holdUntilExit(docker: Docker, kind: ExitGuardKind): () => void {
   const target = engineTarget(docker);
-  const key = JSON.stringify([kind, target ?? null]);
-  let guard = guards.get(key);
-  if (!guard) {
-    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(target, kind)) };
-    guards.set(key, guard);
-  }
-  guard.count++;
-  const held = guard;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--held.count === 0) {
-      held.unregister();
-      guards.delete(key);
-    }
-  };
+  return holdEngineHook(JSON.stringify([kind, target ?? null]), () => spawnRemover(target, kind));
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { onProcessExit } from '../reaper/on-process-exit.js';
+import { refCountedExitHook } from '../ref-counted-exit-hook.js';
 import { ownerSelector } from './pod-labels.js';
 
 /** Variable carrying the kubeconfig to the child (the environment, not argv: `ps` shows argv). */
@@ -40,7 +40,7 @@ function spawnRemover(kubeConfig: KubeConfig, namespace: string): void {
   child.unref();
 }
 
-const guards = new Map<string, { count: number; unregister: () => void }>(); // per cluster and namespace
+const holdClusterHook = refCountedExitHook(); // per cluster and namespace
 
 /**
  * Keeps this process's pods in `namespace` from outliving it when it exits by a signal, an
@@ -50,20 +50,5 @@ const guards = new Map<string, { count: number; unregister: () => void }>(); // 
  */
 export function holdPodUntilExit(kubeConfig: KubeConfig, namespace: string): () => void {
   const key = JSON.stringify([kubeConfig.getCurrentCluster()?.server ?? '', kubeConfig.getCurrentUser()?.name ?? '', namespace]);
-  let guard = guards.get(key);
-  if (!guard) {
-    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(kubeConfig, namespace)) };
-    guards.set(key, guard);
-  }
-  guard.count++;
-  const held = guard;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--held.count === 0) {
-      held.unregister();
-      guards.delete(key);
-    }
-  };
+  return holdClusterHook(key, () => spawnRemover(kubeConfig, namespace));
 }
