@@ -16,5 +16,7 @@ export default {
   // four workers on two cores keep the CPU busy through those waits (jest's default here is one).
   maxWorkers: 4,
   testSequencer: '<rootDir>/spec/support/slow-first-sequencer.js',
+  // Builds dist/ when older than src/: the CLI specs run the built CLI.
+  globalSetup: '<rootDir>/spec/support/global-setup.js',
   reporters: ['default', '<rootDir>/spec/support/plain-summary-reporter.js'],
 };
