@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { currentOwner } from '../reaper/process-identity.js';
 import { refCountedExitHook } from '../ref-counted-exit-hook.js';
+import { spawnDetachedNode } from '../spawn-detached-node.js';
 import { ownerFilters } from './container-labels.js';
 import { removeContainersChild, type RemoveContainersChildArgs } from './remove-containers-child.js';
 
@@ -33,15 +33,7 @@ function spawnRemover(target: RemoveContainersChildArgs['target'], kind: ExitGua
     ...(kind === 'services' && { services: true }),
     passesAfterMs: [0, 2_000],
   };
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS']; // an --inspect or loader meant for us must not break the child
-  const child = spawn(process.execPath, ['-e', `(${removeContainersChild.toString()})(${JSON.stringify(args)})`], {
-    detached: true, // own session: it outlives us and a Ctrl-C to our terminal's process group
-    stdio: 'ignore',
-    env,
-  });
-  child.on('error', () => undefined);
-  child.unref();
+  spawnDetachedNode(['-e', `(${removeContainersChild.toString()})(${JSON.stringify(args)})`]);
 }
 
 const holdEngineHook = refCountedExitHook(); // per kind and engine

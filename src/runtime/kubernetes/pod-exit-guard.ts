@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { refCountedExitHook } from '../ref-counted-exit-hook.js';
+import { spawnDetachedNode } from '../spawn-detached-node.js';
 import { ownerSelector } from './pod-labels.js';
 
 /** Variable carrying the kubeconfig to the child (the environment, not argv: `ps` shows argv). */
@@ -29,15 +29,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function spawnRemover(kubeConfig: KubeConfig, namespace: string): void {
   const entry = createRequire(import.meta.url).resolve('@kubernetes/client-node');
-  const env: NodeJS.ProcessEnv = { ...process.env, [KUBECONFIG_VARIABLE]: kubeConfig.exportConfig() };
-  delete env['NODE_OPTIONS']; // an --inspect or loader meant for us must not break the child
-  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, entry, namespace, ownerSelector()], {
-    detached: true, // own session: it outlives us and a Ctrl-C to our terminal's process group
-    stdio: 'ignore',
-    env,
-  });
-  child.on('error', () => undefined);
-  child.unref();
+  spawnDetachedNode(['-e', CHILD_SOURCE, entry, namespace, ownerSelector()], { [KUBECONFIG_VARIABLE]: kubeConfig.exportConfig() });
 }
 
 const holdClusterHook = refCountedExitHook(); // per cluster and namespace
