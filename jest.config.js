@@ -16,5 +16,9 @@ export default {
   // four workers on two cores keep the CPU busy through those waits (jest's default here is one).
   maxWorkers: 4,
   testSequencer: '<rootDir>/spec/support/slow-first-sequencer.js',
+  // Builds dist/ when older than src/ (the CLI specs run the built CLI), and names the run's folder
+  // where the test images' tags are shared between spec files.
+  globalSetup: '<rootDir>/spec/support/global-setup.js',
+  globalTeardown: '<rootDir>/spec/support/global-teardown.js',
   reporters: ['default', '<rootDir>/spec/support/plain-summary-reporter.js'],
 };

@@ -1,10 +1,11 @@
 import Docker from 'dockerode';
 import { switchMap, take, type Subscription } from 'rxjs';
 import type { DockerEndpointOptions } from '../src/runtime/docker/docker-endpoint-options.js';
-import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { bareContainerToFirstReset, containerGone } from './bare-container.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
+import { interleaved } from './interleaved.js';
+import type { UpDownRun } from './pool-run.js';
 import type { BenchConfig, SectionResult } from './section-result.js';
 import { median, round } from './stats.js';
 import { testImage, type TestImage } from './test-image.js';
@@ -17,12 +18,8 @@ const BARE_POLL_MS = 20;
 /** The graceful stop measured next to the default: `docker stop -t 2` first. */
 const GRACE_S = 2;
 
-interface Run {
-  /** Subscribe (or create) → first reset result, ms. */
-  upMs: number;
-  /** Unsubscribe (or remove) → container removed, ms. */
-  downMs: number;
-}
+/** Up: subscribe (or create) → first reset result; down: unsubscribe (or remove) → container removed. */
+type Run = UpDownRun;
 
 /**
  * openenv-rx: subscribe to `fromDockerImage(image)` → first reset result; then unsubscribe and
@@ -77,21 +74,6 @@ async function bareRun(docker: Docker, image: string, graceS = 0): Promise<Run> 
   const downFrom = performance.now();
   await container.remove(graceS);
   return { upMs, downMs: performance.now() - downFrom };
-}
-
-/** Runs the contenders' warm-ups, then `rounds` interleaved runs each (order alternating). */
-async function interleaved<K extends string>(contenders: Record<K, () => Promise<Run>>, rounds: number): Promise<Record<K, Run[]>> {
-  const names = Object.keys(contenders) as K[];
-  const runs = Object.fromEntries(names.map((name) => [name, [] as Run[]])) as Record<K, Run[]>;
-  try {
-    for (const name of names) await contenders[name](); // warm-up: image cache, first-use code paths
-    for (let r = 0; r < rounds; r++) {
-      for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name].push(await contenders[name]());
-    }
-  } finally {
-    await awaitRuntimeTeardowns();
-  }
-  return runs;
 }
 
 async function engineOrSkip(id: string, title: string): Promise<Docker | SectionResult> {

@@ -5,11 +5,12 @@ import { fromKubernetesPod } from '../src/runtime/kubernetes/from-kubernetes-pod
 import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
-import { holdFirst, type Held } from './hold-first.js';
+import { interleaved } from './interleaved.js';
 import { barePodToFirstReset } from './k8s-bare-pod.js';
 import { k8sBench, type K8sBench } from './k8s-cluster.js';
 import { notRun, type BenchConfig, type Row, type SectionResult } from './section-result.js';
-import { median, medianPairedRatio, round, type Sample } from './stats.js';
+import { fleetRow, poolRun, sequentialRun, type UpDownRun } from './pool-run.js';
+import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
 
 /** The baseline polls /health this often: about as tight as a hand-written loop goes. */
 const BARE_POLL_MS = 20;
@@ -17,12 +18,8 @@ const START_TARGET = 1.1;
 const REMOVE_TARGET = 1.2;
 const POOL_SIZE = 8;
 
-interface Run {
-  /** Subscribe (or create) → first reset result, ms. */
-  upMs: number;
-  /** Unsubscribe (or delete) → the pod gone from the API server, ms. */
-  downMs: number;
-}
+/** Up: subscribe (or create) → first reset result; down: unsubscribe (or delete) → the pod gone from the API server. */
+type Run = UpDownRun;
 
 type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
 
@@ -75,8 +72,7 @@ async function bareRun(k: K8sBench): Promise<Run> {
   return { upMs, downMs: performance.now() - downFrom };
 }
 
-const asSamples = (times: number[]): Sample[] => times.map((ms) => ({ ms, ops: 1, cpuUs: 0 }));
-const pairedRatio = (subject: number[], baseline: number[]): number => medianPairedRatio(asSamples(subject), asSamples(baseline));
+const pairedRatio = (subject: number[], baseline: number[]): number => medianPairedRatio(timesAsSamples(subject), timesAsSamples(baseline));
 const rounds = (config: BenchConfig): number => (config.smoke ? config.containerRounds : config.containerRounds * 2);
 
 let measured: Promise<{ k: K8sBench; bare: Run[]; rx: Run[] } | string> | undefined;
@@ -86,18 +82,7 @@ function startAndRemoval(config: BenchConfig): Promise<{ k: K8sBench; bare: Run[
   measured ??= (async () => {
     const k = await k8sBench(config.smoke);
     if (typeof k === 'string') return k;
-    const runs = { bare: [] as Run[], rx: [] as Run[] };
-    const contenders = { bare: () => bareRun(k), rx: () => rxRun(k) };
-    const names = Object.keys(contenders) as Array<keyof typeof contenders>;
-    try {
-      for (const name of names) await contenders[name](); // warm-up: first-use code paths, the image in the page cache
-      for (let r = 0; r < rounds(config); r++) {
-        for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name].push(await contenders[name]());
-      }
-    } finally {
-      await awaitRuntimeTeardowns();
-    }
-    return { k, ...runs };
+    return { k, ...(await interleaved({ bare: () => bareRun(k), rx: () => rxRun(k) }, rounds(config))) };
   })();
   return measured;
 }
@@ -161,61 +146,22 @@ export async function k8sRemove(config: BenchConfig): Promise<SectionResult> {
   };
 }
 
-/** `POOL_SIZE` sessions started one after another, each to its first reset, all held, then all closed. */
-async function sequentialRun(k: K8sBench): Promise<Run> {
-  let started = performance.now();
-  const held: Array<Held<unknown>> = [];
-  try {
-    for (let i = 0; i < POOL_SIZE; i++) held.push(await holdFirst(Echo.fromEndpoint(pod$(k), { transport: 'ws' }).pipe(switchMap((env) => env.reset()))));
-  } catch (error) {
-    await Promise.all(held.map((h) => h.close()));
-    throw error;
-  }
-  const upMs = performance.now() - started;
-  started = performance.now();
-  await Promise.all(held.map((h) => h.close()));
-  await awaitRuntimeTeardowns();
-  return { upMs, downMs: performance.now() - started };
-}
-
-/** An `envPool` of `POOL_SIZE` pod sessions: subscribe → every session confirmed, then closed. */
-async function poolRun(k: K8sBench): Promise<Run> {
-  let started = performance.now();
-  const held = await holdFirst(envPool<EchoSession>(Echo.fromEndpoint(pod$(k), { transport: 'ws' }), { size: POOL_SIZE }));
-  const upMs = performance.now() - started;
-  if (held.value.stats().idle !== POOL_SIZE) throw new Error(`the pool had ${held.value.stats().idle} idle sessions, not ${POOL_SIZE}`);
-  started = performance.now();
-  await held.close();
-  await awaitRuntimeTeardowns();
-  return { upMs, downMs: performance.now() - started };
-}
-
 /** Section `k8s-pool`: a pool of 8 pods cold-started in parallel against 8 sequential starts (a ratio, no target). */
 export async function k8sPool(config: BenchConfig): Promise<SectionResult> {
   const id = 'k8s-pool';
   const title = `envPool of ${POOL_SIZE} pod sessions: cold start vs ${POOL_SIZE} sequential starts`;
   const k = await k8sBench(config.smoke);
   if (typeof k === 'string') return notRun(id, title, 'skipped', k);
-  const contenders = { sequential: () => sequentialRun(k), pool: () => poolRun(k) };
-  const names = Object.keys(contenders) as Array<keyof typeof contenders>;
-  const runs = { sequential: [] as Run[], pool: [] as Run[] };
+  const session$ = () => Echo.fromEndpoint(pod$(k), { transport: 'ws' });
   const poolRounds = config.smoke ? 1 : Math.max(2, Math.ceil(config.containerRounds / 2));
-  try {
-    for (let r = 0; r < poolRounds; r++) {
-      for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name].push(await contenders[name]());
-    }
-  } finally {
-    await awaitRuntimeTeardowns();
-  }
-  const ups = (name: keyof typeof runs) => runs[name].map((r) => r.upMs);
-  const downs = (name: keyof typeof runs) => runs[name].map((r) => r.downMs);
-  const ratio = pairedRatio(ups('pool'), ups('sequential'));
-  const row = (what: string, name: keyof typeof runs): Row => ({
-    what,
-    'ready ms': round(median(ups(name))),
-    'vs sequential': round(pairedRatio(ups(name), ups('sequential'))),
-    'all removed ms': round(median(downs(name))),
-  });
+  const contenders = {
+    sequential: () => sequentialRun(() => session$().pipe(switchMap((env) => env.reset())), POOL_SIZE),
+    pool: () => poolRun(envPool<EchoSession>(session$(), { size: POOL_SIZE }), POOL_SIZE),
+  };
+  // No warm-up round: a round already starts 2 × POOL_SIZE pods on the one node.
+  const runs = await interleaved(contenders, poolRounds, { warmUp: false });
+  const ratio = pairedRatio(runs.pool.map((r) => r.upMs), runs.sequential.map((r) => r.upMs));
+  const row = (what: string, name: keyof typeof runs): Row => fleetRow(runs, name, what);
   return {
     id,
     title,

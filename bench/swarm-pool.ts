@@ -1,37 +1,15 @@
-import Docker from 'dockerode';
 import { switchMap } from 'rxjs';
 import { envPool } from '../src/fleet/env-pool.js';
 import { perSwarmService } from '../src/fleet/per-swarm-service.js';
-import { isSwarmManager } from '../src/runtime/swarm/swarm-manager.js';
-import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { Echo } from './echo-env.js';
-import { holdFirst, type Held } from './hold-first.js';
+import { interleaved } from './interleaved.js';
 import { notRun, type BenchConfig, type Row, type SectionResult } from './section-result.js';
-import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
+import { medianPairedRatio, round, timesAsSamples } from './stats.js';
+import { swarmManager } from './swarm.js';
 import { testImage } from './test-image.js';
-import { poolRun, type UpDownRun } from './pool-run.js';
+import { fleetRow, poolRun, sequentialRun, type UpDownRun } from './pool-run.js';
 
 const SIZE = 4;
-
-/** `SIZE` sessions started one after another, each up to its first reset, all held, then all closed. */
-async function sequentialRun(image: string): Promise<UpDownRun> {
-  let started = performance.now();
-  const held: Array<Held<unknown>> = [];
-  try {
-    for (let i = 0; i < SIZE; i++) {
-      const h = await holdFirst(Echo.fromSwarmService(image, { transport: 'ws' }).pipe(switchMap((env) => env.reset())));
-      held.push(h);
-    }
-  } catch (error) {
-    await Promise.all(held.map((h) => h.close()));
-    throw error;
-  }
-  const upMs = performance.now() - started;
-  started = performance.now();
-  await Promise.all(held.map((h) => h.close()));
-  await awaitRuntimeTeardowns();
-  return { upMs, downMs: performance.now() - started };
-}
 
 /**
  * Section `swarm-pool`: the cold start of a pool of 4 swarm sessions (subscribe → all 4 confirmed
@@ -42,17 +20,12 @@ async function sequentialRun(image: string): Promise<UpDownRun> {
 export async function swarmPool(config: BenchConfig): Promise<SectionResult> {
   const id = 'swarm-pool';
   const title = `envPool of ${SIZE} swarm sessions: cold start vs ${SIZE} sequential starts`;
-  const docker = new Docker();
-  try {
-    await docker.ping();
-  } catch (error) {
-    return notRun(id, title, 'skipped', `Docker engine unreachable (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!(await isSwarmManager(docker))) return notRun(id, title, 'skipped', 'the engine is not a swarm manager (docker swarm init --advertise-addr 127.0.0.1)');
+  const docker = await swarmManager();
+  if (typeof docker === 'string') return notRun(id, title, 'skipped', docker);
   const image = await testImage(config.smoke);
   const packs = image.variant === 'server';
   const contenders: Record<string, () => Promise<UpDownRun>> = {
-    sequential: () => sequentialRun(image.tag),
+    sequential: () => sequentialRun(() => Echo.fromSwarmService(image.tag, { transport: 'ws' }).pipe(switchMap((env) => env.reset())), SIZE),
     pool: () => poolRun(envPool(Echo.fromSwarmService(image.tag, { transport: 'ws' }), { size: SIZE }), SIZE),
     ...(packs && {
       packed: () =>
@@ -65,26 +38,11 @@ export async function swarmPool(config: BenchConfig): Promise<SectionResult> {
         ),
     }),
   };
-  const names = Object.keys(contenders);
-  const runs: Record<string, UpDownRun[]> = Object.fromEntries(names.map((n) => [n, []]));
   const rounds = config.smoke ? 1 : config.containerRounds;
-  try {
-    for (const name of names) await contenders[name]!(); // warm-up
-    for (let r = 0; r < rounds; r++) {
-      for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name]!.push(await contenders[name]!());
-    }
-  } finally {
-    await awaitRuntimeTeardowns();
-  }
+  const runs = await interleaved(contenders, rounds);
   const ups = (name: string) => runs[name]!.map((r) => r.upMs);
-  const downs = (name: string) => runs[name]!.map((r) => r.downMs);
   const ratio = medianPairedRatio(timesAsSamples(ups('pool')), timesAsSamples(ups('sequential')));
-  const row = (what: string, name: string): Row => ({
-    what,
-    'ready ms': round(median(ups(name))),
-    'vs sequential': round(medianPairedRatio(timesAsSamples(ups(name)), timesAsSamples(ups('sequential')))),
-    'all removed ms': round(median(downs(name))),
-  });
+  const row = (what: string, name: string): Row => fleetRow(runs, name, what);
   return {
     id,
     title,

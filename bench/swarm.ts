@@ -5,6 +5,8 @@ import { awaitRuntimeTeardowns } from '../src/runtime/teardown-registry.js';
 import { bareServiceToFirstReset } from './bare-swarm-service.js';
 import { onCleanup } from './cleanup.js';
 import { Echo } from './echo-env.js';
+import { interleaved } from './interleaved.js';
+import type { UpDownRun } from './pool-run.js';
 import { notRun, type BenchConfig, type SectionResult } from './section-result.js';
 import { median, medianPairedRatio, round, timesAsSamples } from './stats.js';
 import { testImage, type TestImage } from './test-image.js';
@@ -14,12 +16,8 @@ const BARE_POLL_MS = 20;
 const START_TARGET = 1.1;
 const REMOVE_TARGET = 1.2;
 
-interface Run {
-  /** Subscribe (or createService) → first reset result, ms. */
-  upMs: number;
-  /** Unsubscribe (or service remove) → the task's container gone, ms. */
-  downMs: number;
-}
+/** Up: subscribe (or createService) → first reset result; down: unsubscribe (or service remove) → the task's container gone. */
+type Run = UpDownRun;
 
 interface Setup {
   docker: Docker;
@@ -28,8 +26,8 @@ interface Setup {
   imageId: string;
 }
 
-/** The engine, or why the swarm sections cannot run. */
-async function setup(config: BenchConfig): Promise<Setup | string> {
+/** The engine answering as a swarm manager, or why the swarm sections cannot run. */
+export async function swarmManager(): Promise<Docker | string> {
   const docker = new Docker();
   try {
     await docker.ping();
@@ -37,6 +35,13 @@ async function setup(config: BenchConfig): Promise<Setup | string> {
     return `Docker engine unreachable (${error instanceof Error ? error.message : String(error)})`;
   }
   if (!(await isSwarmManager(docker))) return 'the engine is not a swarm manager (docker swarm init --advertise-addr 127.0.0.1)';
+  return docker;
+}
+
+/** The manager and the image, or why the swarm sections cannot run. */
+async function setup(config: BenchConfig): Promise<Setup | string> {
+  const docker = await swarmManager();
+  if (typeof docker === 'string') return docker;
   const image = await testImage(config.smoke);
   const { Id } = (await docker.getImage(image.tag).inspect()) as { Id: string };
   return { docker, image, imageId: Id };
@@ -132,22 +137,12 @@ function startAndRemoval(config: BenchConfig): Promise<StartRemoveResult | strin
     const ready = await setup(config);
     if (typeof ready === 'string') return ready;
     const { docker, image, imageId } = ready;
-    const runs = { bare: [] as Run[], rx: [] as Run[], rxFastPoll: [] as Run[] };
     const contenders = {
       bare: () => bareRun(docker, imageId),
       rx: () => rxRun(docker, image.tag),
       rxFastPoll: () => rxRun(docker, image.tag, { taskPollIntervalMs: BARE_POLL_MS, healthIntervalMs: BARE_POLL_MS }),
     };
-    const names = Object.keys(contenders) as Array<keyof typeof contenders>;
-    try {
-      for (const name of names) await contenders[name](); // warm-up: first-use code paths, the image in the page cache
-      for (let r = 0; r < rounds(config); r++) {
-        for (const name of r % 2 === 0 ? names : [...names].reverse()) runs[name].push(await contenders[name]());
-      }
-    } finally {
-      await awaitRuntimeTeardowns();
-    }
-    return { setup: ready, runs };
+    return { setup: ready, runs: await interleaved(contenders, rounds(config)) };
   })();
   return measured;
 }

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A real `openenv-rx` process (the TypeScript sources through the swc loader), its output captured. */
+/**
+ * The CLI as users run it: the build's entry. `npm test` builds first, and jest's globalSetup
+ * (spec/support/global-setup.js) rebuilds a stale dist/ for a spec run alone. Not the sources
+ * through the TypeScript loader: that doubled each child's start-up CPU (0.8 s against 0.4 s
+ * here), over some hundreds of children per `npm test`.
+ */
+export const CLI_ENTRY = `${root}/dist/cli/main.js`;
+
+/** A real `openenv-rx` process (the built CLI), its output captured. */
 export interface CliChild {
   child: ChildProcess;
   stdout(): string;
@@ -18,7 +26,7 @@ export interface CliChild {
 }
 
 export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliChild {
-  const child = spawn(process.execPath, ['--import', `${root}/spec/fixtures/register-ts-loader.mjs`, `${root}/src/cli/main.ts`, ...args], {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

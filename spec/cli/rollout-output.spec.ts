@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EpisodeRow, RolloutReport } from '../../src/cli/commands/rollout.js';
-import { root, runCliChild, serveCli } from './cli-child.js';
+import { CLI_ENTRY, root, runCliChild, serveCli } from './cli-child.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'openenv-rx-output-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -48,7 +48,7 @@ describe('openenv-rx validate on a terminal (a real pseudo-terminal via script(1
   it('prints each check once', async () => {
     const { cli, url } = await serveCli(['echo', '--port', '0']);
     try {
-      const command = `${process.execPath} --import ${root}/spec/fixtures/register-ts-loader.mjs ${root}/src/cli/main.ts validate --url ${url}`;
+      const command = `${process.execPath} ${CLI_ENTRY} validate --url ${url}`;
       // script runs the command on a pty: stdout and stderr are both a terminal, as for a user.
       const result = spawnSync('script', ['-qfec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000, cwd: root });
       expect(result.status).toBe(0);

@@ -8,6 +8,7 @@ import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import type { ActionOf, ObservationOf, StateOf } from '../../src/session/env-spec.js';
 import type { EnvSession } from '../../src/session/types.js';
+import { CLI_ENTRY } from '../cli/cli-child.js';
 import { repoPath } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
 import { Echo } from '../fixtures/typed-echo.js';
@@ -116,7 +117,7 @@ describe('envPool over `openenv-rx serve --max-sessions 4` child processes (perS
     const stopped: number[] = [];
     const server$ = processEndpoint(
       process.execPath,
-      ['--import', './spec/fixtures/register-ts-loader.mjs', 'src/cli/main.ts', 'serve', 'echo', '--port', '{port}', '--max-sessions', '4'],
+      [CLI_ENTRY, 'serve', 'echo', '--port', '{port}', '--max-sessions', '4'],
       { cwd: repoPath(), startTimeoutMs: 30_000, onStopped: ({ pid }) => pid && stopped.push(pid) },
     ).pipe(tap((endpoint) => pids.push(Number(endpoint.id))));
     const stats = await firstValueFrom(

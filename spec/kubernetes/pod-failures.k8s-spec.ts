@@ -1,4 +1,3 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import { firstValueFrom } from 'rxjs';
 import {
   KubernetesCrashError,
@@ -10,20 +9,18 @@ import {
   isPermanentStartFailure,
 } from '../../src/errors/index.js';
 import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
-import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { Echo, say } from '../faults/support/echo-env.js';
 import { sessionFailure } from '../faults/support/session-runs.js';
-import { ensureTestImage } from '../fixtures/test-image.js';
-import { describeWithCluster, holdFirst, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { clusterSuite } from '../support/cluster-suite.js';
+import { holdFirst, podsOwnedByMe } from './support/cluster.js';
 
 // Each failure caused for real on the cluster; the image must be on the node (see pod-lifecycle).
-const cluster = await loadCluster();
-const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const cluster = await clusterSuite();
+const { api, namespace } = cluster;
 /** Well under the start timeout: a permanent failure must not wait for it. */
 const AT_ONCE_MS = 60_000;
 
-describeWithCluster(cluster)('fromKubernetesPod failures on a real cluster', () => {
-  let api: CoreV1Api;
+cluster.describe('fromKubernetesPod failures on a real cluster', () => {
   let image: string;
   const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const, startTimeoutMs: 100_000 });
   const startError = async (...args: Parameters<typeof fromKubernetesPod>): Promise<{ error: unknown; ms: number }> => {
@@ -36,15 +33,8 @@ describeWithCluster(cluster)('fromKubernetesPod failures on a real cluster', () 
   };
 
   beforeAll(async () => {
-    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
-    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    image = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+    image = await cluster.image('fixture');
   }, 180_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
-  }, 60_000);
 
   it('an image the node does not have (imagePullPolicy Never): KubernetesImagePullError ErrImageNeverPull at once, permanent, with the pod events', async () => {
     const { error, ms } = await startError('openenv-rx-k8s-absent:never', options());

@@ -1,4 +1,3 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import { firstValueFrom, from, lastValueFrom, switchMap, toArray } from 'rxjs';
 import { KubernetesPodDeletedError } from '../../src/errors/index.js';
 import { Echo as TypedEcho } from '../fixtures/typed-echo.js';
@@ -8,34 +7,25 @@ import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
 import { rollouts } from '../../src/operators/rollouts.js';
 import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
-import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { Echo, say } from '../faults/support/echo-env.js';
-import { ensureServerImage, ensureTestImage } from '../fixtures/test-image.js';
-import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { clusterSuite } from '../support/cluster-suite.js';
+import { podsOwnedByMe } from './support/cluster.js';
 import { pollUntil } from '../support/poll.js';
 
 // Pools over pods. The server image (docker/Dockerfile's, honouring MAX_CONCURRENT_ENVS) and the
 // fixture image must both be on the node (OPENENV_RX_K8S_SERVER_IMAGE / OPENENV_RX_K8S_IMAGE).
-const cluster = await loadCluster();
-const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const cluster = await clusterSuite();
+const { api, namespace } = cluster;
 
-describeWithCluster(cluster)('fleets over Kubernetes pods', () => {
-  let api: CoreV1Api;
+cluster.describe('fleets over Kubernetes pods', () => {
   let fixtureImage: string;
   let serverImage: string;
   const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const, startTimeoutMs: 100_000 });
 
   beforeAll(async () => {
-    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
-    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    fixtureImage = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
-    serverImage = process.env['OPENENV_RX_K8S_SERVER_IMAGE'] ?? (await ensureServerImage());
+    fixtureImage = await cluster.image('fixture');
+    serverImage = await cluster.image('server');
   }, 240_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
-  }, 60_000);
 
   it('envPool packs sessions onto pods up to the capacity a refusal reports, vectorEnv steps over them, every pod deleted', async () => {
     const server$ = fromKubernetesPod(serverImage, { ...options(), env: { OPENENV_ENV: 'echo', MAX_CONCURRENT_ENVS: '2' } });

@@ -1,33 +1,25 @@
-import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { firstValueFrom, switchMap, toArray } from 'rxjs';
 import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
 import { POD_LABEL } from '../../src/runtime/kubernetes/pod-labels.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-import { ensureTestImage } from '../fixtures/test-image.js';
 import { Echo, say } from '../faults/support/echo-env.js';
-import { describeWithCluster, holdFirst, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { clusterSuite } from '../support/cluster-suite.js';
+import { holdFirst, podsOwnedByMe } from './support/cluster.js';
 import { pollUntil } from '../support/poll.js';
 
 // The image must already be in the cluster's nodes (no registry here):
 // scripts/k8s-cluster.sh load "$(scripts/build-test-image.sh --fixture | tail -1)", or kind load docker-image.
-const cluster = await loadCluster();
-const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const cluster = await clusterSuite();
+const { api, namespace } = cluster;
 
-describeWithCluster(cluster)('fromKubernetesPod on a real cluster', () => {
-  let api: CoreV1Api;
+cluster.describe('fromKubernetesPod on a real cluster', () => {
   let image: string;
   const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const, startTimeoutMs: 90_000 });
 
   beforeAll(async () => {
-    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
-    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    image = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+    image = await cluster.image('fixture');
   }, 180_000);
-
-  afterEach(async () => {
-    await awaitRuntimeTeardowns();
-    expect(await podsOwnedByMe(api, namespace)).toEqual([]);
-  }, 60_000);
 
   it('creates a labelled pod with the options on subscribe, emits once /health answers on the pod IP, deletes it (awaited gone) on unsubscribe', async () => {
     const { value: endpoint, subscription } = await holdFirst(

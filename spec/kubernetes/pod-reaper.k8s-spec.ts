@@ -1,16 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { reapKubernetesPods } from '../../src/runtime/kubernetes/pod-reaper.js';
 import { holdInChild, killed } from '../fixtures/hold-in-child.js';
-import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
-import { describeWithCluster, loadCluster } from './support/cluster.js';
+import { clusterSuite } from '../support/cluster-suite.js';
 
-const cluster = await loadCluster();
-const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const cluster = await clusterSuite();
+const { api, namespace } = cluster;
 
-describeWithCluster(cluster)('pods of a dead process: the exit hook and reapKubernetesPods', () => {
-  let api: CoreV1Api;
+cluster.describe('pods of a dead process: the exit hook and reapKubernetesPods', () => {
   let image: string;
   const children: ChildProcess[] = [];
   const gone = (name: string) =>
@@ -20,9 +17,7 @@ describeWithCluster(cluster)('pods of a dead process: the exit hook and reapKube
     );
 
   beforeAll(async () => {
-    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
-    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    image = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+    image = await cluster.image('fixture');
   }, 180_000);
 
   afterAll(async () => {
@@ -50,4 +45,4 @@ describeWithCluster(cluster)('pods of a dead process: the exit hook and reapKube
     child.kill('SIGTERM');
     await pollUntil(() => gone(report.podName), `pod ${report.podName} to be deleted by the exit hook`, { timeoutMs: 60_000, intervalMs: 200 });
   }, 180_000);
-});
+}, { noPodsLeftAfterEach: false }); // the pods belong to the child processes

@@ -5,15 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { KubernetesApiError, TimeoutError } from '../../src/errors/index.js';
 import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
-
-/** A 127.0.0.1 port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from './support/unreachable-kubeconfig.js';
 
 function kubeConfigAt(server: string): KubeConfig {
   const kubeConfig = new KubeConfig();

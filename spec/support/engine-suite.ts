@@ -4,6 +4,7 @@ import { swarmManagerInfo } from '../../src/runtime/swarm/swarm-manager.js';
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { dockerReachable, removeContainersOwnedBy } from '../fixtures/docker-test-support.js';
 import { removeServicesOwnedBy, swarmReachable } from '../swarm/support/swarm-test-support.js';
+import { describeOrSkip } from './describe-or-skip.js';
 
 /** How an engine suite differs from the others. */
 export interface EngineSuiteOptions {
@@ -60,16 +61,6 @@ export async function swarmSuite(): Promise<EngineSuite> {
   return engineSuite(docker, available, describeOrSkip(available, skip), (pids) => removeServicesOwnedBy(docker, pids), async () => {
     await swarmManagerInfo(docker);
   });
-}
-
-/**
- * `describe` when the engine answered, and also under CI=true (where the suite's first beforeAll
- * then FAILS on the missing engine instead of skipping); otherwise `describe.skip`, saying why.
- */
-function describeOrSkip(available: boolean, skipMessage: string): jest.Describe {
-  if (available || process.env['CI']) return describe;
-  console.warn(skipMessage);
-  return describe.skip;
 }
 
 function engineSuite(

@@ -8,7 +8,6 @@
 import Sequencer from '@jest/test-sequencer';
 
 const SLOW_FIRST = [
-  'spec/packaging/package-install.spec.ts',
   'spec/cli/rollout-swarm.spec.ts',
   'spec/faults/matrix/docker.spec.ts',
   'spec/faults/matrix/url-list.spec.ts',

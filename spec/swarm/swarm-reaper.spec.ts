@@ -29,8 +29,8 @@ engine.describe('reaping swarm services of dead clients (real single-node swarm)
   });
 
   it('reapOrphans() removes the service of a SIGKILLed owner (automatically on a manager) and keeps a live owner\'s', async () => {
-    const dead = await holdInChild(image, children);
-    const live = await holdInChild(image, children);
+    // Both services start at once: a swarm task takes seconds to run, and nothing here needs one before the other.
+    const [dead, live] = await Promise.all([holdInChild(image, children), holdInChild(image, children)]);
     await killed(dead.child);
     expect(await serviceExists(docker, dead.serviceId)).toBe(true); // nobody cleaned up
 
@@ -47,7 +47,8 @@ engine.describe('reaping swarm services of dead clients (real single-node swarm)
   }, 120_000);
 
   it('`openenv-rx reap --swarm` removes the service of a SIGKILLed owner', async () => {
-    const dead = await holdInChild(image, children);
+    // `again` lives (and is kept by the first reap) until it is killed before the second.
+    const [dead, again] = await Promise.all([holdInChild(image, children), holdInChild(image, children)]);
     await killed(dead.child);
     expect(await serviceExists(docker, dead.serviceId)).toBe(true);
 
@@ -57,7 +58,6 @@ engine.describe('reaping swarm services of dead clients (real single-node swarm)
     expect(result.services.removed).toContain(dead.serviceId);
     expect(await serviceExists(docker, dead.serviceId)).toBe(false);
 
-    const again = await holdInChild(image, children);
     await killed(again.child);
     const human = await cli('reap', '--swarm');
     expect(human.code).toBe(0);

@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { firstValueFrom } from 'rxjs';
 import { repoPath } from '../fixtures/test-image.js';
+import { CLI_ENTRY } from '../cli/cli-child.js';
 import { cli } from '../cli/cli-support.js';
 import { Echo, openSession } from './support.js';
 
@@ -19,7 +20,7 @@ describe('openenv-rx serve echo_mcp', () => {
   });
 
   it('serves the MCP echo: callTool over /ws, the SDK client over /mcp, the conformance checks with a list_tools action', async () => {
-    child = spawn(process.execPath, ['--import', './spec/fixtures/register-ts-loader.mjs', 'src/cli/main.ts', 'serve', 'echo_mcp', '--port', '0'], {
+    child = spawn(process.execPath, [CLI_ENTRY, 'serve', 'echo_mcp', '--port', '0'], {
       cwd: repoPath('.'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

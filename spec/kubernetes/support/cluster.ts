@@ -14,22 +14,11 @@ export async function loadCluster(): Promise<{ kubeConfig: KubeConfig; reachable
   }
 }
 
-/**
- * `describe` for suites that need a real cluster: runs when the API server answers, and also under
- * CI=true (the suite's beforeAll then FAILS on the missing cluster instead of skipping).
- */
-export function describeWithCluster(cluster: { reachable: boolean; why?: string }): jest.Describe {
-  if (cluster.reachable || process.env['CI']) return describe;
-  console.warn(`No reachable Kubernetes cluster (${cluster.why}): skipping Kubernetes tests (with CI=true they fail instead; scripts/k8s-cluster.sh up makes one)`);
-  return describe.skip;
-}
-
 /** Names of the pods this process owns in `namespace` (any phase, terminating included). */
 export async function podsOwnedByMe(api: CoreV1Api, namespace: string): Promise<string[]> {
   const list = await api.listNamespacedPod({ namespace, labelSelector: `${POD_LABEL.managed}=1,${POD_LABEL.ownerPid}=${process.pid}` });
   return list.items.map((pod) => pod.metadata!.name!);
 }
-
 
 /** Subscribes to a runtime Observable; resolves with its first endpoint and the subscription holding it. */
 export function holdFirst<T>(source: import('rxjs').Observable<T>): Promise<{ value: T; subscription: import('rxjs').Subscription }> {

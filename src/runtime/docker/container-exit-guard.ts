@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
-import { onProcessExit } from '../reaper/on-process-exit.js';
 import { currentOwner } from '../reaper/process-identity.js';
+import { refCountedExitHook } from '../ref-counted-exit-hook.js';
+import { spawnDetachedNode } from '../spawn-detached-node.js';
 import { ownerFilters } from './container-labels.js';
 import { removeContainersChild, type RemoveContainersChildArgs } from './remove-containers-child.js';
 
@@ -33,18 +33,10 @@ function spawnRemover(target: RemoveContainersChildArgs['target'], kind: ExitGua
     ...(kind === 'services' && { services: true }),
     passesAfterMs: [0, 2_000],
   };
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS']; // an --inspect or loader meant for us must not break the child
-  const child = spawn(process.execPath, ['-e', `(${removeContainersChild.toString()})(${JSON.stringify(args)})`], {
-    detached: true, // own session: it outlives us and a Ctrl-C to our terminal's process group
-    stdio: 'ignore',
-    env,
-  });
-  child.on('error', () => undefined);
-  child.unref();
+  spawnDetachedNode(['-e', `(${removeContainersChild.toString()})(${JSON.stringify(args)})`]);
 }
 
-const guards = new Map<string, { count: number; unregister: () => void }>(); // per kind and engine
+const holdEngineHook = refCountedExitHook(); // per kind and engine
 
 /**
  * Keeps this process's containers on `docker`'s engine from outliving it when it exits by a
@@ -63,21 +55,5 @@ export function holdContainerUntilExit(docker: Docker): () => void {
  */
 export function holdUntilExit(docker: Docker, kind: ExitGuardKind): () => void {
   const target = engineTarget(docker);
-  const key = JSON.stringify([kind, target ?? null]);
-  let guard = guards.get(key);
-  if (!guard) {
-    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(target, kind)) };
-    guards.set(key, guard);
-  }
-  guard.count++;
-  const held = guard;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--held.count === 0) {
-      held.unregister();
-      guards.delete(key);
-    }
-  };
+  return holdEngineHook(JSON.stringify([kind, target ?? null]), () => spawnRemover(target, kind));
 }

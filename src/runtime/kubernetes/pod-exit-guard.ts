@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { onProcessExit } from '../reaper/on-process-exit.js';
+import { refCountedExitHook } from '../ref-counted-exit-hook.js';
+import { spawnDetachedNode } from '../spawn-detached-node.js';
 import { ownerSelector } from './pod-labels.js';
 
 /** Variable carrying the kubeconfig to the child (the environment, not argv: `ps` shows argv). */
@@ -29,18 +29,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function spawnRemover(kubeConfig: KubeConfig, namespace: string): void {
   const entry = createRequire(import.meta.url).resolve('@kubernetes/client-node');
-  const env: NodeJS.ProcessEnv = { ...process.env, [KUBECONFIG_VARIABLE]: kubeConfig.exportConfig() };
-  delete env['NODE_OPTIONS']; // an --inspect or loader meant for us must not break the child
-  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, entry, namespace, ownerSelector()], {
-    detached: true, // own session: it outlives us and a Ctrl-C to our terminal's process group
-    stdio: 'ignore',
-    env,
-  });
-  child.on('error', () => undefined);
-  child.unref();
+  spawnDetachedNode(['-e', CHILD_SOURCE, entry, namespace, ownerSelector()], { [KUBECONFIG_VARIABLE]: kubeConfig.exportConfig() });
 }
 
-const guards = new Map<string, { count: number; unregister: () => void }>(); // per cluster and namespace
+const holdClusterHook = refCountedExitHook(); // per cluster and namespace
 
 /**
  * Keeps this process's pods in `namespace` from outliving it when it exits by a signal, an
@@ -50,20 +42,5 @@ const guards = new Map<string, { count: number; unregister: () => void }>(); // 
  */
 export function holdPodUntilExit(kubeConfig: KubeConfig, namespace: string): () => void {
   const key = JSON.stringify([kubeConfig.getCurrentCluster()?.server ?? '', kubeConfig.getCurrentUser()?.name ?? '', namespace]);
-  let guard = guards.get(key);
-  if (!guard) {
-    guard = { count: 0, unregister: onProcessExit(() => spawnRemover(kubeConfig, namespace)) };
-    guards.set(key, guard);
-  }
-  guard.count++;
-  const held = guard;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--held.count === 0) {
-      held.unregister();
-      guards.delete(key);
-    }
-  };
+  return holdClusterHook(key, () => spawnRemover(kubeConfig, namespace));
 }
