@@ -1,4 +1,3 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,9 +8,9 @@ import { rollouts, type RolloutSessionEvent } from '../../src/operators/rollouts
 import { awaitRuntimeTeardowns } from '../../src/runtime/teardown-registry.js';
 import { Echo, say } from '../faults/support/echo-env.js';
 import { sessionFailure } from '../faults/support/session-runs.js';
-import { ensureTestImage } from '../fixtures/test-image.js';
 import { pollUntil } from '../support/poll.js';
-import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/cluster.js';
+import { clusterSuite } from '../support/cluster-suite.js';
+import { podsOwnedByMe } from './support/cluster.js';
 
 // Faults of the cluster itself, on the real single-node cluster of scripts/k8s-cluster.sh: a node
 // gone (its kubelet frozen with SIGSTOP, so the node stops reporting while its pods keep running,
@@ -19,27 +18,24 @@ import { describeWithCluster, loadCluster, podsOwnedByMe } from './support/clust
 // and started again, as in an upgrade). They need that script's cluster (they signal its
 // processes): another cluster skips them, except under CI=true, where they run or fail unless
 // OPENENV_RX_K8S_NO_NODE_FAULTS=1.
-const cluster = await loadCluster();
-const namespace = process.env['OPENENV_RX_K8S_NAMESPACE'] ?? 'default';
+const cluster = await clusterSuite();
+const { api, namespace } = cluster;
 // The script's own cluster runs here when its kubelet's pid file does: a user's kind or cloud
 // cluster skips these two (with CI=true too, when OPENENV_RX_K8S_NO_NODE_FAULTS=1 says so).
 const ours = existsSync(join(process.env['K8S_RUN'] ?? '/run/openenv-rx-k8s', 'kubelet.pid'));
 const skip = process.env['OPENENV_RX_K8S_NO_NODE_FAULTS'] === '1' || (!ours && !process.env['CI']);
-if (skip && cluster.reachable) console.warn("Kubernetes cluster faults skipped: they signal scripts/k8s-cluster.sh's kubelet and API server, and this cluster is not that one");
+if (skip && cluster.available) console.warn("Kubernetes cluster faults skipped: they signal scripts/k8s-cluster.sh's kubelet and API server, and this cluster is not that one");
 const script = (...args: string[]) => promisify(execFile)('bash', ['scripts/k8s-cluster.sh', ...args], { timeout: 240_000 });
 const nodeFault = (what: 'freeze' | 'thaw') => script('node', what);
 
-(skip ? describe.skip : describeWithCluster(cluster))('Kubernetes cluster faults: a node that stops reporting, an API server outage', () => {
-  let api: CoreV1Api;
+(skip ? describe.skip : cluster.describe)('Kubernetes cluster faults: a node that stops reporting, an API server outage', () => {
   let fixtureImage: string;
   let frozen = false;
   let apiDown = false;
   const options = () => ({ kubeConfig: cluster.kubeConfig, namespace, imagePullPolicy: 'Never' as const });
 
   beforeAll(async () => {
-    if (!cluster.reachable) throw new Error(`CI=true but no reachable Kubernetes cluster: ${cluster.why}`);
-    api = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    fixtureImage = process.env['OPENENV_RX_K8S_IMAGE'] ?? (await ensureTestImage());
+    fixtureImage = await cluster.image('fixture');
   }, 240_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import { firstValueFrom, map, switchMap, type ObservedValueOf, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { OpenEnvError, SwarmTaskError } from '../../src/errors/index.js';
 import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
@@ -22,6 +22,7 @@ import {
   sessionContainersOn,
   type ClusterNode,
 } from './support/cluster.js';
+import { holdPool } from '../fleet/support/pool-holds.js';
 
 // Node faults need the namespaces of scripts/multinode-swarm.sh: on someone's own cluster they skip.
 const available = !ownCluster && (await clusterReachable());
@@ -41,13 +42,6 @@ interface Lease {
   /** Resolves with the lease's error (or 'completed'). */
   ended: Promise<unknown>;
   subscription: Subscription;
-}
-
-function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined = undefined;
-    subscription = pool$.subscribe({ next: (pool) => resolve({ pool, close: () => subscription?.unsubscribe() }), error: reject });
-  });
 }
 
 /** Leases every idle session of the pool; each with the node serving it. */

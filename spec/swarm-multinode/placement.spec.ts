@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import { combineLatest, firstValueFrom, lastValueFrom, map, switchMap, take, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import { lastValueFrom, switchMap, take } from 'rxjs';
 import { z } from 'zod';
 import { DockerError } from '../../src/errors/index.js';
-import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
+import { envPool } from '../../src/fleet/env-pool.js';
 import { swarmEndpoint, type SwarmEndpoint } from '../../src/runtime/swarm/swarm-endpoint.js';
 import type { SwarmEndpointOptions } from '../../src/runtime/swarm/swarm-endpoint-options.js';
 import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
@@ -22,6 +22,7 @@ import {
   requireCluster,
   type ClusterNode,
 } from './support/cluster.js';
+import { holdPool, stepAll } from '../fleet/support/pool-holds.js';
 
 const available = await clusterReachable();
 
@@ -30,25 +31,6 @@ const Echo = defineEnv({
   action: z.object({ message: z.string().min(1) }),
   observation: z.object({ echoed_message: z.string(), message_length: z.number() }),
 });
-type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
-
-function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined = undefined;
-    subscription = pool$.subscribe({ next: (pool) => resolve({ pool, close: () => subscription?.unsubscribe() }), error: reject });
-  });
-}
-
-/** `n` leases at once, each resetting and stepping its session: what each echoed, and its url. */
-function stepAll(pool: EnvPool<EchoSession>, word: string, n: number): Promise<Array<{ echoed: string; url: string }>> {
-  return firstValueFrom(
-    combineLatest(
-      Array.from({ length: n }, (_, i) =>
-        pool.session().pipe(switchMap((env) => env.reset().pipe(switchMap(() => env.step({ message: `${word}-${i}` })), map((r) => ({ echoed: r.observation.echoed_message, url: env.url }))))),
-      ),
-    ),
-  );
-}
 
 /** Starts one endpoint, hands it to `use`, unsubscribes (removing the service). */
 async function withEndpoint<T>(image: string, options: SwarmEndpointOptions, use: (endpoint: SwarmEndpoint) => Promise<T>): Promise<T> {

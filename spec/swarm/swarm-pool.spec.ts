@@ -1,6 +1,6 @@
-import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import type { ObservedValueOf } from 'rxjs';
 import { SwarmTaskError } from '../../src/errors/index.js';
-import { envPool, type EnvPool } from '../../src/fleet/env-pool.js';
+import { envPool } from '../../src/fleet/env-pool.js';
 import { perSwarmService } from '../../src/fleet/per-swarm-service.js';
 import { LABEL } from '../../src/runtime/docker/container-labels.js';
 import { publishedHostPort, type SwarmTask } from '../../src/runtime/swarm/swarm-task.js';
@@ -10,6 +10,7 @@ import { containersOfServices, servicesOwnedBy } from './support/swarm-test-supp
 import { pollUntil } from '../support/poll.js';
 import { swarmSuite } from '../support/engine-suite.js';
 import { Echo } from '../fixtures/typed-echo.js';
+import { holdPool, stepAll } from '../fleet/support/pool-holds.js';
 
 const engine = await swarmSuite();
 const { docker } = engine;
@@ -35,27 +36,6 @@ async function containerServing(url: string): Promise<{ serviceId: string; conta
   });
   if (!container) throw new Error(`the container of service ${task.ServiceID} is not labelled as ours`);
   return { serviceId: task.ServiceID, containerId: container.Id };
-}
-
-/** Holds the pool from `envPool(...)` until `close()`; resolves once it is warm. */
-function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
-  return new Promise((resolve, reject) => {
-    let subscription: Subscription | undefined = undefined;
-    subscription = pool$.subscribe({
-      next: (pool) => resolve({ pool, close: () => subscription?.unsubscribe() }),
-      error: reject,
-    });
-  });
-}
-
-/** `n` leases held at once, each resetting and stepping its session; resolves with what each echoed, and where. */
-function stepAll(pool: EnvPool<EchoSession>, word: string, n = 4): Promise<Array<{ echoed: string; url: string }>> {
-  const leases = Array.from({ length: n }, (_, i) =>
-    pool.session().pipe(
-      switchMap((env) => env.reset().pipe(switchMap(() => env.step({ message: `${word}-${i}` })), map((r) => ({ echoed: r.observation.echoed_message, url: env.url })))),
-    ),
-  );
-  return firstValueFrom(combineLatest(leases));
 }
 
 engine.describe('envPool over swarm services on a real single-node swarm', () => {
@@ -130,7 +110,7 @@ engine.describe('envPool over swarm services on a real single-node swarm', () =>
 
       // Four leases at once: four sessions, two per service, each through its service's token (a
       // session without it would get a 401).
-      const first = await stepAll(pool, 'one');
+      const first = await stepAll(pool, 'one', 4);
       expect(first.map((r) => r.echoed)).toEqual(['one-0', 'one-1', 'one-2', 'one-3']);
       expect(new Set(first.map((r) => r.url)).size).toBe(2);
 
@@ -147,7 +127,7 @@ engine.describe('envPool over swarm services on a real single-node swarm', () =>
         [2, 2],
       ]);
 
-      const again = await stepAll(pool, 'two');
+      const again = await stepAll(pool, 'two', 4);
       expect(again.map((r) => r.echoed)).toEqual(['two-0', 'two-1', 'two-2', 'two-3']);
       expect(new Set(again.map((r) => r.url)).size).toBe(2);
     } finally {

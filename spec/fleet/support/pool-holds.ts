@@ -1,9 +1,12 @@
-import { combineLatest, firstValueFrom, map, switchMap, type Observable, type ObservedValueOf, type Subscription } from 'rxjs';
+import { combineLatest, firstValueFrom, map, switchMap, type Observable, type Subscription } from 'rxjs';
 import type { EnvPool } from '../../../src/fleet/env-pool.js';
-import type { Echo } from '../../fixtures/typed-echo.js';
 
-/** A session of the typed echo env (spec/fixtures/typed-echo.ts). */
-export type EchoSession = ObservedValueOf<ReturnType<typeof Echo.connect>>;
+/** A session of an echo env (the typed echo fixture's, or a spec's own `defineEnv` of it). */
+export interface EchoLike {
+  readonly url: string;
+  reset(): Observable<unknown>;
+  step(action: { message: string }): Observable<{ observation: { echoed_message: string } }>;
+}
 
 /** Holds the pool `envPool(...)` emits until `close()`; resolves once it is warm. */
 export function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvPool<S>; close: () => void }> {
@@ -14,7 +17,7 @@ export function holdPool<S>(pool$: Observable<EnvPool<S>>): Promise<{ pool: EnvP
 }
 
 /** `n` leases held at once, each resetting and stepping its session: what each echoed, and its url. */
-export function stepAll(pool: EnvPool<EchoSession>, word: string, n: number): Promise<Array<{ echoed: string; url: string }>> {
+export function stepAll(pool: EnvPool<EchoLike>, word: string, n: number): Promise<Array<{ echoed: string; url: string }>> {
   return firstValueFrom(
     combineLatest(
       Array.from({ length: n }, (_, i) =>
