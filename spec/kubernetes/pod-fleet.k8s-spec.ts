@@ -5,7 +5,7 @@ import { holdPool, leaseOne, stepAll } from '../fleet/support/pool-holds.js';
 import { envPool } from '../../src/fleet/env-pool.js';
 import { perServer } from '../../src/fleet/pool-source.js';
 import { vectorEnv } from '../../src/fleet/vector-env.js';
-import { rollouts } from '../../src/operators/rollouts.js';
+import { rollouts, type RolloutSessionEvent } from '../../src/operators/rollouts.js';
 import { fromKubernetesPod } from '../../src/runtime/kubernetes/from-kubernetes-pod.js';
 import { Echo, say } from '../faults/support/echo-env.js';
 import { clusterSuite } from '../support/cluster-suite.js';
@@ -59,6 +59,9 @@ cluster.describe('fleets over Kubernetes pods', () => {
   // The lost episode is reported and the run goes on: a pod's end is a session fault (isSessionFault).
   it('rollouts over pods with the pod deleted mid-episode: every planned episode is emitted, the lost one as a failure step (KubernetesPodDeletedError), the next on a new pod', async () => {
     let deleted = false;
+    let release!: () => void;
+    const lost = new Promise<void>((resolve) => (release = resolve));
+    const events: RolloutSessionEvent[] = [];
     const steps = await lastValueFrom(
       rollouts(
         Echo.fromKubernetesPod(fixtureImage, { ...options(), transport: 'ws' }),
@@ -67,16 +70,28 @@ cluster.describe('fleets over Kubernetes pods', () => {
             deleted = true;
             const [name] = await podsOwnedByMe(api, namespace);
             await api.deleteNamespacedPod({ name: name!, namespace, gracePeriodSeconds: 0 });
-            // The kubelet kills the container asynchronously: send the next step only once the pod is gone.
-            await pollUntil(() => api.readNamespacedPod({ name: name!, namespace }).then(() => false, () => true), 'the pod to be gone', { timeoutMs: 60_000, intervalMs: 100 });
+            // The API forgets the pod before its kubelet kills the container, which may answer a
+            // step or two more: think until the session is lost (what a policy would do at any
+            // length), so the loss lands in this episode.
+            await lost;
           }
           return say(last.index + 1);
         },
         // One session: the only pod is the one the episode runs on.
-        { sessions: 1, episodes: 3, seed: 0, maxSteps: 4 },
+        {
+          sessions: 1,
+          episodes: 3,
+          seed: 0,
+          maxSteps: 4,
+          onSessionEvent: (event) => {
+            events.push(event);
+            if (event.type === 'lost') release();
+          },
+        },
       ).pipe(toArray()),
     );
     expect(deleted).toBe(true);
+    expect(events.filter((e) => e.type === 'lost')).toHaveLength(1);
     const ends = steps.filter((s) => s.done || s.truncated);
     expect(ends.map((s) => s.episodeIndex).sort()).toEqual([0, 1, 2]);
     const failed = ends.filter((s) => s.error);
