@@ -23,6 +23,8 @@ describe('WS: calls on a socket discarded after a timeout carry the timeout as c
       running.add(
         processEndpoint(process.execPath, ['--import', './spec/fixtures/register-ts-loader.mjs', 'spec/fleet/support/hold-server.ts'], {
           cwd: repoPath(),
+          // Room for the next test's session while the server, thawed, has yet to see the last one's socket close.
+          env: { MAX_CONCURRENT_ENVS: '4' },
           startTimeoutMs: 30_000,
           stopGraceMs: 1_000,
         }).subscribe({ next: resolve, error: reject }),
