@@ -13,7 +13,7 @@ import { swarmSuite } from '../support/engine-suite.js';
 const engine = await swarmSuite();
 const { docker } = engine;
 const stall = './spec/cli/fixtures/stall-after-two-policy.mjs';
-const gated = './spec/cli/fixtures/gated-after-two-policy.mjs';
+const gated = './spec/cli/fixtures/gated-after-k-policy.mjs';
 
 describe('openenv-rx rollout --swarm flags (no engine needed)', () => {
   it.each([
