@@ -98,8 +98,18 @@ describe('envPool over a fixed list of URLs: a dead or frozen server is quaranti
         [b.url, 1],
       ]);
       a = (await fault(a)) ?? a;
-      // A is quarantined (its trial failed) while B carries the run with its two slots.
-      const quarantined = await pollUntil(() => pool.stats().servers[0]!.state === 'quarantined', 'pool.stats().servers[0]!.state === \'quarantined\'', { timeoutMs: WAIT_MS, intervalMs: 50 }).then(() => true, () => false);
+      // A is quarantined (its trial failed) while B carries the run with its two slots. Its
+      // `lastError` is the latest of its failed starts and lost sessions: under load the second
+      // lost session's close can be handled after the trial's refusal, so wait for a failed start
+      // (the next trial's, at the latest) to be the one named.
+      const quarantined = await pollUntil(
+        () => {
+          const a0 = pool.stats().servers[0]!;
+          return a0.state === 'quarantined' && (a0.lastError as { code?: string } | undefined)?.code !== 'ERR_CONNECTION_CLOSED';
+        },
+        "A quarantined, named by a failed start",
+        { timeoutMs: WAIT_MS, intervalMs: 50 },
+      ).then(() => true, () => false);
       const during = pool.stats();
       const carried = episodes;
       await pollUntil(() => episodes >= carried + 20, 'episodes >= carried + 20', { timeoutMs: WAIT_MS, intervalMs: 50 });
