@@ -27,14 +27,22 @@ const logReply = (name: string, log: string[]): Reply<string> => ({
   error: (e) => void log.push(`${name} error ${String(e)}`),
 });
 
+/** A fresh gate, its log, and `send(name)`: a manual request through the gate, its answers logged under the upper-cased name. */
+function gated() {
+  const log: string[] = [];
+  const gate = createRequestGate();
+  const send = (name: string) => {
+    const request = manual(name, log);
+    return { ...request, handle: gate(logReply(name.toUpperCase(), log), request.start) };
+  };
+  return { log, gate, send };
+}
+
 describe('createRequestGate', () => {
   it('starts the second request only after the first was answered, then hands the answers on', () => {
-    const log: string[] = [];
-    const gate = createRequestGate();
-    const a = manual('a', log);
-    const b = manual('b', log);
-    gate(logReply('A', log), a.start);
-    gate(logReply('B', log), b.start);
+    const { log, send } = gated();
+    const a = send('a');
+    const b = send('b');
     expect(log).toEqual(['start a']);
     a.answer('1');
     // Released before the answer is handed on: the next request is on its way first.
@@ -54,12 +62,9 @@ describe('createRequestGate', () => {
   });
 
   it('releases after an error', () => {
-    const log: string[] = [];
-    const gate = createRequestGate();
-    const a = manual('a', log);
-    const b = manual('b', log);
-    gate(logReply('A', log), a.start);
-    gate(logReply('B', log), b.start);
+    const { log, send } = gated();
+    const a = send('a');
+    send('b');
     a.fail('boom');
     expect(log).toEqual(['start a', 'start b', 'A error boom']);
   });
@@ -81,44 +86,33 @@ describe('createRequestGate', () => {
   });
 
   it('holds the queue behind a request that is never answered until it is abandoned', () => {
-    const log: string[] = [];
-    const gate = createRequestGate();
-    const never = manual('never', log);
-    const b = manual('b', log);
-    const handle = gate(logReply('N', log), never.start);
-    gate(logReply('B', log), b.start);
+    const { log, send } = gated();
+    const never = send('never');
+    send('b');
     expect(log).toEqual(['start never']);
-    handle.unsubscribe();
-    handle.unsubscribe(); // idempotent
+    never.handle.unsubscribe();
+    never.handle.unsubscribe(); // idempotent
     expect(log).toEqual(['start never', 'abandon never', 'start b']);
-    never.answer('late'); // dropped: N never logs
+    never.answer('late'); // dropped: NEVER never logs
     expect(log).toEqual(['start never', 'abandon never', 'start b']);
   });
 
   it('an abandoned waiting request leaves the queue and is never started', () => {
-    const log: string[] = [];
-    const gate = createRequestGate();
-    const a = manual('a', log);
-    const dropped = manual('dropped', log);
-    const c = manual('c', log);
-    gate(logReply('A', log), a.start);
-    gate(logReply('D', log), dropped.start).unsubscribe();
-    gate(logReply('C', log), c.start);
+    const { log, send } = gated();
+    const a = send('a');
+    send('dropped').handle.unsubscribe();
+    send('c');
     a.answer('1');
     expect(log).toEqual(['start a', 'start c', 'A value 1']);
   });
 
   it('abandoning an answered request changes nothing (the next one keeps the gate)', () => {
-    const log: string[] = [];
-    const gate = createRequestGate();
-    const a = manual('a', log);
-    const b = manual('b', log);
-    const c = manual('c', log);
-    const handle = gate(logReply('A', log), a.start);
-    gate(logReply('B', log), b.start);
+    const { log, send } = gated();
+    const a = send('a');
+    const b = send('b');
     a.answer('1');
-    handle.unsubscribe();
-    gate(logReply('C', log), c.start);
+    a.handle.unsubscribe();
+    send('c');
     expect(log).toEqual(['start a', 'start b', 'A value 1']); // c waits for b
     b.answer('2');
     expect(log).toEqual(['start a', 'start b', 'A value 1', 'start c', 'B value 2']);

@@ -379,7 +379,7 @@ export class WsConnection {
       this.context(request),
       `No reply to ${request} within ${this.replyTimeoutMs} ms; the socket is out of sync and was discarded`,
     );
-    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a reply timeout', undefined, undefined, this.context(later), { cause: error }));
+    this.fail(error, this.discardedBy(error, 'The socket was discarded after a reply timeout'));
   };
 
   private readonly onHeard = (): void => {
@@ -422,7 +422,7 @@ export class WsConnection {
       this.context(this.currentRequest()),
       `No pong within ${timeoutMs} ms of a keepalive ping: the connection is half-open; the socket was closed`,
     );
-    this.fail(error, (later) => new ConnectionClosedError('The socket was discarded after a keepalive timeout', undefined, undefined, this.context(later), { cause: error }));
+    this.fail(error, this.discardedBy(error, 'The socket was discarded after a keepalive timeout'));
   };
 
   private onClose(code: number, reason: string): void {
@@ -453,16 +453,19 @@ export class WsConnection {
     } else {
       typed = new ConnectionError(`WebSocket connection failed: ${error.message}`, context, { cause: error });
     }
-    this.fail(typed, (later) => new ConnectionClosedError(`The socket was discarded: ${error.message}`, undefined, undefined, this.context(later), { cause: typed }));
+    this.fail(typed, this.discardedBy(typed, `The socket was discarded: ${error.message}`));
   }
 
   private failProtocol(error: ProtocolError): void {
-    this.fail(error, (later) =>
-      new ConnectionClosedError(`The socket was discarded after a protocol error: ${error.message}`, undefined, undefined, this.context(later), { cause: error }),
-    );
+    this.fail(error, this.discardedBy(error, `The socket was discarded after a protocol error: ${error.message}`));
   }
 
   /** The socket is unusable: error the pending request (with `error`) and `failure$`, terminate. */
+  /** What calls on a socket discarded because of `cause` get: `ConnectionClosedError` saying so, `cause` kept. */
+  private discardedBy(cause: OpenEnvError, message: string): (request: RequestName) => OpenEnvError {
+    return (later) => new ConnectionClosedError(message, undefined, undefined, this.context(later), { cause });
+  }
+
   private fail(error: OpenEnvError, later: (request: RequestName) => OpenEnvError): void {
     if (this.dead) return;
     this.failure = error;

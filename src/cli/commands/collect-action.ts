@@ -86,7 +86,7 @@ async function runCollect(flags: CollectFlags, io: Io, signals: NodeJS.EventEmit
         io.err.write(`collect: run ${event.run}: ${event.toRun} to run, ${event.alreadyRecorded} already recorded${repaired ? `; ${repaired}` : ''}\n`);
       } else if (event.type === 'recorded' || event.type === 'failed') {
         if (event.type === 'recorded') returns.add(event.return);
-        if (event.type === 'failed') io.err.write(`${progressBreak(io)}collect: episode ${event.episodeId} failed: ${event.error.message}\n`);
+        if (event.type === 'failed') progress.note(`collect: episode ${event.episodeId} failed: ${event.error.message}`);
         progress.show(event.progress);
       } else summary = event.summary;
     }),
@@ -122,4 +122,3 @@ function datasetOf(flags: CollectFlags): Record<string, unknown> {
 const withoutFloatNoise = (n: number): number | null => (Number.isFinite(n) ? Number(n.toPrecision(12)) : null);
 
 /** On a TTY the progress line is redrawn in place: end it before a message of its own. */
-const progressBreak = (io: Io): string => (io.err.isTTY ? '\r\x1b[K' : '');

@@ -2,7 +2,7 @@ import type { EpisodeStats } from '../../operators/episode-stats.js';
 import { summarize, type StatsSummary } from '../../operators/summarize.js';
 import { returnsLine } from '../../report/sparkline.js';
 import { formatNumber, renderTable } from '../format/table.js';
-import { describeLosses } from './session-losses.js';
+import { describeLosses, type SessionLossCounts } from './session-losses.js';
 
 /** One finished episode, as `--json` and `--out` list it (a row to plot). */
 export interface EpisodeRow {
@@ -25,19 +25,13 @@ export interface EpisodeRow {
 }
 
 /** How the run's sessions fared: capacity refusals while opening them, faults that lost them. */
-export interface CapacityReport {
+export interface CapacityReport extends SessionLossCounts {
   /** Session attempts the server refused with CAPACITY_REACHED (each was retried or gave up). */
   refusals: number;
   /** Sessions that stopped retrying (their episodes went to the others). */
   gaveUp: number;
   /** Most sessions running at once. */
   maxRunning: number;
-  /** Sessions lost to a fault (socket dropped, server, container, task or pod gone, reply timed out). */
-  lost: number;
-  /** Of the lost sessions, those whose replacement came up. */
-  replaced: number;
-  /** Lost sessions by the fault's `ERR_` code. */
-  lostBy: Record<string, number>;
 }
 
 /** The rollout's outcome, as `--json` prints it. */

@@ -15,7 +15,7 @@ import type { Io } from '../io.js';
 import type { StopSignal } from '../interrupt-exit-code.js';
 import type { RolloutTarget } from '../rollout-target.js';
 import { buildReport, episodeRow, type CapacityReport, type RolloutReport } from './rollout-report.js';
-import { SessionLosses } from './session-losses.js';
+import { SessionLosses, type SessionLossCounts } from './session-losses.js';
 
 export interface RunRolloutOptions {
   target: RolloutTarget;
@@ -53,11 +53,11 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutOut
   const started = Date.now();
   const stats: EpisodeStats[] = [];
   const losses = new SessionLosses();
-  const capacity: CapacityReport = Object.assign(losses.counts, { refusals: 0, gaveUp: 0, maxRunning: 0 });
+  const capacity: Omit<CapacityReport, keyof SessionLossCounts> = { refusals: 0, gaveUp: 0, maxRunning: 0 };
   let running = 0;
   let steps = 0;
   const tick = (force = false) =>
-    progress.update({ done: stats.length, total: episodes, steps, elapsedMs: Date.now() - started, running, sessions: Math.min(sessions, episodes), refused: capacity.refusals, lost: capacity.lost }, force);
+    progress.update({ done: stats.length, total: episodes, steps, elapsedMs: Date.now() - started, running, sessions: Math.min(sessions, episodes), refused: capacity.refusals, lost: losses.counts.lost }, force);
   const onSessionEvent = (event: RolloutSessionEvent) => {
     running = event.running;
     capacity.maxRunning = Math.max(capacity.maxRunning, running);
@@ -119,7 +119,7 @@ export async function runRollout(options: RunRolloutOptions): Promise<RolloutOut
     interrupted: outcome !== 'completed',
     ...(outcome !== 'completed' && { signal: outcome }),
     ...(failure && { error: (({ code, message }) => ({ code, message }))(cliErrorParts(failure.error)) }),
-    capacity,
+    capacity: { ...capacity, ...losses.counts },
     stats,
     ...(options.out ? { trajectories: options.out } : {}),
   });
