@@ -52,13 +52,13 @@ describe('rollout report', () => {
 
   it('prints a failures line naming failed episodes, the sessions lost by code and how many were replaced', () => {
     const failed = stats(1, { done: false, length: 2, error: new EpisodeFailedError(true, new Error('socket closed')) });
-    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 1, replaced: 1, lostBy: { ERR_CONNECTION_CLOSED: 1 } }, stats: [stats(0), failed] });
+    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 1, replaced: 1, lostBy: { ERR_CONNECTION_CLOSED: 1 }, failedReplacements: 0 }, stats: [stats(0), failed] });
     expect(report.overall).toMatchObject({ episodes: 2, failed: 1 });
     expect(report.perEpisode[1]).toMatchObject({ failed: true, error: expect.stringContaining('socket closed') });
     expect(renderReport(report)).toContain('failures: 1 episode(s) failed with their session (never replayed; left out of the return and length columns); 1 session(s) lost (ERR_CONNECTION_CLOSED 1), 1 replaced');
   });
   it('has no failures line on a clean run', () => {
-    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 0, replaced: 0, lostBy: {} }, stats: [stats(0), stats(1)] });
+    const report = buildReport({ ...input, capacity: { refusals: 0, gaveUp: 0, maxRunning: 1, lost: 0, replaced: 0, lostBy: {}, failedReplacements: 0 }, stats: [stats(0), stats(1)] });
     expect(renderReport(report)).not.toContain('failures:');
   });
 });

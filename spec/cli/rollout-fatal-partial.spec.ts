@@ -53,6 +53,9 @@ describe('openenv-rx rollout ended by a fatal fault (a real server process SIGKI
     );
     expect(report.perEpisode.filter((e) => e.failed).map((e) => e.episodeIndex).sort()).toEqual([K, K + 1]);
     expect(report.overall).toMatchObject({ done: K, failed: 2, return: { mean: 0.3 }, length: { mean: 8 } });
+    // Both sessions were lost once; every later attempt was a replacement that failed, not a loss.
+    expect(report.capacity).toMatchObject({ lost: 2, replaced: 0 });
+    expect(report.capacity.failedReplacements).toBeGreaterThanOrEqual(1);
     expect(report.steps).toBeGreaterThanOrEqual(K * 8);
     // The trajectory file was flushed: one episode row per reported episode.
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
@@ -67,7 +70,7 @@ describe('openenv-rx rollout ended by a fatal fault (a real server process SIGKI
     expect(stdout).toMatch(new RegExp(`^all\\s+${K + 2}\\s+0\\.3\\s`, 'm'));
     expect(stdout).toMatch(new RegExp(`failed: ${K} of 50 episodes finished before the run failed \\(ERR_CONNECTION\\w*; 2 failed with their session, ${50 - K - 2} not run\\)`));
     // The server never came back: its sessions were lost, by code, and none was replaced.
-    expect(stdout).toMatch(/session\(s\) lost \(ERR_[A-Z_]+ \d+(, ERR_[A-Z_]+ \d+)*\), none replaced/);
+    expect(stdout).toMatch(/2 session\(s\) lost \(ERR_[A-Z_]+ \d+(, ERR_[A-Z_]+ \d+)*\), none replaced \(\d+ replacement attempt\(s\) failed\)/);
     expect(cli.stderr()).toMatch(/^session [01] lost \(replacing it in \d+ ms\): ERR_CONNECTION\w*: /m);
     // The error itself stays on stderr, after the summary, with its code and context.
     expect(cli.stderr()).toMatch(/openenv-rx: ERR_CONNECTION\w*: .*\[http:\/\/127\.0\.0\.1:\d+/);

@@ -10,7 +10,7 @@ describe('rollout summary of a run that stopped early', () => {
   const stats = (episodeIndex: number, extra: Partial<EpisodeStats> = {}): EpisodeStats =>
     ({ episodeIndex, sessionIndex: 0, episodeId: `e${episodeIndex}`, seed: episodeIndex, return: 1, length: 3, done: true, truncated: false, durationMs: 5, ...extra }) as EpisodeStats;
   const lost = (episodeIndex: number) => stats(episodeIndex, { done: false, error: new EpisodeFailedError(true, new Error('socket closed')) });
-  const input = { target: 't', policy: 'random', episodes: 10, sessions: 2, seed: 0, steps: 9, elapsedMs: 1000, capacity: { refusals: 0, gaveUp: 0, maxRunning: 2, lost: 1, replaced: 0, lostBy: { ERR_CONNECTION: 1 } } };
+  const input = { target: 't', policy: 'random', episodes: 10, sessions: 2, seed: 0, steps: 9, elapsedMs: 1000, capacity: { refusals: 0, gaveUp: 0, maxRunning: 2, lost: 1, replaced: 0, lostBy: { ERR_CONNECTION: 1 }, failedReplacements: 0 } };
 
   it('a completed run is not partial and has no stop line', () => {
     const report = buildReport({ ...input, episodes: 2, interrupted: false, stats: [stats(0), stats(1)] });

@@ -4,7 +4,7 @@ import { describeLosses, SessionLosses } from '../../src/cli/rollout/session-los
 import { ConnectionClosedError, KubernetesPodDeletedError } from '../../src/errors/index.js';
 
 describe('SessionLosses: what rollout says of lost sessions', () => {
-  it('one line per loss (code and the first line of the message), counts by code, and replacements only once they came up', () => {
+  it('one line per loss (code and the first line of the message), counts by code, replacements only once they came up, and a failed replacement as such', () => {
     const losses = new SessionLosses();
     const podGone = new KubernetesPodDeletedError({ pod: 'openenv-rx-abc', namespace: 'default' }, { events: ['Killing: Stopping container server'] });
     const lines = [
@@ -19,14 +19,15 @@ describe('SessionLosses: what rollout says of lost sessions', () => {
     expect(lines.filter(Boolean)).toEqual([
       expect.stringMatching(/^session 0 lost \(replacing it in 200 ms\): ERR_K8S_POD_DELETED: The env's Kubernetes pod openenv-rx-abc is Deleted: the pod was deleted by someone else/),
       'session 1 lost (replacing it in 200 ms): ERR_CONNECTION_CLOSED: The server closed the connection (code 1006)',
-      'session 1 lost (replacing it in 400 ms): ERR_CONNECTION_CLOSED: The server closed the connection (code 1006)',
+      // Slot 1 was still waiting for its replacement: that one failed, no second session was lost.
+      'session 1: its replacement failed (trying again in 400 ms): ERR_CONNECTION_CLOSED: The server closed the connection (code 1006)',
       'session 1 gave up after 3 fault(s) in a row: connect ECONNREFUSED',
     ]);
     // The pod's events stay out of the one line.
     expect(lines[2]).not.toContain('\n');
-    expect(losses.counts).toEqual({ lost: 3, replaced: 1, lostBy: { ERR_K8S_POD_DELETED: 1, ERR_CONNECTION_CLOSED: 2 } });
-    expect(describeLosses(losses.counts)).toBe('3 session(s) lost (ERR_CONNECTION_CLOSED 2, ERR_K8S_POD_DELETED 1), 1 replaced');
-    expect(describeLosses({ lost: 2, replaced: 0, lostBy: { ERR_CONNECTION: 2 } })).toBe('2 session(s) lost (ERR_CONNECTION 2), none replaced');
+    expect(losses.counts).toEqual({ lost: 2, replaced: 1, lostBy: { ERR_K8S_POD_DELETED: 1, ERR_CONNECTION_CLOSED: 1 }, failedReplacements: 1 });
+    expect(describeLosses(losses.counts)).toBe('2 session(s) lost (ERR_K8S_POD_DELETED 1, ERR_CONNECTION_CLOSED 1), 1 replaced (1 replacement attempt(s) failed)');
+    expect(describeLosses({ lost: 2, replaced: 0, lostBy: { ERR_CONNECTION_CLOSED: 2 }, failedReplacements: 0 })).toBe('2 session(s) lost (ERR_CONNECTION_CLOSED 2), none replaced');
   });
 
   it('ProgressBar.note: a line of its own; on a TTY the in-place progress line is cleared first', () => {

@@ -9,6 +9,8 @@ export interface SessionLossCounts {
   replaced: number;
   /** Lost sessions by the fault's `ERR_` code (`other` for an error of no openenv-rx kind). */
   lostBy: Record<string, number>;
+  /** Replacements that failed before their reset was answered (each retried after a pause, or given up). */
+  failedReplacements: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface SessionLossCounts {
  * container's log tail wait for the run's end).
  */
 export class SessionLosses {
-  readonly counts: SessionLossCounts = { lost: 0, replaced: 0, lostBy: {} };
+  readonly counts: SessionLossCounts = { lost: 0, replaced: 0, lostBy: {}, failedReplacements: 0 };
   /** Slots whose session was lost and whose replacement has not started yet. */
   private readonly awaiting = new Set<number>();
 
@@ -25,11 +27,17 @@ export class SessionLosses {
   see(event: RolloutSessionEvent): string | undefined {
     if (event.type === 'started' && this.awaiting.delete(event.sessionIndex)) this.counts.replaced++;
     if (event.type === 'lost') {
+      const { code, message } = cliErrorParts(event.error);
+      const why = `${code ? `${code}: ` : ''}${firstLine(message)}`;
+      // A slot still waiting for its replacement: that replacement failed, no session was lost.
+      if (this.awaiting.has(event.sessionIndex)) {
+        this.counts.failedReplacements++;
+        return `session ${event.sessionIndex}: its replacement failed (trying again in ${event.delayMs} ms): ${why}`;
+      }
       this.counts.lost++;
       this.awaiting.add(event.sessionIndex);
-      const { code, message } = cliErrorParts(event.error);
       this.counts.lostBy[code ?? 'other'] = (this.counts.lostBy[code ?? 'other'] ?? 0) + 1;
-      return `session ${event.sessionIndex} lost (replacing it in ${event.delayMs} ms): ${code ? `${code}: ` : ''}${firstLine(message)}`;
+      return `session ${event.sessionIndex} lost (replacing it in ${event.delayMs} ms): ${why}`;
     }
     if (event.type === 'gave-up' && event.reason === 'fault') {
       this.awaiting.delete(event.sessionIndex);
@@ -42,11 +50,12 @@ export class SessionLosses {
 
 const firstLine = (text: string): string => text.split('\n', 1)[0]!;
 
-/** `3 session(s) lost (ERR_K8S_POD_DELETED 2, ERR_TIMEOUT 1), 2 replaced`. */
+/** `3 session(s) lost (ERR_K8S_POD_DELETED 2, ERR_TIMEOUT 1), 2 replaced (1 replacement attempt(s) failed)`. */
 export function describeLosses(counts: SessionLossCounts): string {
   const by = Object.entries(counts.lostBy)
     .sort(([, a], [, b]) => b - a)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
-  return `${counts.lost} session(s) lost${by ? ` (${by})` : ''}, ${counts.replaced === 0 ? 'none' : counts.replaced} replaced`;
+  const failed = counts.failedReplacements > 0 ? ` (${counts.failedReplacements} replacement attempt(s) failed)` : '';
+  return `${counts.lost} session(s) lost${by ? ` (${by})` : ''}, ${counts.replaced === 0 ? 'none' : counts.replaced} replaced${failed}`;
 }
